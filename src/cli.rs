@@ -1,0 +1,1 @@
+//! The command line (clap): REPL, -c, -f, serve, emulator, watch.

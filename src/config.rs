@@ -1,0 +1,1 @@
+//! Layered configuration: defaults < config file < environment < flags.

@@ -1,0 +1,1 @@
+//! dml (not built yet).

@@ -1,0 +1,1 @@
+//! Builds the DataFusion SessionContext: schema `stripe`, tables, functions, options.

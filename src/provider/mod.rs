@@ -1,0 +1,1 @@
+//! The generic StripeTable TableProvider and its streaming scan.

@@ -1,0 +1,1 @@
+//! Pure translation of DataFusion filter expressions into a Stripe request plan.

@@ -1,0 +1,1 @@
+//! repl (not built yet).

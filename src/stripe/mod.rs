@@ -1,0 +1,1 @@
+//! The Stripe HTTP client. Knows nothing of SQL or Arrow.

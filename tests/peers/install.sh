@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the test peers into $STRIPE_SQL_PEERS (idempotent):
+#   localstripe (PyPI) in a virtualenv, stripe-stateful-mock (npm).
+# The tests start them on 127.0.0.1 themselves (tests/integration/peers.rs).
+set -euo pipefail
+peers="${STRIPE_SQL_PEERS:-$HOME/.cache/stripe-sql-peers}"
+mkdir -p "$peers"
+if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import localstripe' 2>/dev/null; then
+  python3 -m venv "$peers/venv"
+  "$peers/venv/bin/pip" install --quiet --disable-pip-version-check 'localstripe==1.15.10'
+fi
+if [ ! -d "$peers/node/node_modules/stripe-stateful-mock" ]; then
+  mkdir -p "$peers/node"
+  (cd "$peers/node" && npm install --silent --no-audit --no-fund 'stripe-stateful-mock@0.0.16' >/dev/null)
+fi
+echo "test peers ready in $peers"
