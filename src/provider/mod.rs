@@ -1,1 +1,12 @@
-//! The generic StripeTable TableProvider and its streaming scan.
+//! The generic `StripeTable` TableProvider (one per catalog table) and its
+//! streaming scan. Pushdown decides the API calls; the scan makes them only
+//! when the plan executes, decoding each page into a RecordBatch as it arrives.
+
+pub mod decode;
+pub mod fetch;
+pub mod residual;
+pub mod scan;
+pub mod table;
+
+pub use scan::StripeScanExec;
+pub use table::StripeTable;

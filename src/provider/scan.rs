@@ -1,0 +1,160 @@
+//! `StripeScanExec`: the physical scan of a Stripe table. It holds the request
+//! plan decided at planning time and makes the API calls only in `execute`,
+//! streaming one RecordBatch per page.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
+
+use crate::catalog::TableDef;
+use crate::engine::options::StripeOptions;
+use crate::provider::fetch;
+use crate::provider::residual::Residual;
+use crate::provider::table::declared;
+use crate::pushdown::{self, RequestPlan};
+use crate::stripe;
+
+/// Everything the scan needs at execution time, decided once at planning time.
+#[derive(Debug, Clone)]
+pub struct ScanSpec {
+    /// The API calls to make.
+    pub plan: RequestPlan,
+    /// Filters declared Exact to DataFusion that the chosen requests cannot
+    /// express with the session's settings (e.g. `stripe.use_search = false`);
+    /// the scan applies them itself.
+    pub residual: Residual,
+    /// Stop after this many output rows (DataFusion passes a limit only when
+    /// every filter is Exact).
+    pub limit: Option<usize>,
+    /// Schema of the batches the scan emits (the projection).
+    pub output_schema: SchemaRef,
+    /// Whether the plan uses the Search API (eventually consistent).
+    pub uses_search: bool,
+}
+
+impl ScanSpec {
+    /// Decides the requests for `filters` with the session's `options`.
+    pub fn build(
+        def: &TableDef,
+        schema: &SchemaRef,
+        projection: Option<&[usize]>,
+        filters: &[Expr],
+        limit: Option<usize>,
+        options: &StripeOptions,
+    ) -> Result<Self> {
+        let actual = pushdown::plan(def, filters, limit, &options.pushdown());
+        if let RequestPlan::MissingParent { table, column } = &actual.plan {
+            return Err(DataFusionError::Plan(format!(
+                "table {table} lists the children of one parent object: add a filter such as WHERE {column} = '...' (or {column} IN (...))"
+            )));
+        }
+        let promised = declared(def, filters, limit).support;
+        let residual_filters: Vec<Expr> = filters
+            .iter()
+            .zip(promised.iter().zip(actual.support.iter()))
+            .filter(|(_, (p, a))| **p == TableProviderFilterPushDown::Exact && **a != TableProviderFilterPushDown::Exact)
+            .map(|(f, _)| f.clone())
+            .collect();
+        let projection: Vec<usize> = match projection {
+            Some(p) => p.to_vec(),
+            None => (0..schema.fields().len()).collect(),
+        };
+        let residual = Residual::new(schema, &projection, residual_filters)?;
+        let output_schema = Arc::new(schema.project(&projection)?);
+        let uses_search = matches!(actual.plan, RequestPlan::Search { .. });
+        Ok(Self { plan: actual.plan, residual, limit, output_schema, uses_search })
+    }
+}
+
+/// The physical scan node.
+#[derive(Debug)]
+pub struct StripeScanExec {
+    def: Arc<TableDef>,
+    client: stripe::Client,
+    spec: ScanSpec,
+    properties: Arc<PlanProperties>,
+}
+
+impl StripeScanExec {
+    /// A scan of `def` through `client` following `spec`.
+    pub fn new(def: Arc<TableDef>, client: stripe::Client, spec: ScanSpec) -> Self {
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&spec.output_schema)),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Self { def, client, spec, properties }
+    }
+
+    /// The request plan this scan executes (for tests and EXPLAIN).
+    pub fn request_plan(&self) -> &RequestPlan {
+        &self.spec.plan
+    }
+}
+
+impl DisplayAs for StripeScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "StripeScanExec: table={}, requests=[{}]", self.def.name, self.spec.plan)?;
+        if self.spec.uses_search {
+            write!(f, ", search is eventually consistent")?;
+        }
+        if !self.spec.residual.is_empty() {
+            write!(f, ", local_filters=[{}]", self.spec.residual)?;
+        }
+        if let Some(limit) = self.spec.limit {
+            write!(f, ", limit={limit}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for StripeScanExec {
+    fn name(&self) -> &str {
+        "StripeScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(DataFusionError::Internal(format!("StripeScanExec has one partition, asked for {partition}")));
+        }
+        let batches = fetch::batches(Arc::clone(&self.def), self.client.clone(), self.spec.clone());
+        Ok(Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.spec.output_schema), batches)))
+    }
+}
+
+impl StripeScanExec {
+    /// Lets tests downcast a plan node.
+    pub fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,80 @@
+//! `StripeTable`: a catalog table as a DataFusion TableProvider.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::Result;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::catalog::TableDef;
+use crate::engine::options::StripeOptions;
+use crate::provider::scan::{ScanSpec, StripeScanExec};
+use crate::pushdown;
+use crate::stripe;
+
+/// One Stripe list endpoint as a SQL table.
+#[derive(Debug)]
+pub struct StripeTable {
+    def: Arc<TableDef>,
+    schema: SchemaRef,
+    client: stripe::Client,
+}
+
+impl StripeTable {
+    /// A table for `def`, fetching through `client`.
+    pub fn new(def: Arc<TableDef>, client: stripe::Client) -> Self {
+        let schema = def.arrow_schema();
+        Self { def, schema, client }
+    }
+
+    /// The catalog entry behind this table.
+    pub fn def(&self) -> &TableDef {
+        &self.def
+    }
+
+    /// The client this table fetches through.
+    pub fn client(&self) -> &stripe::Client {
+        &self.client
+    }
+}
+
+/// Pushdown decisions as declared to DataFusion. They never depend on session
+/// settings (DataFusion asks without a session); `scan` re-plans with the
+/// session's settings and filters locally whatever it could not send.
+pub(crate) fn declared(def: &TableDef, filters: &[Expr], limit: Option<usize>) -> pushdown::Pushdown {
+    pushdown::plan(def, filters, limit, &pushdown::Options::default())
+}
+
+#[async_trait]
+impl TableProvider for StripeTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        let owned: Vec<Expr> = filters.iter().map(|e| (*e).clone()).collect();
+        Ok(declared(&self.def, &owned, None).support)
+    }
+
+    /// Builds the scan plan. No API call happens here: DataFusion also calls
+    /// `scan` while planning DML and EXPLAIN.
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let options = StripeOptions::from_session(state);
+        let spec = ScanSpec::build(&self.def, &self.schema, projection.map(|p| p.as_slice()), filters, limit, &options)?;
+        Ok(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
+    }
+}
