@@ -1,9 +1,8 @@
 //! Nested tables (`invoice_lines` under `/v1/invoices/{invoice}/lines`): the
 //! parent filter fills the path; `IN` fans out to one list per parent.
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-
 use super::predicate::{Pred, Scalar, intersect_one_of};
+use super::request::encode_segment;
 use super::retrieve::is_valid_id;
 use crate::catalog::TableDef;
 
@@ -31,7 +30,7 @@ pub(crate) fn resolve(table: &TableDef, preds: &[Pred]) -> Parent {
         .filter_map(|v| match v {
             // Invalid ids cannot exist, so dropping them keeps the result exact.
             Scalar::Str(id) if is_valid_id(&id) => {
-                let encoded = utf8_percent_encode(&id, NON_ALPHANUMERIC).to_string();
+                let encoded = encode_segment(&id);
                 Some((table.list_path.replace(&placeholder, &encoded), id))
             }
             _ => None,

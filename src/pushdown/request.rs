@@ -60,9 +60,17 @@ pub struct ListRequest {
     pub implied: Vec<(String, String)>,
 }
 
+/// Everything but unreserved characters is escaped in a path segment.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'-').remove(b'.').remove(b'~');
+
+/// Percent-encodes a value for one URL path segment (`/` included).
+pub(crate) fn encode_segment(value: &str) -> String {
+    utf8_percent_encode(value, PATH_SEGMENT).to_string()
+}
+
 /// Fills a retrieve template's `{id}` with a percent-encoded id.
 pub fn retrieve_path(template: &str, id: &str) -> String {
-    template.replace("{id}", &utf8_percent_encode(id, NON_ALPHANUMERIC).to_string())
+    template.replace("{id}", &encode_segment(id))
 }
 
 /// Characters escaped when EXPLAIN prints a query value (keeps it one readable line).
