@@ -78,12 +78,6 @@ impl Range {
         self.lower.is_none() && self.upper.is_none()
     }
 
-    /// The single value the range admits, when it admits exactly one.
-    pub fn point(&self) -> Option<i64> {
-        let (l, u) = (self.lower?, self.upper?);
-        (lower_key(l) == upper_key(u)).then(|| lower_key(l) as i64)
-    }
-
     /// Stripe list params: `param[gt|gte]=…`, `param[lt|lte]=…`.
     pub fn list_params(&self, param: &str) -> Vec<(String, String)> {
         self.bounds()
@@ -99,11 +93,9 @@ impl Range {
             .collect()
     }
 
-    /// Search clauses: `field:v` for a single value, else `field>…`, `field<=…`.
+    /// Search clauses `field>…`, `field<=…` (equality is `>=` and `<=`: only the
+    /// numeric comparators are relied on).
     pub fn search_clauses(&self, field: &str) -> Vec<String> {
-        if let Some(v) = self.point() {
-            return vec![format!("{field}:{v}")];
-        }
         self.bounds()
             .map(|b| match b {
                 Bound::Gt(v) => format!("{field}>{v}"),

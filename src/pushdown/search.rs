@@ -19,8 +19,9 @@ const MIN_SUBSTRING_CHARS: usize = 3;
 pub(crate) struct SearchDraft {
     /// Per filter: how the query expresses it.
     pub uses: Vec<Use>,
-    /// Clauses with their field's position, for a stable order.
-    clauses: Vec<(usize, String)>,
+    /// Clauses keyed by field position and rank within the field (lower bound
+    /// before upper bound), so the query does not depend on filter order.
+    clauses: Vec<(usize, usize, String)>,
 }
 
 impl SearchDraft {
@@ -29,7 +30,7 @@ impl SearchDraft {
         let mut clauses = self.clauses.clone();
         clauses.sort();
         clauses.dedup();
-        clauses.into_iter().map(|(_, c)| c).collect::<Vec<_>>().join(" AND ")
+        clauses.into_iter().map(|(_, _, c)| c).collect::<Vec<_>>().join(" AND ")
     }
 
     /// Whether some filter can be expressed by search but not by `list_uses`.
@@ -71,7 +72,7 @@ pub(crate) fn draft(search: &SearchDef, preds: &[Pred]) -> SearchDraft {
                         _ => None,
                     };
                     if let Some(clause) = clause {
-                        draft.clauses.push((fi, clause));
+                        draft.clauses.push((fi, 0, clause));
                         draft.uses[i] = Use::Inexact;
                     }
                 }
@@ -95,7 +96,7 @@ pub(crate) fn draft(search: &SearchDef, preds: &[Pred]) -> SearchDraft {
                     };
                     draft.uses[i] = if cast { Use::Inexact } else { Use::Exact };
                 }
-                draft.clauses.extend(range.search_clauses(name).into_iter().map(|c| (fi, c)));
+                draft.clauses.extend(range.search_clauses(name).into_iter().enumerate().map(|(rank, c)| (fi, rank, c)));
             }
             SearchFieldKind::Metadata => {
                 for (i, p) in preds.iter().enumerate() {
@@ -104,7 +105,7 @@ pub(crate) fn draft(search: &SearchDef, preds: &[Pred]) -> SearchDraft {
                         && usable(key)
                         && usable(value)
                     {
-                        draft.clauses.push((fi, format!("{name}[{}]:{}", quote(key), quote(value))));
+                        draft.clauses.push((fi, 0, format!("{name}[{}]:{}", quote(key), quote(value))));
                         draft.uses[i] = Use::Inexact;
                     }
                 }

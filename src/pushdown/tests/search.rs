@@ -71,7 +71,7 @@ fn numeric_comparisons_are_exact() {
     assert_eq!(query(&p), "amount>1000");
     assert_eq!(p.support, [Exact]);
     let p = run(&charges(), &[col("amount").eq(lit(1000i64))]);
-    assert_eq!(query(&p), "amount:1000");
+    assert_eq!(query(&p), "amount>=1000 AND amount<=1000");
 }
 
 #[test]
