@@ -27,6 +27,9 @@ enum Values {
     FanOut(Vec<String>),
 }
 
+/// Query params and implied `(column, value)` pairs of one request being built.
+type Combo = (Vec<(String, String)>, Vec<(String, String)>);
+
 #[derive(Debug, Clone, PartialEq)]
 struct Param {
     name: String,
@@ -72,7 +75,7 @@ impl ListDraft {
     /// The list requests: every base path (one per parent, with its implied
     /// column) × the fan-out of the params; `limit` last.
     pub fn requests(&self, bases: &[(String, Vec<(String, String)>)], page_size: u32) -> Vec<ListRequest> {
-        let mut combos: Vec<(Vec<(String, String)>, Vec<(String, String)>)> = vec![(Vec::new(), Vec::new())];
+        let mut combos: Vec<Combo> = vec![(Vec::new(), Vec::new())];
         for p in &self.params {
             match &p.values {
                 Values::Fixed(pairs) => {

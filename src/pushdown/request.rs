@@ -60,6 +60,38 @@ pub struct ListRequest {
     pub implied: Vec<(String, String)>,
 }
 
+impl ListRequest {
+    /// The params as the JSON object `stripe::Client::list` takes, rebuilt from the
+    /// bracket form: `created[gte]` → `{"created": {"gte": …}}`, `types[]` →
+    /// `{"types": [...]}`; every value stays a string.
+    pub fn query_value(&self) -> serde_json::Value {
+        use serde_json::{Map, Value};
+        let mut out = Map::new();
+        for (key, value) in &self.params {
+            let v = Value::String(value.clone());
+            match key.split_once('[') {
+                Some((name, "]")) => {
+                    let entry = out.entry(name).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(items) = entry {
+                        items.push(v);
+                    }
+                }
+                Some((name, rest)) => {
+                    let sub = rest.trim_end_matches(']').to_string();
+                    let entry = out.entry(name).or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(map) = entry {
+                        map.insert(sub, v);
+                    }
+                }
+                None => {
+                    out.insert(key.clone(), v);
+                }
+            }
+        }
+        Value::Object(out)
+    }
+}
+
 /// Everything but unreserved characters is escaped in a path segment.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'-').remove(b'.').remove(b'~');
 

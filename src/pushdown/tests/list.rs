@@ -169,3 +169,15 @@ fn without_search_lists_what_params_express() {
     assert_eq!(single_list(&p), pairs(&[("created[gt]", "5"), ("limit", "100")]));
     assert_eq!(p.support, [Unsupported, Exact]);
 }
+
+#[test]
+fn params_rebuild_as_json_for_the_client() {
+    let p = run(&charges(), &[col("customer").eq(lit("cus_1")), col("created").gt_eq(ts(10)), col("created").lt(ts(20))]);
+    let v = requests(&p)[0].query_value();
+    assert_eq!(
+        v,
+        serde_json::json!({"created": {"gte": "10", "lt": "20"}, "customer": "cus_1", "limit": "100"})
+    );
+    let p = run(&events(), &[col("type").eq(lit("a.b")).or(col("type").eq(lit("c.d")))]);
+    assert_eq!(requests(&p)[0].query_value(), serde_json::json!({"types": ["a.b", "c.d"], "limit": "100"}));
+}

@@ -24,9 +24,12 @@ fn parse_quoted(s: &str) -> Option<(String, &str)> {
     None
 }
 
+/// One parsed search clause: field, metadata key, operator, value.
+type Clause = (String, Option<String>, String, String);
+
 /// Parses a whole query into `(field, key, op, value)` clauses, or `None`:
 /// `field[:~]'quoted'`, `metadata['k']:'v'` or `field(:|>|>=|<|<=)-?digits`.
-fn parse_query(mut s: &str) -> Option<Vec<(String, Option<String>, String, String)>> {
+fn parse_query(mut s: &str) -> Option<Vec<Clause>> {
     let mut clauses = Vec::new();
     loop {
         let name_end = s.find(|c: char| !(c.is_ascii_lowercase() || c == '_'))?;

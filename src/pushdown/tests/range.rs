@@ -30,7 +30,7 @@ fn sub_second_literals_round_to_the_same_rows() {
         (col("created").gt_eq(ts_ms(3_000)), ("created[gte]", "3")),
     ];
     for (filter, want) in cases {
-        let p = run(&charges(), &[filter.clone()]);
+        let p = run(&charges(), std::slice::from_ref(&filter));
         assert_eq!(single_list(&p), pairs(&[want, ("limit", "100")]), "{filter}");
         assert_eq!(p.support, [Exact]);
     }
