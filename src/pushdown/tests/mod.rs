@@ -8,4 +8,5 @@ mod props;
 mod range;
 mod retrieve;
 mod search;
+mod semantics;
 mod shapes;
