@@ -118,7 +118,7 @@ fn cast_column(table: &TableDef, inner: &Expr, to: &DataType) -> Option<ColumnRe
         (ColumnType::Utf8, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) => false,
         (ColumnType::Timestamp, DataType::Timestamp(_, _)) => false,
         (ColumnType::Int64, DataType::Int64) => false,
-        (ColumnType::Int64, DataType::Float64 | DataType::Decimal128(_, _)) => true,
+        (ColumnType::Int64, DataType::Float64) => true,
         _ => return None,
     };
     Some(ColumnRef { name: c.name.clone(), ty, cast })
