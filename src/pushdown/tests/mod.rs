@@ -1,0 +1,12 @@
+//! Unit tests of the pushdown planner, one file per concern, over hand-made tables.
+
+mod fixture;
+mod limit;
+mod list;
+mod nested;
+mod props;
+mod range;
+mod retrieve;
+mod search;
+mod semantics;
+mod shapes;
