@@ -1,1 +1,3 @@
 //! The generic StripeTable TableProvider and its streaming scan.
+
+pub mod decode;
