@@ -8,7 +8,11 @@ use crate::catalog::model::{ColumnDef, ColumnType};
 
 /// The column for property `name` with schema `prop`.
 pub fn column_for(spec: &Spec<'_>, name: &str, prop: &Value) -> ColumnDef {
-    let (ty, expandable, enum_values) = classify(spec, prop);
+    let (mut ty, expandable, enum_values) = classify(spec, prop);
+    // A few schemas omit `format: unix-time` on `created`; it is always unix seconds.
+    if name == "created" && ty == ColumnType::Int64 {
+        ty = ColumnType::Timestamp;
+    }
     ColumnDef { name: name.to_string(), ty, source: Vec::new(), expandable, enum_values }
 }
 
