@@ -146,7 +146,8 @@ fn every_fixture_decodes_into_its_tables_without_loss() {
     };
     let mut decoded = 0;
     for (key, object) in fixtures["resources"].as_object().unwrap() {
-        let Some(kind) = object["object"].as_str() else { continue };
+        // `deleted_x` stubs share `object` with x but are DELETE responses, never list rows.
+        let Some(kind) = object["object"].as_str().filter(|_| object.get("deleted").is_none()) else { continue };
         for t in builtin().tables.iter().filter(|t| t.object.split('|').any(|o| o == kind)) {
             let batch = Decoder::new(t, None).decode(std::slice::from_ref(object)).unwrap();
             for (field, value) in object.as_object().unwrap() {
