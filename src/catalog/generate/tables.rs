@@ -142,7 +142,7 @@ pub fn build_table(spec: &Spec<'_>, overrides: &Overrides, list: &ListEndpoint<'
 /// Nested tables take their parent from the path placeholder; top-level tables
 /// with a required query parameter (`subscription_items?subscription=`) from that.
 fn parent_of(overrides: &Overrides, path: &str, query: &[&Value]) -> Option<ParentDef> {
-    if let Some(seg) = path.split('/').filter(|s| is_param(s)).next_back() {
+    if let Some(seg) = path.split('/').rfind(|s| is_param(s)) {
         let path_param = seg.trim_matches(|c| c == '{' || c == '}').to_string();
         let column = overrides.parent_columns.get(path).cloned().unwrap_or_else(|| path_param.clone());
         return Some(ParentDef { column, path_param });
