@@ -240,12 +240,25 @@ pub struct ActionDef {
     pub name: String,
     /// The verb (`capture`).
     pub verb: String,
-    /// `POST` path with `{id}` placeholder (`/v1/payment_intents/{id}/capture`).
+    /// HTTP method: `POST` for every spec action; `DELETE` for `cancel_subscription`.
+    #[serde(default = "default_action_method")]
+    pub method: String,
+    /// `POST` path with `{id}` placeholder (`/v1/payment_intents/{id}/capture`), or
+    /// without one when the id travels in the body (see `id_param`).
     pub path: String,
+    /// When set, the id is sent as this body parameter instead of filling `{id}`
+    /// (`refund_charge` → `POST /v1/refunds` with `charge=<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_param: Option<String>,
     /// Table whose schema the result rows take (`payment_intents`).
     pub result_table: Option<String>,
     /// Stripe object type returned (`payment_intent`).
     pub returns: String,
     /// Body parameters, by name.
     pub params: Vec<ParamDef>,
+}
+
+/// Serde default of `ActionDef::method`.
+fn default_action_method() -> String {
+    "POST".to_string()
 }

@@ -1,0 +1,55 @@
+//! The committed catalog, parsed once, and lookups on the catalog types.
+
+use std::sync::OnceLock;
+
+use super::model::{ActionDef, Catalog, ColumnDef, FilterDef, TableDef};
+
+/// The committed catalog text (written by `gen-catalog`).
+pub const CATALOG_JSON: &str = include_str!("catalog.json");
+
+/// The built-in catalog, parsed from the committed JSON on first use.
+pub fn builtin() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        serde_json::from_str(CATALOG_JSON).expect("the committed catalog.json is valid (checked by the catalog tests)")
+    })
+}
+
+impl Catalog {
+    /// The table named `name` (exact, lower-case SQL name).
+    pub fn table(&self, name: &str) -> Option<&TableDef> {
+        self.tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok().map(|i| &self.tables[i])
+    }
+
+    /// The action (table function) named `name`.
+    pub fn action(&self, name: &str) -> Option<&ActionDef> {
+        self.actions.binary_search_by(|a| a.name.as_str().cmp(name)).ok().map(|i| &self.actions[i])
+    }
+
+    /// Actions whose result rows belong to table `table`, by name.
+    pub fn actions_on(&self, table: &str) -> impl Iterator<Item = &ActionDef> {
+        self.actions.iter().filter(move |a| a.result_table.as_deref() == Some(table))
+    }
+}
+
+impl TableDef {
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Index of the column named `name` in [`TableDef::columns`] (and the Arrow schema).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The list filter whose query parameter is `param`.
+    pub fn filter(&self, param: &str) -> Option<&FilterDef> {
+        self.list_filters.iter().find(|f| f.param == param)
+    }
+
+    /// The list filters that apply to column `column`.
+    pub fn filters_on(&self, column: &str) -> impl Iterator<Item = &FilterDef> {
+        self.list_filters.iter().filter(move |f| f.column.as_deref() == Some(column))
+    }
+}
