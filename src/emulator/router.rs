@@ -36,12 +36,13 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
         ("POST", [res]) => resources::create(state, spec(res).ok_or_else(unrecognized)?, &params)?,
         ("GET", [res, id]) => {
             let sp = spec(res).ok_or_else(unrecognized)?;
-            params.check_allowed(&[])?;
-            if sp.name == "payment_methods" && id.starts_with("pm_card_") {
+            let found = if sp.name == "payment_methods" && id.starts_with("pm_card_") {
                 customers::resolve_pm(state, id, "payment_method")?
             } else {
                 state.get(sp.name, id).cloned().ok_or_else(|| ApiError::no_such(sp.object, id, "id"))?
-            }
+            };
+            params.check_allowed(&[])?;
+            found
         }
         ("POST", [res, id]) => resources::update(state, spec(res).ok_or_else(unrecognized)?, id, &params)?,
         ("DELETE", [res, id]) => resources::delete(state, spec(res).ok_or_else(unrecognized)?, id, &params)?,
