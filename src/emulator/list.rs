@@ -24,8 +24,8 @@ pub fn parse_limit(params: &Params) -> ApiResult<usize> {
     }
 }
 
-/// One page of `resource` matching `filter`, as a Stripe list object.
-pub fn page(state: &State, resource: &str, object: &str, url: &str, params: &Params, filter: &Compiled) -> ApiResult<Value> {
+/// Indexes (into the collection's order) of one page, newest first, and `has_more`.
+fn page_indices(state: &State, resource: &str, object: &str, params: &Params, filter: &Compiled) -> ApiResult<(Vec<usize>, bool)> {
     let limit = parse_limit(params)?;
     let after = params.str("starting_after")?;
     let before = params.str("ending_before")?;
@@ -33,32 +33,35 @@ pub fn page(state: &State, resource: &str, object: &str, url: &str, params: &Par
         return Err(ApiError::invalid("You may only specify one of these parameters: starting_after, ending_before."));
     }
     let Some(col) = state.col(resource) else {
-        return Ok(list_object(url, vec![], false));
+        return match after.or(before) {
+            Some(id) => Err(ApiError::no_such(object, &id, "starting_after")),
+            None => Ok((vec![], false)),
+        };
     };
     let (mut lo, mut hi) = (0usize, col.len());
     if let Some((min, max)) = filter.created {
+        if min > max {
+            return Ok((vec![], false));
+        }
         lo = col.lower_bound((min, 0));
         hi = if max == i64::MAX { col.len() } else { col.lower_bound((max + 1, 0)) };
     }
-    let cursor_key = |id: &str, param: &str| {
-        col.key(id).ok_or_else(|| ApiError::no_such(object, id, param))
-    };
+    let cursor_key = |id: &str, param: &str| col.key(id).ok_or_else(|| ApiError::no_such(object, id, param));
     let mut out = Vec::with_capacity(limit + 1);
     if let Some(id) = before {
         let k = cursor_key(&id, "ending_before")?;
         lo = lo.max(col.lower_bound(k) + 1);
         let mut i = lo;
         while i < hi && out.len() <= limit {
-            let v = col.at(i);
-            if filter.matches(v, state) {
-                out.push(v.clone());
+            if filter.matches(col.at(i), state) {
+                out.push(i);
             }
             i += 1;
         }
         let has_more = out.len() > limit;
         out.truncate(limit);
         out.reverse();
-        return Ok(list_object(url, out, has_more));
+        return Ok((out, has_more));
     }
     if let Some(id) = after {
         let k = cursor_key(&id, "starting_after")?;
@@ -67,14 +70,45 @@ pub fn page(state: &State, resource: &str, object: &str, url: &str, params: &Par
     let mut i = hi;
     while i > lo && out.len() <= limit {
         i -= 1;
-        let v = col.at(i);
-        if filter.matches(v, state) {
-            out.push(v.clone());
+        if filter.matches(col.at(i), state) {
+            out.push(i);
         }
     }
     let has_more = out.len() > limit;
     out.truncate(limit);
-    Ok(list_object(url, out, has_more))
+    Ok((out, has_more))
+}
+
+/// One page of `resource` matching `filter`, as a Stripe list object.
+pub fn page(state: &State, resource: &str, object: &str, url: &str, params: &Params, filter: &Compiled) -> ApiResult<Value> {
+    let (idx, has_more) = page_indices(state, resource, object, params, filter)?;
+    let data = match state.col(resource) {
+        Some(col) => idx.into_iter().map(|i| col.at(i).clone()).collect(),
+        None => vec![],
+    };
+    Ok(list_object(url, data, has_more))
+}
+
+/// The same page as [`page`], already serialized from each object's cached JSON
+/// (the fast path for lists without `expand`).
+pub fn page_json(state: &State, resource: &str, object: &str, url: &str, params: &Params, filter: &Compiled) -> ApiResult<String> {
+    let (idx, has_more) = page_indices(state, resource, object, params, filter)?;
+    let mut out = String::with_capacity(64 + idx.len() * 2048);
+    out.push_str("{\"object\":\"list\",\"data\":[");
+    if let Some(col) = state.col(resource) {
+        for (n, i) in idx.into_iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.push_str(&col.json_at(i));
+        }
+    }
+    out.push_str("],\"has_more\":");
+    out.push_str(if has_more { "true" } else { "false" });
+    out.push_str(",\"url\":");
+    out.push_str(&Value::String(url.to_string()).to_string());
+    out.push('}');
+    Ok(out)
 }
 
 /// Pages over an embedded array (invoice lines, quote line items).

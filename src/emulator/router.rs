@@ -16,6 +16,20 @@ pub fn is_write(method: &str) -> bool {
     method == "POST" || method == "DELETE"
 }
 
+/// The fast path for a plain top-level list without `expand`: the body text, or
+/// `None` when the request is not such a list.
+pub fn list_fast(state: &State, method: &str, path: &str, params: &Params) -> Option<ApiResult<String>> {
+    if method != "GET" || params.has("expand") {
+        return None;
+    }
+    let res = path.strip_prefix("/v1/")?;
+    if res.contains('/') {
+        return None;
+    }
+    let sp = spec(res)?;
+    Some(filters::compile(sp.name, params).and_then(|f| list::page_json(state, sp.name, sp.object, path, params, &f)))
+}
+
 /// Serves one API request against the state.
 pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> ApiResult<Value> {
     let unrecognized = || ApiError::unrecognized(method, path);

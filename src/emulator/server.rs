@@ -129,7 +129,7 @@ async fn handle(
     let endpoint = format!("{method} {path}");
     let (status, bytes, replay_of) = {
         let mut inner = lock(&sh.inner);
-        let fp = idempotency::fingerprint(&Value::Object(params.0.clone()));
+        let fp = if idem_key.is_some() { idempotency::fingerprint(&Value::Object(params.0.clone())) } else { String::new() };
         let mut replay = None;
         if let Some(k) = &idem_key {
             match inner.idem.lookup(&account, k, &endpoint, &fp) {
@@ -140,6 +140,10 @@ async fn handle(
         }
         match replay {
             Some(s) => (s.status, s.body, Some(s.request_id)),
+            None if !write && let Some(fast) = router::list_fast(&inner.state, &method, &path, &params) => match fast {
+                Ok(text) => (200u16, text.into_bytes(), None),
+                Err(e) => (e.status, serde_json::to_vec(&e.body(&request_id)).unwrap_or_default(), None),
+            },
             None => {
                 inner.state.current_request = Some((request_id.clone(), idem_key.clone()));
                 let result = router::route(&mut inner.state, &method, &path, params);

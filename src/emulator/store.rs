@@ -6,6 +6,21 @@ use super::errors::{ApiError, ApiResult};
 use super::rng::Rng;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// One stored object with its wire JSON, serialized once on first read.
+#[derive(Debug)]
+struct Entry {
+    key: Key,
+    value: Value,
+    json: OnceLock<Arc<str>>,
+}
+
+impl Entry {
+    fn new(key: Key, value: Value) -> Self {
+        Entry { key, value, json: OnceLock::new() }
+    }
+}
 
 /// Sort key of one object: (created, insertion sequence).
 pub type Key = (i64, u64);
@@ -15,7 +30,7 @@ pub type Key = (i64, u64);
 pub struct Collection {
     /// Ascending by key; lists walk it backwards.
     pub order: Vec<(Key, String)>,
-    objects: HashMap<String, (Key, Value)>,
+    objects: HashMap<String, Entry>,
 }
 
 impl Collection {
@@ -31,17 +46,29 @@ impl Collection {
 
     /// The object with this id.
     pub fn get(&self, id: &str) -> Option<&Value> {
-        self.objects.get(id).map(|(_, v)| v)
+        self.objects.get(id).map(|e| &e.value)
     }
 
     /// The sort key of an id.
     pub fn key(&self, id: &str) -> Option<Key> {
-        self.objects.get(id).map(|(k, _)| *k)
+        self.objects.get(id).map(|e| e.key)
     }
 
     /// The object at an index of `order`.
     pub fn at(&self, idx: usize) -> &Value {
-        &self.objects[&self.order[idx].1].1
+        &self.objects[&self.order[idx].1].value
+    }
+
+    /// The wire JSON (hidden fields removed) of the object at an index of `order`,
+    /// serialized once and cached until the object changes.
+    pub fn json_at(&self, idx: usize) -> Arc<str> {
+        let e = &self.objects[&self.order[idx].1];
+        e.json
+            .get_or_init(|| {
+                let v = crate::emulator::events::strip_hidden(&e.value);
+                Arc::from(serde_json::to_string(&v).unwrap_or_default())
+            })
+            .clone()
     }
 
     fn insert(&mut self, key: Key, id: String, obj: Value) {
@@ -51,11 +78,11 @@ impl Collection {
             self.order.partition_point(|(k, _)| *k < key)
         };
         self.order.insert(pos, (key, id.clone()));
-        self.objects.insert(id, (key, obj));
+        self.objects.insert(id, Entry::new(key, obj));
     }
 
     fn remove(&mut self, id: &str) -> Option<Value> {
-        let (key, obj) = self.objects.remove(id)?;
+        let Entry { key, value: obj, .. } = self.objects.remove(id)?;
         let pos = self.order.partition_point(|(k, _)| *k < key);
         if self.order.get(pos).is_some_and(|(_, i)| i == id) {
             self.order.remove(pos);
@@ -70,7 +97,7 @@ impl Collection {
 
     /// Every object, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Value> {
-        self.order.iter().map(|(_, id)| &self.objects[id].1)
+        self.order.iter().map(|(_, id)| &self.objects[id].value)
     }
 }
 
@@ -158,13 +185,16 @@ impl State {
     pub fn replace(&mut self, resource: &str, obj: Value) {
         let id = obj["id"].as_str().unwrap_or_default().to_string();
         if let Some(slot) = self.collections.get_mut(resource).and_then(|c| c.objects.get_mut(&id)) {
-            slot.1 = obj;
+            slot.value = obj;
+            slot.json = OnceLock::new();
         }
     }
 
     /// Mutable access to one object's fields.
     pub fn get_mut(&mut self, resource: &str, id: &str) -> Option<&mut Map<String, Value>> {
-        self.collections.get_mut(resource)?.objects.get_mut(id).and_then(|(_, v)| v.as_object_mut())
+        let e = self.collections.get_mut(resource)?.objects.get_mut(id)?;
+        e.json = OnceLock::new();
+        e.value.as_object_mut()
     }
 
     /// Removes an object.

@@ -84,20 +84,26 @@ const VOLATILE: &[&str] = &[
 fn agree(step: &str, peer: &Resp, ours: &Resp, departures: &[(&str, &str)]) {
     assert_eq!(peer.status, ours.status, "{step}: status codes differ (localstripe {} vs emulator {}): {} / {}", peer.status, ours.status, peer.body, ours.body);
     let (Some(a), Some(b)) = (peer.body.as_object(), ours.body.as_object()) else { return };
+    let mut diffs = vec![];
     for (k, va) in a {
         let Some(vb) = b.get(k) else { continue };
         if VOLATILE.contains(&k.as_str()) || departures.iter().any(|(f, _)| f == k) {
             continue;
         }
         if ID_FIELDS.contains(&k.as_str()) {
-            assert_eq!(va.is_null(), vb.is_null(), "{step}: `{k}` is null on one side only ({va} vs {vb})");
+            if va.is_null() != vb.is_null() {
+                diffs.push(format!("`{k}` is null on one side only ({va} vs {vb})"));
+            }
             continue;
         }
-        if va.is_object() || va.is_array() {
+        if va.is_object() || va.is_array() || vb.is_object() || vb.is_array() {
             continue;
         }
-        assert_eq!(va, vb, "{step}: field `{k}` differs (localstripe vs emulator)");
+        if va != vb {
+            diffs.push(format!("field `{k}` differs: localstripe {va} vs emulator {vb}"));
+        }
     }
+    assert!(diffs.is_empty(), "{step}: {}", diffs.join("; "));
 }
 
 fn id(r: &Resp) -> String {
@@ -129,7 +135,7 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     assert_eq!(el.body["data"].as_array().unwrap().len(), 1);
     // Metadata unset: Stripe deletes a key set to ''; localstripe stores "" (documented departure).
     let (pu, eu) = (p.post(&format!("/v1/customers/{pcus}"), &[("metadata[tier]", "")]).await, e.post(&format!("/v1/customers/{ecus}"), &[("metadata[tier]", "")]).await);
-    agree("unset metadata key", &pu, &eu, &[]);
+    agree("unset metadata key", &pu, &eu, &[("currency", "localstripe sets a new customer's currency to eur")]);
     assert!(eu.body["metadata"].get("tier").is_none(), "Stripe removes a metadata key set to '' (localstripe keeps \"\")");
 
     // 2. Payment method create, attach, detach, attach again.
@@ -175,13 +181,19 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
         p.post("/v1/payment_intents", &pf.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await,
         e.post("/v1/payment_intents", &ef.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await,
     );
-    agree("create unconfirmed intent", &ppi2, &epi2, &[]);
+    let cm = [("capture_method", "localstripe defaults to automatic_async (API versions from 2024-06-20); at 2023-08-16 the default is automatic")];
+    agree("create unconfirmed intent", &ppi2, &epi2, &cm);
+    assert_eq!(epi2.s("capture_method"), "automatic");
     let (pcn, ecn) = (p.post(&format!("/v1/payment_intents/{}/cancel", id(&ppi2)), &[]).await, e.post(&format!("/v1/payment_intents/{}/cancel", id(&epi2)), &[]).await);
-    agree("cancel", &pcn, &ecn, &[]);
+    agree("cancel", &pcn, &ecn, &cm);
     assert_eq!(ecn.s("status"), "canceled");
     let (pbad, ebad) = (p.post(&format!("/v1/payment_intents/{}/capture", id(&ppi2)), &[]).await, e.post(&format!("/v1/payment_intents/{}/capture", id(&epi2)), &[]).await);
-    agree("capture a canceled intent", &pbad, &ebad, &[]);
-    assert_eq!(ebad.err("code"), "payment_intent_unexpected_state");
+    // Stripe documents a 400 payment_intent_unexpected_state; localstripe 1.15.10 crashes
+    // with a text/plain 500 here, so the emulator is checked against the documentation.
+    if pbad.status != 500 {
+        agree("capture a canceled intent", &pbad, &ebad, &[]);
+    }
+    assert_eq!((ebad.status, ebad.err("code").as_str()), (400, "payment_intent_unexpected_state"));
 
     // 4. A charge and a partial refund; balance transactions.
     let (pch, ech) = (
@@ -196,7 +208,7 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     agree("charge after refund", &pg, &eg, &[("calculated_statement_descriptor", "server-specific descriptor")]);
     assert_eq!((eg.body["amount_refunded"].as_i64(), eg.body["refunded"].as_bool()), (Some(500), Some(false)));
     // Stripe charges a fee (2.9% + 30c on US cards); localstripe books fee=0.
-    let fee_departure = [("fee", "localstripe books no Stripe fee"), ("net", "follows the fee"), ("fee_details", "follows the fee"), ("description", "server-specific"), ("status", "settlement timing differs"), ("reporting_category", "server-specific")];
+    let fee_departure = [("fee", "localstripe books no Stripe fee"), ("net", "follows the fee"), ("fee_details", "follows the fee"), ("description", "server-specific"), ("status", "settlement timing differs"), ("reporting_category", "server-specific"), ("exchange_rate", "localstripe sets 1.0; Stripe uses null when no currency conversion happened")];
     let (pt, et) = (p.get(&format!("/v1/balance_transactions/{}", ref_id(&pg.body["balance_transaction"])), &[]).await, e.get(&format!("/v1/balance_transactions/{}", ref_id(&eg.body["balance_transaction"])), &[]).await);
     agree("charge balance transaction", &pt, &et, &fee_departure);
     assert_eq!((et.body["amount"].as_i64(), et.body["fee"].as_i64(), et.body["net"].as_i64()), (Some(1500), Some(74), Some(1426)), "Stripe's fee on 15.00 USD is 0.74");
@@ -216,7 +228,8 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     // so each side subscribes with what it supports.
     let pprod = p.post("/v1/products", &[("name", "Peer plan")]).await;
     let eprod = e.post("/v1/products", &[("name", "Peer plan")]).await;
-    agree("product", &pprod, &eprod, &[("type", "legacy field")]);
+    agree("product", &pprod, &eprod, &[("type", "legacy field"), ("shippable", "localstripe defaults shippable to true; Stripe leaves it null unless set")]);
+    assert!(eprod.body["shippable"].is_null());
     let pplan = p.post("/v1/plans", &[("product", &id(&pprod)), ("amount", "900"), ("currency", "usd"), ("interval", "month")]).await;
     assert_eq!(pplan.status, 200, "{}", pplan.body);
     let eprice = e.post("/v1/prices", &[("product", &id(&eprod)), ("unit_amount", "900"), ("currency", "usd"), ("recurring[interval]", "month")]).await;
