@@ -16,12 +16,19 @@ pub struct ApiError {
     /// Stripe's `error.code`.
     pub code: Option<String>,
     /// Extra fields (`decline_code`, `charge`, `payment_intent`).
-    pub extra: Map<String, Value>,
+    pub extra: Box<Map<String, Value>>,
 }
 
 impl ApiError {
     fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, kind, message: message.into(), param: None, code: None, extra: Map::new() }
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            param: None,
+            code: None,
+            extra: Box::default(),
+        }
     }
 
     /// 400 `invalid_request_error`.
@@ -36,7 +43,8 @@ impl ApiError {
 
     /// 400 for a missing required parameter.
     pub fn missing(param: &str) -> Self {
-        Self::invalid_param(param, format!("Missing required param: {param}.")).with_code("parameter_missing")
+        Self::invalid_param(param, format!("Missing required param: {param}."))
+            .with_code("parameter_missing")
     }
 
     /// 400 for a parameter the endpoint does not know.
@@ -47,7 +55,11 @@ impl ApiError {
 
     /// 404 `resource_missing` for an id that does not exist.
     pub fn no_such(object: &str, id: &str, param: &str) -> Self {
-        let mut e = Self::new(404, "invalid_request_error", format!("No such {object}: '{id}'"));
+        let mut e = Self::new(
+            404,
+            "invalid_request_error",
+            format!("No such {object}: '{id}'"),
+        );
         e.param = Some(param.to_string());
         e.code = Some("resource_missing".into());
         e
@@ -95,7 +107,11 @@ impl ApiError {
 
     /// A server-side failure with the given 5xx status (`api_error`).
     pub fn server(status: u16) -> Self {
-        Self::new(status, "api_error", "An unknown error occurred while processing this request (injected by the emulator).")
+        Self::new(
+            status,
+            "api_error",
+            "An unknown error occurred while processing this request (injected by the emulator).",
+        )
     }
 
     /// 400 `idempotency_error`.
@@ -126,7 +142,13 @@ impl ApiError {
         let mut err = Map::new();
         if let Some(c) = &self.code {
             err.insert("code".into(), json!(c));
-            err.insert("doc_url".into(), json!(format!("https://stripe.com/docs/error-codes/{}", c.replace('_', "-"))));
+            err.insert(
+                "doc_url".into(),
+                json!(format!(
+                    "https://stripe.com/docs/error-codes/{}",
+                    c.replace('_', "-")
+                )),
+            );
         }
         err.insert("message".into(), json!(self.message));
         if let Some(p) = &self.param {
@@ -134,10 +156,12 @@ impl ApiError {
         }
         err.insert(
             "request_log_url".into(),
-            json!(format!("https://dashboard.stripe.com/test/logs/{request_id}")),
+            json!(format!(
+                "https://dashboard.stripe.com/test/logs/{request_id}"
+            )),
         );
         err.insert("type".into(), json!(self.kind));
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra.iter() {
             err.insert(k.clone(), v.clone());
         }
         json!({ "error": err })

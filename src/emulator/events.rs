@@ -20,7 +20,11 @@ pub fn emit(state: &mut State, kind: &str, object: &Value, previous: Option<Valu
         data.insert("previous_attributes".into(), p);
     }
     let (req_id, idem) = state.current_request.clone().unwrap_or_default();
-    let request = if req_id.is_empty() { json!({"id": null, "idempotency_key": null}) } else { json!({"id": req_id, "idempotency_key": idem}) };
+    let request = if req_id.is_empty() {
+        json!({"id": null, "idempotency_key": null})
+    } else {
+        json!({"id": req_id, "idempotency_key": idem})
+    };
     let event = json!({
         "id": id, "object": "event", "account": null, "api_version": API_VERSION, "created": now,
         "data": data, "livemode": false, "pending_webhooks": 0, "request": request, "type": kind,
@@ -31,9 +35,12 @@ pub fn emit(state: &mut State, kind: &str, object: &Value, previous: Option<Valu
 /// A copy without the emulator's internal `_` fields.
 pub fn strip_hidden(v: &Value) -> Value {
     match v {
-        Value::Object(m) if m.keys().any(|k| k.starts_with('_')) => {
-            Value::Object(m.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect())
-        }
+        Value::Object(m) if m.keys().any(|k| k.starts_with('_')) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !k.starts_with('_'))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

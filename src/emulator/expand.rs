@@ -18,15 +18,26 @@ pub fn render(state: &State, v: &Value, expand: &[String]) -> ApiResult<Value> {
     for path in expand {
         let parts: Vec<&str> = path.split('.').collect();
         if parts.len() > 4 {
-            return Err(ApiError::invalid_param("expand", format!("You cannot expand more than 4 levels of a property ({path}).")));
+            return Err(ApiError::invalid_param(
+                "expand",
+                format!("You cannot expand more than 4 levels of a property ({path})."),
+            ));
         }
         expand_path(state, &mut out, &parts, path, v)?;
     }
     Ok(out)
 }
 
-fn expand_path(state: &State, node: &mut Value, parts: &[&str], full: &str, original: &Value) -> ApiResult<()> {
-    let Some((first, rest)) = parts.split_first() else { return Ok(()) };
+fn expand_path(
+    state: &State,
+    node: &mut Value,
+    parts: &[&str],
+    full: &str,
+    original: &Value,
+) -> ApiResult<()> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Ok(());
+    };
     if *first == "data"
         && let Some(Value::Array(items)) = node.get_mut("data")
     {
@@ -35,7 +46,9 @@ fn expand_path(state: &State, node: &mut Value, parts: &[&str], full: &str, orig
         }
         return Ok(());
     }
-    let Some(obj) = node.as_object_mut() else { return Ok(()) };
+    let Some(obj) = node.as_object_mut() else {
+        return Ok(());
+    };
     if *first == "line_items"
         && let Some(lines) = original.get("_line_items")
     {
@@ -43,7 +56,10 @@ fn expand_path(state: &State, node: &mut Value, parts: &[&str], full: &str, orig
         return Ok(());
     }
     let Some(field) = obj.get_mut(*first) else {
-        return Err(ApiError::invalid_param("expand", format!("This property cannot be expanded ({full}).")));
+        return Err(ApiError::invalid_param(
+            "expand",
+            format!("This property cannot be expanded ({full})."),
+        ));
     };
     if let Value::String(id) = field {
         let target = spec_for_id(id).and_then(|s| state.get(s.name, id));
@@ -52,7 +68,10 @@ fn expand_path(state: &State, node: &mut Value, parts: &[&str], full: &str, orig
             None => return Ok(()),
         }
     } else if !field.is_object() && !field.is_null() {
-        return Err(ApiError::invalid_param("expand", format!("This property cannot be expanded ({full}).")));
+        return Err(ApiError::invalid_param(
+            "expand",
+            format!("This property cannot be expanded ({full})."),
+        ));
     }
     if !rest.is_empty() && field.is_object() {
         let inner = field.clone();

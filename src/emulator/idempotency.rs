@@ -31,7 +31,11 @@ pub fn fingerprint(v: &Value) -> String {
             Value::Object(m) => {
                 let mut keys: Vec<&String> = m.keys().collect();
                 keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), canon(&m[k]))).collect())
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), canon(&m[k])))
+                        .collect(),
+                )
             }
             Value::Array(a) => Value::Array(a.iter().map(canon).collect()),
             other => other.clone(),
@@ -42,8 +46,16 @@ pub fn fingerprint(v: &Value) -> String {
 
 impl Store {
     /// A saved answer to replay, a mismatch error, or `None` to run the request.
-    pub fn lookup(&self, account: &str, key: &str, endpoint: &str, fp: &str) -> Result<Option<&Saved>, ApiError> {
-        let Some(s) = self.0.get(&(account.to_string(), key.to_string())) else { return Ok(None) };
+    pub fn lookup(
+        &self,
+        account: &str,
+        key: &str,
+        endpoint: &str,
+        fp: &str,
+    ) -> Result<Option<&Saved>, ApiError> {
+        let Some(s) = self.0.get(&(account.to_string(), key.to_string())) else {
+            return Ok(None);
+        };
         if s.endpoint != endpoint {
             return Err(ApiError::idempotency(format!(
                 "Keys for idempotent requests can only be used for the same endpoint they were first used for ('{}' vs '{endpoint}'). Try using a key other than '{key}' if you meant to execute a different request.",

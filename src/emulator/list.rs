@@ -25,12 +25,20 @@ pub fn parse_limit(params: &Params) -> ApiResult<usize> {
 }
 
 /// Indexes (into the collection's order) of one page, newest first, and `has_more`.
-fn page_indices(state: &State, resource: &str, object: &str, params: &Params, filter: &Compiled) -> ApiResult<(Vec<usize>, bool)> {
+fn page_indices(
+    state: &State,
+    resource: &str,
+    object: &str,
+    params: &Params,
+    filter: &Compiled,
+) -> ApiResult<(Vec<usize>, bool)> {
     let limit = parse_limit(params)?;
     let after = params.str("starting_after")?;
     let before = params.str("ending_before")?;
     if after.is_some() && before.is_some() {
-        return Err(ApiError::invalid("You may only specify one of these parameters: starting_after, ending_before."));
+        return Err(ApiError::invalid(
+            "You may only specify one of these parameters: starting_after, ending_before.",
+        ));
     }
     let Some(col) = state.col(resource) else {
         return match after.or(before) {
@@ -44,9 +52,16 @@ fn page_indices(state: &State, resource: &str, object: &str, params: &Params, fi
             return Ok((vec![], false));
         }
         lo = col.lower_bound((min, 0));
-        hi = if max == i64::MAX { col.len() } else { col.lower_bound((max + 1, 0)) };
+        hi = if max == i64::MAX {
+            col.len()
+        } else {
+            col.lower_bound((max + 1, 0))
+        };
     }
-    let cursor_key = |id: &str, param: &str| col.key(id).ok_or_else(|| ApiError::no_such(object, id, param));
+    let cursor_key = |id: &str, param: &str| {
+        col.key(id)
+            .ok_or_else(|| ApiError::no_such(object, id, param))
+    };
     let mut out = Vec::with_capacity(limit + 1);
     if let Some(id) = before {
         let k = cursor_key(&id, "ending_before")?;
@@ -80,7 +95,14 @@ fn page_indices(state: &State, resource: &str, object: &str, params: &Params, fi
 }
 
 /// One page of `resource` matching `filter`, as a Stripe list object.
-pub fn page(state: &State, resource: &str, object: &str, url: &str, params: &Params, filter: &Compiled) -> ApiResult<Value> {
+pub fn page(
+    state: &State,
+    resource: &str,
+    object: &str,
+    url: &str,
+    params: &Params,
+    filter: &Compiled,
+) -> ApiResult<Value> {
     let (idx, has_more) = page_indices(state, resource, object, params, filter)?;
     let data = match state.col(resource) {
         Some(col) => idx.into_iter().map(|i| col.at(i).clone()).collect(),
@@ -91,7 +113,14 @@ pub fn page(state: &State, resource: &str, object: &str, url: &str, params: &Par
 
 /// The same page as [`page`], already serialized from each object's cached JSON
 /// (the fast path for lists without `expand`).
-pub fn page_json(state: &State, resource: &str, object: &str, url: &str, params: &Params, filter: &Compiled) -> ApiResult<String> {
+pub fn page_json(
+    state: &State,
+    resource: &str,
+    object: &str,
+    url: &str,
+    params: &Params,
+    filter: &Compiled,
+) -> ApiResult<String> {
     let (idx, has_more) = page_indices(state, resource, object, params, filter)?;
     let mut out = String::with_capacity(64 + idx.len() * 2048);
     out.push_str("{\"object\":\"list\",\"data\":[");
@@ -115,15 +144,30 @@ pub fn page_json(state: &State, resource: &str, object: &str, url: &str, params:
 pub fn page_of(items: &[Value], url: &str, params: &Params) -> ApiResult<Value> {
     let limit = parse_limit(params)?;
     let start = match params.str("starting_after")? {
-        Some(id) => items.iter().position(|v| v["id"] == id.as_str()).map(|p| p + 1).unwrap_or(items.len()),
+        Some(id) => items
+            .iter()
+            .position(|v| v["id"] == id.as_str())
+            .map(|p| p + 1)
+            .unwrap_or(items.len()),
         None => 0,
     };
     let end = match params.str("ending_before")? {
-        Some(id) => items.iter().position(|v| v["id"] == id.as_str()).unwrap_or(0),
+        Some(id) => items
+            .iter()
+            .position(|v| v["id"] == id.as_str())
+            .unwrap_or(0),
         None => items.len(),
     };
-    let (from, to) = if params.has("ending_before") { (end.saturating_sub(limit), end) } else { (start, (start + limit).min(items.len())) };
-    let has_more = if params.has("ending_before") { from > 0 } else { to < items.len() };
+    let (from, to) = if params.has("ending_before") {
+        (end.saturating_sub(limit), end)
+    } else {
+        (start, (start + limit).min(items.len()))
+    };
+    let has_more = if params.has("ending_before") {
+        from > 0
+    } else {
+        to < items.len()
+    };
     Ok(list_object(url, items[from..to].to_vec(), has_more))
 }
 

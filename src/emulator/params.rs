@@ -38,7 +38,10 @@ impl Params {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::invalid_param(key, format!("Invalid string: {key} must be a string"))),
+            Some(_) => Err(ApiError::invalid_param(
+                key,
+                format!("Invalid string: {key} must be a string"),
+            )),
         }
     }
 
@@ -71,7 +74,10 @@ impl Params {
     /// `expand[]` values.
     pub fn expand(&self) -> Vec<String> {
         match self.0.get("expand") {
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
             _ => vec![],
         }
@@ -83,7 +89,10 @@ impl Params {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(Params(m.clone()))),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(_) => Err(ApiError::invalid_param(key, format!("Invalid object: {key} must be a hash"))),
+            Some(_) => Err(ApiError::invalid_param(
+                key,
+                format!("Invalid object: {key} must be a hash"),
+            )),
         }
     }
 
@@ -95,11 +104,17 @@ impl Params {
                 .iter()
                 .map(|v| match v {
                     Value::Object(m) => Ok(Params(m.clone())),
-                    _ => Err(ApiError::invalid_param(key, format!("Invalid array: {key} must be an array of hashes"))),
+                    _ => Err(ApiError::invalid_param(
+                        key,
+                        format!("Invalid array: {key} must be an array of hashes"),
+                    )),
                 })
                 .collect(),
             Some(Value::String(s)) if s.is_empty() => Ok(vec![]),
-            Some(_) => Err(ApiError::invalid_param(key, format!("Invalid array: {key} must be an array"))),
+            Some(_) => Err(ApiError::invalid_param(
+                key,
+                format!("Invalid array: {key} must be an array"),
+            )),
         }
     }
 }
@@ -107,9 +122,17 @@ impl Params {
 /// Parses an integer form value.
 pub fn parse_int(key: &str, v: &Value) -> ApiResult<i64> {
     match v {
-        Value::String(s) => s.trim().parse::<i64>().map_err(|_| ApiError::invalid_param(key, format!("Invalid integer: {s}"))),
-        Value::Number(n) => n.as_i64().ok_or_else(|| ApiError::invalid_param(key, format!("Invalid integer: {n}"))),
-        _ => Err(ApiError::invalid_param(key, format!("Invalid integer: {key} must be an integer"))),
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::invalid_param(key, format!("Invalid integer: {s}"))),
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| ApiError::invalid_param(key, format!("Invalid integer: {n}"))),
+        _ => Err(ApiError::invalid_param(
+            key,
+            format!("Invalid integer: {key} must be an integer"),
+        )),
     }
 }
 
@@ -119,21 +142,56 @@ pub fn parse_bool(key: &str, v: &Value) -> ApiResult<bool> {
         Value::String(s) if s == "true" => Ok(true),
         Value::String(s) if s == "false" => Ok(false),
         Value::Bool(b) => Ok(*b),
-        other => Err(ApiError::invalid_param(key, format!("Invalid boolean: {}", other.as_str().unwrap_or("?")))),
+        other => Err(ApiError::invalid_param(
+            key,
+            format!("Invalid boolean: {}", other.as_str().unwrap_or("?")),
+        )),
     }
 }
 
 /// Parameter names whose values are integers wherever they appear.
 const INT_KEYS: &[&str] = &[
-    "amount", "amount_off", "unit_amount", "quantity", "days_until_due", "due_date", "cancel_at", "trial_end",
-    "expires_at", "max_redemptions", "duration_in_months", "redeem_by", "balance", "next_invoice_sequence",
-    "application_fee_amount", "exp_month", "exp_year", "interval_count", "trial_period_days", "arrival_date",
-    "start", "end", "billing_cycle_anchor", "amount_to_capture", "resumes_at", "backdate_start_date",
+    "amount",
+    "amount_off",
+    "unit_amount",
+    "quantity",
+    "days_until_due",
+    "due_date",
+    "cancel_at",
+    "trial_end",
+    "expires_at",
+    "max_redemptions",
+    "duration_in_months",
+    "redeem_by",
+    "balance",
+    "next_invoice_sequence",
+    "application_fee_amount",
+    "exp_month",
+    "exp_year",
+    "interval_count",
+    "trial_period_days",
+    "arrival_date",
+    "start",
+    "end",
+    "billing_cycle_anchor",
+    "amount_to_capture",
+    "resumes_at",
+    "backdate_start_date",
 ];
 /// Parameter names whose values are booleans wherever they appear.
 const BOOL_KEYS: &[&str] = &[
-    "active", "shippable", "cancel_at_period_end", "auto_advance", "discountable", "paid_out_of_band",
-    "off_session", "enabled", "submit", "tax_exempt_bool", "prorate", "trial_from_plan",
+    "active",
+    "shippable",
+    "cancel_at_period_end",
+    "auto_advance",
+    "discountable",
+    "paid_out_of_band",
+    "off_session",
+    "enabled",
+    "submit",
+    "tax_exempt_bool",
+    "prorate",
+    "trial_from_plan",
 ];
 /// Parameter names whose values are decimal numbers.
 const FLOAT_KEYS: &[&str] = &["percent_off", "application_fee_percent"];
@@ -145,8 +203,12 @@ pub fn coerce(key: &str, v: &Value) -> ApiResult<Value> {
         Value::String(_) if INT_KEYS.contains(&key) => Value::from(parse_int(key, v)?),
         Value::String(_) if BOOL_KEYS.contains(&key) => Value::Bool(parse_bool(key, v)?),
         Value::String(s) if FLOAT_KEYS.contains(&key) => {
-            let f: f64 = s.parse().map_err(|_| ApiError::invalid_param(key, format!("Invalid decimal: {s}")))?;
-            serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+            let f: f64 = s
+                .parse()
+                .map_err(|_| ApiError::invalid_param(key, format!("Invalid decimal: {s}")))?;
+            serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)
         }
         Value::Object(m) if key == "metadata" => Value::Object(m.clone()),
         Value::Object(m) => {
@@ -156,7 +218,9 @@ pub fn coerce(key: &str, v: &Value) -> ApiResult<Value> {
             }
             Value::Object(out)
         }
-        Value::Array(a) => Value::Array(a.iter().map(|x| coerce(key, x)).collect::<ApiResult<_>>()?),
+        Value::Array(a) => {
+            Value::Array(a.iter().map(|x| coerce(key, x)).collect::<ApiResult<_>>()?)
+        }
         other => other.clone(),
     })
 }
@@ -164,7 +228,9 @@ pub fn coerce(key: &str, v: &Value) -> ApiResult<Value> {
 /// Applies `metadata` with Stripe's rules: keys merge, a key set to `""` is removed,
 /// `metadata=""` clears every key.
 pub fn apply_metadata(obj: &mut Map<String, Value>, value: &Value) -> ApiResult<()> {
-    let current = obj.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let current = obj
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !current.is_object() {
         *current = Value::Object(Map::new());
     }
@@ -180,7 +246,12 @@ pub fn apply_metadata(obj: &mut Map<String, Value>, value: &Value) -> ApiResult<
                     Value::String(s) => {
                         cur.insert(k.clone(), Value::String(s.clone()));
                     }
-                    _ => return Err(ApiError::invalid_param(&format!("metadata[{k}]"), "Invalid metadata value: must be a string")),
+                    _ => {
+                        return Err(ApiError::invalid_param(
+                            &format!("metadata[{k}]"),
+                            "Invalid metadata value: must be a string",
+                        ));
+                    }
                 }
             }
         }
@@ -216,7 +287,10 @@ mod tests {
 
     #[test]
     fn metadata_merge_unset_and_clear() {
-        let mut o = json!({"metadata": {"a": "1", "b": "2"}}).as_object().unwrap().clone();
+        let mut o = json!({"metadata": {"a": "1", "b": "2"}})
+            .as_object()
+            .unwrap()
+            .clone();
         apply_metadata(&mut o, &json!({"b": "", "c": "3"})).unwrap();
         assert_eq!(o["metadata"], json!({"a": "1", "c": "3"}));
         apply_metadata(&mut o, &json!("")).unwrap();
@@ -227,10 +301,16 @@ mod tests {
     fn coercion_by_key_and_errors() {
         assert_eq!(coerce("amount", &json!("12")).unwrap(), json!(12));
         assert_eq!(coerce("active", &json!("false")).unwrap(), json!(false));
-        assert_eq!(coerce("x", &json!({"quantity": "2"})).unwrap(), json!({"quantity": 2}));
+        assert_eq!(
+            coerce("x", &json!({"quantity": "2"})).unwrap(),
+            json!({"quantity": 2})
+        );
         assert_eq!(coerce("description", &json!("")).unwrap(), Value::Null);
         assert!(coerce("amount", &json!("abc")).is_err());
         let p = Params(json!({"zz": "1"}).as_object().unwrap().clone());
-        assert_eq!(p.check_allowed(&["a"]).unwrap_err().param.as_deref(), Some("zz"));
+        assert_eq!(
+            p.check_allowed(&["a"]).unwrap_err().param.as_deref(),
+            Some("zz")
+        );
     }
 }

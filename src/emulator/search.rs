@@ -61,19 +61,55 @@ pub struct Query {
 pub fn fields(resource: &str) -> Option<&'static [&'static str]> {
     Some(match resource {
         "charges" => &[
-            "amount", "billing_details.address.postal_code", "created", "currency", "customer", "disputed", "metadata",
-            "payment_method_details.card.brand", "payment_method_details.card.exp_month",
-            "payment_method_details.card.exp_year", "payment_method_details.card.fingerprint",
-            "payment_method_details.card.last4", "refunded", "status", "payment_intent",
+            "amount",
+            "billing_details.address.postal_code",
+            "created",
+            "currency",
+            "customer",
+            "disputed",
+            "metadata",
+            "payment_method_details.card.brand",
+            "payment_method_details.card.exp_month",
+            "payment_method_details.card.exp_year",
+            "payment_method_details.card.fingerprint",
+            "payment_method_details.card.last4",
+            "refunded",
+            "status",
+            "payment_intent",
         ],
         "customers" => &["created", "email", "metadata", "name", "phone"],
         "invoices" => &[
-            "created", "currency", "customer", "last_finalization_error_code", "last_finalization_error_type",
-            "metadata", "number", "receipt_number", "status", "subscription", "total",
+            "created",
+            "currency",
+            "customer",
+            "last_finalization_error_code",
+            "last_finalization_error_type",
+            "metadata",
+            "number",
+            "receipt_number",
+            "status",
+            "subscription",
+            "total",
         ],
-        "payment_intents" => &["amount", "created", "currency", "customer", "metadata", "status"],
-        "prices" => &["active", "currency", "lookup_key", "metadata", "product", "type"],
-        "products" => &["active", "description", "metadata", "name", "shippable", "url"],
+        "payment_intents" => &[
+            "amount", "created", "currency", "customer", "metadata", "status",
+        ],
+        "prices" => &[
+            "active",
+            "currency",
+            "lookup_key",
+            "metadata",
+            "product",
+            "type",
+        ],
+        "products" => &[
+            "active",
+            "description",
+            "metadata",
+            "name",
+            "shippable",
+            "url",
+        ],
         "subscriptions" => &["created", "metadata", "status"],
         _ => return None,
     })
@@ -85,7 +121,10 @@ fn err(msg: impl Into<String>) -> ApiError {
 
 /// Parses a query and checks its fields against `allowed`.
 pub fn parse(input: &str, allowed: &[&str]) -> ApiResult<Query> {
-    let mut p = Parser { s: input.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: input.as_bytes(),
+        i: 0,
+    };
     let mut clauses = vec![p.clause(allowed)?];
     let mut joiner: Option<bool> = None;
     loop {
@@ -98,10 +137,15 @@ pub fn parse(input: &str, allowed: &[&str]) -> ApiResult<Query> {
         } else if p.keyword("OR") {
             true
         } else {
-            return Err(err(format!("Invalid query: expected AND or OR at position {}", p.i)));
+            return Err(err(format!(
+                "Invalid query: expected AND or OR at position {}",
+                p.i
+            )));
         };
         if joiner.is_some_and(|j| j != any) {
-            return Err(err("Invalid query: AND and OR cannot be combined in one query"));
+            return Err(err(
+                "Invalid query: AND and OR cannot be combined in one query",
+            ));
         }
         joiner = Some(any);
         clauses.push(p.clause(allowed)?);
@@ -109,7 +153,10 @@ pub fn parse(input: &str, allowed: &[&str]) -> ApiResult<Query> {
     if clauses.len() > 10 {
         return Err(err("Invalid query: a query may contain at most 10 clauses"));
     }
-    Ok(Query { clauses, any: joiner == Some(true) })
+    Ok(Query {
+        clauses,
+        any: joiner == Some(true),
+    })
 }
 
 struct Parser<'a> {
@@ -126,7 +173,10 @@ impl Parser<'_> {
 
     fn keyword(&mut self, kw: &str) -> bool {
         let end = self.i + kw.len();
-        if self.s.len() > end && &self.s[self.i..end] == kw.as_bytes() && self.s[end].is_ascii_whitespace() {
+        if self.s.len() > end
+            && &self.s[self.i..end] == kw.as_bytes()
+            && self.s[end].is_ascii_whitespace()
+        {
             self.i = end;
             true
         } else {
@@ -141,15 +191,23 @@ impl Parser<'_> {
             self.i += 1;
         }
         let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || b"_.".contains(&self.s[self.i])) {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || b"_.".contains(&self.s[self.i]))
+        {
             self.i += 1;
         }
-        let name = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("").to_string();
+        let name = std::str::from_utf8(&self.s[start..self.i])
+            .unwrap_or("")
+            .to_string();
         if name.is_empty() {
-            return Err(err(format!("Invalid query: expected a field name at position {start}")));
+            return Err(err(format!(
+                "Invalid query: expected a field name at position {start}"
+            )));
         }
         if !allowed.contains(&name.as_str()) {
-            return Err(err(format!("Invalid query: field `{name}` is not supported for this search")));
+            return Err(err(format!(
+                "Invalid query: field `{name}` is not supported for this search"
+            )));
         }
         let mut field: Vec<String> = name.split('.').map(String::from).collect();
         if name == "metadata" {
@@ -171,7 +229,11 @@ impl Parser<'_> {
             (Some(b'<'), Some(b'=')) => (Op::Le, 2),
             (Some(b'>'), _) => (Op::Gt, 1),
             (Some(b'<'), _) => (Op::Lt, 1),
-            _ => return Err(err(format!("Invalid query: expected an operator after `{name}`"))),
+            _ => {
+                return Err(err(format!(
+                    "Invalid query: expected an operator after `{name}`"
+                )));
+            }
         };
         self.i += op.1;
         let value = match self.s.get(self.i) {
@@ -194,16 +256,26 @@ impl Parser<'_> {
             }
         };
         if op.0 == Op::Contains && !matches!(&value, Lit::Str(s) if s.chars().count() >= 3) {
-            return Err(err("Invalid query: substring match (~) needs a quoted value of at least 3 characters"));
+            return Err(err(
+                "Invalid query: substring match (~) needs a quoted value of at least 3 characters",
+            ));
         }
         if matches!(op.0, Op::Gt | Op::Ge | Op::Lt | Op::Le) && !matches!(value, Lit::Num(_)) {
             return Err(err("Invalid query: range comparisons need a number"));
         }
-        Ok(Clause { negate, field, op: op.0, value })
+        Ok(Clause {
+            negate,
+            field,
+            op: op.0,
+            value,
+        })
     }
 
     fn quoted(&mut self) -> ApiResult<String> {
-        let q = *self.s.get(self.i).ok_or_else(|| err("Invalid query: expected a quoted value"))?;
+        let q = *self
+            .s
+            .get(self.i)
+            .ok_or_else(|| err("Invalid query: expected a quoted value"))?;
         if q != b'\'' && q != b'"' {
             return Err(err("Invalid query: expected a quoted value"));
         }
@@ -213,7 +285,10 @@ impl Parser<'_> {
             match self.s.get(self.i) {
                 None => return Err(err("Invalid query: unterminated string")),
                 Some(b'\\') => {
-                    let c = *self.s.get(self.i + 1).ok_or_else(|| err("Invalid query: unterminated string"))?;
+                    let c = *self
+                        .s
+                        .get(self.i + 1)
+                        .ok_or_else(|| err("Invalid query: unterminated string"))?;
                     out.push(c);
                     self.i += 2;
                 }
@@ -235,7 +310,11 @@ impl Query {
     /// True when the object matches.
     pub fn matches(&self, obj: &Value) -> bool {
         let mut it = self.clauses.iter().map(|c| c.matches(obj));
-        if self.any { it.any(|b| b) } else { it.all(|b| b) }
+        if self.any {
+            it.any(|b| b)
+        } else {
+            it.all(|b| b)
+        }
     }
 }
 
@@ -246,13 +325,21 @@ impl Clause {
             v = &v[part.as_str()];
         }
         // References may be expanded objects; compare their id.
-        let v = if v.is_object() && v.get("id").is_some() { &v["id"] } else { v };
+        let v = if v.is_object() && v.get("id").is_some() {
+            &v["id"]
+        } else {
+            v
+        };
         let hit = match (&self.op, &self.value) {
             (Op::Eq, Lit::Null) => v.is_null(),
             (_, Lit::Null) => false,
             (Op::Eq, Lit::Str(s)) => text(v).is_some_and(|t| t.eq_ignore_ascii_case(s)),
-            (Op::Eq, Lit::Num(n)) => v.as_f64() == Some(*n) || text(v).is_some_and(|t| t == fmt_num(*n)),
-            (Op::Contains, Lit::Str(s)) => text(v).is_some_and(|t| t.to_lowercase().contains(&s.to_lowercase())),
+            (Op::Eq, Lit::Num(n)) => {
+                v.as_f64() == Some(*n) || text(v).is_some_and(|t| t == fmt_num(*n))
+            }
+            (Op::Contains, Lit::Str(s)) => {
+                text(v).is_some_and(|t| t.to_lowercase().contains(&s.to_lowercase()))
+            }
             (Op::Contains, _) => false,
             (op, Lit::Num(n)) => v.as_f64().is_some_and(|x| match op {
                 Op::Gt => x > *n,
@@ -267,7 +354,11 @@ impl Clause {
 }
 
 fn fmt_num(n: f64) -> String {
-    if n.fract() == 0.0 { format!("{}", n as i64) } else { n.to_string() }
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -282,7 +373,8 @@ fn text(v: &Value) -> Option<String> {
 /// Runs a search request: `query` (required), `limit`, `page`.
 pub fn run(state: &State, resource: &str, url: &str, params: &Params) -> ApiResult<Value> {
     params.check_allowed(&["query", "limit", "page"])?;
-    let allowed = fields(resource).ok_or_else(|| ApiError::invalid("search is not supported for this resource"))?;
+    let allowed = fields(resource)
+        .ok_or_else(|| ApiError::invalid("search is not supported for this resource"))?;
     let query = parse(&params.req_str("query")?, allowed)?;
     let limit = parse_limit(params)?;
     let offset = match params.str("page")? {
@@ -310,8 +402,14 @@ pub fn run(state: &State, resource: &str, url: &str, params: &Params) -> ApiResu
             matched += 1;
         }
     }
-    let next_page = if has_more { json!(format!("page_{}", offset + limit)) } else { Value::Null };
-    Ok(json!({"object": "search_result", "data": data, "has_more": has_more, "next_page": next_page, "url": url}))
+    let next_page = if has_more {
+        json!(format!("page_{}", offset + limit))
+    } else {
+        Value::Null
+    };
+    Ok(
+        json!({"object": "search_result", "data": data, "has_more": has_more, "next_page": next_page, "url": url}),
+    )
 }
 
 #[cfg(test)]
@@ -322,7 +420,11 @@ mod tests {
 
     #[test]
     fn parses_and_evaluates() {
-        let q = parse(r#"email:'a@b.c' AND metadata['plan']:"pro" AND amount>=100"#, F).unwrap();
+        let q = parse(
+            r#"email:'a@b.c' AND metadata['plan']:"pro" AND amount>=100"#,
+            F,
+        )
+        .unwrap();
         assert_eq!(q.clauses.len(), 3);
         let obj = json!({"email": "A@b.c", "metadata": {"plan": "pro"}, "amount": 150});
         assert!(q.matches(&obj));

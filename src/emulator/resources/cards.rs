@@ -32,35 +32,102 @@ pub struct TestCard {
     pub behaviour: Behaviour,
 }
 
-const GENERIC: Behaviour = Behaviour::Decline("card_declined", "generic_decline", "Your card was declined.");
+const GENERIC: Behaviour = Behaviour::Decline(
+    "card_declined",
+    "generic_decline",
+    "Your card was declined.",
+);
 
 /// The supported test cards.
 pub const CARDS: &[TestCard] = &[
-    TestCard { name: "visa", number: "4242424242424242", brand: "visa", funding: "credit", behaviour: Behaviour::Ok },
-    TestCard { name: "visa_debit", number: "4000056655665556", brand: "visa", funding: "debit", behaviour: Behaviour::Ok },
-    TestCard { name: "mastercard", number: "5555555555554444", brand: "mastercard", funding: "credit", behaviour: Behaviour::Ok },
-    TestCard { name: "amex", number: "378282246310005", brand: "amex", funding: "credit", behaviour: Behaviour::Ok },
-    TestCard { name: "discover", number: "6011111111111117", brand: "discover", funding: "credit", behaviour: Behaviour::Ok },
-    TestCard { name: "chargeDeclined", number: "4000000000000002", brand: "visa", funding: "credit", behaviour: GENERIC },
     TestCard {
-        name: "chargeDeclinedInsufficientFunds", number: "4000000000009995", brand: "visa", funding: "credit",
-        behaviour: Behaviour::Decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+        name: "visa",
+        number: "4242424242424242",
+        brand: "visa",
+        funding: "credit",
+        behaviour: Behaviour::Ok,
     },
     TestCard {
-        name: "chargeDeclinedLostCard", number: "4000000000009987", brand: "visa", funding: "credit",
+        name: "visa_debit",
+        number: "4000056655665556",
+        brand: "visa",
+        funding: "debit",
+        behaviour: Behaviour::Ok,
+    },
+    TestCard {
+        name: "mastercard",
+        number: "5555555555554444",
+        brand: "mastercard",
+        funding: "credit",
+        behaviour: Behaviour::Ok,
+    },
+    TestCard {
+        name: "amex",
+        number: "378282246310005",
+        brand: "amex",
+        funding: "credit",
+        behaviour: Behaviour::Ok,
+    },
+    TestCard {
+        name: "discover",
+        number: "6011111111111117",
+        brand: "discover",
+        funding: "credit",
+        behaviour: Behaviour::Ok,
+    },
+    TestCard {
+        name: "chargeDeclined",
+        number: "4000000000000002",
+        brand: "visa",
+        funding: "credit",
+        behaviour: GENERIC,
+    },
+    TestCard {
+        name: "chargeDeclinedInsufficientFunds",
+        number: "4000000000009995",
+        brand: "visa",
+        funding: "credit",
+        behaviour: Behaviour::Decline(
+            "card_declined",
+            "insufficient_funds",
+            "Your card has insufficient funds.",
+        ),
+    },
+    TestCard {
+        name: "chargeDeclinedLostCard",
+        number: "4000000000009987",
+        brand: "visa",
+        funding: "credit",
         behaviour: Behaviour::Decline("card_declined", "lost_card", "Your card was declined."),
     },
     TestCard {
-        name: "chargeDeclinedExpiredCard", number: "4000000000000069", brand: "visa", funding: "credit",
+        name: "chargeDeclinedExpiredCard",
+        number: "4000000000000069",
+        brand: "visa",
+        funding: "credit",
         behaviour: Behaviour::Decline("expired_card", "expired_card", "Your card has expired."),
     },
-    TestCard { name: "chargeCustomerFail", number: "4000000000000341", brand: "visa", funding: "credit", behaviour: Behaviour::ChargeFails },
-    TestCard { name: "createDispute", number: "4000000000000259", brand: "visa", funding: "credit", behaviour: Behaviour::Dispute },
+    TestCard {
+        name: "chargeCustomerFail",
+        number: "4000000000000341",
+        brand: "visa",
+        funding: "credit",
+        behaviour: Behaviour::ChargeFails,
+    },
+    TestCard {
+        name: "createDispute",
+        number: "4000000000000259",
+        brand: "visa",
+        funding: "credit",
+        behaviour: Behaviour::Dispute,
+    },
 ];
 
 /// The test card named by `pm_card_x` / `tok_x` (also `tok_visa_debit`, ...).
 pub fn by_magic_id(id: &str) -> Option<&'static TestCard> {
-    let name = id.strip_prefix("pm_card_").or_else(|| id.strip_prefix("tok_"))?;
+    let name = id
+        .strip_prefix("pm_card_")
+        .or_else(|| id.strip_prefix("tok_"))?;
     CARDS.iter().find(|c| c.name == name)
 }
 
@@ -86,7 +153,11 @@ pub fn card_hash(card: &TestCard, exp_month: i64, exp_year: i64) -> Value {
 pub fn charge_error(b: Behaviour) -> Option<ApiError> {
     match b {
         Behaviour::Decline(code, decline, msg) => Some(ApiError::card(code, Some(decline), msg)),
-        Behaviour::ChargeFails => Some(ApiError::card("card_declined", Some("generic_decline"), "Your card was declined.")),
+        Behaviour::ChargeFails => Some(ApiError::card(
+            "card_declined",
+            Some("generic_decline"),
+            "Your card was declined.",
+        )),
         _ => None,
     }
 }

@@ -10,27 +10,88 @@ use serde_json::{Map, Value, json};
 
 /// Customer create parameters.
 pub const CREATE: &[&str] = &[
-    "address", "balance", "cash_balance", "coupon", "description", "email", "invoice_prefix", "invoice_settings",
-    "metadata", "name", "next_invoice_sequence", "payment_method", "phone", "preferred_locales", "promotion_code",
-    "shipping", "source", "tax", "tax_exempt", "tax_id_data", "test_clock",
+    "address",
+    "balance",
+    "cash_balance",
+    "coupon",
+    "description",
+    "email",
+    "invoice_prefix",
+    "invoice_settings",
+    "metadata",
+    "name",
+    "next_invoice_sequence",
+    "payment_method",
+    "phone",
+    "preferred_locales",
+    "promotion_code",
+    "shipping",
+    "source",
+    "tax",
+    "tax_exempt",
+    "tax_id_data",
+    "test_clock",
 ];
 /// Customer update parameters.
 pub const UPDATE: &[&str] = &[
-    "address", "balance", "cash_balance", "coupon", "default_source", "description", "email", "invoice_prefix",
-    "invoice_settings", "metadata", "name", "next_invoice_sequence", "phone", "preferred_locales", "promotion_code",
-    "shipping", "source", "tax", "tax_exempt",
+    "address",
+    "balance",
+    "cash_balance",
+    "coupon",
+    "default_source",
+    "description",
+    "email",
+    "invoice_prefix",
+    "invoice_settings",
+    "metadata",
+    "name",
+    "next_invoice_sequence",
+    "phone",
+    "preferred_locales",
+    "promotion_code",
+    "shipping",
+    "source",
+    "tax",
+    "tax_exempt",
 ];
 /// Payment method create parameters.
 pub const PM_CREATE: &[&str] = &[
-    "type", "card", "billing_details", "metadata", "customer", "payment_method", "sepa_debit", "us_bank_account",
-    "link", "allow_redisplay",
+    "type",
+    "card",
+    "billing_details",
+    "metadata",
+    "customer",
+    "payment_method",
+    "sepa_debit",
+    "us_bank_account",
+    "link",
+    "allow_redisplay",
 ];
 /// Payment method update parameters.
-pub const PM_UPDATE: &[&str] = &["billing_details", "card", "metadata", "link", "us_bank_account", "allow_redisplay"];
+pub const PM_UPDATE: &[&str] = &[
+    "billing_details",
+    "card",
+    "metadata",
+    "link",
+    "us_bank_account",
+    "allow_redisplay",
+];
 
 const FIELDS: &[&str] = &[
-    "address", "balance", "description", "email", "invoice_prefix", "invoice_settings", "metadata", "name",
-    "next_invoice_sequence", "phone", "preferred_locales", "shipping", "tax_exempt", "test_clock",
+    "address",
+    "balance",
+    "description",
+    "email",
+    "invoice_prefix",
+    "invoice_settings",
+    "metadata",
+    "name",
+    "next_invoice_sequence",
+    "phone",
+    "preferred_locales",
+    "shipping",
+    "tax_exempt",
+    "test_clock",
 ];
 
 /// `POST /v1/customers`.
@@ -40,18 +101,40 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let mut obj = base(state, sp, now);
     let prefix = state.random(8).to_uppercase();
     for (k, v) in [
-        ("address", Value::Null), ("balance", json!(0)), ("currency", Value::Null), ("default_source", Value::Null),
-        ("delinquent", json!(false)), ("description", Value::Null), ("discount", Value::Null), ("email", Value::Null),
+        ("address", Value::Null),
+        ("balance", json!(0)),
+        ("currency", Value::Null),
+        ("default_source", Value::Null),
+        ("delinquent", json!(false)),
+        ("description", Value::Null),
+        ("discount", Value::Null),
+        ("email", Value::Null),
         ("invoice_prefix", json!(prefix)),
-        ("invoice_settings", json!({"custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null})),
-        ("name", Value::Null), ("next_invoice_sequence", json!(1)), ("phone", Value::Null),
-        ("preferred_locales", json!([])), ("shipping", Value::Null), ("tax_exempt", json!("none")), ("test_clock", Value::Null),
+        (
+            "invoice_settings",
+            json!({"custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null}),
+        ),
+        ("name", Value::Null),
+        ("next_invoice_sequence", json!(1)),
+        ("phone", Value::Null),
+        ("preferred_locales", json!([])),
+        ("shipping", Value::Null),
+        ("tax_exempt", json!("none")),
+        ("test_clock", Value::Null),
     ] {
         obj.insert(k.into(), v);
     }
     copy_params(&mut obj, params, FIELDS)?;
-    if let Some(dpm) = obj["invoice_settings"]["default_payment_method"].as_str().map(String::from) {
-        require_ref(state, "payment_methods", &dpm, "invoice_settings[default_payment_method]")?;
+    if let Some(dpm) = obj["invoice_settings"]["default_payment_method"]
+        .as_str()
+        .map(String::from)
+    {
+        require_ref(
+            state,
+            "payment_methods",
+            &dpm,
+            "invoice_settings[default_payment_method]",
+        )?;
     }
     let cus_id = obj["id"].as_str().unwrap_or_default().to_string();
     let pm = params.str("payment_method")?;
@@ -72,16 +155,28 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
 }
 
 /// Customer-specific update rules; returns the parameters it handled itself.
-pub fn before_update(state: &mut State, obj: &mut Map<String, Value>, params: &Params) -> ApiResult<Vec<&'static str>> {
+pub fn before_update(
+    state: &mut State,
+    obj: &mut Map<String, Value>,
+    params: &Params,
+) -> ApiResult<Vec<&'static str>> {
     if let Some(Value::Object(is)) = params.get("invoice_settings")
         && let Some(Value::String(pm)) = is.get("default_payment_method")
         && !pm.is_empty()
     {
-        let p = state.require("payment_methods", "PaymentMethod", pm, "invoice_settings[default_payment_method]")?;
+        let p = state.require(
+            "payment_methods",
+            "PaymentMethod",
+            pm,
+            "invoice_settings[default_payment_method]",
+        )?;
         if p["customer"] != obj["id"] {
             return Err(ApiError::invalid_param(
                 "invoice_settings[default_payment_method]",
-                format!("The PaymentMethod {pm} does not belong to the Customer {}. Please attach it first.", obj["id"].as_str().unwrap_or("")),
+                format!(
+                    "The PaymentMethod {pm} does not belong to the Customer {}. Please attach it first.",
+                    obj["id"].as_str().unwrap_or("")
+                ),
             ));
         }
     }
@@ -90,14 +185,26 @@ pub fn before_update(state: &mut State, obj: &mut Map<String, Value>, params: &P
         let pm = attach_to(state, &src, &cus, "source")?;
         obj.insert("default_source".into(), pm["id"].clone());
     }
-    Ok(vec!["source", "coupon", "promotion_code", "tax", "cash_balance"])
+    Ok(vec![
+        "source",
+        "coupon",
+        "promotion_code",
+        "tax",
+        "cash_balance",
+    ])
 }
 
 /// Deleting a customer cancels its subscriptions and detaches its payment methods.
 pub fn before_delete(state: &mut State, id: &str) -> ApiResult<()> {
-    let subs = state.find("subscriptions", |s| s["customer"] == id && s["status"] != "canceled");
+    let subs = state.find("subscriptions", |s| {
+        s["customer"] == id && s["status"] != "canceled"
+    });
     for s in subs {
-        super::billing::cancel(state, s["id"].as_str().unwrap_or_default(), &Params::default())?;
+        super::billing::cancel(
+            state,
+            s["id"].as_str().unwrap_or_default(),
+            &Params::default(),
+        )?;
     }
     for pm in state.find("payment_methods", |p| p["customer"] == id) {
         if let Some(m) = state.get_mut("payment_methods", pm["id"].as_str().unwrap_or_default()) {
@@ -107,7 +214,12 @@ pub fn before_delete(state: &mut State, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn pm_object(state: &mut State, card: &TestCard, exp_month: i64, exp_year: i64) -> Map<String, Value> {
+fn pm_object(
+    state: &mut State,
+    card: &TestCard,
+    exp_month: i64,
+    exp_year: i64,
+) -> Map<String, Value> {
     let now = state.now();
     let mut obj = base(state, spec("payment_methods").expect("spec"), now);
     obj.insert(
@@ -124,7 +236,10 @@ fn pm_object(state: &mut State, card: &TestCard, exp_month: i64, exp_year: i64) 
 
 /// The test card behind a stored payment method.
 pub fn test_card_of(pm: &Value) -> &'static TestCard {
-    pm["_test_card"].as_str().and_then(|n| cards::CARDS.iter().find(|c| c.name == n)).unwrap_or(&cards::CARDS[0])
+    pm["_test_card"]
+        .as_str()
+        .and_then(|n| cards::CARDS.iter().find(|c| c.name == n))
+        .unwrap_or(&cards::CARDS[0])
 }
 
 /// `POST /v1/payment_methods`.
@@ -140,19 +255,34 @@ pub fn create_pm(state: &mut State, params: &Params) -> ApiResult<Value> {
     }
     let kind = params.req_str("type")?;
     let mut obj = if kind == "card" {
-        let card = params.obj("card")?.ok_or_else(|| ApiError::missing("card"))?;
+        let card = params
+            .obj("card")?
+            .ok_or_else(|| ApiError::missing("card"))?;
         if let Some(tok) = card.str("token")? {
-            let c = cards::by_magic_id(&tok).ok_or_else(|| ApiError::no_such("token", &tok, "card[token]"))?;
+            let c = cards::by_magic_id(&tok)
+                .ok_or_else(|| ApiError::no_such("token", &tok, "card[token]"))?;
             pm_object(state, c, 12, 2034)
         } else {
-            let number = card.req_str("number").map_err(|_| ApiError::missing("card[number]"))?;
-            let exp_month = card.int("exp_month")?.ok_or_else(|| ApiError::missing("card[exp_month]"))?;
-            let exp_year = card.int("exp_year")?.ok_or_else(|| ApiError::missing("card[exp_year]"))?;
+            let number = card
+                .req_str("number")
+                .map_err(|_| ApiError::missing("card[number]"))?;
+            let exp_month = card
+                .int("exp_month")?
+                .ok_or_else(|| ApiError::missing("card[exp_month]"))?;
+            let exp_year = card
+                .int("exp_year")?
+                .ok_or_else(|| ApiError::missing("card[exp_year]"))?;
             let c = cards::by_number(&number).ok_or_else(|| {
-                ApiError::card("incorrect_number", None, "Your card number is incorrect.").with_param("card[number]")
+                ApiError::card("incorrect_number", None, "Your card number is incorrect.")
+                    .with_param("card[number]")
             })?;
             if !(1..=12).contains(&exp_month) {
-                return Err(ApiError::card("invalid_expiry_month", None, "Your card's expiration month is invalid.").with_param("card[exp_month]"));
+                return Err(ApiError::card(
+                    "invalid_expiry_month",
+                    None,
+                    "Your card's expiration month is invalid.",
+                )
+                .with_param("card[exp_month]"));
             }
             pm_object(state, c, exp_month, exp_year)
         }
@@ -160,7 +290,10 @@ pub fn create_pm(state: &mut State, params: &Params) -> ApiResult<Value> {
         let now = state.now();
         let mut o = base(state, sp, now);
         o.insert("type".into(), json!(kind));
-        o.insert(kind.clone(), params.get(&kind).cloned().unwrap_or(json!({})));
+        o.insert(
+            kind.clone(),
+            params.get(&kind).cloned().unwrap_or(json!({})),
+        );
         o.insert("customer".into(), Value::Null);
         o
     };
@@ -170,13 +303,17 @@ pub fn create_pm(state: &mut State, params: &Params) -> ApiResult<Value> {
     if let Some(cus) = params.str("customer")? {
         return attach_to(state, &id, &cus, "customer");
     }
-    Ok(state.get("payment_methods", &id).cloned().unwrap_or(Value::Null))
+    Ok(state
+        .get("payment_methods", &id)
+        .cloned()
+        .unwrap_or(Value::Null))
 }
 
 /// A payment method by id; `pm_card_*` and `tok_*` test ids create a fresh one.
 pub fn resolve_pm(state: &mut State, id: &str, param: &str) -> ApiResult<Value> {
     if id.starts_with("pm_card_") || id.starts_with("tok_") {
-        let card = cards::by_magic_id(id).ok_or_else(|| ApiError::no_such("PaymentMethod", id, param))?;
+        let card =
+            cards::by_magic_id(id).ok_or_else(|| ApiError::no_such("PaymentMethod", id, param))?;
         let obj = Value::Object(pm_object(state, card, 12, 2034));
         let created = state.now();
         state.insert("payment_methods", created, obj.clone());
@@ -201,7 +338,7 @@ pub fn attach_to(state: &mut State, pm: &str, customer: &str, param: &str) -> Ap
             return Err(ApiError::invalid_param(
                 param,
                 "The payment method you provided has already been attached to a customer.",
-            ))
+            ));
         }
         None => {}
     }
@@ -247,6 +384,8 @@ pub fn detach(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> 
 /// The payment method a customer pays with by default, if any.
 pub fn default_pm(state: &State, customer: &str) -> Option<Value> {
     let c = state.get("customers", customer)?;
-    let id = c["invoice_settings"]["default_payment_method"].as_str().or(c["default_source"].as_str())?;
+    let id = c["invoice_settings"]["default_payment_method"]
+        .as_str()
+        .or(c["default_source"].as_str())?;
     state.get("payment_methods", id).cloned()
 }

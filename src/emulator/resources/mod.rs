@@ -52,30 +52,214 @@ const ANY: &[&str] = &[];
 
 /// Every resource the emulator serves.
 pub const SPECS: &[Spec] = &[
-    Spec { name: "customers", object: "customer", prefix: "cus", event: "customer", create: Some(customers::CREATE), update: Some(customers::UPDATE), delete: Delete::Stub },
-    Spec { name: "payment_methods", object: "payment_method", prefix: "pm", event: "payment_method", create: Some(customers::PM_CREATE), update: Some(customers::PM_UPDATE), delete: Delete::No },
-    Spec { name: "products", object: "product", prefix: "prod", event: "product", create: Some(products::PRODUCT_CREATE), update: Some(products::PRODUCT_UPDATE), delete: Delete::Stub },
-    Spec { name: "prices", object: "price", prefix: "price", event: "price", create: Some(products::PRICE_CREATE), update: Some(products::PRICE_UPDATE), delete: Delete::No },
-    Spec { name: "coupons", object: "coupon", prefix: "", event: "coupon", create: Some(products::COUPON_CREATE), update: Some(products::COUPON_UPDATE), delete: Delete::Stub },
-    Spec { name: "payment_intents", object: "payment_intent", prefix: "pi", event: "payment_intent", create: Some(payments::CREATE), update: Some(payments::UPDATE), delete: Delete::No },
-    Spec { name: "charges", object: "charge", prefix: "ch", event: "charge", create: Some(charges::CREATE), update: Some(charges::UPDATE), delete: Delete::No },
-    Spec { name: "refunds", object: "refund", prefix: "re", event: "refund", create: Some(charges::REFUND_CREATE), update: Some(&["metadata"]), delete: Delete::No },
-    Spec { name: "balance_transactions", object: "balance_transaction", prefix: "txn", event: "balance_transaction", create: None, update: None, delete: Delete::No },
-    Spec { name: "disputes", object: "dispute", prefix: "dp", event: "charge.dispute", create: None, update: Some(&["evidence", "metadata", "submit"]), delete: Delete::No },
-    Spec { name: "payouts", object: "payout", prefix: "po", event: "payout", create: Some(payouts::CREATE), update: Some(&["metadata"]), delete: Delete::No },
-    Spec { name: "subscriptions", object: "subscription", prefix: "sub", event: "customer.subscription", create: Some(billing::CREATE), update: Some(billing::UPDATE), delete: Delete::Cancel },
-    Spec { name: "subscription_items", object: "subscription_item", prefix: "si", event: "subscription_item", create: Some(billing::ITEM_CREATE), update: Some(billing::ITEM_UPDATE), delete: Delete::Stub },
-    Spec { name: "invoices", object: "invoice", prefix: "in", event: "invoice", create: Some(invoices::CREATE), update: Some(invoices::UPDATE), delete: Delete::Stub },
-    Spec { name: "invoiceitems", object: "invoiceitem", prefix: "ii", event: "invoiceitem", create: Some(invoices::ITEM_CREATE), update: Some(invoices::ITEM_UPDATE), delete: Delete::Stub },
-    Spec { name: "quotes", object: "quote", prefix: "qt", event: "quote", create: Some(quotes::CREATE), update: Some(quotes::UPDATE), delete: Delete::No },
-    Spec { name: "events", object: "event", prefix: "evt", event: "", create: None, update: None, delete: Delete::No },
+    Spec {
+        name: "customers",
+        object: "customer",
+        prefix: "cus",
+        event: "customer",
+        create: Some(customers::CREATE),
+        update: Some(customers::UPDATE),
+        delete: Delete::Stub,
+    },
+    Spec {
+        name: "payment_methods",
+        object: "payment_method",
+        prefix: "pm",
+        event: "payment_method",
+        create: Some(customers::PM_CREATE),
+        update: Some(customers::PM_UPDATE),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "products",
+        object: "product",
+        prefix: "prod",
+        event: "product",
+        create: Some(products::PRODUCT_CREATE),
+        update: Some(products::PRODUCT_UPDATE),
+        delete: Delete::Stub,
+    },
+    Spec {
+        name: "prices",
+        object: "price",
+        prefix: "price",
+        event: "price",
+        create: Some(products::PRICE_CREATE),
+        update: Some(products::PRICE_UPDATE),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "coupons",
+        object: "coupon",
+        prefix: "",
+        event: "coupon",
+        create: Some(products::COUPON_CREATE),
+        update: Some(products::COUPON_UPDATE),
+        delete: Delete::Stub,
+    },
+    Spec {
+        name: "payment_intents",
+        object: "payment_intent",
+        prefix: "pi",
+        event: "payment_intent",
+        create: Some(payments::CREATE),
+        update: Some(payments::UPDATE),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "charges",
+        object: "charge",
+        prefix: "ch",
+        event: "charge",
+        create: Some(charges::CREATE),
+        update: Some(charges::UPDATE),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "refunds",
+        object: "refund",
+        prefix: "re",
+        event: "refund",
+        create: Some(charges::REFUND_CREATE),
+        update: Some(&["metadata"]),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "balance_transactions",
+        object: "balance_transaction",
+        prefix: "txn",
+        event: "balance_transaction",
+        create: None,
+        update: None,
+        delete: Delete::No,
+    },
+    Spec {
+        name: "disputes",
+        object: "dispute",
+        prefix: "dp",
+        event: "charge.dispute",
+        create: None,
+        update: Some(&["evidence", "metadata", "submit"]),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "payouts",
+        object: "payout",
+        prefix: "po",
+        event: "payout",
+        create: Some(payouts::CREATE),
+        update: Some(&["metadata"]),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "subscriptions",
+        object: "subscription",
+        prefix: "sub",
+        event: "customer.subscription",
+        create: Some(billing::CREATE),
+        update: Some(billing::UPDATE),
+        delete: Delete::Cancel,
+    },
+    Spec {
+        name: "subscription_items",
+        object: "subscription_item",
+        prefix: "si",
+        event: "subscription_item",
+        create: Some(billing::ITEM_CREATE),
+        update: Some(billing::ITEM_UPDATE),
+        delete: Delete::Stub,
+    },
+    Spec {
+        name: "invoices",
+        object: "invoice",
+        prefix: "in",
+        event: "invoice",
+        create: Some(invoices::CREATE),
+        update: Some(invoices::UPDATE),
+        delete: Delete::Stub,
+    },
+    Spec {
+        name: "invoiceitems",
+        object: "invoiceitem",
+        prefix: "ii",
+        event: "invoiceitem",
+        create: Some(invoices::ITEM_CREATE),
+        update: Some(invoices::ITEM_UPDATE),
+        delete: Delete::Stub,
+    },
+    Spec {
+        name: "quotes",
+        object: "quote",
+        prefix: "qt",
+        event: "quote",
+        create: Some(quotes::CREATE),
+        update: Some(quotes::UPDATE),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "events",
+        object: "event",
+        prefix: "evt",
+        event: "",
+        create: None,
+        update: None,
+        delete: Delete::No,
+    },
     // Simple resources handled generically (any parameter is stored as a field).
-    Spec { name: "tax_rates", object: "tax_rate", prefix: "txr", event: "tax_rate", create: Some(ANY), update: Some(ANY), delete: Delete::No },
-    Spec { name: "shipping_rates", object: "shipping_rate", prefix: "shr", event: "shipping_rate", create: Some(ANY), update: Some(ANY), delete: Delete::No },
-    Spec { name: "promotion_codes", object: "promotion_code", prefix: "promo", event: "promotion_code", create: Some(ANY), update: Some(ANY), delete: Delete::No },
-    Spec { name: "setup_intents", object: "setup_intent", prefix: "seti", event: "setup_intent", create: Some(ANY), update: Some(ANY), delete: Delete::No },
-    Spec { name: "webhook_endpoints", object: "webhook_endpoint", prefix: "we", event: "", create: Some(ANY), update: Some(ANY), delete: Delete::Stub },
-    Spec { name: "plans", object: "plan", prefix: "plan", event: "plan", create: Some(ANY), update: Some(ANY), delete: Delete::Stub },
+    Spec {
+        name: "tax_rates",
+        object: "tax_rate",
+        prefix: "txr",
+        event: "tax_rate",
+        create: Some(ANY),
+        update: Some(ANY),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "shipping_rates",
+        object: "shipping_rate",
+        prefix: "shr",
+        event: "shipping_rate",
+        create: Some(ANY),
+        update: Some(ANY),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "promotion_codes",
+        object: "promotion_code",
+        prefix: "promo",
+        event: "promotion_code",
+        create: Some(ANY),
+        update: Some(ANY),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "setup_intents",
+        object: "setup_intent",
+        prefix: "seti",
+        event: "setup_intent",
+        create: Some(ANY),
+        update: Some(ANY),
+        delete: Delete::No,
+    },
+    Spec {
+        name: "webhook_endpoints",
+        object: "webhook_endpoint",
+        prefix: "we",
+        event: "",
+        create: Some(ANY),
+        update: Some(ANY),
+        delete: Delete::Stub,
+    },
+    Spec {
+        name: "plans",
+        object: "plan",
+        prefix: "plan",
+        event: "plan",
+        create: Some(ANY),
+        update: Some(ANY),
+        delete: Delete::Stub,
+    },
 ];
 
 /// The spec of a resource by URL name.
@@ -91,7 +275,9 @@ pub fn spec_for_id(id: &str) -> Option<&'static Spec> {
         "du" => "dp",
         other => other,
     };
-    SPECS.iter().find(|s| !s.prefix.is_empty() && s.prefix == prefix)
+    SPECS
+        .iter()
+        .find(|s| !s.prefix.is_empty() && s.prefix == prefix)
 }
 
 /// Fields every object starts with.
@@ -118,7 +304,11 @@ pub fn copy_params(obj: &mut Map<String, Value>, params: &Params, keys: &[&str])
 
 /// Stores a new object and appends its `.created` event.
 pub fn commit_new(state: &mut State, spec: &Spec, obj: Map<String, Value>) -> Value {
-    let created = obj.get("created").or(obj.get("date")).and_then(Value::as_i64).unwrap_or_else(|| state.now());
+    let created = obj
+        .get("created")
+        .or(obj.get("date"))
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| state.now());
     let obj = Value::Object(obj);
     state.insert(spec.name, created, obj.clone());
     if !spec.event.is_empty() {
@@ -129,7 +319,12 @@ pub fn commit_new(state: &mut State, spec: &Spec, obj: Map<String, Value>) -> Va
 
 /// Replaces an object and appends an event (default `.updated`) with the previous
 /// values of the fields that changed. Returns the new object.
-pub fn commit_update(state: &mut State, spec: &Spec, new: Map<String, Value>, event: Option<&str>) -> Value {
+pub fn commit_update(
+    state: &mut State,
+    spec: &Spec,
+    new: Map<String, Value>,
+    event: Option<&str>,
+) -> Value {
     let id = new["id"].as_str().unwrap_or_default().to_string();
     let old = state.get(spec.name, &id).cloned().unwrap_or(Value::Null);
     let mut prev = Map::new();
@@ -141,7 +336,9 @@ pub fn commit_update(state: &mut State, spec: &Spec, new: Map<String, Value>, ev
     let new = Value::Object(new);
     state.replace(spec.name, new.clone());
     if !spec.event.is_empty() && (!prev.is_empty() || event.is_some()) {
-        let t = event.map(String::from).unwrap_or_else(|| format!("{}.updated", spec.event));
+        let t = event
+            .map(String::from)
+            .unwrap_or_else(|| format!("{}.updated", spec.event));
         events::emit(state, &t, &new, Some(Value::Object(prev)));
     }
     new
@@ -177,7 +374,9 @@ pub fn require_ref(state: &State, resource: &str, id: &str, param: &str) -> ApiR
 
 /// Creates an object of any resource.
 pub fn create(state: &mut State, spec: &'static Spec, params: &Params) -> ApiResult<Value> {
-    let allowed = spec.create.ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}", spec.name)))?;
+    let allowed = spec
+        .create
+        .ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}", spec.name)))?;
     if !allowed.is_empty() {
         params.check_allowed(allowed)?;
     }
@@ -210,8 +409,15 @@ pub fn create(state: &mut State, spec: &'static Spec, params: &Params) -> ApiRes
 }
 
 /// Updates an object of any resource.
-pub fn update(state: &mut State, spec: &'static Spec, id: &str, params: &Params) -> ApiResult<Value> {
-    let allowed = spec.update.ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}/{id}", spec.name)))?;
+pub fn update(
+    state: &mut State,
+    spec: &'static Spec,
+    id: &str,
+    params: &Params,
+) -> ApiResult<Value> {
+    let allowed = spec
+        .update
+        .ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}/{id}", spec.name)))?;
     if !allowed.is_empty() {
         params.check_allowed(allowed)?;
     }
@@ -246,12 +452,26 @@ pub fn update(state: &mut State, spec: &'static Spec, id: &str, params: &Params)
 }
 
 /// Deletes (or cancels) an object.
-pub fn delete(state: &mut State, spec: &'static Spec, id: &str, params: &Params) -> ApiResult<Value> {
+pub fn delete(
+    state: &mut State,
+    spec: &'static Spec,
+    id: &str,
+    params: &Params,
+) -> ApiResult<Value> {
     match spec.delete {
-        Delete::No => Err(ApiError::unrecognized("DELETE", &format!("/v1/{}/{id}", spec.name))),
+        Delete::No => Err(ApiError::unrecognized(
+            "DELETE",
+            &format!("/v1/{}/{id}", spec.name),
+        )),
         Delete::Cancel => billing::cancel(state, id, params),
         Delete::Stub => {
-            params.check_allowed(&["invoice_now", "prorate", "clear_usage", "proration_behavior", "proration_date"])?;
+            params.check_allowed(&[
+                "invoice_now",
+                "prorate",
+                "clear_usage",
+                "proration_behavior",
+                "proration_date",
+            ])?;
             let obj = Value::Object(load(state, spec, id)?);
             match spec.name {
                 "customers" => customers::before_delete(state, id)?,
@@ -276,7 +496,13 @@ pub fn delete(state: &mut State, spec: &'static Spec, id: &str, params: &Params)
 }
 
 /// Runs `POST /v1/{resource}/{id}/{verb}`.
-pub fn action(state: &mut State, spec: &'static Spec, id: &str, verb: &str, params: &Params) -> ApiResult<Value> {
+pub fn action(
+    state: &mut State,
+    spec: &'static Spec,
+    id: &str,
+    verb: &str,
+    params: &Params,
+) -> ApiResult<Value> {
     match (spec.name, verb) {
         ("payment_intents", _) => payments::action(state, id, verb, params),
         ("payment_methods", "attach") => customers::attach(state, id, params),
@@ -289,6 +515,9 @@ pub fn action(state: &mut State, spec: &'static Spec, id: &str, verb: &str, para
         ("subscriptions", "cancel") => billing::cancel(state, id, params),
         ("subscriptions", "resume") => billing::resume(state, id, params),
         ("payouts", _) => payouts::action(state, id, verb, params),
-        _ => Err(ApiError::unrecognized("POST", &format!("/v1/{}/{id}/{verb}", spec.name))),
+        _ => Err(ApiError::unrecognized(
+            "POST",
+            &format!("/v1/{}/{id}/{verb}", spec.name),
+        )),
     }
 }

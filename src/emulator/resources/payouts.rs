@@ -8,23 +8,64 @@ use crate::emulator::store::State;
 use serde_json::{Map, Value, json};
 
 /// Create parameters.
-pub const CREATE: &[&str] = &["amount", "currency", "description", "destination", "metadata", "method", "source_type", "statement_descriptor"];
+pub const CREATE: &[&str] = &[
+    "amount",
+    "currency",
+    "description",
+    "destination",
+    "metadata",
+    "method",
+    "source_type",
+    "statement_descriptor",
+];
 
 /// Builds and stores a payout with its balance transaction.
-pub fn make(state: &mut State, amount: i64, currency: &str, automatic: bool, status: &str) -> Map<String, Value> {
+pub fn make(
+    state: &mut State,
+    amount: i64,
+    currency: &str,
+    automatic: bool,
+    status: &str,
+) -> Map<String, Value> {
     let sp = spec("payouts").expect("spec");
     let now = state.now();
     let mut po = base(state, sp, now);
     let id = po["id"].as_str().unwrap_or_default().to_string();
-    let t = txn(state, -amount, 0, currency, &id, "payout", Some("STRIPE PAYOUT"));
+    let t = txn(
+        state,
+        -amount,
+        0,
+        currency,
+        &id,
+        "payout",
+        Some("STRIPE PAYOUT"),
+    );
     for (k, v) in [
-        ("amount", json!(amount)), ("arrival_date", json!(now + 2 * 86_400)), ("automatic", json!(automatic)),
-        ("balance_transaction", json!(t)), ("currency", json!(currency)), ("description", json!("STRIPE PAYOUT")),
-        ("destination", json!("ba_1DemoBankAccount0000000")), ("failure_balance_transaction", Value::Null),
-        ("failure_code", Value::Null), ("failure_message", Value::Null), ("method", json!("standard")),
-        ("original_payout", Value::Null), ("reconciliation_status", json!(if automatic { "completed" } else { "not_applicable" })),
-        ("reversed_by", Value::Null), ("source_type", json!("card")), ("statement_descriptor", Value::Null),
-        ("status", json!(status)), ("type", json!("bank_account")),
+        ("amount", json!(amount)),
+        ("arrival_date", json!(now + 2 * 86_400)),
+        ("automatic", json!(automatic)),
+        ("balance_transaction", json!(t)),
+        ("currency", json!(currency)),
+        ("description", json!("STRIPE PAYOUT")),
+        ("destination", json!("ba_1DemoBankAccount0000000")),
+        ("failure_balance_transaction", Value::Null),
+        ("failure_code", Value::Null),
+        ("failure_message", Value::Null),
+        ("method", json!("standard")),
+        ("original_payout", Value::Null),
+        (
+            "reconciliation_status",
+            json!(if automatic {
+                "completed"
+            } else {
+                "not_applicable"
+            }),
+        ),
+        ("reversed_by", Value::Null),
+        ("source_type", json!("card")),
+        ("statement_descriptor", Value::Null),
+        ("status", json!(status)),
+        ("type", json!("bank_account")),
     ] {
         po.insert(k.into(), v);
     }
@@ -36,15 +77,31 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let amount = params.req_int("amount")?;
     let currency = params.req_str("currency")?.to_lowercase();
     if amount <= 0 {
-        return Err(ApiError::invalid_param("amount", "Invalid positive integer"));
+        return Err(ApiError::invalid_param(
+            "amount",
+            "Invalid positive integer",
+        ));
     }
     let method = params.str("method")?.unwrap_or_else(|| "standard".into());
     if !["standard", "instant"].contains(&method.as_str()) {
-        return Err(ApiError::invalid_param("method", "Invalid method: must be one of standard or instant"));
+        return Err(ApiError::invalid_param(
+            "method",
+            "Invalid method: must be one of standard or instant",
+        ));
     }
     let mut po = make(state, amount, &currency, false, "pending");
     po.insert("method".into(), json!(method));
-    copy_params(&mut po, params, &["description", "destination", "metadata", "source_type", "statement_descriptor"])?;
+    copy_params(
+        &mut po,
+        params,
+        &[
+            "description",
+            "destination",
+            "metadata",
+            "source_type",
+            "statement_descriptor",
+        ],
+    )?;
     Ok(commit_new(state, spec("payouts").expect("spec"), po))
 }
 
@@ -59,9 +116,19 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
         "cancel" => {
             params.check_allowed(&[])?;
             if st != "pending" {
-                return Err(ApiError::invalid(format!("Payouts can only be canceled while they are pending; this payout is {st}.")));
+                return Err(ApiError::invalid(format!(
+                    "Payouts can only be canceled while they are pending; this payout is {st}."
+                )));
             }
-            let t = txn(state, amount, 0, &currency, id, "payout_cancel", Some("STRIPE PAYOUT CANCEL"));
+            let t = txn(
+                state,
+                amount,
+                0,
+                &currency,
+                id,
+                "payout_cancel",
+                Some("STRIPE PAYOUT CANCEL"),
+            );
             po.insert("status".into(), json!("canceled"));
             po.insert("failure_balance_transaction".into(), json!(t));
             Ok(commit_update(state, sp, po, Some("payout.canceled")))
@@ -69,7 +136,9 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
         "reverse" => {
             params.check_allowed(&["metadata"])?;
             if st != "paid" || po["automatic"] == true {
-                return Err(ApiError::invalid(format!("Only paid manual payouts can be reversed; this payout is {st}.")));
+                return Err(ApiError::invalid(format!(
+                    "Only paid manual payouts can be reversed; this payout is {st}."
+                )));
             }
             if !po["reversed_by"].is_null() {
                 return Err(ApiError::invalid("This payout has already been reversed."));
@@ -89,6 +158,9 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
             commit_update(state, sp, po, None);
             Ok(out)
         }
-        _ => Err(ApiError::unrecognized("POST", &format!("/v1/payouts/{id}/{verb}"))),
+        _ => Err(ApiError::unrecognized(
+            "POST",
+            &format!("/v1/payouts/{id}/{verb}"),
+        )),
     }
 }
