@@ -10,6 +10,11 @@ use crate::emulator::params::Params;
 use crate::emulator::store::State;
 use serde_json::{Map, Value, json};
 
+use super::calendar::add_interval;
+pub use super::subscription_items::{
+    ITEM_CREATE, ITEM_UPDATE, before_item_delete, before_item_update, create_item,
+};
+
 /// Create parameters.
 pub const CREATE: &[&str] = &[
     "customer",
@@ -77,96 +82,7 @@ pub const UPDATE: &[&str] = &[
     "trial_from_plan",
     "trial_settings",
 ];
-/// Subscription item create parameters.
-pub const ITEM_CREATE: &[&str] = &[
-    "subscription",
-    "price",
-    "price_data",
-    "quantity",
-    "metadata",
-    "billing_thresholds",
-    "payment_behavior",
-    "proration_behavior",
-    "proration_date",
-    "tax_rates",
-];
-/// Subscription item update parameters.
-pub const ITEM_UPDATE: &[&str] = &[
-    "price",
-    "price_data",
-    "quantity",
-    "metadata",
-    "billing_thresholds",
-    "off_session",
-    "payment_behavior",
-    "proration_behavior",
-    "proration_date",
-    "tax_rates",
-];
-
-/// Adds `count` intervals to a unix time (calendar months and years).
-pub fn add_interval(ts: i64, interval: &str, count: i64) -> i64 {
-    match interval {
-        "day" => ts + count * 86_400,
-        "week" => ts + count * 7 * 86_400,
-        "month" | "year" => {
-            let months = if interval == "year" {
-                count * 12
-            } else {
-                count
-            };
-            let days = ts.div_euclid(86_400);
-            let secs = ts.rem_euclid(86_400);
-            let (y, m, d) = civil_from_days(days);
-            let total = y * 12 + (m - 1) + months;
-            let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-            let nd = d.min(days_in_month(ny, nm));
-            days_from_civil(ny, nm, nd) * 86_400 + secs
-        }
-        _ => ts,
-    }
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Howard Hinnant's civil-date algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
-fn recurring_price(state: &State, id: &str, param: &str) -> ApiResult<Value> {
+pub(super) fn recurring_price(state: &State, id: &str, param: &str) -> ApiResult<Value> {
     let p = state.require("prices", "price", id, param)?;
     if p["type"] != "recurring" {
         return Err(ApiError::invalid_param(
@@ -187,7 +103,7 @@ fn recurring_price(state: &State, id: &str, param: &str) -> ApiResult<Value> {
     Ok(p)
 }
 
-fn item_object(
+pub(super) fn item_object(
     state: &mut State,
     sub: &str,
     price: &Value,
@@ -586,88 +502,4 @@ pub fn resume(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> 
         s,
         Some("customer.subscription.resumed"),
     ))
-}
-
-/// `POST /v1/subscription_items`.
-pub fn create_item(state: &mut State, params: &Params) -> ApiResult<Value> {
-    let sub = state.require(
-        "subscriptions",
-        "subscription",
-        &params.req_str("subscription")?,
-        "subscription",
-    )?;
-    if sub["status"] == "canceled" {
-        return Err(ApiError::invalid(
-            "A canceled subscription cannot get new items.",
-        ));
-    }
-    let sid = sub["id"].as_str().unwrap_or_default().to_string();
-    let price = recurring_price(state, &params.req_str("price")?, "price")?;
-    if !state
-        .find("subscription_items", |i| {
-            i["subscription"] == sid.as_str() && i["price"]["id"] == price["id"]
-        })
-        .is_empty()
-    {
-        return Err(ApiError::invalid_param(
-            "price",
-            "Cannot add multiple subscription items with the same price to one subscription.",
-        ));
-    }
-    let it = item_object(
-        state,
-        &sid,
-        &price,
-        params.int("quantity")?.unwrap_or(1),
-        params.get("metadata"),
-    )?;
-    let out = commit_new(state, spec("subscription_items").expect("spec"), it);
-    sync_items(state, &sid);
-    Ok(out)
-}
-
-/// Subscription item update rules (price must be recurring).
-pub fn before_item_update(
-    state: &mut State,
-    obj: &mut Map<String, Value>,
-    params: &Params,
-) -> ApiResult<Vec<&'static str>> {
-    if let Some(p) = params.str("price")? {
-        obj.insert("price".into(), recurring_price(state, &p, "price")?);
-    }
-    Ok(vec![
-        "price",
-        "off_session",
-        "payment_behavior",
-        "proration_behavior",
-        "proration_date",
-    ])
-}
-
-/// The last item of a subscription cannot be deleted.
-pub fn before_item_delete(state: &State, obj: &Value) -> ApiResult<()> {
-    let sub = obj["subscription"].as_str().unwrap_or_default();
-    if state
-        .find("subscription_items", |i| i["subscription"] == sub)
-        .len()
-        <= 1
-    {
-        return Err(ApiError::invalid(
-            "A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint on /v1/subscriptions.",
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::add_interval;
-
-    #[test]
-    fn calendar_months() {
-        // 2026-01-31 + 1 month = 2026-02-28
-        assert_eq!(add_interval(1_769_817_600, "month", 1), 1_772_236_800);
-        assert_eq!(add_interval(0, "year", 1), 365 * 86_400);
-        assert_eq!(add_interval(0, "week", 2), 14 * 86_400);
-    }
 }
