@@ -161,3 +161,45 @@ fn demo_data_is_deterministic_and_scales() {
     assert!(big.count("charges") > 5_000);
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
+
+/// 50,000+ objects: generation time and list-page latency stay small (run explicitly:
+/// `cargo test --test integration emulator::demo::large -- --ignored`).
+#[test]
+#[ignore = "builds a 50,000-charge account; slow in debug builds"]
+fn large_demo_account_lists_fast() {
+    let started = std::time::Instant::now();
+    let emu = Emulator::start(EmulatorConfig {
+        scale: 25,
+        ..EmulatorConfig::demo()
+    })
+    .unwrap();
+    let built = started.elapsed();
+    assert!(emu.count("charges") > 45_000);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let per_page = rt.block_on(async {
+        let api = Api::new(&emu);
+        let t = std::time::Instant::now();
+        let mut after: Option<String> = None;
+        for _ in 0..50 {
+            let mut q = vec![("limit", "100")];
+            if let Some(a) = &after {
+                q.push(("starting_after", a.as_str()));
+            }
+            let r = api.get("/v1/charges", &q).await;
+            after = r.body["data"][99]["id"].as_str().map(String::from);
+        }
+        t.elapsed() / 50
+    });
+    println!(
+        "scale 25: {} charges, {} events; built in {built:?}; {per_page:?} per 100-object page",
+        emu.count("charges"),
+        emu.count("events")
+    );
+    assert!(
+        per_page < std::time::Duration::from_millis(200),
+        "{per_page:?}"
+    );
+}
