@@ -46,7 +46,12 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
     if segs.iter().any(|s| s.is_empty()) {
         return Err(unrecognized());
     }
-    let expand = params.expand();
+    // `total_count` on search results is computed by the search itself, not expanded.
+    let expand: Vec<String> = params
+        .expand()
+        .into_iter()
+        .filter(|e| e != "total_count")
+        .collect();
     let out = match (method, segs.as_slice()) {
         ("GET", ["balance"]) => balance(state),
         ("GET", [res]) => {

@@ -384,6 +384,8 @@ pub fn run(state: &State, resource: &str, url: &str, params: &Params) -> ApiResu
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| ApiError::invalid_param("page", format!("Invalid page: {p}")))?,
     };
+    // `expand[]=total_count` asks for the number of matches (a full count).
+    let want_total = params.expand().iter().any(|e| e == "total_count");
     let mut matched = 0usize;
     let mut data = Vec::with_capacity(limit);
     let mut has_more = false;
@@ -394,7 +396,11 @@ pub fn run(state: &State, resource: &str, url: &str, params: &Params) -> ApiResu
             }
             if matched >= offset + limit {
                 has_more = true;
-                break;
+                if !want_total {
+                    break;
+                }
+                matched += 1;
+                continue;
             }
             if matched >= offset {
                 data.push(v.clone());
@@ -407,9 +413,11 @@ pub fn run(state: &State, resource: &str, url: &str, params: &Params) -> ApiResu
     } else {
         Value::Null
     };
-    Ok(
-        json!({"object": "search_result", "data": data, "has_more": has_more, "next_page": next_page, "url": url}),
-    )
+    let mut out = json!({"object": "search_result", "data": data, "has_more": has_more, "next_page": next_page, "url": url});
+    if want_total {
+        out["total_count"] = json!(matched);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -718,6 +718,24 @@ async fn search_language_and_pages() {
         .cloned()
         .collect::<Vec<_>>());
     assert_eq!(ids(r.body["data"].as_array().unwrap()), want);
+    let r = api
+        .get(
+            "/v1/charges/search",
+            &[
+                ("query", "refunded:'true'"),
+                ("limit", "3"),
+                ("expand[]", "total_count"),
+            ],
+        )
+        .await;
+    let refunded = charges.iter().filter(|c| c["refunded"] == true).count();
+    assert_eq!(
+        r.body["total_count"].as_u64(),
+        Some(refunded as u64),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 3);
     // Invalid queries are 400s.
     for q in [
         "email:'a' AND name:'b' OR phone:'c'",
