@@ -2,3 +2,4 @@
 //! Each component adds a module here.
 mod pushdown;
 mod catalog;
+mod emulator;

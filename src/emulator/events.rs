@@ -1,0 +1,46 @@
+//! Events: every create, update, delete and state change appends one, carrying the
+//! object (and the previous values of changed fields on updates).
+
+use super::store::State;
+use serde_json::{Map, Value, json};
+
+/// API version stamped on events (the catalog's version).
+pub const API_VERSION: &str = "2023-08-16";
+
+/// Appends an event of type `kind` about `object`.
+pub fn emit(state: &mut State, kind: &str, object: &Value, previous: Option<Value>) {
+    if !state.events_enabled {
+        return;
+    }
+    let now = state.now();
+    let id = state.new_id("evt");
+    let mut data = Map::new();
+    data.insert("object".into(), strip_hidden(object));
+    if let Some(p) = previous {
+        data.insert("previous_attributes".into(), p);
+    }
+    let (req_id, idem) = state.current_request.clone().unwrap_or_default();
+    let request = if req_id.is_empty() {
+        json!({"id": null, "idempotency_key": null})
+    } else {
+        json!({"id": req_id, "idempotency_key": idem})
+    };
+    let event = json!({
+        "id": id, "object": "event", "account": null, "api_version": API_VERSION, "created": now,
+        "data": data, "livemode": false, "pending_webhooks": 0, "request": request, "type": kind,
+    });
+    state.insert("events", now, event);
+}
+
+/// A copy without the emulator's internal `_` fields.
+pub fn strip_hidden(v: &Value) -> Value {
+    match v {
+        Value::Object(m) if m.keys().any(|k| k.starts_with('_')) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !k.starts_with('_'))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
