@@ -146,7 +146,7 @@ impl Runner {
         let joined = if self.cancel_on_ctrl_c {
             tokio::select! {
                 joined = &mut task => joined,
-                _ = tokio::signal::ctrl_c() => {
+                Ok(()) = tokio::signal::ctrl_c() => {
                     task.abort();
                     return Err("statement canceled".to_string());
                 }
@@ -250,7 +250,7 @@ impl Runner {
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
-                _ = tokio::signal::ctrl_c() => return Ok(Flow::Continue),
+                Ok(()) = tokio::signal::ctrl_c() => return Ok(Flow::Continue),
             }
         }
     }

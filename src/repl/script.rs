@@ -5,7 +5,7 @@
 //! have run (and any writes they made stay made).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::backend::Backend;
@@ -29,7 +29,7 @@ pub struct ScriptOptions {
 
 impl ScriptOptions {
     /// Options for running the file at `path` (errors name it).
-    pub fn for_file(path: &PathBuf, format: OutputFormat) -> Self {
+    pub fn for_file(path: &Path, format: OutputFormat) -> Self {
         Self { format, source_name: Some(path.display().to_string()), ..Default::default() }
     }
 }

@@ -99,8 +99,8 @@ fn json_and_ndjson_use_null_iso_timestamps_and_objects_for_maps() {
 #[test]
 fn empty_json_result_is_an_empty_array() {
     let empty = sample().slice(0, 0);
-    assert_eq!(render(&[empty.clone()], OutputFormat::Json, &FormatOptions::default()), "[]\n");
-    assert_eq!(render(&[empty.clone()], OutputFormat::Ndjson, &FormatOptions::default()), "");
+    assert_eq!(render(std::slice::from_ref(&empty), OutputFormat::Json, &FormatOptions::default()), "[]\n");
+    assert_eq!(render(std::slice::from_ref(&empty), OutputFormat::Ndjson, &FormatOptions::default()), "");
     assert!(render(&[empty], OutputFormat::Table, &FormatOptions::default()).ends_with("(0 rows)\n"));
 }
 
@@ -136,7 +136,7 @@ fn long_json_text_is_shortened_in_tables_but_full_in_csv() {
     let raw = format!("{{\"id\":\"cus_1\",\"description\":\"{}\"}}", "y".repeat(80));
     let schema = Schema::new(vec![Field::new("_raw", DataType::Utf8, true)]);
     let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(StringArray::from(vec![raw.as_str()]))]).unwrap();
-    let table = render(&[batch.clone()], OutputFormat::Table, &FormatOptions::default());
+    let table = render(std::slice::from_ref(&batch), OutputFormat::Table, &FormatOptions::default());
     let cell = table.lines().nth(2).unwrap().trim();
     assert_eq!(cell.chars().count(), 60);
     assert!(cell.ends_with('…'));
