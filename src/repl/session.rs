@@ -55,7 +55,6 @@ pub async fn run_interactive(backend: Arc<dyn Backend>, opts: ReplOptions) -> cr
         eprintln!("stripe-sql: statements end with `;`. \\? for help, \\q to quit.");
     }
     let mut pending = String::new();
-    let mut pending_line = 1usize;
     loop {
         let prompt = if pending.is_empty() { PROMPT } else { CONTINUATION };
         runner.max_width = editor.dimensions().map(|(w, _)| usize::from(w));
@@ -78,9 +77,6 @@ pub async fn run_interactive(backend: Arc<dyn Backend>, opts: ReplOptions) -> cr
                 let _ = editor.append_history(path);
             }
         }
-        if pending.is_empty() {
-            pending_line = 1;
-        }
         pending.push_str(&line);
         pending.push('\n');
         let parts = split(&pending);
@@ -90,7 +86,7 @@ pub async fn run_interactive(backend: Arc<dyn Backend>, opts: ReplOptions) -> cr
         }
         let mut out = std::io::stdout();
         let mut err = std::io::stderr();
-        let flow = runner.run_pieces(parts.pieces, None, pending_line, &mut out, &mut err).await;
+        let flow = runner.run_pieces(parts.pieces, None, 1, &mut out, &mut err).await;
         let _ = out.flush();
         if matches!(flow, Ok(Flow::Quit)) {
             break;
