@@ -3,3 +3,4 @@
 mod pushdown;
 mod catalog;
 mod emulator;
+mod repl;

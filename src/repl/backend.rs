@@ -1,0 +1,61 @@
+//! The seam between the REPL and the engine: what the REPL needs to know about a
+//! session (its SQL context, tables, columns, functions, request log), as a trait
+//! the engine implements. Tests implement it over a plain `SessionContext`.
+
+use async_trait::async_trait;
+use datafusion::prelude::SessionContext;
+
+/// One table as listed by `\dt` and offered by completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// SQL name (`customers`).
+    pub name: String,
+    /// One line saying what filters push down (`id =, email =, created <>`), may be empty.
+    pub hint: String,
+}
+
+/// One column as shown by `\d TABLE` and offered by completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// SQL column name.
+    pub name: String,
+    /// Type as text (`Utf8`, `Timestamp(s, "UTC")`).
+    pub data_type: String,
+    /// How filters on this column push down (`list param`, `search`, ``), may be empty.
+    pub pushdown: String,
+    /// Whether and how the column can be written (`insert, update`), may be empty.
+    pub writable: String,
+}
+
+/// One function or action as shown by `\df` and offered by completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionInfo {
+    /// SQL name (`capture_payment_intent`).
+    pub name: String,
+    /// The arguments as text (`id text, amount_to_capture bigint`).
+    pub arguments: String,
+    /// One-line description.
+    pub description: String,
+}
+
+/// What the REPL and script runner run over. The engine implements it; every
+/// method except `session` is descriptive and must be cheap (no API calls).
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// The session to run SQL in (a cheap clone sharing state with the engine).
+    fn session(&self) -> SessionContext;
+    /// Tables, in display order.
+    fn tables(&self) -> Vec<TableInfo>;
+    /// Columns of `table`, or `None` when no such table exists.
+    fn columns(&self, table: &str) -> Option<Vec<ColumnInfo>>;
+    /// Free text about writes and actions on `table`, appended to `\d TABLE`.
+    fn describe_extra(&self, table: &str) -> Option<String>;
+    /// Functions and actions, in display order.
+    fn functions(&self) -> Vec<FunctionInfo>;
+    /// Lines describing the API calls made since `mark` (see `request_mark`).
+    fn requests_since(&self, mark: u64) -> Vec<String>;
+    /// A position in the request log; calls made later are returned by `requests_since`.
+    fn request_mark(&self) -> u64;
+    /// Drop any cached API results (`\cache clear`).
+    fn clear_cache(&self) {}
+}

@@ -1,0 +1,104 @@
+//! What the describing meta-commands show: `\?` help, and `\dt`, `\d TABLE`,
+//! `\df` as small Arrow batches, so they print in the current output format.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::backend::{ColumnInfo, FunctionInfo, TableInfo};
+use super::meta::COMMANDS;
+
+/// Writes the `\?` help text.
+pub fn help(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "Statements end with `;` and may span lines. Meta-commands:")?;
+    let width = COMMANDS.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, text) in COMMANDS {
+        writeln!(out, "  {name:<width$}  {text}")?;
+    }
+    writeln!(out, "Ctrl-C cancels a running statement; Ctrl-D or \\q quits.")
+}
+
+/// `\dt`: one row per table with its pushdown hint.
+pub fn tables_batch(tables: &[TableInfo]) -> RecordBatch {
+    text_batch(&[
+        ("table", tables.iter().map(|t| t.name.as_str()).collect()),
+        ("pushdown", tables.iter().map(|t| t.hint.as_str()).collect()),
+    ])
+}
+
+/// `\d TABLE`: one row per column.
+pub fn columns_batch(columns: &[ColumnInfo]) -> RecordBatch {
+    text_batch(&[
+        ("column", columns.iter().map(|c| c.name.as_str()).collect()),
+        ("type", columns.iter().map(|c| c.data_type.as_str()).collect()),
+        ("pushdown", columns.iter().map(|c| c.pushdown.as_str()).collect()),
+        ("writable", columns.iter().map(|c| c.writable.as_str()).collect()),
+    ])
+}
+
+/// `\df`: one row per function or action.
+pub fn functions_batch(functions: &[FunctionInfo]) -> RecordBatch {
+    text_batch(&[
+        ("function", functions.iter().map(|f| f.name.as_str()).collect()),
+        ("arguments", functions.iter().map(|f| f.arguments.as_str()).collect()),
+        ("description", functions.iter().map(|f| f.description.as_str()).collect()),
+    ])
+}
+
+/// The error for `\d` on a table that does not exist, with the nearest names.
+pub fn unknown_table(name: &str, tables: &[TableInfo]) -> String {
+    let mut scored: Vec<(usize, &str)> = tables.iter().map(|t| (distance(&name.to_lowercase(), &t.name), t.name.as_str())).collect();
+    scored.sort();
+    let near: Vec<&str> = scored.iter().filter(|(d, n)| *d <= (n.len() / 2).max(2) || n.contains(name)).take(3).map(|(_, n)| *n).collect();
+    if near.is_empty() {
+        format!("could not describe `{name}`: no such table; \\dt lists the tables")
+    } else {
+        format!("could not describe `{name}`: no such table; did you mean {}?", near.join(", "))
+    }
+}
+
+fn text_batch(columns: &[(&str, Vec<&str>)]) -> RecordBatch {
+    let schema = Schema::new(columns.iter().map(|(n, _)| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>());
+    let arrays: Vec<ArrayRef> = columns.iter().map(|(_, v)| Arc::new(StringArray::from(v.clone())) as ArrayRef).collect();
+    RecordBatch::try_new(Arc::new(schema), arrays).expect("columns of equal length")
+}
+
+/// Levenshtein distance over chars.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str) -> TableInfo {
+        TableInfo { name: name.into(), hint: String::new() }
+    }
+
+    #[test]
+    fn unknown_table_suggests_nearest_names() {
+        let tables = [table("customers"), table("charges"), table("invoices")];
+        assert_eq!(unknown_table("custmers", &tables), "could not describe `custmers`: no such table; did you mean customers?");
+        assert!(unknown_table("zzzzzzzzzz", &tables).contains("\\dt lists the tables"));
+    }
+
+    #[test]
+    fn distance_counts_edits() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("same", "same"), 0);
+    }
+}
