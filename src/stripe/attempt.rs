@@ -78,7 +78,7 @@ pub(crate) async fn send_once(
     tracing::trace!(method = %req.method, url = %req.url, "> authorization: Bearer [redacted]");
     tracing::trace!(method = %req.method, url = %req.url, "> stripe-version: {}", cfg.stripe_version);
     if let Some(body) = &req.body {
-        tracing::trace!(method = %req.method, url = %req.url, "> body: {body}");
+        tracing::trace!(method = %req.method, url = %req.url, "> body: {}", redact(body, cfg.api_key.expose()));
     }
 
     let result = match builder.send().await {
@@ -86,12 +86,20 @@ pub(crate) async fn send_once(
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             for (name, value) in headers.iter() {
-                tracing::trace!(status, "< {}: {}", name, value.to_str().unwrap_or("<binary>"));
+                let value = redact(value.to_str().unwrap_or("<binary>"), cfg.api_key.expose());
+                tracing::trace!(status, "< {}: {}", name, value);
             }
             match resp.bytes().await {
                 Ok(body) => {
-                    tracing::trace!(status, "< body: {}", String::from_utf8_lossy(&body));
-                    classify(req, status, &headers, body)
+                    let key = cfg.api_key.expose();
+                    tracing::trace!(status, "< body: {}", redact(&String::from_utf8_lossy(&body), key));
+                    let mut result = classify(req, status, &headers, body);
+                    if let AttemptResult::Status { error, .. } = &mut result {
+                        for text in [&mut error.message, &mut error.raw_body, &mut error.request_id].into_iter().flatten() {
+                            *text = redact(text, key);
+                        }
+                    }
+                    result
                 }
                 Err(e) => AttemptResult::Transport { message: describe(&e), timeout: e.is_timeout() },
             }
@@ -116,6 +124,12 @@ pub(crate) async fn send_once(
         idempotency_key: req.idempotency_key.is_some(),
     });
     result
+}
+
+/// Replaces the key wherever a server echoed it back (a misbehaving proxy or fake), so it
+/// cannot reach an error message or a log line through the response.
+fn redact(text: &str, key: &str) -> String {
+    text.replace(key, "[redacted]")
 }
 
 fn classify(req: &Prepared, status: u16, headers: &HeaderMap, body: bytes::Bytes) -> AttemptResult {

@@ -133,7 +133,8 @@ mod tests {
 
     #[test]
     fn rejects_other_strings_without_echoing_them() {
-        for bad in ["pk_test_abc", "sk_abc123", "hello", "sk_test_", "sk_test_a b", "sk_test_abc$"] {
+        assert_eq!(ApiKey::parse("sk_test_").unwrap_err(), KeyError::Malformed { prefix: "sk_test_" });
+        for bad in ["pk_test_abc", "sk_abc123", "hello", "sk_test_a b", "sk_test_abc$"] {
             let err = ApiKey::parse(bad).unwrap_err().to_string();
             assert!(!err.contains(bad.trim()), "{err} echoes {bad}");
             assert!(err.contains("api key"), "{err}");
