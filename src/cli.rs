@@ -167,8 +167,18 @@ mod tests {
     #[test]
     fn parses_sql_mode_flags() {
         let cli = Cli::try_parse_from([
-            "stripe-sql", "--api-key", "sk_test_x1", "-c", "select 1", "-c", "select 2",
-            "--format", "csv", "-vvv", "--max-rps", "5",
+            "stripe-sql",
+            "--api-key",
+            "sk_test_x1",
+            "-c",
+            "select 1",
+            "-c",
+            "select 2",
+            "--format",
+            "csv",
+            "-vvv",
+            "--max-rps",
+            "5",
         ])
         .unwrap();
         assert_eq!(cli.commands, vec!["select 1", "select 2"]);
@@ -190,9 +200,22 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(cli.global.demo);
-        let cli = Cli::try_parse_from(["stripe-sql", "watch", "select 1", "--interval", "5s", "--changes", "--format", "ndjson"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "stripe-sql",
+            "watch",
+            "select 1",
+            "--interval",
+            "5s",
+            "--changes",
+            "--format",
+            "ndjson",
+        ])
+        .unwrap();
         match cli.command {
-            Some(Command::Watch(w)) => assert_eq!((w.sql.as_str(), w.interval.as_str(), w.changes), ("select 1", "5s", true)),
+            Some(Command::Watch(w)) => assert_eq!(
+                (w.sql.as_str(), w.interval.as_str(), w.changes),
+                ("select 1", "5s", true)
+            ),
             other => panic!("{other:?}"),
         }
         assert_eq!(cli.global.format, Some(OutputFormat::Ndjson));

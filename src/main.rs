@@ -23,15 +23,17 @@ fn main() {
 
 async fn run(cli: Cli, config: Config) -> i32 {
     let result = match &cli.command {
-        Some(Command::Emulator(args)) => stripe_sql::emulator::run_standalone(args.clone()).await.map(|()| 0),
+        Some(Command::Emulator(args)) => stripe_sql::emulator::run_standalone(args.clone())
+            .await
+            .map(|()| 0),
         Some(Command::Serve(_)) => Err(not_built("serve (the postgres wire server)")),
         Some(Command::Watch(_)) => Err(not_built("watch")),
         None => {
             // Fail before anything else when no key is configured (demo mode needs none).
-            if !config.demo {
-                if let Err(e) = config.client_config() {
-                    exit_with(&e, 2);
-                }
+            if !config.demo
+                && let Err(e) = config.client_config()
+            {
+                exit_with(&e, 2);
             }
             stripe_sql::engine::run_cli(config, &cli).await
         }
@@ -64,5 +66,8 @@ fn init_tracing(verbose: u8) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::new(format!("stripe_sql={level}"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -33,7 +33,9 @@ struct Inner {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -46,8 +48,12 @@ impl Client {
     /// Builds a client from `config`.
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         install_crypto_provider();
-        url::Url::parse(&config.api_base)
-            .map_err(|e| ApiError::InvalidRequest(format!("the api base url {:?} is invalid: {e}", config.api_base)))?;
+        url::Url::parse(&config.api_base).map_err(|e| {
+            ApiError::InvalidRequest(format!(
+                "the api base url {:?} is invalid: {e}",
+                config.api_base
+            ))
+        })?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("stripe-sql/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
@@ -55,8 +61,9 @@ impl Client {
         builder = match &config.proxy {
             None => builder.no_proxy(),
             Some(p) => {
-                let mut proxy = reqwest::Proxy::all(&p.url)
-                    .map_err(|e| ApiError::InvalidRequest(format!("the proxy url is invalid: {e}")))?;
+                let mut proxy = reqwest::Proxy::all(&p.url).map_err(|e| {
+                    ApiError::InvalidRequest(format!("the proxy url is invalid: {e}"))
+                })?;
                 if let Some(user) = &p.username {
                     use secrecy::ExposeSecret;
                     let pass = p.password.as_ref().map(|s| s.expose_secret()).unwrap_or("");
@@ -65,9 +72,9 @@ impl Client {
                 builder.proxy(proxy)
             }
         };
-        let http = builder
-            .build()
-            .map_err(|e| ApiError::InvalidRequest(format!("the http client could not be built: {e}")))?;
+        let http = builder.build().map_err(|e| {
+            ApiError::InvalidRequest(format!("the http client could not be built: {e}"))
+        })?;
         let policy = RetryPolicy {
             max_retries: config.max_retries,
             base_delay: config.retry_base_delay,
@@ -75,7 +82,15 @@ impl Client {
             ..RetryPolicy::default()
         };
         let limiter = RateLimiter::new(config.max_rps, config.endpoint_rps);
-        Ok(Client { inner: Arc::new(Inner { http, config, limiter, log: RequestLog::new(), policy }) })
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                config,
+                limiter,
+                log: RequestLog::new(),
+                policy,
+            }),
+        })
     }
 
     /// The configuration this client was built with.
@@ -100,8 +115,14 @@ impl Client {
     }
 
     /// `POST path` with the caller's `Idempotency-Key` (e.g. to resume a multi-row write).
-    pub async fn post_with_key(&self, path: &str, body: &Value, key: &str) -> Result<Value, ApiError> {
-        self.call(Method::POST, path, body, Some(key.to_owned())).await
+    pub async fn post_with_key(
+        &self,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<Value, ApiError> {
+        self.call(Method::POST, path, body, Some(key.to_owned()))
+            .await
     }
 
     /// `DELETE path?query`.
@@ -154,7 +175,13 @@ impl Client {
         .boxed()
     }
 
-    async fn call(&self, method: Method, path: &str, params: &Value, idempotency_key: Option<String>) -> Result<Value, ApiError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        params: &Value,
+        idempotency_key: Option<String>,
+    ) -> Result<Value, ApiError> {
         let req = self.prepare(method, path, params, idempotency_key)?;
         let endpoint = endpoint_key(req.method.as_str(), &req.path);
         let started = Instant::now();
@@ -162,9 +189,20 @@ impl Client {
         let mut attempt = 1;
         loop {
             self.inner.limiter.acquire(&endpoint).await;
-            let result = send_once(&self.inner.http, &self.inner.config, &self.inner.log, &req, attempt).await;
+            let result = send_once(
+                &self.inner.http,
+                &self.inner.config,
+                &self.inner.log,
+                &req,
+                attempt,
+            )
+            .await;
             let (outcome, error) = match result {
-                AttemptResult::Success { status, body, request_id } => {
+                AttemptResult::Success {
+                    status,
+                    body,
+                    request_id,
+                } => {
                     self.inner.limiter.on_success(&endpoint);
                     tracing::info!(method = %req.method, path = %req.path, status, attempt,
                         elapsed_ms = started.elapsed().as_millis() as u64, "stripe request done");
@@ -175,11 +213,19 @@ impl Client {
                         request_id,
                     });
                 }
-                AttemptResult::Status { error, should_retry, retry_after } => {
+                AttemptResult::Status {
+                    error,
+                    should_retry,
+                    retry_after,
+                } => {
                     if error.status == 429 {
                         self.inner.limiter.on_rate_limited(&endpoint, retry_after);
                     }
-                    let outcome = Outcome::Status { status: error.status, should_retry, retry_after };
+                    let outcome = Outcome::Status {
+                        status: error.status,
+                        should_retry,
+                        retry_after,
+                    };
                     (outcome, ApiError::Status(Box::new(error)))
                 }
                 AttemptResult::Transport { message, timeout } => {
@@ -224,18 +270,30 @@ impl Client {
         }
     }
 
-    fn prepare(&self, method: Method, path: &str, params: &Value, idempotency_key: Option<String>) -> Result<Prepared, ApiError> {
+    fn prepare(
+        &self,
+        method: Method,
+        path: &str,
+        params: &Value,
+        idempotency_key: Option<String>,
+    ) -> Result<Prepared, ApiError> {
         if !path.starts_with('/') || path.contains(['?', '#']) || path.contains("..") {
             return Err(ApiError::InvalidRequest(format!(
                 "the path {path:?} must start with / and have no query string"
             )));
         }
         if !params.is_object() && !params.is_null() {
-            return Err(ApiError::InvalidRequest(format!("parameters for {path} must be a json object")));
+            return Err(ApiError::InvalidRequest(format!(
+                "parameters for {path} must be a json object"
+            )));
         }
         let params = form::encode(params);
         let encoded = form::to_urlencoded(&params);
-        let mut url = format!("{}{}", self.inner.config.api_base.trim_end_matches('/'), path);
+        let mut url = format!(
+            "{}{}",
+            self.inner.config.api_base.trim_end_matches('/'),
+            path
+        );
         let body = if method == Method::POST {
             Some(encoded)
         } else {
@@ -245,14 +303,29 @@ impl Client {
             }
             None
         };
-        Ok(Prepared { method, path: path.to_owned(), url, params, body, idempotency_key })
+        Ok(Prepared {
+            method,
+            path: path.to_owned(),
+            url,
+            params,
+            body,
+            idempotency_key,
+        })
     }
 }
 
 fn unreadable(path: &str, message: String) -> ApiError {
-    ApiError::InvalidResponse { method: "GET".into(), path: path.to_owned(), message, request_id: None }
+    ApiError::InvalidResponse {
+        method: "GET".into(),
+        path: path.to_owned(),
+        message,
+        request_id: None,
+    }
 }
 
 fn pagination(path: &str, e: super::pagination::PaginationError) -> ApiError {
-    ApiError::Pagination { path: path.to_owned(), message: e.to_string() }
+    ApiError::Pagination {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
 }

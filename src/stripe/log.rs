@@ -34,7 +34,10 @@ pub struct LogEntry {
 impl LogEntry {
     /// The value of parameter `name`, if sent (first occurrence).
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -61,7 +64,10 @@ impl RequestLog {
 
     /// A copy of every entry so far.
     pub fn entries(&self) -> Vec<LogEntry> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Number of entries; also the `seq` the next entry will get.

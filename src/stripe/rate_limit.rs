@@ -1,8 +1,9 @@
 //! Client-side request budget: one global rate and one rate per endpoint, shared by every
 //! clone of the client and every concurrent request.
 //!
-//! Each request reserves the next free time slot of both budgets (slots are `1/rps` apart)
-//! and sleeps until it. Slots are reserved under a short lock and never while sleeping, so
+//! Each request reserves a time slot that fits both budgets (an endpoint's slots are
+//! `1/endpoint_rps` apart, all booked slots at least `1/global_rps` apart) and sleeps until
+//! it. Slots are reserved under a short lock and never while sleeping, so
 //! concurrent callers are served in arrival order and the rate holds in every window.
 //! After a 429 the endpoint's rate is halved (never below 1/s) and its next slot pushed
 //! past `Retry-After`; each success wins back 5% of the configured rate.
@@ -22,8 +23,36 @@ pub struct RateLimiter {
 struct State {
     global_rps: f64,
     endpoint_rps: f64,
-    global_next: Option<Instant>,
+    /// Booked global slots, sorted, pruned once they are a full interval in the past.
+    global_slots: Vec<Instant>,
     endpoints: HashMap<String, Endpoint>,
+}
+
+impl State {
+    /// Books the earliest global slot at or after `earliest` that keeps every booked slot
+    /// at least one global interval from its neighbours. Searching the gaps (instead of
+    /// appending after the last booking) lets a request to an idle endpoint go ahead of a
+    /// queue that is waiting for a busy endpoint's budget.
+    fn reserve_global(&mut self, earliest: Instant, now: Instant) -> Instant {
+        let gap = interval(self.global_rps);
+        if gap.is_zero() {
+            return earliest;
+        }
+        self.global_slots.retain(|s| *s + gap > now);
+        let mut slot = earliest;
+        for booked in &self.global_slots {
+            if *booked + gap <= slot {
+                continue;
+            }
+            if slot + gap <= *booked {
+                break;
+            }
+            slot = *booked + gap;
+        }
+        let at = self.global_slots.partition_point(|s| *s <= slot);
+        self.global_slots.insert(at, slot);
+        slot
+    }
 }
 
 #[derive(Debug)]
@@ -33,7 +62,11 @@ struct Endpoint {
 }
 
 fn interval(rps: f64) -> Duration {
-    if rps.is_finite() && rps > 0.0 { Duration::from_secs_f64(1.0 / rps) } else { Duration::ZERO }
+    if rps.is_finite() && rps > 0.0 {
+        Duration::from_secs_f64(1.0 / rps)
+    } else {
+        Duration::ZERO
+    }
 }
 
 impl RateLimiter {
@@ -44,7 +77,7 @@ impl RateLimiter {
             inner: Arc::new(Mutex::new(State {
                 global_rps,
                 endpoint_rps,
-                global_next: None,
+                global_slots: Vec::new(),
                 endpoints: HashMap::new(),
             })),
         }
@@ -62,17 +95,16 @@ impl RateLimiter {
     pub fn reserve(&self, endpoint: &str, now: Instant) -> Instant {
         let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let endpoint_rps = st.endpoint_rps;
-        let ep = st
-            .endpoints
-            .entry(endpoint.to_owned())
-            .or_insert(Endpoint { next: None, rps: endpoint_rps });
-        let ep_next = ep.next.unwrap_or(now);
+        let ep = st.endpoints.entry(endpoint.to_owned()).or_insert(Endpoint {
+            next: None,
+            rps: endpoint_rps,
+        });
+        let earliest = now.max(ep.next.unwrap_or(now));
         let ep_interval = interval(ep.rps);
-        let slot = now.max(ep_next).max(st.global_next.unwrap_or(now));
+        let slot = st.reserve_global(earliest, now);
         if let Some(ep) = st.endpoints.get_mut(endpoint) {
             ep.next = Some(slot + ep_interval);
         }
-        st.global_next = Some(slot + interval(st.global_rps));
         slot
     }
 
@@ -80,10 +112,10 @@ impl RateLimiter {
     pub fn on_rate_limited(&self, endpoint: &str, retry_after: Option<Duration>) {
         let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let configured = st.endpoint_rps;
-        let ep = st
-            .endpoints
-            .entry(endpoint.to_owned())
-            .or_insert(Endpoint { next: None, rps: configured });
+        let ep = st.endpoints.entry(endpoint.to_owned()).or_insert(Endpoint {
+            next: None,
+            rps: configured,
+        });
         if ep.rps.is_finite() && ep.rps > 0.0 {
             ep.rps = (ep.rps / 2.0).max(1.0_f64.min(configured));
         }
@@ -97,17 +129,19 @@ impl RateLimiter {
     pub fn on_success(&self, endpoint: &str) {
         let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let configured = st.endpoint_rps;
-        if let Some(ep) = st.endpoints.get_mut(endpoint) {
-            if ep.rps < configured {
-                ep.rps = (ep.rps + configured * 0.05).min(configured);
-            }
+        if let Some(ep) = st.endpoints.get_mut(endpoint)
+            && ep.rps < configured
+        {
+            ep.rps = (ep.rps + configured * 0.05).min(configured);
         }
     }
 
     /// The current rate of `endpoint` (requests per second), after any adaptive slowdown.
     pub fn endpoint_rate(&self, endpoint: &str) -> f64 {
         let st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        st.endpoints.get(endpoint).map_or(st.endpoint_rps, |e| e.rps)
+        st.endpoints
+            .get(endpoint)
+            .map_or(st.endpoint_rps, |e| e.rps)
     }
 }
 
@@ -120,7 +154,11 @@ pub fn endpoint_key(method: &str, path: &str) -> String {
         .split('/')
         .map(|seg| {
             let word = seg.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-            if word || seg == "v1" || seg == "v2" { seg } else { "{id}" }
+            if word || seg == "v1" || seg == "v2" {
+                seg
+            } else {
+                "{id}"
+            }
         })
         .collect();
     format!("{} {}", method.to_ascii_uppercase(), collapsed.join("/"))
@@ -133,24 +171,63 @@ mod tests {
     #[test]
     fn endpoint_keys_collapse_ids() {
         assert_eq!(endpoint_key("get", "/v1/customers"), "GET /v1/customers");
-        assert_eq!(endpoint_key("GET", "/v1/customers/cus_NffrFeUfNV2Hib"), "GET /v1/customers/{id}");
         assert_eq!(
-            endpoint_key("POST", "/v1/payment_intents/pi_3MtwBwLkdIwHu7ix28a3tqPa/capture"),
+            endpoint_key("GET", "/v1/customers/cus_NffrFeUfNV2Hib"),
+            "GET /v1/customers/{id}"
+        );
+        assert_eq!(
+            endpoint_key(
+                "POST",
+                "/v1/payment_intents/pi_3MtwBwLkdIwHu7ix28a3tqPa/capture"
+            ),
             "POST /v1/payment_intents/{id}/capture"
         );
-        assert_eq!(endpoint_key("GET", "/v1/customers/search?query=x"), "GET /v1/customers/search");
-        assert_eq!(endpoint_key("GET", "/v1/customers/cus_0001/sources/card_9"), "GET /v1/customers/{id}/sources/{id}");
+        assert_eq!(
+            endpoint_key("GET", "/v1/customers/search?query=x"),
+            "GET /v1/customers/search"
+        );
+        assert_eq!(
+            endpoint_key("GET", "/v1/customers/cus_0001/sources/card_9"),
+            "GET /v1/customers/{id}/sources/{id}"
+        );
     }
 
     #[test]
     fn slots_are_spaced_per_endpoint_and_globally() {
         let lim = RateLimiter::new(100.0, 10.0);
         let now = Instant::now();
-        let a: Vec<Duration> = (0..3).map(|_| lim.reserve("GET /v1/customers", now) - now).collect();
-        assert_eq!(a, vec![Duration::ZERO, Duration::from_millis(100), Duration::from_millis(200)]);
-        // Another endpoint only waits for the global budget.
+        let a: Vec<Duration> = (0..3)
+            .map(|_| lim.reserve("GET /v1/customers", now) - now)
+            .collect();
+        assert_eq!(
+            a,
+            vec![
+                Duration::ZERO,
+                Duration::from_millis(100),
+                Duration::from_millis(200)
+            ]
+        );
+        // Another endpoint takes the first free global slot, not a place behind the queue.
         let b = lim.reserve("GET /v1/charges", now) - now;
-        assert_eq!(b, Duration::from_millis(210));
+        assert_eq!(b, Duration::from_millis(10));
+        let c = lim.reserve("GET /v1/charges", now) - now;
+        assert_eq!(
+            c,
+            Duration::from_millis(110),
+            "the endpoint's own interval applies"
+        );
+    }
+
+    #[test]
+    fn booked_global_slots_stay_one_interval_apart() {
+        let lim = RateLimiter::new(20.0, 5.0);
+        let now = Instant::now();
+        let ms = |ep: &str| (lim.reserve(ep, now) - now).as_millis();
+        assert_eq!([ms("A"), ms("A"), ms("A")], [0, 200, 400]);
+        assert_eq!([ms("B"), ms("B")], [50, 250]);
+        assert_eq!(ms("C"), 100, "first gap of 50ms on both sides");
+        assert_eq!(ms("D"), 150);
+        assert_eq!(ms("E"), 300);
     }
 
     #[test]

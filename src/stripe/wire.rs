@@ -44,7 +44,10 @@ pub fn parse_list(body: &Value) -> Result<Page, String> {
 /// Reads a search envelope (`object: search_result`, with `next_page`).
 pub fn parse_search(body: &Value) -> Result<SearchPage, String> {
     let page = parse_list(body)?;
-    let next_page = body.get("next_page").and_then(Value::as_str).map(str::to_owned);
+    let next_page = body
+        .get("next_page")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Ok(SearchPage { page, next_page })
 }
 
@@ -91,7 +94,11 @@ impl StatusError {
             ..Default::default()
         };
         let parsed: Option<Value> = serde_json::from_slice(body).ok();
-        match parsed.as_ref().and_then(|v| v.get("error")).filter(|e| e.is_object()) {
+        match parsed
+            .as_ref()
+            .and_then(|v| v.get("error"))
+            .filter(|e| e.is_object())
+        {
             Some(e) => {
                 let field = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
                 err.error_type = field("type");
@@ -101,7 +108,11 @@ impl StatusError {
                 err.decline_code = field("decline_code");
             }
             None => {
-                let kind = if parsed.is_some() { "json without an error object" } else { "non-json body" };
+                let kind = if parsed.is_some() {
+                    "json without an error object"
+                } else {
+                    "non-json body"
+                };
                 let ct = content_type.unwrap_or("no content type");
                 err.raw_body = Some(format!("{kind} ({ct}): {}", excerpt(body)));
             }
@@ -126,7 +137,11 @@ fn excerpt(body: &[u8]) -> String {
 
 impl fmt::Display for StatusError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "stripe answered {} to {} {}", self.status, self.method, self.path)?;
+        write!(
+            f,
+            "stripe answered {} to {} {}",
+            self.status, self.method, self.path
+        )?;
         let detail: Vec<&str> = [&self.error_type, &self.code, &self.decline_code]
             .into_iter()
             .flatten()
@@ -158,7 +173,9 @@ pub enum ApiError {
     #[error("{0}")]
     Status(Box<StatusError>),
     /// The connection failed (refused, reset, DNS, TLS) before a response arrived.
-    #[error("could not reach stripe at {base} for {method} {path}: {message} (after {attempts} attempt(s))")]
+    #[error(
+        "could not reach stripe at {base} for {method} {path}: {message} (after {attempts} attempt(s))"
+    )]
     Transport {
         /// HTTP method.
         method: String,
@@ -247,8 +264,15 @@ mod tests {
 
     #[test]
     fn parses_list_and_search_envelopes() {
-        let page = parse_list(&json!({"object": "list", "data": [{"id": "a"}], "has_more": true})).unwrap();
-        assert_eq!(page, Page { data: vec![json!({"id": "a"})], has_more: true });
+        let page = parse_list(&json!({"object": "list", "data": [{"id": "a"}], "has_more": true}))
+            .unwrap();
+        assert_eq!(
+            page,
+            Page {
+                data: vec![json!({"id": "a"})],
+                has_more: true
+            }
+        );
         assert!(parse_list(&json!({"data": []})).is_err());
         let s = parse_search(&json!({"data": [], "has_more": false, "next_page": null})).unwrap();
         assert_eq!(s.next_page, None);
@@ -259,21 +283,38 @@ mod tests {
     #[test]
     fn stripe_error_body_is_read_and_shown_with_request_id() {
         let body = br#"{"error":{"type":"invalid_request_error","code":"resource_missing","param":"id","message":"No such customer: 'cus_x'"}}"#;
-        let e = StatusError::from_response("GET", "/v1/customers/cus_x", 404, Some("req_1".into()), Some("application/json"), body);
+        let e = StatusError::from_response(
+            "GET",
+            "/v1/customers/cus_x",
+            404,
+            Some("req_1".into()),
+            Some("application/json"),
+            body,
+        );
         assert_eq!(e.code.as_deref(), Some("resource_missing"));
         let err = ApiError::Status(Box::new(e));
         assert!(err.is_not_found());
         let msg = err.to_string();
-        assert!(msg.starts_with("stripe answered 404 to GET /v1/customers/cus_x"), "{msg}");
-        assert!(msg.contains("No such customer") && msg.contains("req_1") && msg.contains("param: id"), "{msg}");
+        assert!(
+            msg.starts_with("stripe answered 404 to GET /v1/customers/cus_x"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("No such customer") && msg.contains("req_1") && msg.contains("param: id"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn html_body_becomes_an_excerpt() {
         let body = b"<html>\n<body>  <h1>502 Bad Gateway</h1></body></html>";
-        let e = StatusError::from_response("GET", "/v1/charges", 502, None, Some("text/html"), body);
+        let e =
+            StatusError::from_response("GET", "/v1/charges", 502, None, Some("text/html"), body);
         let msg = ApiError::Status(Box::new(e)).to_string();
-        assert!(msg.contains("non-json body (text/html)") && msg.contains("502 Bad Gateway"), "{msg}");
+        assert!(
+            msg.contains("non-json body (text/html)") && msg.contains("502 Bad Gateway"),
+            "{msg}"
+        );
         assert!(msg.contains("no request id"), "{msg}");
     }
 }
