@@ -1,1 +1,226 @@
-//! The command line (clap): REPL, -c, -f, serve, emulator, watch.
+//! The command line (clap), exactly as DESIGN.md §8 lists it: REPL by default, `-c SQL`,
+//! `-f FILE`, `--demo`, and the `serve`, `emulator` and `watch` subcommands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::fmt;
+use std::path::PathBuf;
+
+/// `stripe-sql`: query a Stripe account with SQL.
+#[derive(Debug, Parser)]
+#[command(
+    name = "stripe-sql",
+    version,
+    about = "A SQL engine whose tables are a Stripe account",
+    long_about = "A SQL engine whose tables are a Stripe account.\n\n\
+        Without -c/-f it starts a REPL when stdin is a terminal, or runs the SQL read from stdin.\n\
+        Environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_ACCOUNT, STRIPE_VERSION, HTTPS_PROXY.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Flags shared by every mode.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// Run these SQL statements, print the results and exit (repeatable).
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    pub commands: Vec<String>,
+    /// Run the SQL statements of this file and exit.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// A subcommand; without one, SQL mode (REPL, -c or -f).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// An API key given on the command line; `Debug` never shows it.
+#[derive(Clone)]
+pub struct KeyArg(pub String);
+
+impl fmt::Debug for KeyArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyArg([redacted])")
+    }
+}
+
+impl std::str::FromStr for KeyArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(KeyArg(s.to_owned()))
+    }
+}
+
+/// Flags accepted before or after any subcommand.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Stripe API key (sk_test_, sk_live_, rk_test_, rk_live_) [env: STRIPE_API_KEY].
+    #[arg(long, value_name = "KEY", global = true)]
+    pub api_key: Option<KeyArg>,
+    /// API base URL [env: STRIPE_API_BASE] [default: https://api.stripe.com].
+    #[arg(long, value_name = "URL", global = true)]
+    pub api_base: Option<String>,
+    /// Connected account to act as (Stripe-Account header) [env: STRIPE_ACCOUNT].
+    #[arg(long, value_name = "ACCT", global = true)]
+    pub account: Option<String>,
+    /// Stripe-Version header [env: STRIPE_VERSION] [default: 2023-08-16].
+    #[arg(long, value_name = "V", global = true)]
+    pub stripe_version: Option<String>,
+    /// HTTPS proxy URL, optionally with user:password@ [env: HTTPS_PROXY].
+    #[arg(long, value_name = "URL", global = true)]
+    pub proxy: Option<String>,
+    /// Request budget per second [default: 25 with test keys, 100 with live keys].
+    #[arg(long, value_name = "N", global = true)]
+    pub max_rps: Option<f64>,
+    /// Allow INSERT/UPDATE/DELETE and actions with a live key.
+    #[arg(long, global = true)]
+    pub allow_live_writes: bool,
+    /// Output format of query results [default: table].
+    #[arg(long, value_enum, global = true)]
+    pub format: Option<OutputFormat>,
+    /// TOML configuration file.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Verbosity: -v errors, -vv warnings, -vvv requests, -vvvv parameters, -vvvvv every
+    /// request and response line (never the key).
+    #[arg(short = 'v', action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Use the built-in emulator with demo data (no API key needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+}
+
+/// How query results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// Aligned text table.
+    #[default]
+    Table,
+    /// Header row then one line per row.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// A Markdown table.
+    Markdown,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve SQL over the Postgres wire protocol.
+    Serve(ServeArgs),
+    /// Run the built-in fake Stripe API over HTTP.
+    Emulator(crate::emulator::EmulatorArgs),
+    /// Re-run a query periodically and print new or changed rows.
+    Watch(WatchArgs),
+}
+
+/// `stripe-sql serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:5433")]
+    pub listen: std::net::SocketAddr,
+    /// File holding the password clients must send.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Refuse writes and actions.
+    #[arg(long)]
+    pub read_only: bool,
+    /// TLS certificate (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// `stripe-sql watch "SELECT ..."` (output format: the global `--format`).
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// The query to re-run.
+    pub sql: String,
+    /// Time between runs, e.g. `15s`, `2m`.
+    #[arg(long, default_value = "15s")]
+    pub interval: String,
+    /// Only rows created at or after this time (RFC 3339 or unix seconds).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// File remembering what was already seen, so a restart resumes.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Print changed rows too, not only new ones.
+    #[arg(long)]
+    pub changes: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_sql_mode_flags() {
+        let cli = Cli::try_parse_from([
+            "stripe-sql",
+            "--api-key",
+            "sk_test_x1",
+            "-c",
+            "select 1",
+            "-c",
+            "select 2",
+            "--format",
+            "csv",
+            "-vvv",
+            "--max-rps",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(cli.commands, vec!["select 1", "select 2"]);
+        assert_eq!(cli.global.format, Some(OutputFormat::Csv));
+        assert_eq!(cli.global.verbose, 3);
+        assert_eq!(cli.global.max_rps, Some(5.0));
+        assert!(cli.command.is_none());
+        assert!(!format!("{cli:?}").contains("sk_test_x1"));
+    }
+
+    #[test]
+    fn parses_subcommands_with_global_flags_after_them() {
+        let cli = Cli::try_parse_from(["stripe-sql", "serve", "--read-only", "--demo"]).unwrap();
+        match cli.command {
+            Some(Command::Serve(s)) => {
+                assert!(s.read_only);
+                assert_eq!(s.listen.to_string(), "127.0.0.1:5433");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(cli.global.demo);
+        let cli = Cli::try_parse_from([
+            "stripe-sql",
+            "watch",
+            "select 1",
+            "--interval",
+            "5s",
+            "--changes",
+            "--format",
+            "ndjson",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Watch(w)) => assert_eq!(
+                (w.sql.as_str(), w.interval.as_str(), w.changes),
+                ("select 1", "5s", true)
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(cli.global.format, Some(OutputFormat::Ndjson));
+        let cli = Cli::try_parse_from(["stripe-sql", "emulator", "--latency-ms", "7"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Emulator(a)) if a.latency_ms == 7));
+        assert!(Cli::try_parse_from(["stripe-sql", "--format", "xml"]).is_err());
+    }
+}

@@ -16,6 +16,9 @@ pub enum Error {
     /// An error from the query engine.
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
+    /// A call to the Stripe API failed.
+    #[error(transparent)]
+    Stripe(#[from] crate::stripe::ApiError),
     /// I/O outside the HTTP client (files, terminal).
     #[error(transparent)]
     Io(#[from] std::io::Error),

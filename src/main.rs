@@ -1,6 +1,73 @@
 //! The `stripe-sql` binary: parse the command line, run, map errors to exit codes.
+//!
+//! Exit codes: 0 success, 1 a failure while running, 2 bad usage or configuration.
+
+use clap::Parser;
+use stripe_sql::cli::{Cli, Command};
+use stripe_sql::config::Config;
 
 fn main() {
-    eprintln!("stripe-sql: not built yet");
-    std::process::exit(2);
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let config = match Config::load(&cli.global) {
+        Ok(c) => c,
+        Err(e) => exit_with(&e, 2),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => exit_with(&format!("could not start the async runtime: {e}"), 1),
+    };
+    let code = runtime.block_on(run(cli, config));
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli, config: Config) -> i32 {
+    let result = match &cli.command {
+        Some(Command::Emulator(args)) => stripe_sql::emulator::run_standalone(args.clone())
+            .await
+            .map(|()| 0),
+        Some(Command::Serve(_)) => Err(not_built("serve (the postgres wire server)")),
+        Some(Command::Watch(_)) => Err(not_built("watch")),
+        None => {
+            // Fail before anything else when no key is configured (demo mode needs none).
+            if !config.demo
+                && let Err(e) = config.client_config()
+            {
+                exit_with(&e, 2);
+            }
+            stripe_sql::engine::run_cli(config, &cli).await
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e @ stripe_sql::Error::Config(_)) => exit_with(&e, 2),
+        Err(e) => exit_with(&e, 1),
+    }
+}
+
+fn not_built(what: &str) -> stripe_sql::Error {
+    stripe_sql::Error::Plan(format!("{what} is not built yet"))
+}
+
+fn exit_with(err: &dyn std::fmt::Display, code: i32) -> ! {
+    eprintln!("stripe-sql: error: {err}");
+    std::process::exit(code);
+}
+
+/// `-v` errors, `-vv` warnings, `-vvv` one line per request, `-vvvv` parameters,
+/// `-vvvvv` every request and response line. Logs go to stderr.
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => "error",
+        2 => "warn",
+        3 => "info",
+        4 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("stripe_sql={level}"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

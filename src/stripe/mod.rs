@@ -1,1 +1,26 @@
 //! The Stripe HTTP client. Knows nothing of SQL or Arrow.
+//!
+//! - [`key`]: the API key as a secret; [`config`]: client settings.
+//! - [`form`]: Stripe's bracket encoding; [`wire`]: envelopes and [`ApiError`].
+//! - [`retry`]: the pure retry policy; [`rate_limit`]: the shared request budget.
+//! - [`pagination`]: cursor and search-page state machines with a loop guard.
+//! - [`log`]: the request log; [`client`]: the [`Client`] tying them together.
+
+mod attempt;
+pub mod client;
+pub mod config;
+pub mod form;
+pub mod key;
+pub mod log;
+pub mod pagination;
+pub mod rate_limit;
+pub mod retry;
+pub mod wire;
+
+pub use client::{Client, install_crypto_provider};
+pub use config::{
+    ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, ProxyConfig,
+};
+pub use key::{ApiKey, KeyError, KeyKind, Mode};
+pub use log::{LogEntry, RequestLog};
+pub use wire::{ApiError, Page, SearchPage, StatusError};

@@ -4,3 +4,4 @@ mod pushdown;
 mod catalog;
 mod emulator;
 mod repl;
+mod client;

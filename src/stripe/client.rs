@@ -1,0 +1,331 @@
+//! The Stripe client: GET/POST/DELETE with retries, rate limiting and a request log, plus
+//! list and search pagination as streams of pages.
+
+use super::attempt::{AttemptResult, Prepared, send_once};
+use super::config::ClientConfig;
+use super::form;
+use super::log::RequestLog;
+use super::pagination::{ListCursor, SearchCursor};
+use super::rate_limit::{RateLimiter, endpoint_key};
+use super::retry::{Decision, Outcome, RetryPolicy};
+use super::wire::{ApiError, Page, parse_list, parse_search};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use reqwest::Method;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A Stripe API client. Cloning is cheap; clones share the connection pool, the rate
+/// budget and the request log.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    limiter: RateLimiter,
+    log: RequestLog,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs the process-wide TLS crypto provider (ring) once; later calls do nothing.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Client {
+    /// Builds a client from `config`.
+    pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        install_crypto_provider();
+        url::Url::parse(&config.api_base).map_err(|e| {
+            ApiError::InvalidRequest(format!(
+                "the api base url {:?} is invalid: {e}",
+                config.api_base
+            ))
+        })?;
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("stripe-sql/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout);
+        builder = match &config.proxy {
+            None => builder.no_proxy(),
+            Some(p) => {
+                let mut proxy = reqwest::Proxy::all(&p.url).map_err(|e| {
+                    ApiError::InvalidRequest(format!("the proxy url is invalid: {e}"))
+                })?;
+                if let Some(user) = &p.username {
+                    use secrecy::ExposeSecret;
+                    let pass = p.password.as_ref().map(|s| s.expose_secret()).unwrap_or("");
+                    proxy = proxy.basic_auth(user, pass);
+                }
+                builder.proxy(proxy)
+            }
+        };
+        let http = builder.build().map_err(|e| {
+            ApiError::InvalidRequest(format!("the http client could not be built: {e}"))
+        })?;
+        let policy = RetryPolicy {
+            max_retries: config.max_retries,
+            base_delay: config.retry_base_delay,
+            max_delay: config.retry_max_delay,
+            ..RetryPolicy::default()
+        };
+        let limiter = RateLimiter::new(config.max_rps, config.endpoint_rps);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                config,
+                limiter,
+                log: RequestLog::new(),
+                policy,
+            }),
+        })
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The shared log of every HTTP attempt made by this client and its clones.
+    pub fn request_log(&self) -> RequestLog {
+        self.inner.log.clone()
+    }
+
+    /// `GET path?query` (query encoded with Stripe's bracket form).
+    pub async fn get(&self, path: &str, query: &Value) -> Result<Value, ApiError> {
+        self.call(Method::GET, path, query, None).await
+    }
+
+    /// `POST path` with a form body and a fresh `Idempotency-Key` (reused by retries).
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        let key = format!("stripe-sql-{:032x}", rand::random::<u128>());
+        self.call(Method::POST, path, body, Some(key)).await
+    }
+
+    /// `POST path` with the caller's `Idempotency-Key` (e.g. to resume a multi-row write).
+    pub async fn post_with_key(
+        &self,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<Value, ApiError> {
+        self.call(Method::POST, path, body, Some(key.to_owned()))
+            .await
+    }
+
+    /// `DELETE path?query`.
+    pub async fn delete(&self, path: &str, query: &Value) -> Result<Value, ApiError> {
+        self.call(Method::DELETE, path, query, None).await
+    }
+
+    /// Every page of a list endpoint, following `starting_after` (or `ending_before` when the
+    /// query has it). Ends after `has_more=false`; a repeated cursor ends with an error.
+    pub fn list(&self, path: &str, query: Value) -> BoxStream<'static, Result<Page, ApiError>> {
+        let start = (self.clone(), path.to_owned(), ListCursor::new(query));
+        futures::stream::unfold(Some(start), |state| async move {
+            let (client, path, mut cursor) = state?;
+            let query = cursor.next_query()?;
+            let page = match client.get(&path, &query).await {
+                Ok(body) => parse_list(&body).map_err(|m| unreadable(&path, m)),
+                Err(e) => Err(e),
+            };
+            let page = page.and_then(|p| {
+                cursor.advance(&p).map_err(|e| pagination(&path, e))?;
+                Ok(p)
+            });
+            match page {
+                Ok(p) => Some((Ok(p), Some((client, path, cursor)))),
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+        .boxed()
+    }
+
+    /// Every page of a search endpoint, following `next_page` as `page`.
+    pub fn search(&self, path: &str, query: Value) -> BoxStream<'static, Result<Page, ApiError>> {
+        let start = (self.clone(), path.to_owned(), SearchCursor::new(query));
+        futures::stream::unfold(Some(start), |state| async move {
+            let (client, path, mut cursor) = state?;
+            let query = cursor.next_query()?;
+            let page = match client.get(&path, &query).await {
+                Ok(body) => parse_search(&body).map_err(|m| unreadable(&path, m)),
+                Err(e) => Err(e),
+            };
+            let page = page.and_then(|p| {
+                cursor.advance(&p).map_err(|e| pagination(&path, e))?;
+                Ok(p.page)
+            });
+            match page {
+                Ok(p) => Some((Ok(p), Some((client, path, cursor)))),
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+        .boxed()
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        params: &Value,
+        idempotency_key: Option<String>,
+    ) -> Result<Value, ApiError> {
+        let req = self.prepare(method, path, params, idempotency_key)?;
+        let endpoint = endpoint_key(req.method.as_str(), &req.path);
+        let started = Instant::now();
+        tracing::debug!(method = %req.method, path = %req.path, params = ?req.params, "stripe request");
+        let mut attempt = 1;
+        loop {
+            self.inner.limiter.acquire(&endpoint).await;
+            let result = send_once(
+                &self.inner.http,
+                &self.inner.config,
+                &self.inner.log,
+                &req,
+                attempt,
+            )
+            .await;
+            let (outcome, error) = match result {
+                AttemptResult::Success {
+                    status,
+                    body,
+                    request_id,
+                } => {
+                    self.inner.limiter.on_success(&endpoint);
+                    tracing::info!(method = %req.method, path = %req.path, status, attempt,
+                        elapsed_ms = started.elapsed().as_millis() as u64, "stripe request done");
+                    return serde_json::from_slice(&body).map_err(|e| ApiError::InvalidResponse {
+                        method: req.method.to_string(),
+                        path: req.path.clone(),
+                        message: format!("the body is not json: {e}"),
+                        request_id,
+                    });
+                }
+                AttemptResult::Status {
+                    error,
+                    should_retry,
+                    retry_after,
+                } => {
+                    if error.status == 429 {
+                        self.inner.limiter.on_rate_limited(&endpoint, retry_after);
+                    }
+                    let outcome = Outcome::Status {
+                        status: error.status,
+                        should_retry,
+                        retry_after,
+                    };
+                    (outcome, ApiError::Status(Box::new(error)))
+                }
+                AttemptResult::Transport { message, timeout } => {
+                    let error = if timeout {
+                        ApiError::Timeout {
+                            method: req.method.to_string(),
+                            path: req.path.clone(),
+                            after: self.inner.config.request_timeout,
+                            attempts: attempt,
+                        }
+                    } else {
+                        ApiError::Transport {
+                            method: req.method.to_string(),
+                            path: req.path.clone(),
+                            base: self.inner.config.api_base.clone(),
+                            message,
+                            attempts: attempt,
+                        }
+                    };
+                    (Outcome::Transport, error)
+                }
+            };
+            let decision = self.inner.policy.decide(
+                attempt,
+                req.method.as_str(),
+                req.idempotency_key.is_some(),
+                &outcome,
+                rand::random::<f64>(),
+            );
+            match decision {
+                Decision::RetryAfter(wait) => {
+                    tracing::warn!(method = %req.method, path = %req.path, attempt, wait_ms = wait.as_millis() as u64,
+                        "stripe request failed, retrying: {error}");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Decision::GiveUp => {
+                    tracing::error!(method = %req.method, path = %req.path, attempt, "stripe request failed: {error}");
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    fn prepare(
+        &self,
+        method: Method,
+        path: &str,
+        params: &Value,
+        idempotency_key: Option<String>,
+    ) -> Result<Prepared, ApiError> {
+        if !path.starts_with('/') || path.contains(['?', '#']) || path.contains("..") {
+            return Err(ApiError::InvalidRequest(format!(
+                "the path {path:?} must start with / and have no query string"
+            )));
+        }
+        if !params.is_object() && !params.is_null() {
+            return Err(ApiError::InvalidRequest(format!(
+                "parameters for {path} must be a json object"
+            )));
+        }
+        let params = form::encode(params);
+        let encoded = form::to_urlencoded(&params);
+        let mut url = format!(
+            "{}{}",
+            self.inner.config.api_base.trim_end_matches('/'),
+            path
+        );
+        let body = if method == Method::POST {
+            Some(encoded)
+        } else {
+            if !encoded.is_empty() {
+                url.push('?');
+                url.push_str(&encoded);
+            }
+            None
+        };
+        Ok(Prepared {
+            method,
+            path: path.to_owned(),
+            url,
+            params,
+            body,
+            idempotency_key,
+        })
+    }
+}
+
+fn unreadable(path: &str, message: String) -> ApiError {
+    ApiError::InvalidResponse {
+        method: "GET".into(),
+        path: path.to_owned(),
+        message,
+        request_id: None,
+    }
+}
+
+fn pagination(path: &str, e: super::pagination::PaginationError) -> ApiError {
+    ApiError::Pagination {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
+}
