@@ -1,40 +1,78 @@
 //! Builds the DataFusion SessionContext: schema `stripe` (also the default
 //! schema) with one `StripeTable` per catalog table, the `stripe.*` settings,
-//! and the engine's table functions.
+//! and the engine's table functions. Also the embedded API (`Engine`).
 
+pub mod backend;
 pub mod functions;
 pub mod options;
+pub mod run;
 
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::SessionContext;
 use datafusion::prelude::SessionConfig;
 
 use crate::catalog;
+use crate::emulator::{Emulator, EmulatorConfig};
+use crate::engine::functions::StatementMarks;
 use crate::engine::options::StripeOptions;
 use crate::provider::StripeTable;
 use crate::stripe;
 use crate::{Error, Result};
+
+pub use run::run_cli;
 
 /// The default catalog name DataFusion uses; the Stripe tables live in its schema `stripe`.
 pub const CATALOG: &str = "datafusion";
 /// The schema holding the Stripe tables.
 pub const SCHEMA: &str = "stripe";
 
-/// A SQL session over one Stripe account (or the emulator).
+/// A SQL session over one Stripe account (or the built-in emulator).
 pub struct Engine {
     ctx: SessionContext,
     client: stripe::Client,
+    marks: Arc<StatementMarks>,
+    // Keeps the in-process emulator of demo mode alive as long as the engine.
+    emulator: Option<Emulator>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("client", &self.client).field("demo", &self.emulator.is_some()).finish()
+    }
 }
 
 impl Engine {
     /// A new session whose tables fetch through `client`.
     pub fn new(client: stripe::Client) -> Result<Self> {
         let ctx = SessionContext::new_with_config(session_config());
-        register(&ctx, &client)?;
-        Ok(Self { ctx, client })
+        let marks = Arc::new(StatementMarks::default());
+        register_with_marks(&ctx, &client, Arc::clone(&marks))?;
+        Ok(Self { ctx, client, marks, emulator: None })
+    }
+
+    /// A session over an in-process emulator serving `config`'s data (demo mode
+    /// when `config` is [`EmulatorConfig::demo`]). `tune` adjusts the client.
+    pub fn with_emulator(config: EmulatorConfig, tune: impl FnOnce(&mut stripe::ClientConfig)) -> Result<Self> {
+        let emulator = Emulator::start(config)?;
+        let key = stripe::ApiKey::parse(emulator.api_key()).map_err(|e| Error::Config(e.to_string()))?;
+        let mut client_config = stripe::ClientConfig::new(key);
+        client_config.api_base = emulator.base_url();
+        // The emulator is local: no client-side budget unless a test asks for one.
+        client_config.max_rps = 0.0;
+        client_config.endpoint_rps = 0.0;
+        tune(&mut client_config);
+        let mut engine = Self::new(stripe::Client::new(client_config)?)?;
+        engine.emulator = Some(emulator);
+        Ok(engine)
+    }
+
+    /// A session over the built-in emulator's demo data.
+    pub fn demo() -> Result<Self> {
+        Self::with_emulator(EmulatorConfig::demo(), |_| {})
     }
 
     /// The DataFusion context (for DataFrames, registering more tables, ...).
@@ -47,10 +85,25 @@ impl Engine {
         &self.client
     }
 
+    /// The in-process emulator, in demo mode.
+    pub fn emulator(&self) -> Option<&Emulator> {
+        self.emulator.as_ref()
+    }
+
+    /// Marks the start of a statement for `stripe_last_requests()`.
+    pub fn statement_started(&self) {
+        self.marks.start_statement(self.client.request_log().len() as u64);
+    }
+
+    /// Plans one SQL statement as a DataFrame (nothing is fetched until it runs).
+    pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
+        self.statement_started();
+        Ok(self.ctx.sql(sql).await?)
+    }
+
     /// Runs one SQL statement and collects its result.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        let df = self.ctx.sql(sql).await?;
-        Ok(df.collect().await?)
+        Ok(self.dataframe(sql).await?.collect().await?)
     }
 }
 
@@ -68,6 +121,10 @@ pub fn session_config() -> SessionConfig {
 /// into an existing context. Tables are reachable as `stripe.customers`, and
 /// unqualified when `stripe` is the context's default schema.
 pub fn register(ctx: &SessionContext, client: &stripe::Client) -> Result<()> {
+    register_with_marks(ctx, client, Arc::new(StatementMarks::default()))
+}
+
+fn register_with_marks(ctx: &SessionContext, client: &stripe::Client, marks: Arc<StatementMarks>) -> Result<()> {
     {
         let state = ctx.state_ref();
         let mut state = state.write();
@@ -86,6 +143,6 @@ pub fn register(ctx: &SessionContext, client: &stripe::Client) -> Result<()> {
         .catalog(&catalog_name)
         .ok_or_else(|| Error::Config(format!("the session has no catalog named {catalog_name}")))?;
     catalog.register_schema(SCHEMA, schema)?;
-    functions::register(ctx, client);
+    functions::register(ctx, client, marks);
     Ok(())
 }

@@ -1,10 +1,142 @@
-//! The engine's own table functions: `stripe_tables()` and `stripe_request_log()`.
+//! The engine's own table functions:
+//! `stripe_tables()` (what each table pushes down, writes and actions),
+//! `stripe_columns('t')` (a table's columns and their pushdown),
+//! `stripe_request_log()` (every HTTP call of the session) and
+//! `stripe_last_requests()` (the calls of the previous statement run through
+//! [`crate::engine::Engine::sql`]). They read in-memory state only.
 
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, UInt32Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::ScalarValue;
+use datafusion::datasource::MemTable;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::Expr;
 
-use crate::stripe;
+use crate::catalog::{self, listing};
+use crate::stripe::{self, LogEntry};
+
+/// Where the previous and the current statement started in the request log.
+#[derive(Debug, Default)]
+pub struct StatementMarks {
+    inner: Mutex<(u64, u64)>,
+}
+
+impl StatementMarks {
+    /// Records that a new statement starts at log position `at`.
+    pub fn start_statement(&self, at: u64) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *m = (m.1, at);
+    }
+
+    /// The log range `[start, end)` of the previous statement.
+    pub fn previous(&self) -> (u64, u64) {
+        *self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// Registers the engine's table functions.
-pub fn register(ctx: &SessionContext, client: &stripe::Client) {
-    let _ = (ctx, client);
+pub fn register(ctx: &SessionContext, client: &stripe::Client, marks: Arc<StatementMarks>) {
+    ctx.register_udtf("stripe_tables", Arc::new(TablesFunction));
+    ctx.register_udtf("stripe_columns", Arc::new(ColumnsFunction));
+    ctx.register_udtf("stripe_request_log", Arc::new(RequestLogFunction { log: client.request_log(), marks: None }));
+    ctx.register_udtf(
+        "stripe_last_requests",
+        Arc::new(RequestLogFunction { log: client.request_log(), marks: Some(marks) }),
+    );
+}
+
+#[derive(Debug)]
+struct TablesFunction;
+
+impl TableFunctionImpl for TablesFunction {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        no_arguments("stripe_tables", args.exprs())?;
+        single_batch(listing::tables_batch(catalog::builtin()))
+    }
+}
+
+#[derive(Debug)]
+struct ColumnsFunction;
+
+impl TableFunctionImpl for ColumnsFunction {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let name = match args.exprs() {
+            [Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)), _)] => s.clone(),
+            _ => return Err(DataFusionError::Plan("stripe_columns takes one argument: a table name as a string".into())),
+        };
+        let table = catalog::builtin()
+            .table(&name)
+            .ok_or_else(|| DataFusionError::Plan(format!("stripe_columns: no table named {name}")))?;
+        single_batch(listing::columns_batch(table))
+    }
+}
+
+#[derive(Debug)]
+struct RequestLogFunction {
+    log: stripe::RequestLog,
+    marks: Option<Arc<StatementMarks>>,
+}
+
+impl TableFunctionImpl for RequestLogFunction {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        no_arguments("stripe_request_log", args.exprs())?;
+        let entries = match &self.marks {
+            None => self.log.entries(),
+            Some(marks) => {
+                let (start, end) = marks.previous();
+                self.log.since(start).into_iter().filter(|e| e.seq < end).collect()
+            }
+        };
+        single_batch(log_batch(&entries))
+    }
+}
+
+/// The request log as rows: seq, method, path, params (`k=v&…`), status,
+/// attempt, duration_ms, error, idempotent.
+pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("seq", DataType::Int64, false),
+        Field::new("method", DataType::Utf8, false),
+        Field::new("path", DataType::Utf8, false),
+        Field::new("params", DataType::Utf8, false),
+        Field::new("status", DataType::Int64, true),
+        Field::new("attempt", DataType::UInt32, false),
+        Field::new("duration_ms", DataType::Float64, false),
+        Field::new("error", DataType::Utf8, true),
+        Field::new("idempotency_key", DataType::Boolean, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(entries.iter().map(|e| e.seq as i64))),
+        Arc::new(StringArray::from_iter_values(entries.iter().map(|e| e.method.as_str()))),
+        Arc::new(StringArray::from_iter_values(entries.iter().map(|e| e.path.as_str()))),
+        Arc::new(StringArray::from_iter_values(entries.iter().map(|e| params_text(&e.params)))),
+        Arc::new(Int64Array::from_iter(entries.iter().map(|e| e.status.map(i64::from)))),
+        Arc::new(UInt32Array::from_iter_values(entries.iter().map(|e| e.attempt))),
+        Arc::new(Float64Array::from_iter_values(entries.iter().map(|e| e.duration.as_secs_f64() * 1000.0))),
+        Arc::new(StringArray::from_iter(entries.iter().map(|e| e.error.as_deref()))),
+        Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.idempotency_key)))),
+    ];
+    RecordBatch::try_new(schema, columns).expect("request log columns match their schema")
+}
+
+/// `k=v&k2=v2`, unencoded so tests and people can read it.
+pub fn params_text(params: &[(String, String)]) -> String {
+    params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+}
+
+fn no_arguments(name: &str, exprs: &[Expr]) -> Result<()> {
+    if exprs.is_empty() {
+        Ok(())
+    } else {
+        Err(DataFusionError::Plan(format!("{name} takes no arguments")))
+    }
+}
+
+fn single_batch(batch: RecordBatch) -> Result<Arc<dyn TableProvider>> {
+    Ok(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?))
 }

@@ -14,12 +14,8 @@ use serde_json::{Map, Value};
 use crate::catalog::TableDef;
 use crate::provider::decode::Decoder;
 use crate::provider::scan::ScanSpec;
-use crate::pushdown::{ListRequest, RequestPlan};
+use crate::pushdown::{self, ListRequest, RequestPlan};
 use crate::stripe;
-
-/// Everything but `[A-Za-z0-9_-]` is percent-encoded in a path segment (so `/`,
-/// `.`, `%` and `?` can never form another path).
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'_').remove(b'-');
 
 /// How many retrieves or list fan-outs run at once within one scan.
 const FAN_OUT: usize = 8;
@@ -30,10 +26,10 @@ pub fn batches(def: Arc<TableDef>, client: stripe::Client, spec: ScanSpec) -> Bo
     let residual = spec.residual.clone();
     let pages = object_pages(def, client, spec.plan.clone());
     let decoded = pages.map(move |page| {
-        let objects = page?;
-        residual.apply(decoder.decode(&objects)?)
+        let page = page?;
+        residual.apply(decoder.decode_with_parent(&page.objects, page.parent.as_deref())?)
     });
-    limit_rows(decoded, spec.limit)
+    limit_rows(decoded.boxed(), spec.limit)
 }
 
 /// Stops the stream once `limit` rows went out (dropping the page stream, so
@@ -59,56 +55,73 @@ fn limit_rows(
     .boxed()
 }
 
+/// Raw Stripe objects of one response, with the parent id the request was
+/// made for (nested tables' objects often do not carry it themselves).
+#[derive(Debug, Default)]
+pub struct ObjectPage {
+    /// The objects, newest first as Stripe returns them.
+    pub objects: Vec<Value>,
+    /// The parent id filled into the request's path or params, if any.
+    pub parent: Option<String>,
+}
+
+impl ObjectPage {
+    fn plain(objects: Vec<Value>) -> Self {
+        Self { objects, parent: None }
+    }
+}
+
 /// Pages of raw Stripe objects for `plan`.
-pub fn object_pages(def: Arc<TableDef>, client: stripe::Client, plan: RequestPlan) -> BoxStream<'static, Result<Vec<Value>>> {
+pub fn object_pages(def: Arc<TableDef>, client: stripe::Client, plan: RequestPlan) -> BoxStream<'static, Result<ObjectPage>> {
     match plan {
         RequestPlan::Empty | RequestPlan::MissingParent { .. } => stream::empty().boxed(),
-        RequestPlan::Retrieve { ids } => retrieve_many(def, client, ids),
-        RequestPlan::List { requests, max_rows } => cap_objects(list_many(client, requests), max_rows),
+        RequestPlan::Retrieve { path, ids } => retrieve_many(client, path, ids),
+        RequestPlan::List { requests, max_rows } => {
+            let parent_column = def.parent.as_ref().map(|p| p.column.clone());
+            cap_objects(list_many(client, requests, parent_column), max_rows)
+        }
         RequestPlan::Search { path, query, page_size, max_rows } => {
             let mut params = Map::new();
             params.insert("query".into(), Value::String(query));
             params.insert("limit".into(), Value::String(page_size.to_string()));
-            let pages = client.search(&path, Value::Object(params)).map(|p| p.map(|p| p.data).map_err(external));
+            let pages = client.search(&path, Value::Object(params)).map(|p| p.map(|p| ObjectPage::plain(p.data)).map_err(external));
             cap_objects(pages.boxed(), max_rows)
         }
     }
 }
 
 /// One GET per id, concurrently; a 404 is simply no row.
-fn retrieve_many(def: Arc<TableDef>, client: stripe::Client, ids: Vec<String>) -> BoxStream<'static, Result<Vec<Value>>> {
-    let Some(template) = def.retrieve_path.clone() else {
-        let name = def.name.clone();
-        return stream::once(async move {
-            Err(DataFusionError::Plan(format!("table {name} has no retrieve endpoint, so it cannot be filtered by id alone")))
-        })
-        .boxed();
-    };
+/// Deleted objects (`{"deleted": true}`) are no row either.
+fn retrieve_many(client: stripe::Client, template: String, ids: Vec<String>) -> BoxStream<'static, Result<ObjectPage>> {
     stream::iter(ids)
         .map(move |id| {
             let client = client.clone();
-            let path = fill_path(&template, "id", &id);
+            let path = pushdown::retrieve_path(&template, &id);
             async move {
                 match client.get(&path, &Value::Object(Map::new())).await {
-                    Ok(object) => Ok(vec![object]),
-                    Err(e) if e.is_not_found() => Ok(vec![]),
+                    Ok(object) if object.get("deleted") == Some(&Value::Bool(true)) => Ok(ObjectPage::default()),
+                    Ok(object) => Ok(ObjectPage::plain(vec![object])),
+                    Err(e) if e.is_not_found() => Ok(ObjectPage::default()),
                     Err(e) => Err(external(e)),
                 }
             }
         })
         .buffered(FAN_OUT)
-        .try_filter(|objects| futures::future::ready(!objects.is_empty()))
+        .try_filter(|page| futures::future::ready(!page.objects.is_empty()))
         .boxed()
 }
 
 /// One list walk per request; several run concurrently and their results are
 /// merged without duplicates (by object id).
-fn list_many(client: stripe::Client, requests: Vec<ListRequest>) -> BoxStream<'static, Result<Vec<Value>>> {
+fn list_many(client: stripe::Client, requests: Vec<ListRequest>, parent_column: Option<String>) -> BoxStream<'static, Result<ObjectPage>> {
     let single = requests.len() == 1;
     let walks = stream::iter(requests).map(move |request| {
-        let params: Map<String, Value> =
-            request.params.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-        client.list(&request.path, Value::Object(params)).map(|p| p.map(|p| p.data).map_err(external))
+        let parent = parent_column
+            .as_ref()
+            .and_then(|c| request.implied.iter().find(|(col, _)| col == c).map(|(_, v)| v.clone()));
+        client.list(&request.path, request.query_value()).map(move |p| {
+            p.map(|p| ObjectPage { objects: p.data, parent: parent.clone() }).map_err(external)
+        })
     });
     if single {
         return walks.flatten().boxed();
@@ -116,19 +129,18 @@ fn list_many(client: stripe::Client, requests: Vec<ListRequest>) -> BoxStream<'s
     let mut seen: HashSet<String> = HashSet::new();
     walks
         .flatten_unordered(FAN_OUT)
-        .map_ok(move |page| {
-            page.into_iter()
-                .filter(|o| match o.get("id").and_then(Value::as_str) {
-                    Some(id) => seen.insert(id.to_string()),
-                    None => true,
-                })
-                .collect::<Vec<_>>()
+        .map_ok(move |mut page| {
+            page.objects.retain(|o| match o.get("id").and_then(Value::as_str) {
+                Some(id) => seen.insert(id.to_string()),
+                None => true,
+            });
+            page
         })
         .boxed()
 }
 
 /// Ends the page stream after `max_rows` objects.
-fn cap_objects(pages: BoxStream<'static, Result<Vec<Value>>>, max_rows: Option<usize>) -> BoxStream<'static, Result<Vec<Value>>> {
+fn cap_objects(pages: BoxStream<'static, Result<ObjectPage>>, max_rows: Option<usize>) -> BoxStream<'static, Result<ObjectPage>> {
     let Some(max) = max_rows else { return pages };
     stream::unfold((pages, max), |(mut pages, remaining)| async move {
         if remaining == 0 {
@@ -136,21 +148,14 @@ fn cap_objects(pages: BoxStream<'static, Result<Vec<Value>>>, max_rows: Option<u
         }
         Some(match pages.next().await? {
             Ok(mut page) => {
-                page.truncate(remaining);
-                let left = remaining - page.len();
+                page.objects.truncate(remaining);
+                let left = remaining - page.objects.len();
                 (Ok(page), (pages, left))
             }
             Err(e) => (Err(e), (pages, 0)),
         })
     })
     .boxed()
-}
-
-/// Substitutes a validated id into a path template, percent-encoded so that no
-/// value can change which endpoint is called.
-pub fn fill_path(template: &str, placeholder: &str, value: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).to_string();
-    template.replace(&format!("{{{placeholder}}}"), &encoded)
 }
 
 fn external(e: stripe::ApiError) -> DataFusionError {

@@ -15,6 +15,7 @@ use datafusion::common::{Column, DFSchema};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::ExecutionProps;
 use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
 
 /// Local filters plus the decode/output column mapping of one scan.
@@ -45,7 +46,7 @@ impl Residual {
         let props = ExecutionProps::new();
         let compiled = filters
             .iter()
-            .map(|f| create_physical_expr(f, &decoded, &props))
+            .map(|f| create_physical_expr(f, &decoded, &props, &PhysicalPlanningContext::default()))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { filters, compiled, decode_columns, output_width: projection.len() })
     }

@@ -106,9 +106,6 @@ impl StripeScanExec {
 impl DisplayAs for StripeScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "StripeScanExec: table={}, requests=[{}]", self.def.name, self.spec.plan)?;
-        if self.spec.uses_search {
-            write!(f, ", search is eventually consistent")?;
-        }
         if !self.spec.residual.is_empty() {
             write!(f, ", local_filters=[{}]", self.spec.residual)?;
         }

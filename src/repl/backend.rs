@@ -56,6 +56,9 @@ pub trait Backend: Send + Sync {
     fn requests_since(&self, mark: u64) -> Vec<String>;
     /// A position in the request log; calls made later are returned by `requests_since`.
     fn request_mark(&self) -> u64;
+    /// Called before each SQL statement runs (the engine uses it to tell which
+    /// API calls belong to which statement).
+    fn statement_started(&self) {}
     /// Drop any cached API results (`\cache clear`).
     fn clear_cache(&self) {}
 }

@@ -119,6 +119,7 @@ impl Runner {
     pub async fn run_statement(&mut self, sql: &str, out: &mut dyn Write, err: &mut dyn Write) -> Result<Flow, String> {
         self.last_statement = Some(sql.to_string());
         let mark = self.backend.request_mark();
+        self.backend.statement_started();
         let started = Instant::now();
         let result = self.execute(sql).await;
         self.last_requests = self.backend.requests_since(mark);

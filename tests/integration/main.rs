@@ -5,3 +5,4 @@ mod catalog;
 mod emulator;
 mod repl;
 mod client;
+mod slt;

@@ -1,0 +1,162 @@
+//! The REPL's view of the engine: tables, columns, functions and the request
+//! log, all read from the catalog and the client (no API calls).
+
+use std::sync::Arc;
+
+use datafusion::execution::context::SessionContext;
+
+use crate::catalog::{self, TableDef, listing};
+use crate::engine::Engine;
+use crate::engine::functions::params_text;
+use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
+
+/// Adapts an [`Engine`] to the REPL.
+pub struct EngineBackend {
+    engine: Arc<Engine>,
+}
+
+impl EngineBackend {
+    /// Wraps a shared engine.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self { engine }
+    }
+}
+
+fn table_hint(def: &TableDef) -> String {
+    let mut parts = Vec::new();
+    if let Some(parent) = &def.parent {
+        parts.push(format!("needs {} =", parent.column));
+    }
+    if def.retrieve_path.is_some() {
+        parts.push("id".to_string());
+    }
+    let filters = listing::filters_text(def);
+    if !filters.is_empty() {
+        parts.push(filters);
+    }
+    if def.search.is_some() {
+        parts.push("search".to_string());
+    }
+    format!("pushes down: {}", parts.join(" "))
+}
+
+fn table_extra(def: &TableDef) -> String {
+    let mut lines = Vec::new();
+    let writes: Vec<&str> = [
+        def.create.as_ref().map(|_| "INSERT"),
+        def.update.as_ref().map(|_| "UPDATE"),
+        def.delete.as_ref().map(|d| match d.meaning {
+            catalog::DeleteMeaning::Delete => "DELETE",
+            catalog::DeleteMeaning::Cancel => "DELETE (cancels)",
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    lines.push(format!("writes: {}", if writes.is_empty() { "none".to_string() } else { writes.join(", ") }));
+    if let Some(hint) = &def.delete_hint {
+        lines.push(format!("instead of DELETE: {hint}"));
+    }
+    if let Some(search) = &def.search {
+        let fields: Vec<&str> = search.fields.iter().map(|f| f.name.as_str()).collect();
+        lines.push(format!("search fields (eventually consistent): {}", fields.join(", ")));
+    }
+    let actions: Vec<&str> = catalog::builtin().actions_on(&def.name).map(|a| a.name.as_str()).collect();
+    if !actions.is_empty() {
+        lines.push(format!("actions: {}", actions.join(", ")));
+    }
+    lines.join("\n")
+}
+
+impl Backend for EngineBackend {
+    fn session(&self) -> SessionContext {
+        self.engine.context().clone()
+    }
+
+    fn tables(&self) -> Vec<TableInfo> {
+        catalog::builtin().tables.iter().map(|t| TableInfo { name: t.name.clone(), hint: table_hint(t) }).collect()
+    }
+
+    fn columns(&self, table: &str) -> Option<Vec<ColumnInfo>> {
+        let def = catalog::builtin().table(table.strip_prefix("stripe.").unwrap_or(table))?;
+        let writable = |w: &Option<catalog::WriteDef>, name: &str| w.as_ref().is_some_and(|w| w.params.iter().any(|p| p.name == name));
+        Some(
+            def.columns
+                .iter()
+                .map(|c| {
+                    let mut pushdown: Vec<String> = def
+                        .filters_on(&c.name)
+                        .map(|f| format!("{}({})", f.param, listing::filter_kind_name(&f.kind)))
+                        .collect();
+                    if c.name == "id" && def.retrieve_path.is_some() {
+                        pushdown.push("retrieve".into());
+                    }
+                    if let Some(field) = def.search.as_ref().and_then(|s| s.fields.iter().find(|f| f.name == c.name)) {
+                        pushdown.push(format!("search({})", listing::search_kind_name(field.kind)));
+                    }
+                    let mut writes = Vec::new();
+                    if writable(&def.create, &c.name) {
+                        writes.push("insert");
+                    }
+                    if writable(&def.update, &c.name) {
+                        writes.push("update");
+                    }
+                    ColumnInfo {
+                        name: c.name.clone(),
+                        data_type: catalog::arrow_type(c.ty).to_string(),
+                        pushdown: pushdown.join(" "),
+                        writable: writes.join(" "),
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn describe_extra(&self, table: &str) -> Option<String> {
+        catalog::builtin().table(table.strip_prefix("stripe.").unwrap_or(table)).map(table_extra)
+    }
+
+    fn functions(&self) -> Vec<FunctionInfo> {
+        let mut out = vec![
+            FunctionInfo { name: "stripe_tables".into(), arguments: "()".into(), description: "every table: pushdown, writes, actions".into() },
+            FunctionInfo { name: "stripe_columns".into(), arguments: "(table)".into(), description: "a table's columns and how each pushes down".into() },
+            FunctionInfo { name: "stripe_request_log".into(), arguments: "()".into(), description: "every Stripe API call of this session".into() },
+            FunctionInfo { name: "stripe_last_requests".into(), arguments: "()".into(), description: "the API calls of the previous statement".into() },
+        ];
+        for action in &catalog::builtin().actions {
+            let params: Vec<String> = action.params.iter().map(|p| format!("{} => …{}", p.name, if p.required { " (required)" } else { "" })).collect();
+            let mut args = vec!["id".to_string()];
+            args.extend(params);
+            out.push(FunctionInfo {
+                name: action.name.clone(),
+                arguments: format!("({})", args.join(", ")),
+                description: format!("{} {}", action.method, action.path),
+            });
+        }
+        out
+    }
+
+    fn requests_since(&self, mark: u64) -> Vec<String> {
+        self.engine
+            .client()
+            .request_log()
+            .since(mark)
+            .iter()
+            .map(|e| {
+                let status = e.status.map(|s| s.to_string()).unwrap_or_else(|| "---".into());
+                let params = params_text(&e.params);
+                let query = if params.is_empty() { String::new() } else { format!("?{params}") };
+                let error = e.error.as_deref().map(|m| format!("  ({m})")).unwrap_or_default();
+                format!("{} {}{} -> {} in {} ms (attempt {}){}", e.method, e.path, query, status, e.duration.as_millis(), e.attempt, error)
+            })
+            .collect()
+    }
+
+    fn statement_started(&self) {
+        self.engine.statement_started();
+    }
+
+    fn request_mark(&self) -> u64 {
+        self.engine.client().request_log().len() as u64
+    }
+}
