@@ -22,7 +22,6 @@ pub const RAW_COLUMN: &str = "_raw";
 #[derive(Debug, Clone)]
 pub struct Decoder {
     columns: Vec<ColumnDef>,
-    parent_column: Option<String>,
     schema: SchemaRef,
 }
 
@@ -39,7 +38,6 @@ impl Decoder {
         let schema = Arc::new(Schema::new(indices.iter().map(|&i| full.field(i).clone()).collect::<Vec<_>>()));
         Decoder {
             columns: indices.iter().map(|&i| table.columns[i].clone()).collect(),
-            parent_column: table.parent.as_ref().map(|p| p.column.clone()),
             schema,
         }
     }
@@ -51,18 +49,19 @@ impl Decoder {
 
     /// Decodes objects into one batch.
     pub fn decode(&self, objects: &[Value]) -> Result<RecordBatch> {
-        self.decode_with_parent(objects, None)
+        self.decode_with_implied(objects, &[])
     }
 
-    /// Decodes objects of a nested table; `parent_id` (the value of the
-    /// required parent filter) fills the parent column where the objects
-    /// themselves lack it (invoice lines carry no `invoice` field).
-    pub fn decode_with_parent(&self, objects: &[Value], parent_id: Option<&str>) -> Result<RecordBatch> {
+    /// Decodes objects fetched by a request whose filters imply column values
+    /// (`implied`: `(column, value)` pairs, e.g. the parent id of a nested
+    /// table, or `payout` on balance transactions). A text column the objects
+    /// lack takes its implied value (invoice lines carry no `invoice` field).
+    pub fn decode_with_implied(&self, objects: &[Value], implied: &[(String, String)]) -> Result<RecordBatch> {
         let arrays = self
             .columns
             .iter()
             .map(|col| {
-                let fallback = parent_id.filter(|_| self.parent_column.as_deref() == Some(col.name.as_str()));
+                let fallback = implied.iter().find(|(c, _)| *c == col.name).map(|(_, v)| v.as_str());
                 decode_column(col, objects, fallback)
             })
             .collect::<Result<Vec<ArrayRef>>>()?;

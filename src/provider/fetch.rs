@@ -24,10 +24,10 @@ const FAN_OUT: usize = 8;
 pub fn batches(def: Arc<TableDef>, client: stripe::Client, spec: ScanSpec) -> BoxStream<'static, Result<RecordBatch>> {
     let decoder = Decoder::new(&def, Some(spec.residual.decode_columns()));
     let residual = spec.residual.clone();
-    let pages = object_pages(def, client, spec.plan.clone());
+    let pages = object_pages(client, spec.plan.clone());
     let decoded = pages.map(move |page| {
         let page = page?;
-        residual.apply(decoder.decode_with_parent(&page.objects, page.parent.as_deref())?)
+        residual.apply(decoder.decode_with_implied(&page.objects, &page.implied)?)
     });
     limit_rows(decoded.boxed(), spec.limit)
 }
@@ -55,31 +55,28 @@ fn limit_rows(
     .boxed()
 }
 
-/// Raw Stripe objects of one response, with the parent id the request was
-/// made for (nested tables' objects often do not carry it themselves).
+/// Raw Stripe objects of one response, with the column values the request's
+/// filters imply (nested tables' objects often do not carry their parent id).
 #[derive(Debug, Default)]
 pub struct ObjectPage {
     /// The objects, newest first as Stripe returns them.
     pub objects: Vec<Value>,
-    /// The parent id filled into the request's path or params, if any.
-    pub parent: Option<String>,
+    /// `(column, value)` pairs every object of the request has by construction.
+    pub implied: Arc<Vec<(String, String)>>,
 }
 
 impl ObjectPage {
     fn plain(objects: Vec<Value>) -> Self {
-        Self { objects, parent: None }
+        Self { objects, implied: Arc::default() }
     }
 }
 
 /// Pages of raw Stripe objects for `plan`.
-pub fn object_pages(def: Arc<TableDef>, client: stripe::Client, plan: RequestPlan) -> BoxStream<'static, Result<ObjectPage>> {
+pub fn object_pages(client: stripe::Client, plan: RequestPlan) -> BoxStream<'static, Result<ObjectPage>> {
     match plan {
         RequestPlan::Empty | RequestPlan::MissingParent { .. } => stream::empty().boxed(),
         RequestPlan::Retrieve { path, ids } => retrieve_many(client, path, ids),
-        RequestPlan::List { requests, max_rows } => {
-            let parent_column = def.parent.as_ref().map(|p| p.column.clone());
-            cap_objects(list_many(client, requests, parent_column), max_rows)
-        }
+        RequestPlan::List { requests, max_rows } => cap_objects(list_many(client, requests), max_rows),
         RequestPlan::Search { path, query, page_size, max_rows } => {
             let mut params = Map::new();
             params.insert("query".into(), Value::String(query));
@@ -113,14 +110,12 @@ fn retrieve_many(client: stripe::Client, template: String, ids: Vec<String>) -> 
 
 /// One list walk per request; several run concurrently and their results are
 /// merged without duplicates (by object id).
-fn list_many(client: stripe::Client, requests: Vec<ListRequest>, parent_column: Option<String>) -> BoxStream<'static, Result<ObjectPage>> {
+fn list_many(client: stripe::Client, requests: Vec<ListRequest>) -> BoxStream<'static, Result<ObjectPage>> {
     let single = requests.len() == 1;
     let walks = stream::iter(requests).map(move |request| {
-        let parent = parent_column
-            .as_ref()
-            .and_then(|c| request.implied.iter().find(|(col, _)| col == c).map(|(_, v)| v.clone()));
+        let implied = Arc::new(request.implied.clone());
         client.list(&request.path, request.query_value()).map(move |p| {
-            p.map(|p| ObjectPage { objects: p.data, parent: parent.clone() }).map_err(external)
+            p.map(|p| ObjectPage { objects: p.data, implied: Arc::clone(&implied) }).map_err(external)
         })
     });
     if single {

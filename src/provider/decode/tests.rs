@@ -59,7 +59,7 @@ fn objects() -> Vec<Value> {
 fn every_type_decodes_and_matches_the_schema() {
     let t = table();
     let d = Decoder::new(&t, None);
-    let batch = d.decode_with_parent(&objects(), Some("in_9")).unwrap();
+    let batch = d.decode_with_implied(&objects(), &[("invoice".to_string(), "in_9".to_string())]).unwrap();
     assert_eq!(batch.schema(), t.arrow_schema());
     assert_eq!(batch.num_rows(), 2);
     let s = |i: usize| batch.column(i).as_string::<i32>().clone();
