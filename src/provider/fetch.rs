@@ -114,9 +114,14 @@ fn list_many(client: stripe::Client, requests: Vec<ListRequest>) -> BoxStream<'s
     let single = requests.len() == 1;
     let walks = stream::iter(requests).map(move |request| {
         let implied = Arc::new(request.implied.clone());
-        client.list(&request.path, request.query_value()).map(move |p| {
-            p.map(|p| ObjectPage { objects: p.data, implied: Arc::clone(&implied) }).map_err(external)
-        })
+        // A 404 on a list whose filters name an object (the parent id in a nested
+        // table's path, e.g. an invoice that does not exist) means that object has
+        // no children: no rows, like a 404 on a retrieve, rather than an error.
+        let names_an_object = !request.implied.is_empty();
+        client
+            .list(&request.path, request.query_value())
+            .take_while(move |p| futures::future::ready(!(names_an_object && matches!(p, Err(e) if e.is_not_found()))))
+            .map(move |p| p.map(|p| ObjectPage { objects: p.data, implied: Arc::clone(&implied) }).map_err(external))
     });
     if single {
         return walks.flatten().boxed();

@@ -1,5 +1,5 @@
-//! Filters the scan applies itself: those promised Exact to DataFusion that the
-//! requests actually sent cannot express (with the session's settings). Also
+//! Filters the scan applies itself: those the requests actually sent cannot
+//! express exactly (with the session's settings). Also
 //! decides which columns must be decoded (the projection plus the columns those
 //! filters read) and how to cut the decoded batch back to the projection.
 

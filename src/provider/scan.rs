@@ -11,16 +11,17 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::arrow::compute::SortOptions;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 
-use crate::catalog::TableDef;
+use crate::catalog::{FilterKind, TableDef};
 use crate::engine::options::StripeOptions;
 use crate::provider::fetch;
 use crate::provider::residual::Residual;
-use crate::provider::table::declared;
 use crate::pushdown::{self, RequestPlan};
 use crate::stripe;
 
@@ -29,9 +30,9 @@ use crate::stripe;
 pub struct ScanSpec {
     /// The API calls to make.
     pub plan: RequestPlan,
-    /// Filters declared Exact to DataFusion that the chosen requests cannot
-    /// express with the session's settings (e.g. `stripe.use_search = false`);
-    /// the scan applies them itself.
+    /// Filters the chosen requests do not express exactly (e.g. with
+    /// `stripe.use_search = false`, or next to `id IN (...)`); the scan applies
+    /// them itself, whatever DataFusion was told.
     pub residual: Residual,
     /// Stop after this many output rows (DataFusion passes a limit only when
     /// every filter is Exact).
@@ -58,11 +59,15 @@ impl ScanSpec {
                 "table {table} lists the children of one parent object: add a filter such as WHERE {column} = '...' (or {column} IN (...))"
             )));
         }
-        let promised = declared(def, filters, limit).support;
+        // Every filter the calls do not express exactly is applied here, not only
+        // those `declared` Exact for this whole set: DataFusion asks about the
+        // filters of each Filter node separately (e.g. `status = 'x'` alone, which
+        // a list expresses exactly) and drops the node, but combined with
+        // `id IN (...)` the scan retrieves by id and `status` must still be checked.
         let residual_filters: Vec<Expr> = filters
             .iter()
-            .zip(promised.iter().zip(actual.support.iter()))
-            .filter(|(_, (p, a))| **p == TableProviderFilterPushDown::Exact && **a != TableProviderFilterPushDown::Exact)
+            .zip(actual.support.iter())
+            .filter(|(_, a)| **a != TableProviderFilterPushDown::Exact)
             .map(|(f, _)| f.clone())
             .collect();
         let projection: Vec<usize> = match projection {
@@ -88,8 +93,13 @@ pub struct StripeScanExec {
 impl StripeScanExec {
     /// A scan of `def` through `client` following `spec`.
     pub fn new(def: Arc<TableDef>, client: stripe::Client, spec: ScanSpec) -> Self {
+        let schema = Arc::clone(&spec.output_schema);
+        let equivalences = match natural_ordering(&def, &spec) {
+            Some(order) => EquivalenceProperties::new_with_orderings(schema, [order]),
+            None => EquivalenceProperties::new(schema),
+        };
         let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&spec.output_schema)),
+            equivalences,
             Partitioning::UnknownPartitioning(1),
             EmissionType::Incremental,
             Boundedness::Bounded,
@@ -101,6 +111,22 @@ impl StripeScanExec {
     pub fn request_plan(&self) -> &RequestPlan {
         &self.spec.plan
     }
+}
+
+/// Stripe lists top-level objects newest first. When the scan is one list walk
+/// (no fan-out merge, no search, no retrieve) of a table with a `created` range
+/// filter and `created` is projected, its rows come ordered by `created DESC`:
+/// declaring it lets DataFusion drop `ORDER BY created DESC` and push its LIMIT
+/// into the scan (see `with_fetch`).
+fn natural_ordering(def: &TableDef, spec: &ScanSpec) -> Option<[PhysicalSortExpr; 1]> {
+    let ranged = def.list_filters.iter().any(|f| f.param == "created" && matches!(f.kind, FilterKind::Range));
+    let one_walk = matches!(&spec.plan, RequestPlan::List { requests, .. } if requests.len() == 1);
+    if def.parent.is_some() || !ranged || !one_walk {
+        return None;
+    }
+    let index = spec.output_schema.index_of("created").ok()?;
+    let created = Arc::new(Column::new("created", index));
+    Some([PhysicalSortExpr::new(created, SortOptions { descending: true, nulls_first: true })])
 }
 
 impl DisplayAs for StripeScanExec {
@@ -138,6 +164,23 @@ impl ExecutionPlan for StripeScanExec {
 
     fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(self)
+    }
+
+    /// Takes a LIMIT DataFusion pushes down (e.g. `ORDER BY created DESC LIMIT n`
+    /// once the sort is dropped): the scan stops after `n` output rows, and when it
+    /// filters nothing itself its requests shrink to `n` rows as well.
+    fn with_fetch(&self, limit: Option<usize>) -> Option<Arc<dyn ExecutionPlan>> {
+        let n = limit?;
+        let mut spec = self.spec.clone();
+        spec.limit = Some(spec.limit.map_or(n, |l| l.min(n)));
+        if spec.residual.is_empty() {
+            spec.plan = spec.plan.with_row_limit(n);
+        }
+        Some(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
+    }
+
+    fn fetch(&self) -> Option<usize> {
+        self.spec.limit
     }
 
     fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {

@@ -46,6 +46,33 @@ pub enum RequestPlan {
     },
 }
 
+impl RequestPlan {
+    /// The same calls fetching at most `n` rows in total: smaller pages
+    /// (`limit=min(n,100)`) and an early stop. Only valid when every row the
+    /// calls return is a result row (no filter left for DataFusion or the scan).
+    pub fn with_row_limit(self, n: usize) -> RequestPlan {
+        let page = super::limit::page(Some(n), true);
+        let cap = |max: Option<usize>| Some(max.map_or(n, |m| m.min(n)));
+        match self {
+            RequestPlan::List { mut requests, max_rows } => {
+                for request in &mut requests {
+                    for (key, value) in &mut request.params {
+                        if key == "limit" {
+                            let current: u32 = value.parse().unwrap_or(page.size);
+                            *value = current.min(page.size).to_string();
+                        }
+                    }
+                }
+                RequestPlan::List { requests, max_rows: cap(max_rows) }
+            }
+            RequestPlan::Search { path, query, page_size, max_rows } => {
+                RequestPlan::Search { path, query, page_size: page_size.min(page.size), max_rows: cap(max_rows) }
+            }
+            other => other,
+        }
+    }
+}
+
 /// One list call (before pagination params).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListRequest {

@@ -40,3 +40,17 @@ fn limit_is_ignored_when_some_filter_is_rechecked() {
 fn limit_zero_makes_no_call() {
     assert_eq!(plan(&charges(), &[], Some(0), &Options::default()).plan, RequestPlan::Empty);
 }
+
+#[test]
+fn a_row_limit_added_after_planning_shrinks_pages_and_stops() {
+    let opts = Options::default();
+    let limited = |n, limit| {
+        let p = plan(&charges(), &[col("customer").eq(lit("cus_1"))], limit, &opts);
+        crate::pushdown::Pushdown { support: p.support, plan: p.plan.with_row_limit(n) }
+    };
+    assert_eq!(list_limit(&limited(5, None)), ("5".into(), Some(5)));
+    assert_eq!(list_limit(&limited(500, None)), ("100".into(), Some(500)));
+    assert_eq!(list_limit(&limited(9, Some(3))), ("3".into(), Some(3)));
+    let retrieve = plan(&charges(), &[col("id").eq(lit("ch_1"))], None, &opts).plan;
+    assert_eq!(retrieve.clone().with_row_limit(1), retrieve);
+}
