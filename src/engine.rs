@@ -113,6 +113,11 @@ impl Engine {
 
     /// Runs one SQL statement and collects its result.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        // DataFusion rejects RETURNING; the dml module answers it itself.
+        if let Some(returning) = dml::returning::split(sql) {
+            self.statement_started();
+            return Ok(dml::returning::run(&self.ctx, &returning).await?);
+        }
         Ok(self.dataframe(sql).await?.collect().await?)
     }
 }

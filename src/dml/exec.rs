@@ -123,7 +123,7 @@ async fn run_calls(ctx: &WriteContext, statement: String, calls: Vec<Call>) -> R
             tracing::info!(target: "stripe_sql::dml", "dry run: {} {} {}", call.method, call.path, call.encoded_params());
         }
         let rows = calls.into_iter().map(|c| (c, RowOutcome::Planned)).collect();
-        ctx.journal.record(WriteReport { statement, rows });
+        ctx.journal.record(WriteReport { statement, table: ctx.def.name.clone(), rows });
         return Ok(0);
     }
     let statement_key = format!("stripe-sql-{:032x}", rand::random::<u128>());
@@ -150,7 +150,7 @@ async fn run_calls(ctx: &WriteContext, statement: String, calls: Vec<Call>) -> R
         .collect()
         .await;
     rows.sort_by_key(|(c, _)| c.row);
-    let report = WriteReport { statement, rows };
+    let report = WriteReport { statement, table: ctx.def.name.clone(), rows };
     ctx.journal.record(report.clone());
     if report.has_failures() {
         return Err(DataFusionError::Execution(report.failure_summary()));

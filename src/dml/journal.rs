@@ -14,18 +14,24 @@ use crate::dml::report::WriteReport;
 /// `SessionConfig` extensions so the DML hooks find it.
 #[derive(Debug, Default)]
 pub struct Journal {
-    last: Mutex<Option<WriteReport>>,
+    last: Mutex<(u64, Option<WriteReport>)>,
 }
 
 impl Journal {
     /// Replaces the last report.
     pub fn record(&self, report: WriteReport) {
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        *last = (last.0 + 1, Some(report));
     }
 
     /// The last report, if a write ran in this session.
     pub fn last(&self) -> Option<WriteReport> {
-        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).1.clone()
+    }
+
+    /// How many reports were recorded so far (tells a new report from an old one).
+    pub fn generation(&self) -> u64 {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).0
     }
 }
 

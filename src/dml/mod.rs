@@ -21,6 +21,7 @@ pub mod journal;
 pub mod params;
 pub mod policy;
 pub mod report;
+pub mod returning;
 pub mod targets;
 pub mod update;
 

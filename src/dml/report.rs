@@ -44,6 +44,8 @@ pub enum RowOutcome {
     Written {
         /// Object id from the response.
         id: String,
+        /// The object Stripe returned (for RETURNING).
+        object: Value,
     },
     /// Stripe (or the connection) refused the call.
     Failed {
@@ -69,6 +71,7 @@ impl RowOutcome {
                     .map(str::to_string)
                     .or_else(|| call.target.clone())
                     .unwrap_or_default(),
+                object,
             },
             Err(e) => {
                 let (message, param) = match e.stripe_error() {
@@ -96,6 +99,8 @@ impl RowOutcome {
 pub struct WriteReport {
     /// `insert into customers`, `update customers`, `delete from customers`.
     pub statement: String,
+    /// The target table.
+    pub table: String,
     /// Each call with its outcome, in row order.
     pub rows: Vec<(Call, RowOutcome)>,
 }
@@ -106,7 +111,18 @@ impl WriteReport {
         self.rows
             .iter()
             .filter_map(|(_, o)| match o {
-                RowOutcome::Written { id } => Some(id.as_str()),
+                RowOutcome::Written { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The objects Stripe returned for the written rows, in row order.
+    pub fn written_objects(&self) -> Vec<Value> {
+        self.rows
+            .iter()
+            .filter_map(|(_, o)| match o {
+                RowOutcome::Written { object, .. } => Some(object.clone()),
                 _ => None,
             })
             .collect()
@@ -182,7 +198,7 @@ impl WriteReport {
         let mut request = Vec::new();
         for (call, outcome) in &self.rows {
             let (i, e, r) = match outcome {
-                RowOutcome::Written { id } => (Some(id.clone()), None, None),
+                RowOutcome::Written { id, .. } => (Some(id.clone()), None, None),
                 RowOutcome::Failed { message, param, request_id } => {
                     let msg = match param {
                         Some(p) => format!("{message} (param {p})"),

@@ -23,8 +23,7 @@ async fn unsafe_update_and_delete_are_refused_before_any_request() {
         ("DELETE FROM customers WHERE id = 'cus_1' AND 1 = 0", "can never be true"),
         ("EXPLAIN DELETE FROM customers WHERE id IN (SELECT customer FROM charges)", "subquery"),
         ("DELETE FROM prices WHERE active", "UPDATE prices SET active = false"),
-        ("UPDATE customers SET description = 'x' WHERE id = 'cus_1' RETURNING id", "returning"),
-        ("DELETE FROM customers WHERE id = 'cus_1' RETURNING id", "returning"),
+        ("UPDATE customers SET description = 'x' RETURNING id", "has no WHERE clause"),
     ];
     for (sql, expected) in cases {
         let before = logged(&engine);

@@ -77,7 +77,7 @@ async fn invalid_inserts_name_the_column_and_send_nothing() {
         ("INSERT INTO customers (tax_exempt) VALUES ('sometimes')", "column tax_exempt"),
         (r#"INSERT INTO customers (_raw) VALUES ('{"no_such_param": 1}')"#, "unknown parameter no_such_param"),
         ("INSERT INTO products (description) VALUES ('no name')", "row 1 is missing required column name"),
-        ("INSERT INTO customers (email) VALUES ('x@example.com') RETURNING id", "returning"),
+        ("INSERT INTO customers (email, created) VALUES ('x@example.com', 5) RETURNING id", "column created is read-only"),
     ];
     for (sql, expected) in cases {
         let before = logged(&engine);
@@ -157,4 +157,24 @@ async fn delete_by_email_deletes_and_subscriptions_cancel() {
     let message = error(&engine, &format!("DELETE FROM prices WHERE id = '{price}'")).await;
     assert!(message.contains("UPDATE prices SET active = false"), "{message}");
     assert_eq!(logged(&engine), before);
+}
+
+#[tokio::test]
+async fn returning_gives_back_the_objects_stripe_returned() {
+    let engine = empty();
+    let created = rows(
+        &engine,
+        "INSERT INTO customers (email, name) VALUES ('r1@example.com', 'R1'), ('r2@example.com', 'R2') RETURNING email, name, id LIKE 'cus_%' AS has_id",
+    )
+    .await;
+    let mut created = created;
+    created.sort();
+    assert_eq!(created, vec![vec!["r1@example.com", "R1", "true"], vec!["r2@example.com", "R2", "true"]]);
+    let updated = rows(&engine, "UPDATE customers SET name = 'R1b' WHERE email = 'r1@example.com' RETURNING *").await;
+    assert_eq!(updated.len(), 1);
+    assert!(updated[0].contains(&"R1b".to_string()), "{updated:?}");
+    let deleted = strings(&engine, "DELETE FROM customers WHERE email = 'r2@example.com' RETURNING id").await;
+    assert_eq!(deleted.len(), 1);
+    assert!(deleted[0].starts_with("cus_"), "{deleted:?}");
+    assert_eq!(engine.emulator().unwrap().count("customers"), 1);
 }
