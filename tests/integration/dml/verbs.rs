@@ -178,3 +178,23 @@ async fn returning_gives_back_the_objects_stripe_returned() {
     assert!(deleted[0].starts_with("cus_"), "{deleted:?}");
     assert_eq!(engine.emulator().unwrap().count("customers"), 1);
 }
+
+#[tokio::test]
+async fn the_seed_operations_are_expressible() {
+    let engine = empty();
+    count(&engine, "INSERT INTO customers (email, name, phone, description, metadata) VALUES ('s@example.com', 'S', '+100', 'd', MAP {'k': 'v'})").await;
+    let customer = strings(&engine, "SELECT id FROM customers WHERE id LIKE 'cus_%'").await.remove(0);
+    assert_eq!(count(&engine, &format!("UPDATE customers SET phone = '+200', name = 'S2' WHERE id = '{customer}'")).await, 1);
+    count(&engine, "INSERT INTO products (name, active, description, images, shippable, url) VALUES ('P', true, 'd', ['https://x/p.png'], false, 'https://x')").await;
+    assert_eq!(count(&engine, "UPDATE products SET url = 'https://y', images = ['https://y/1.png'] WHERE name = 'P'").await, 1);
+    let charge = format!(r#"INSERT INTO charges (amount, currency, customer, _raw) VALUES (500, 'usd', '{customer}', '{{"source": "tok_visa"}}')"#);
+    assert_eq!(count(&engine, &charge).await, 1);
+    let post = writes(&engine).pop().unwrap();
+    assert_eq!((post.param("source"), post.param("amount")), (Some("tok_visa"), Some("500")));
+    assert_eq!(count(&engine, "INSERT INTO payment_intents (amount, currency, payment_method) VALUES (700, 'usd', 'pm_card_visa')").await, 1);
+    let got = rows(&engine, "SELECT url, images FROM products").await;
+    assert_eq!(got, vec![vec!["https://y".to_string(), "[https://y/1.png]".to_string()]]);
+    assert_eq!(count(&engine, &format!("DELETE FROM customers WHERE id = '{customer}'")).await, 1);
+    assert_eq!(engine.emulator().unwrap().count("charges"), 1);
+    assert_eq!(engine.emulator().unwrap().count("payment_intents"), 1);
+}
