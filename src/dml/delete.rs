@@ -30,19 +30,27 @@ pub fn plan(
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let ctx = WriteContext::plan(def, client, state, "delete from")?;
     ctx.require_guard(state, "delete from")?;
-    if ctx.def.delete.is_none() {
-        let hint = match &ctx.def.delete_hint {
-            Some(h) => format!(": {h}"),
-            None => String::new(),
-        };
-        return Err(invalid(format!(
-            "delete from {} is not possible: stripe has no delete for {}{hint}",
-            ctx.def.name, ctx.def.name
-        )));
-    }
+    check_deletable(&ctx)?;
     let rows = targets::plan(&ctx, state, &filters)?;
+    plan_rows(ctx, rows)
+}
+
+/// A DELETE of the rows `rows` yields (rows with an `id` column).
+pub fn plan_rows(ctx: WriteContext, rows: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    check_deletable(&ctx)?;
     let job = DeleteJob { def: Arc::clone(&ctx.def), rows };
     Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
+}
+
+fn check_deletable(ctx: &WriteContext) -> Result<()> {
+    if ctx.def.delete.is_some() {
+        return Ok(());
+    }
+    let hint = match &ctx.def.delete_hint {
+        Some(h) => format!(": {h}"),
+        None => String::new(),
+    };
+    Err(invalid(format!("delete from {} is not possible: stripe has no delete for {}{hint}", ctx.def.name, ctx.def.name)))
 }
 
 #[derive(Debug)]

@@ -8,6 +8,11 @@
 //! fetch) without subquery expressions. A plan with no WHERE at all passes
 //! only when `stripe.allow_unfiltered_dml = true`. Plans that pass are planned
 //! with a [`GuardToken`] in the session, which the hooks require.
+//!
+//! A top-level UPDATE/DELETE of a Stripe table whose WHERE is hidden is not
+//! refused but made exact by [`crate::dml::exact`] (its own input plan selects
+//! the rows). What stays refused: the same statements under EXPLAIN, and
+//! DML on tables that are not Stripe tables.
 
 use std::sync::Arc;
 
@@ -20,6 +25,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, WriteOp};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
+use crate::dml::exact;
 use crate::engine::options::StripeOptions;
 
 /// Marks a session state whose plan the guard checked.
@@ -33,6 +39,15 @@ pub struct DmlGuard;
 #[async_trait]
 impl QueryPlanner for DmlGuard {
     async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
+        if let LogicalPlan::Dml(dml) = plan
+            && matches!(dml.op, WriteOp::Delete | WriteOp::Update)
+        {
+            let mut shape = Shape::default();
+            let hidden_where = inspect(&dml.input, &mut shape).is_err() || shape.scans != 1;
+            if hidden_where && let Some(exact) = exact::plan(dml, session).await? {
+                return Ok(exact);
+            }
+        }
         let allow_unfiltered = StripeOptions::from_session(session).allow_unfiltered_dml;
         let has_dml = check_plan(plan, allow_unfiltered)?;
         let planner = DefaultPhysicalPlanner::default();

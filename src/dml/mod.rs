@@ -14,6 +14,7 @@
 //! - [`policy`]: live-key protection and the planning context shared by the verbs.
 
 pub mod delete;
+pub mod exact;
 pub mod exec;
 pub mod guard;
 pub mod insert;

@@ -36,24 +36,36 @@ pub fn plan(
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let ctx = WriteContext::plan(def, client, state, "update")?;
     ctx.require_guard(state, "update")?;
-    let what = format!("update {}", ctx.def.name);
-    let Some(update) = ctx.def.update.as_ref() else {
-        return Err(invalid(format!("{what} is not possible: stripe has no update endpoint for it")));
-    };
     let schema = targets::df_schema(&ctx)?;
     let mut compiled = Vec::with_capacity(assignments.len());
     for (column, expr) in assignments {
-        if column == "id" {
-            return Err(invalid(format!("{what}: column id cannot be changed")));
-        }
-        if column != RAW_COLUMN {
-            params::writable(update, &what, &column)?;
-        }
         let expr = targets::unqualified(expr)?;
         compiled.push((column, state.create_physical_expr(expr, &schema)?));
     }
     let rows = targets::plan(&ctx, state, &filters)?;
-    let job = UpdateJob { def: Arc::clone(&ctx.def), rows, assignments: compiled };
+    plan_rows(ctx, rows, compiled)
+}
+
+/// An UPDATE over the rows `rows` yields (full table rows with an `id`),
+/// setting each column to its expression evaluated on the row.
+pub fn plan_rows(
+    ctx: WriteContext,
+    rows: Arc<dyn ExecutionPlan>,
+    assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let what = format!("update {}", ctx.def.name);
+    let Some(update) = ctx.def.update.as_ref() else {
+        return Err(invalid(format!("{what} is not possible: stripe has no update endpoint for it")));
+    };
+    for (column, _) in &assignments {
+        if column == "id" {
+            return Err(invalid(format!("{what}: column id cannot be changed")));
+        }
+        if column != RAW_COLUMN {
+            params::writable(update, &what, column)?;
+        }
+    }
+    let job = UpdateJob { def: Arc::clone(&ctx.def), rows, assignments };
     Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
 }
 
