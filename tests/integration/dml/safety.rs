@@ -171,3 +171,18 @@ async fn a_write_retried_after_a_dropped_connection_creates_one_object() {
     assert_eq!(posts[1].attempt, 2);
     assert!(posts.iter().all(|p| p.idempotency_key));
 }
+
+#[tokio::test]
+async fn a_session_without_the_guard_refuses_update_and_delete() {
+    let engine = empty();
+    let ctx = datafusion::execution::context::SessionContext::new();
+    stripe_sql::engine::register(&ctx, engine.client()).unwrap();
+    for sql in ["DELETE FROM stripe.customers WHERE id = 'cus_1'", "UPDATE stripe.customers SET name = 'x' WHERE id = 'cus_1'"] {
+        let message = match ctx.sql(sql).await {
+            Ok(df) => df.collect().await.unwrap_err().to_string(),
+            Err(e) => e.to_string(),
+        };
+        assert!(message.contains("without the stripe-sql dml guard"), "{sql}: {message}");
+    }
+    assert_eq!(logged(&engine), 0);
+}
