@@ -248,14 +248,11 @@ pub fn convert(param: &ParamDef, column: &str, value: Value, nulls: NullMeaning)
         ParamType::Object { fields } => {
             let value = parse_text(column, value, "a JSON object")?;
             let Value::Object(map) = &value else { return Err(wrong("a JSON object", &value)) };
-            if !fields.is_empty() {
-                if let Some(unknown) = map.keys().find(|k| !fields.iter().any(|f| &f.name == *k)) {
-                    let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-                    return Err(invalid(format!(
-                        "column {column}: unknown field {unknown} (fields: {})",
-                        known.join(", ")
-                    )));
-                }
+            if !fields.is_empty()
+                && let Some(unknown) = map.keys().find(|k| !fields.iter().any(|f| &f.name == *k))
+            {
+                let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                return Err(invalid(format!("column {column}: unknown field {unknown} (fields: {})", known.join(", "))));
             }
             Ok(value)
         }
