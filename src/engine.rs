@@ -13,9 +13,11 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
 
 use crate::catalog;
+use crate::dml;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::engine::functions::StatementMarks;
 use crate::engine::options::StripeOptions;
@@ -48,7 +50,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// A new session whose tables fetch through `client`.
     pub fn new(client: stripe::Client) -> Result<Self> {
-        let ctx = SessionContext::new_with_config(session_config());
+        let ctx = SessionContext::new_with_state(session_state());
         let marks = Arc::new(StatementMarks::default());
         register_with_marks(&ctx, &client, Arc::clone(&marks))?;
         Ok(Self { ctx, client, marks, emulator: None })
@@ -95,6 +97,14 @@ impl Engine {
         self.marks.start_statement(self.client.request_log().len() as u64);
     }
 
+    /// Allows (or forbids, the default) writes when the client's key is a live
+    /// key (`sk_live_`, `rk_live_`); the CLI's `--allow-live-writes`.
+    pub fn set_allow_live_writes(&self, allow: bool) {
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        state.config_mut().set_extension(Arc::new(dml::WritePolicy { allow_live_writes: allow }));
+    }
+
     /// Plans one SQL statement as a DataFrame (nothing is fetched until it runs).
     pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
         self.statement_started();
@@ -103,8 +113,23 @@ impl Engine {
 
     /// Runs one SQL statement and collects its result.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        // DataFusion rejects RETURNING; the dml module answers it itself.
+        if let Some(returning) = dml::returning::split(sql) {
+            self.statement_started();
+            return Ok(dml::returning::run(&self.ctx, &returning).await?);
+        }
         Ok(self.dataframe(sql).await?.collect().await?)
     }
+}
+
+/// A session state with [`session_config`] and the DML guard as query planner
+/// (it refuses UPDATE/DELETE whose WHERE the tables cannot see).
+pub fn session_state() -> SessionState {
+    SessionStateBuilder::new()
+        .with_config(session_config())
+        .with_default_features()
+        .with_query_planner(Arc::new(dml::DmlGuard))
+        .build()
 }
 
 /// The session configuration: information_schema on, `stripe` the default
@@ -115,6 +140,8 @@ pub fn session_config() -> SessionConfig {
         .with_create_default_catalog_and_schema(true)
         .with_default_catalog_and_schema(CATALOG, SCHEMA)
         .with_option_extension(StripeOptions::default())
+        .with_extension(Arc::new(dml::Journal::default()))
+        .with_extension(Arc::new(dml::WritePolicy::default()))
 }
 
 /// Registers schema `stripe` (every catalog table) and the engine's functions
@@ -144,5 +171,6 @@ fn register_with_marks(ctx: &SessionContext, client: &stripe::Client, marks: Arc
         .ok_or_else(|| Error::Config(format!("the session has no catalog named {catalog_name}")))?;
     catalog.register_schema(SCHEMA, schema)?;
     functions::register(ctx, client, marks);
+    dml::journal::register(ctx);
     Ok(())
 }

@@ -14,9 +14,10 @@ extensions_options! {
         pub use_search: bool, default = true
         /// Allow UPDATE/DELETE without a WHERE clause.
         pub allow_unfiltered_dml: bool, default = false
-        /// Print the calls a write would make instead of sending them.
+        /// Record the calls a write would make (see `stripe_last_write()`)
+        /// instead of sending them; the statement's count is 0.
         pub dry_run: bool, default = false
-        /// Concurrent requests one scan may make.
+        /// Concurrent requests one scan, or one write statement, may make.
         pub max_concurrency: u64, default = 8
     }
 }

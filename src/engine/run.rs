@@ -54,7 +54,9 @@ pub fn build_engine(config: &Config) -> Result<Engine> {
         return Engine::demo();
     }
     let client = stripe::Client::new(config.client_config()?)?;
-    Engine::new(client)
+    let engine = Engine::new(client)?;
+    engine.set_allow_live_writes(config.allow_live_writes);
+    Ok(engine)
 }
 
 fn output_format(format: CliFormat) -> OutputFormat {

@@ -7,10 +7,12 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::catalog::TableDef;
+use crate::dml;
 use crate::engine::options::StripeOptions;
 use crate::provider::scan::{ScanSpec, StripeScanExec};
 use crate::pushdown;
@@ -76,5 +78,30 @@ impl TableProvider for StripeTable {
         let options = StripeOptions::from_session(state);
         let spec = ScanSpec::build(&self.def, &self.schema, projection.map(|p| p.as_slice()), filters, limit, &options)?;
         Ok(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
+    }
+
+    /// INSERT: one create call per row, made when the plan executes (see `dml::insert`).
+    async fn insert_into(
+        &self,
+        state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        dml::insert::plan(Arc::clone(&self.def), self.client.clone(), state, input, insert_op)
+    }
+
+    /// UPDATE: one update call per targeted row (see `dml::update`).
+    async fn update(
+        &self,
+        state: &dyn Session,
+        assignments: Vec<(String, Expr)>,
+        filters: Vec<Expr>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        dml::update::plan(Arc::clone(&self.def), self.client.clone(), state, assignments, filters)
+    }
+
+    /// DELETE: one delete (or cancel) call per targeted row (see `dml::delete`).
+    async fn delete_from(&self, state: &dyn Session, filters: Vec<Expr>) -> Result<Arc<dyn ExecutionPlan>> {
+        dml::delete::plan(Arc::clone(&self.def), self.client.clone(), state, filters)
     }
 }

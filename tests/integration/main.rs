@@ -8,3 +8,4 @@ mod repl;
 mod client;
 mod slt;
 mod read_path;
+mod dml;

@@ -1,0 +1,84 @@
+//! DELETE → one delete call per targeted row, with the resource's meaning:
+//! `DELETE /v1/customers/{id}` deletes, `DELETE /v1/subscriptions/{id}`
+//! cancels. Tables Stripe cannot delete (prices, charges, …) get an error
+//! naming the alternative (`delete_hint`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::error::Result;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+
+use crate::catalog::TableDef;
+use crate::dml::exec::{WriteExec, WriteJob, no_params};
+use crate::dml::params::invalid;
+use crate::dml::policy::WriteContext;
+use crate::dml::report::Call;
+use crate::dml::targets;
+use crate::pushdown;
+use crate::stripe;
+
+/// Plans `DELETE FROM def WHERE filters` (no API call).
+pub fn plan(
+    def: Arc<TableDef>,
+    client: stripe::Client,
+    state: &dyn Session,
+    filters: Vec<Expr>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let ctx = WriteContext::plan(def, client, state, "delete from")?;
+    ctx.require_guard(state, "delete from")?;
+    check_deletable(&ctx)?;
+    let rows = targets::plan(&ctx, state, &filters)?;
+    plan_rows(ctx, rows)
+}
+
+/// A DELETE of the rows `rows` yields (rows with an `id` column).
+pub fn plan_rows(ctx: WriteContext, rows: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    check_deletable(&ctx)?;
+    let job = DeleteJob { def: Arc::clone(&ctx.def), rows };
+    Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
+}
+
+fn check_deletable(ctx: &WriteContext) -> Result<()> {
+    if ctx.def.delete.is_some() {
+        return Ok(());
+    }
+    let hint = match &ctx.def.delete_hint {
+        Some(h) => format!(": {h}"),
+        None => String::new(),
+    };
+    Err(invalid(format!("delete from {} is not possible: stripe has no delete for {}{hint}", ctx.def.name, ctx.def.name)))
+}
+
+#[derive(Debug)]
+struct DeleteJob {
+    def: Arc<TableDef>,
+    rows: Arc<dyn ExecutionPlan>,
+}
+
+#[async_trait]
+impl WriteJob for DeleteJob {
+    fn statement(&self) -> String {
+        format!("delete from {}", self.def.name)
+    }
+
+    async fn calls(&self, ctx: Arc<TaskContext>) -> Result<Vec<Call>> {
+        let delete = self.def.delete.as_ref().ok_or_else(|| invalid("the table has no delete endpoint"))?;
+        let mut calls = Vec::new();
+        for batch in collect(Arc::clone(&self.rows), ctx).await? {
+            for id in targets::ids(&batch, &self.def.name)? {
+                calls.push(Call {
+                    row: calls.len() + 1,
+                    method: delete.method.clone(),
+                    path: pushdown::retrieve_path(&delete.path, &id),
+                    params: no_params(),
+                    target: Some(id),
+                });
+            }
+        }
+        Ok(calls)
+    }
+}

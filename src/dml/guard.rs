@@ -1,0 +1,161 @@
+//! `DmlGuard`: a `QueryPlanner` wrapping DataFusion's default planner that
+//! refuses UPDATE/DELETE plans whose WHERE the table provider cannot see.
+//!
+//! DataFusion hands `update`/`delete_from` an *empty* filter list for
+//! `IN (SELECT …)`, `EXISTS`, `WHERE false`, `… AND 1 = 0` and drops `LIMIT`,
+//! which would look like "all rows". The guard inspects the optimized plan:
+//! the DML input may only be Projection / Filter / TableScan (one scan, no
+//! fetch) without subquery expressions. A plan with no WHERE at all passes
+//! only when `stripe.allow_unfiltered_dml = true`. Plans that pass are planned
+//! with a [`GuardToken`] in the session, which the hooks require.
+//!
+//! A top-level UPDATE/DELETE of a Stripe table whose WHERE is hidden is not
+//! refused but made exact by [`crate::dml::exact`] (its own input plan selects
+//! the rows). What stays refused: the same statements under EXPLAIN, and
+//! DML on tables that are not Stripe tables.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::context::{QueryPlanner, SessionState};
+use datafusion::logical_expr::{Expr, LogicalPlan, WriteOp};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
+
+use crate::dml::exact;
+use crate::engine::options::StripeOptions;
+
+/// Marks a session state whose plan the guard checked.
+#[derive(Debug, Default)]
+pub struct GuardToken;
+
+/// The query planner that checks DML plans before DataFusion's default planner runs.
+#[derive(Debug, Default)]
+pub struct DmlGuard;
+
+#[async_trait]
+impl QueryPlanner for DmlGuard {
+    async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
+        if let LogicalPlan::Dml(dml) = plan
+            && matches!(dml.op, WriteOp::Delete | WriteOp::Update)
+        {
+            let mut shape = Shape::default();
+            let hidden_where = inspect(&dml.input, &mut shape).is_err() || shape.scans != 1;
+            if hidden_where && let Some(exact) = exact::plan(dml, session).await? {
+                return Ok(exact);
+            }
+        }
+        let allow_unfiltered = StripeOptions::from_session(session).allow_unfiltered_dml;
+        let has_dml = check_plan(plan, allow_unfiltered)?;
+        let planner = DefaultPhysicalPlanner::default();
+        match (has_dml, session.as_any().downcast_ref::<SessionState>()) {
+            (true, Some(state)) => {
+                let mut state = state.clone();
+                state.config_mut().set_extension(Arc::new(GuardToken));
+                planner.create_physical_plan(plan, &state).await
+            }
+            _ => planner.create_physical_plan(plan, session).await,
+        }
+    }
+}
+
+/// Checks every UPDATE/DELETE in `plan`; returns whether the plan writes at all.
+pub fn check_plan(plan: &LogicalPlan, allow_unfiltered: bool) -> Result<bool> {
+    let mut has_dml = false;
+    let mut refusal: Option<DataFusionError> = None;
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::Dml(dml) = node {
+            has_dml = true;
+            let verb = match dml.op {
+                WriteOp::Delete => "delete from",
+                WriteOp::Update => "update",
+                _ => return Ok(TreeNodeRecursion::Continue),
+            };
+            let mut shape = Shape::default();
+            if let Err(why) = inspect(&dml.input, &mut shape) {
+                refusal = Some(refuse(verb, dml.table_name.table(), &why));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            if shape.scans != 1 {
+                refusal = Some(refuse(verb, dml.table_name.table(), "its input is not a single scan of the table"));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            if !shape.filtered && !allow_unfiltered {
+                refusal = Some(DataFusionError::Plan(format!(
+                    "{verb} {table} has no WHERE clause and would touch every row: add a WHERE clause, or SET stripe.allow_unfiltered_dml = true first",
+                    table = dml.table_name.table()
+                )));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    match refusal {
+        Some(e) => Err(e),
+        None => Ok(has_dml),
+    }
+}
+
+fn refuse(verb: &str, table: &str, why: &str) -> DataFusionError {
+    DataFusionError::Plan(format!(
+        "{verb} {table} refused: {why}; the table would be handed an empty filter list (= every row). Select the ids first and use WHERE id IN ('…', …)"
+    ))
+}
+
+#[derive(Default)]
+struct Shape {
+    scans: usize,
+    filtered: bool,
+}
+
+/// Walks the DML input; `Err` says why it is unsafe.
+fn inspect(plan: &LogicalPlan, shape: &mut Shape) -> std::result::Result<(), String> {
+    match plan {
+        LogicalPlan::Projection(p) => {
+            p.expr.iter().try_for_each(plain_expr)?;
+            inspect(&p.input, shape)
+        }
+        LogicalPlan::Filter(f) => {
+            plain_expr(&f.predicate)?;
+            shape.filtered = true;
+            inspect(&f.input, shape)
+        }
+        LogicalPlan::SubqueryAlias(a) => inspect(&a.input, shape),
+        LogicalPlan::TableScan(scan) => {
+            if scan.fetch.is_some() {
+                return Err("LIMIT cannot be applied to UPDATE or DELETE".into());
+            }
+            scan.filters.iter().try_for_each(plain_expr)?;
+            shape.filtered |= !scan.filters.is_empty();
+            shape.scans += 1;
+            Ok(())
+        }
+        LogicalPlan::Limit(_) => Err("LIMIT cannot be applied to UPDATE or DELETE".into()),
+        LogicalPlan::EmptyRelation(_) => {
+            Err("the WHERE clause can never be true (e.g. WHERE false or … AND 1 = 0)".into())
+        }
+        LogicalPlan::Join(_) | LogicalPlan::Subquery(_) => {
+            Err("the WHERE clause uses a subquery (IN (SELECT …), EXISTS or a scalar subquery)".into())
+        }
+        other => Err(format!("its WHERE clause became a {} node the table cannot see", other.display())),
+    }
+}
+
+/// Refuses expressions the provider cannot evaluate itself.
+fn plain_expr(expr: &Expr) -> std::result::Result<(), String> {
+    let has_subquery = expr
+        .exists(|e| {
+            Ok(matches!(
+                e,
+                Expr::ScalarSubquery(_) | Expr::InSubquery(_) | Expr::Exists(_) | Expr::OuterReferenceColumn(..)
+            ))
+        })
+        .unwrap_or(true);
+    if has_subquery {
+        return Err("the statement uses a subquery (IN (SELECT …), EXISTS or a scalar subquery)".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! INSERT → one create call per input row.
+//!
+//! DataFusion hands the provider every column in table order and fills the
+//! columns the statement did not name with NULL, so NULL means "not sent".
+//! `_raw` takes a JSON object of extra create params (those without a column).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::error::Result;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use serde_json::{Map, Value};
+
+use crate::catalog::TableDef;
+use crate::dml::exec::{WriteExec, WriteJob};
+use crate::dml::params::{self, NullMeaning, invalid};
+use crate::dml::policy::WriteContext;
+use crate::dml::report::Call;
+use crate::stripe;
+
+/// Plans `INSERT INTO def …` with `input` rows (no API call).
+pub fn plan(
+    def: Arc<TableDef>,
+    client: stripe::Client,
+    state: &dyn Session,
+    input: Arc<dyn ExecutionPlan>,
+    op: InsertOp,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let ctx = WriteContext::plan(def, client, state, "insert into")?;
+    if op != InsertOp::Append {
+        return Err(invalid(format!(
+            "{op} into {} is not supported: stripe tables take plain INSERT INTO (one create call per row)",
+            ctx.def.name
+        )));
+    }
+    if ctx.def.create.is_none() {
+        return Err(invalid(format!("insert into {} is not possible: stripe has no create endpoint for it", ctx.def.name)));
+    }
+    let job = InsertJob { def: Arc::clone(&ctx.def), input };
+    Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
+}
+
+#[derive(Debug)]
+struct InsertJob {
+    def: Arc<TableDef>,
+    input: Arc<dyn ExecutionPlan>,
+}
+
+#[async_trait]
+impl WriteJob for InsertJob {
+    fn statement(&self) -> String {
+        format!("insert into {}", self.def.name)
+    }
+
+    async fn calls(&self, ctx: Arc<TaskContext>) -> Result<Vec<Call>> {
+        let create = self.def.create.as_ref().ok_or_else(|| invalid("the table has no create endpoint"))?;
+        let what = self.statement();
+        let batches = collect(Arc::clone(&self.input), ctx).await?;
+        let mut calls = Vec::new();
+        for batch in batches {
+            let schema = batch.schema();
+            for row in 0..batch.num_rows() {
+                let mut body = Map::new();
+                for (field, column) in schema.fields().iter().zip(batch.columns()) {
+                    let value = params::cell_json(column, row)?;
+                    params::add_column(&mut body, create, &what, field.name(), value, NullMeaning::Omit)?;
+                }
+                let number = calls.len() + 1;
+                params::check_required(&body, create, &what, number)?;
+                calls.push(Call {
+                    row: number,
+                    method: "POST".into(),
+                    path: create.path.clone(),
+                    params: Value::Object(body),
+                    target: None,
+                });
+            }
+        }
+        Ok(calls)
+    }
+}

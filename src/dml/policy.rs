@@ -1,0 +1,63 @@
+//! Who may write, and the planning context every verb shares: the target
+//! table, the client, the session's settings and the journal.
+
+use std::sync::Arc;
+
+use datafusion::catalog::Session;
+use datafusion::error::Result;
+
+use crate::catalog::TableDef;
+use crate::dml::guard::GuardToken;
+use crate::dml::journal::Journal;
+use crate::dml::params::invalid;
+use crate::engine::options::StripeOptions;
+use crate::stripe;
+
+/// Engine-level write permissions (not a SQL setting: a statement cannot lift it).
+/// Stored in the `SessionConfig` extensions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WritePolicy {
+    /// Allow writes with a live key (`sk_live_`, `rk_live_`); off by default.
+    pub allow_live_writes: bool,
+}
+
+/// Everything a write job needs, captured while planning (no API call here).
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    /// The target table.
+    pub def: Arc<TableDef>,
+    /// The client that will send the calls.
+    pub client: stripe::Client,
+    /// The session's `stripe.*` settings at planning time.
+    pub options: StripeOptions,
+    /// Where the statement's report goes.
+    pub journal: Arc<Journal>,
+}
+
+impl WriteContext {
+    /// Checks the live-key policy and captures the session's settings.
+    pub fn plan(def: Arc<TableDef>, client: stripe::Client, state: &dyn Session, verb: &str) -> Result<Self> {
+        let policy = state.config().get_extension::<WritePolicy>().map(|p| *p).unwrap_or_default();
+        if client.config().api_key.mode() == stripe::Mode::Live && !policy.allow_live_writes {
+            return Err(invalid(format!(
+                "{verb} {} refused: the api key is a live key and writes with live keys are off (start with --allow-live-writes to enable them)",
+                def.name
+            )));
+        }
+        let options = StripeOptions::from_session(state);
+        let journal = state.config().get_extension::<Journal>().unwrap_or_default();
+        Ok(Self { def, client, options, journal })
+    }
+
+    /// Refuses UPDATE/DELETE planned without the DML guard (whose absence
+    /// would make an empty filter list look like "all rows").
+    pub fn require_guard(&self, state: &dyn Session, verb: &str) -> Result<()> {
+        if state.config().get_extension::<GuardToken>().is_none() {
+            return Err(invalid(format!(
+                "{verb} {} refused: this session was built without the stripe-sql dml guard (dml::DmlGuard), which must check UPDATE and DELETE plans",
+                self.def.name
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! `INSERT/UPDATE/DELETE … RETURNING …`, which DataFusion's planner rejects:
+//! the engine strips the clause, runs the write, then evaluates the RETURNING
+//! list over the objects Stripe returned for the written rows (deleted
+//! objects come back as `{id, deleted}` only; canceled subscriptions in full).
+//! Only [`crate::engine::Engine::sql`] goes through here.
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::Result;
+use datafusion::execution::context::SessionContext;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::catalog;
+use crate::dml::journal;
+use crate::dml::params::invalid;
+use crate::provider::decode::Decoder;
+
+/// Name of the temporary table the RETURNING list is evaluated on.
+const RESULT_TABLE: &str = "__stripe_returning";
+
+/// A write statement with its RETURNING list split off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Returning {
+    /// The statement without RETURNING.
+    pub statement: String,
+    /// The RETURNING items as SQL (`*`, `id, email`).
+    pub items: String,
+}
+
+/// Splits `sql` when it is one INSERT/UPDATE/DELETE with a RETURNING clause.
+pub fn split(sql: &str) -> Option<Returning> {
+    let mut statements = Parser::parse_sql(&GenericDialect {}, sql).ok()?;
+    if statements.len() != 1 {
+        return None;
+    }
+    let returning = match &mut statements[0] {
+        Statement::Insert(insert) => insert.returning.take(),
+        Statement::Update(update) => update.returning.take(),
+        Statement::Delete(delete) => delete.returning.take(),
+        _ => None,
+    }?;
+    let items = returning.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    Some(Returning { statement: statements[0].to_string(), items })
+}
+
+/// Runs the write, then the RETURNING list over the written objects.
+pub async fn run(ctx: &SessionContext, returning: &Returning) -> Result<Vec<RecordBatch>> {
+    let journal = journal::of_context(ctx);
+    let before = journal.generation();
+    ctx.sql(&returning.statement).await?.collect().await?;
+    let report = journal.last().filter(|_| journal.generation() != before).ok_or_else(|| {
+        invalid("RETURNING is only supported on INSERT, UPDATE and DELETE of stripe tables")
+    })?;
+    let def = catalog::builtin()
+        .table(&report.table)
+        .ok_or_else(|| invalid(format!("unknown table {}", report.table)))?;
+    let batch = Decoder::new(def, None).decode(&report.written_objects())?;
+    ctx.register_batch(RESULT_TABLE, batch)?;
+    let result = async { ctx.sql(&format!("SELECT {} FROM {RESULT_TABLE}", returning.items)).await?.collect().await }.await;
+    ctx.deregister_table(RESULT_TABLE)?;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returning_is_split_off_write_statements_only() {
+        let r = split("INSERT INTO customers (email) VALUES ('a') RETURNING id, email").unwrap();
+        assert_eq!(r.items, "id, email");
+        assert!(!r.statement.to_lowercase().contains("returning"), "{}", r.statement);
+        assert_eq!(split("DELETE FROM customers WHERE id = 'x' RETURNING *").unwrap().items, "*");
+        assert!(split("UPDATE customers SET name = 'n' WHERE id = 'x'").is_none());
+        assert!(split("SELECT 1").is_none());
+    }
+}
