@@ -16,6 +16,8 @@ extensions_options! {
         pub allow_unfiltered_dml: bool, default = false
         /// Print the calls a write would make instead of sending them.
         pub dry_run: bool, default = false
+        /// Allow writes and actions with a live key (`sk_live_`/`rk_live_`).
+        pub allow_live_writes: bool, default = false
         /// Concurrent requests one scan may make.
         pub max_concurrency: u64, default = 8
     }
