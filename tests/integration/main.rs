@@ -6,3 +6,4 @@ mod emulator;
 mod repl;
 mod client;
 mod slt;
+mod actions;
