@@ -153,3 +153,19 @@ async fn stripe_get_reads_endpoints_without_a_table() {
     let got = one(&e, &format!("SELECT json FROM stripe_get('/v1/customers/{cus}', '{{\"expand\": [\"default_source\"]}}')")).await;
     assert!(got["json"].as_str().unwrap().contains(&cus));
 }
+
+#[tokio::test]
+async fn the_repl_rewrites_named_arguments_and_df_lists_them() {
+    use stripe_sql::repl::{OutputFormat, ScriptOptions, run_script};
+    let e = std::sync::Arc::new(empty());
+    let ids = capturable(&e, 1).await;
+    let backend: std::sync::Arc<dyn Backend> = std::sync::Arc::new(EngineBackend::new(std::sync::Arc::clone(&e)));
+    let sql = format!("SELECT status, amount_received FROM capture_payment_intent('{}', amount_to_capture => 300);\n\\df attach_payment_method", ids[0]);
+    let opts = ScriptOptions { format: OutputFormat::Csv, quiet: true, ..ScriptOptions::default() };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_script(backend, &sql, &opts, &mut out, &mut err).await;
+    let (out, err) = (String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    assert!(out.contains("succeeded,300"), "{out}");
+    assert!(out.contains("customer => text required"), "{out}");
+}
