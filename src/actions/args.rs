@@ -49,12 +49,20 @@ pub fn parse(def: &ActionDef, exprs: &[Expr]) -> Result<ActionArgs> {
             return Err(plan(why));
         }
     }
-    let first = exprs.first().ok_or_else(|| {
-        plan(format!("{name} needs the object's id as its first argument, e.g. SELECT * FROM {name}('{}')", example_id(def)))
-    })?;
-    let ids = ids(def, first)?;
+    let missing_id = || plan(format!("{name} needs the object's id as its first argument, e.g. SELECT * FROM {name}('{}')", example_id(def)));
+    let first = exprs.first().ok_or_else(missing_id)?;
     let mut given = Map::new();
-    for (i, e) in exprs.iter().enumerate().skip(1) {
+    // `f(id => 'pi_1', …)`: every argument was named, so the id is in the struct.
+    let (ids, rest) = match first {
+        Expr::Literal(value, _) if matches!(scalar_json::to_json(value)?, Value::Object(_)) => {
+            let Value::Object(mut named) = scalar_json::to_json(value)? else { unreachable!("matched an object") };
+            let id = named.remove("id").or_else(|| def.id_param.as_ref().and_then(|p| named.remove(p))).ok_or_else(missing_id)?;
+            given = named;
+            (ids(def, &Expr::Literal(json_scalar(id)?, None))?, &exprs[1..])
+        }
+        _ => (ids(def, first)?, &exprs[1..]),
+    };
+    for (i, e) in rest.iter().enumerate().map(|(i, e)| (i + 1, e)) {
         for (key, value) in body_part(name, i + 1, e)? {
             if given.contains_key(&key) {
                 return Err(plan(format!("{name}: parameter {key} is given twice")));
@@ -67,6 +75,19 @@ pub fn parse(def: &ActionDef, exprs: &[Expr]) -> Result<ActionArgs> {
     }
     let body = params::check(name, &def.params, given).map_err(plan)?;
     Ok(ActionArgs { ids, body })
+}
+
+/// A named id (`id => 'pi_1'`) back as a constant: a string or a list of strings.
+fn json_scalar(id: Value) -> Result<datafusion::common::ScalarValue> {
+    use datafusion::common::ScalarValue;
+    match id {
+        Value::String(s) => Ok(ScalarValue::Utf8(Some(s))),
+        Value::Array(items) => {
+            let values = items.into_iter().map(|v| ScalarValue::Utf8(v.as_str().map(String::from))).collect::<Vec<_>>();
+            Ok(ScalarValue::List(ScalarValue::new_list_nullable(&values, &DataType::Utf8)))
+        }
+        other => Err(plan(format!("the id must be a string or an array of strings, got {other}"))),
+    }
 }
 
 /// Checks that `id` can go into a URL path (`[A-Za-z0-9_]+`, as Stripe ids are).

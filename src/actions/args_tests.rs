@@ -58,3 +58,20 @@ fn positional_params_are_refused_and_id_param_is_not_a_param() {
     let err = parse(action("refund_charge"), &[text("ch_1"), text(r#"{"charge": "ch_2"}"#)]).unwrap_err().to_string();
     assert!(err.contains("charge is the first argument"), "{err}");
 }
+
+#[test]
+fn the_id_may_be_named_too() {
+    let fields = datafusion::arrow::array::StructArray::from(vec![
+        (
+            std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("id", DataType::Utf8, true)),
+            std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["pi_9"])) as datafusion::arrow::array::ArrayRef,
+        ),
+        (
+            std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("amount_to_capture", DataType::Int64, true)),
+            std::sync::Arc::new(datafusion::arrow::array::Int64Array::from(vec![5])) as datafusion::arrow::array::ArrayRef,
+        ),
+    ]);
+    let args = parse(action("capture_payment_intent"), &[lit(ScalarValue::Struct(std::sync::Arc::new(fields)))]).unwrap();
+    assert!(matches!(&args.ids, Ids::One(id) if id == "pi_9"));
+    assert_eq!(Value::Object(args.body), serde_json::json!({"amount_to_capture": 5}));
+}

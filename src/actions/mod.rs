@@ -2,9 +2,12 @@
 //!
 //! One function per catalog action, named `verb_object`:
 //! `SELECT * FROM capture_payment_intent('pi_…', amount_to_capture => 500)`.
-//! The id comes first; parameters are named (`name => value`, see [`named`])
-//! or given as one JSON object (`'{"amount_to_capture": 500}'`). The rows are
-//! the object Stripe returns, with the result table's columns.
+//! The id comes first (or named: `id => 'pi_…'`); parameters are named
+//! (`name => value`, see [`named`]) or given as one JSON object
+//! (`'{"amount_to_capture": 500}'`) or `MAP`/`named_struct`. Nested params
+//! take `named_struct(...)`, `MAP {...}` or JSON text. The rows are the
+//! object Stripe returns, with the result table's columns (`id`, `object`,
+//! `_raw` for the few actions whose object has no table).
 //!
 //! Bulk form: the first argument may be an array of ids
 //! (`cancel_payment_intent(ARRAY['pi_1', 'pi_2'])`) or a subquery selecting
@@ -19,7 +22,10 @@
 //! sent by [`exec::ActionExec`] when the plan executes, so EXPLAIN and
 //! planned-but-unexecuted statements send nothing. Each POST carries an
 //! idempotency key unique to the statement and id, so re-executing the same
-//! plan replays instead of acting twice. `stripe.dry_run` returns the
+//! plan replays instead of acting twice. (`DELETE` — `cancel_subscription` —
+//! carries no key; Stripe treats DELETE as idempotent.) `EXPLAIN ANALYZE`
+//! executes, so it acts; a plan DataFusion proves empty (`WHERE false`,
+//! `LIMIT 0`) never executes the action. `stripe.dry_run` returns the
 //! requests instead of sending them; a live key needs
 //! `stripe.allow_live_writes`. `stripe_get('/v1/…')` reads any GET endpoint.
 

@@ -24,11 +24,12 @@ fn last_post_params(e: &Engine) -> Vec<(String, String)> {
 #[tokio::test]
 async fn named_json_and_map_arguments_send_the_same_params() {
     let e = empty();
-    let ids = capturable(&e, 3).await;
+    let ids = capturable(&e, 4).await;
     let forms = [
         format!("SELECT amount_received FROM capture_payment_intent('{}', amount_to_capture => 700, metadata => MAP {{'batch': '7'}})", ids[0]),
         format!(r#"SELECT amount_received FROM capture_payment_intent('{}', '{{"amount_to_capture": 700, "metadata": {{"batch": "7"}}}}')"#, ids[1]),
         format!("SELECT amount_received FROM capture_payment_intent('{}', amount_to_capture => '700', metadata => '{{\"batch\": 7}}')", ids[2]),
+        format!("SELECT amount_received FROM capture_payment_intent(metadata => named_struct('batch', 7), id => '{}', amount_to_capture => 700)", ids[3]),
     ];
     for sql in &forms {
         assert_eq!(one(&e, sql).await["amount_received"], 700, "{sql}");
