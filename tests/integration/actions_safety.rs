@@ -102,3 +102,21 @@ async fn live_keys_refuse_actions_unless_writes_are_allowed() {
     let err = error(&e, "SELECT * FROM capture_payment_intent('pi_1')").await;
     assert!(err.contains("could not reach stripe"), "with writes allowed the call is attempted: {err}");
 }
+
+#[tokio::test]
+async fn plans_proven_empty_never_execute_the_action() {
+    let e = empty();
+    let pi = capturable(&e).await;
+    let before = writes(&e);
+    for sql in [
+        format!("SELECT * FROM capture_payment_intent('{pi}') WHERE false"),
+        format!("SELECT * FROM capture_payment_intent('{pi}') LIMIT 0"),
+    ] {
+        assert!(rows(&e, &sql).await.is_empty(), "{sql}");
+    }
+    assert_eq!(writes(&e), before);
+    assert_eq!(status(&e, &pi).await, "requires_capture");
+    let n = rows(&e, &format!("SELECT count(*) AS n FROM capture_payment_intent('{pi}') LIMIT 1")).await;
+    assert_eq!(n[0]["n"], 1, "an aggregate over the action still runs it once");
+    assert_eq!((writes(&e), status(&e, &pi).await.as_str()), (before + 1, "succeeded"));
+}
