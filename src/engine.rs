@@ -106,9 +106,10 @@ impl Engine {
     }
 
     /// Plans one SQL statement as a DataFrame (nothing is fetched until it runs).
+    /// Named action arguments (`name => value`) are rewritten first.
     pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
         self.statement_started();
-        Ok(self.ctx.sql(sql).await?)
+        Ok(self.ctx.sql(&crate::actions::rewrite_sql(sql)).await?)
     }
 
     /// Runs one SQL statement and collects its result.
@@ -172,5 +173,6 @@ fn register_with_marks(ctx: &SessionContext, client: &stripe::Client, marks: Arc
     catalog.register_schema(SCHEMA, schema)?;
     functions::register(ctx, client, marks);
     dml::journal::register(ctx);
+    crate::actions::register(ctx, client);
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use datafusion::execution::context::SessionContext;
 
+use crate::actions;
 use crate::catalog::{self, TableDef, listing};
 use crate::engine::Engine;
 use crate::engine::functions::params_text;
@@ -123,14 +124,16 @@ impl Backend for EngineBackend {
             FunctionInfo { name: "stripe_request_log".into(), arguments: "()".into(), description: "every Stripe API call of this session".into() },
             FunctionInfo { name: "stripe_last_requests".into(), arguments: "()".into(), description: "the API calls of the previous statement".into() },
         ];
+        out.push(FunctionInfo {
+            name: "stripe_get".into(),
+            arguments: "(path text, params json)".into(),
+            description: "the JSON of any GET endpoint (/v1/balance, /v1/invoices/upcoming)".into(),
+        });
         for action in &catalog::builtin().actions {
-            let params: Vec<String> = action.params.iter().map(|p| format!("{} => …{}", p.name, if p.required { " (required)" } else { "" })).collect();
-            let mut args = vec!["id".to_string()];
-            args.extend(params);
             out.push(FunctionInfo {
                 name: action.name.clone(),
-                arguments: format!("({})", args.join(", ")),
-                description: format!("{} {}", action.method, action.path),
+                arguments: actions::signature::arguments(action),
+                description: actions::signature::description(action),
             });
         }
         out
@@ -154,6 +157,10 @@ impl Backend for EngineBackend {
 
     fn statement_started(&self) {
         self.engine.statement_started();
+    }
+
+    fn rewrite_sql(&self, sql: &str) -> String {
+        actions::rewrite_sql(sql)
     }
 
     fn request_mark(&self) -> u64 {

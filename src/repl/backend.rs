@@ -59,6 +59,11 @@ pub trait Backend: Send + Sync {
     /// Called before each SQL statement runs (the engine uses it to tell which
     /// API calls belong to which statement).
     fn statement_started(&self) {}
+    /// Rewrites a statement before it is planned (the engine turns named
+    /// action arguments `name => value` into a form DataFusion accepts).
+    fn rewrite_sql(&self, sql: &str) -> String {
+        sql.to_string()
+    }
     /// Drop any cached API results (`\cache clear`).
     fn clear_cache(&self) {}
 }

@@ -134,7 +134,7 @@ impl Runner {
 
     async fn execute(&self, sql: &str) -> Result<Vec<RecordBatch>, String> {
         let ctx = self.backend.session();
-        let sql = sql.to_string();
+        let sql = self.backend.rewrite_sql(sql);
         let mut task = tokio::spawn(async move {
             let df = ctx.sql(&sql).await?;
             let schema = Arc::new(df.schema().as_arrow().clone());

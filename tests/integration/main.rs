@@ -9,3 +9,4 @@ mod client;
 mod slt;
 mod read_path;
 mod dml;
+mod actions;

@@ -1,0 +1,81 @@
+//! Registers one table function per catalog action (`capture_payment_intent`,
+//! `refund_charge`, …). Calling one at planning time only validates the
+//! arguments and checks the key and settings; the returned [`ActionTable`]
+//! sends the requests when the statement executes.
+
+use std::sync::Arc;
+
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::context::SessionContext;
+
+use super::args;
+use super::call::PreparedCall;
+use super::get::GetFunction;
+use super::table::ActionTable;
+use crate::catalog::{self, ActionDef, ColumnDef, ColumnType, TableDef};
+use crate::engine::options::StripeOptions;
+use crate::stripe;
+
+/// Registers every action of the built-in catalog, and `stripe_get`, into `ctx`.
+pub fn register(ctx: &SessionContext, client: &stripe::Client) {
+    for def in &catalog::builtin().actions {
+        let result = result_table(def);
+        ctx.register_udtf(&def.name, Arc::new(ActionFunction { def: Arc::new(def.clone()), result, client: client.clone() }));
+    }
+    ctx.register_udtf("stripe_get", Arc::new(GetFunction::new(client.clone())));
+}
+
+/// The table function of one action.
+#[derive(Debug)]
+pub struct ActionFunction {
+    def: Arc<ActionDef>,
+    result: Arc<TableDef>,
+    client: stripe::Client,
+}
+
+impl TableFunctionImpl for ActionFunction {
+    fn call_with_args(&self, call: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let parsed = args::parse(&self.def, call.exprs())?;
+        let options = StripeOptions::from_session(call.session());
+        if !options.dry_run {
+            check_live_key(&self.def.name, &self.client, &options)?;
+        }
+        let prepared = PreparedCall::new(Arc::clone(&self.def), parsed.body);
+        Ok(Arc::new(ActionTable::new(prepared, self.client.clone(), parsed.ids, Arc::clone(&self.result), options.dry_run)))
+    }
+}
+
+/// With a live key, actions need `SET stripe.allow_live_writes = true`.
+fn check_live_key(name: &str, client: &stripe::Client, options: &StripeOptions) -> Result<()> {
+    if client.config().api_key.mode() == stripe::Mode::Live && !options.allow_live_writes {
+        return Err(DataFusionError::Plan(format!(
+            "{name} would change a live stripe account and writes with a live key are off: run with --allow-live-writes or SET stripe.allow_live_writes = true (SET stripe.dry_run = true shows the requests without sending them)"
+        )));
+    }
+    Ok(())
+}
+
+/// The table whose schema the action's rows take; actions returning an
+/// object without a table get `id`, `object` and `_raw`.
+fn result_table(def: &ActionDef) -> Arc<TableDef> {
+    if let Some(table) = def.result_table.as_deref().and_then(|t| catalog::builtin().table(t)) {
+        return Arc::new(table.clone());
+    }
+    let column = |name: &str, ty| ColumnDef { name: name.into(), ty, source: vec![], expandable: false, enum_values: vec![] };
+    Arc::new(TableDef {
+        name: def.returns.clone(),
+        object: def.returns.clone(),
+        list_path: String::new(),
+        retrieve_path: None,
+        search: None,
+        parent: None,
+        id_prefix: None,
+        columns: vec![column("id", ColumnType::Utf8), column("object", ColumnType::Utf8), column("_raw", ColumnType::Json)],
+        list_filters: vec![],
+        create: None,
+        update: None,
+        delete: None,
+        delete_hint: None,
+    })
+}
