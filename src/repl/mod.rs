@@ -11,6 +11,7 @@ mod backend;
 pub mod complete;
 mod describe;
 pub mod format;
+mod hints;
 mod history;
 pub mod meta;
 mod runner;

@@ -123,7 +123,7 @@ impl Runner {
         let started = Instant::now();
         let result = self.execute(sql).await;
         self.last_requests = self.backend.requests_since(mark);
-        let batches = result?;
+        let batches = result.map_err(|message| super::hints::with_hint(message, &self.backend.tables()))?;
         let elapsed = started.elapsed();
         self.print(&batches, out)?;
         if self.timing {

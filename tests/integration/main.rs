@@ -4,5 +4,7 @@ mod pushdown;
 mod catalog;
 mod emulator;
 mod repl;
+mod cli;
+mod cli_repl;
 mod client;
 mod slt;
