@@ -248,7 +248,7 @@ fn meta_commands_describe_the_real_catalog() {
     assert_eq!(lines[0], "column,type,pushdown,writable");
     assert!(lines.contains(&"id,Utf8,retrieve,\"\""), "{}", out.stdout);
     assert!(lines.contains(&"email,Utf8,email(eq) search(string),insert update"), "{}", out.stdout);
-    assert!(out.stdout.ends_with("writes: INSERT, UPDATE, DELETE\nsearch fields (eventually consistent): created, email, metadata, name, phone\n"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("writes: INSERT, UPDATE, DELETE\nsearch fields (eventually consistent): created, email, metadata, name, phone\n\n"), "{}", out.stdout);
 
     let out = demo(&["--format", "csv", "-c", "\\df"]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));

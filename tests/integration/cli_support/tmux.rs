@@ -48,9 +48,13 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Types `text` literally (no key names).
+    /// Types `text` literally. Sent as hex bytes: tmux would read a trailing
+    /// `;` of a literal argument as its own command separator.
     pub fn type_text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "main", "-l", text]);
+        let bytes: Vec<String> = text.bytes().map(|b| format!("{b:02x}")).collect();
+        let mut args = vec!["send-keys", "-t", "main", "-H"];
+        args.extend(bytes.iter().map(String::as_str));
+        self.run(&args);
     }
 
     /// Presses keys by tmux name (`Enter`, `Tab`, `C-c`).
