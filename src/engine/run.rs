@@ -22,10 +22,11 @@ pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let width = repl::terminal_width();
+    let progress = std::io::stderr().is_terminal();
 
     if !cli.commands.is_empty() {
         let sql = cli.commands.join(";\n");
-        let opts = ScriptOptions { format, max_width: width, ..ScriptOptions::default() };
+        let opts = ScriptOptions { format, max_width: width, progress, ..ScriptOptions::default() };
         return Ok(repl::run_script(backend, &sql, &opts, &mut out, &mut err).await);
     }
     if let Some(path) = &cli.file {
@@ -33,12 +34,13 @@ pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
             .map_err(|e| Error::Config(format!("could not read {}: {e}", path.display())))?;
         let mut opts = ScriptOptions::for_file(path, format);
         opts.max_width = width;
+        opts.progress = progress;
         return Ok(repl::run_script(backend, &sql, &opts, &mut out, &mut err).await);
     }
     if !std::io::stdin().is_terminal() {
         let mut sql = String::new();
         std::io::stdin().read_to_string(&mut sql)?;
-        let opts = ScriptOptions { format, max_width: width, ..ScriptOptions::default() };
+        let opts = ScriptOptions { format, max_width: width, progress, ..ScriptOptions::default() };
         return Ok(repl::run_script(backend, &sql, &opts, &mut out, &mut err).await);
     }
     if config.demo {

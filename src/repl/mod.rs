@@ -14,6 +14,7 @@ pub mod format;
 mod hints;
 mod history;
 pub mod meta;
+mod progress;
 mod runner;
 mod script;
 mod session;

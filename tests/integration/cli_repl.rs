@@ -1,6 +1,6 @@
 //! The interactive REPL of the real binary, driven through tmux as a person
-//! would: Tab completion, a multi-line query, `\d`, Ctrl-C during a slow
-//! query (the demo emulator's latency), then `\q`.
+//! would: Tab completion, a multi-line query, `\d`, progress and Ctrl-C
+//! during a slow query (the demo emulator's latency), then `\q`.
 
 use crate::cli::support::{self, tmux::Tmux};
 
@@ -66,9 +66,12 @@ fn repl_completes_runs_describes_cancels_and_quits() {
     term.type_text("SELECT count(*) AS slow FROM charges;");
     term.press("Enter");
     term.wait_for_cooked_mode();
+    // stderr is the terminal: a progress line appears while the scan waits.
+    term.wait_for("the progress line", |s| s.contains(" elapsed; Ctrl-C cancels") && s.contains("API request"));
     term.press("C-c");
     let screen = term.wait_for("the cancellation", |s| s.contains("error: statement canceled"));
     assert!(!screen.contains(" slow\n"), "the canceled statement printed a result: {screen}");
+    assert!(!screen.contains("elapsed; Ctrl-C cancels"), "the progress line was not erased: {screen}");
 
     term.wait_for("the prompt after the cancellation", |s| s.trim_end().ends_with("stripe-sql>"));
     term.type_text("SELECT count(*) AS after_cancel FROM customers;");
