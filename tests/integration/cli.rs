@@ -261,3 +261,12 @@ fn meta_commands_describe_the_real_catalog() {
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert_eq!(out.stderr, "error: could not describe `custmers`: no such table; did you mean customers?\n");
 }
+
+#[test]
+fn md_is_an_alias_of_markdown() {
+    let markdown = demo(&["--format", "markdown", "-c", "SELECT 1 AS one"]);
+    let md = demo(&["--format", "md", "-c", "SELECT 1 AS one"]);
+    assert_eq!((md.code, md.stderr.as_str()), (0, ""));
+    assert_eq!(md.stdout, markdown.stdout);
+    assert!(md.stdout.starts_with("| one |\n"), "{}", md.stdout);
+}
