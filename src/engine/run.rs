@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::cli::Cli;
 use crate::config::Config;
-use crate::engine::Engine;
 use crate::emulator::EmulatorConfig;
+use crate::engine::Engine;
 use crate::engine::backend::EngineBackend;
 use crate::repl::{self, Backend, ReplOptions, ScriptOptions};
 use crate::{Error, Result, stripe};
