@@ -1,7 +1,8 @@
 //! The command line (clap), exactly as DESIGN.md §8 lists it: REPL by default, `-c SQL`,
 //! `-f FILE`, `--demo`, and the `serve`, `emulator` and `watch` subcommands.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::repl::OutputFormat;
+use clap::{Args, Parser, Subcommand};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -13,7 +14,8 @@ use std::path::PathBuf;
     about = "A SQL engine whose tables are a Stripe account",
     long_about = "A SQL engine whose tables are a Stripe account.\n\n\
         Without -c/-f it starts a REPL when stdin is a terminal, or runs the SQL read from stdin.\n\
-        Environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_ACCOUNT, STRIPE_VERSION, HTTPS_PROXY.",
+        Environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_ACCOUNT, STRIPE_VERSION, HTTPS_PROXY;\n\
+        with --demo, STRIPE_SQL_DEMO_LATENCY_MS adds that many milliseconds to every emulator response.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -85,23 +87,6 @@ pub struct GlobalArgs {
     /// Use the built-in emulator with demo data (no API key needed).
     #[arg(long, global = true)]
     pub demo: bool,
-}
-
-/// How query results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutputFormat {
-    /// Aligned text table.
-    #[default]
-    Table,
-    /// Header row then one line per row.
-    Csv,
-    /// One JSON array of objects.
-    Json,
-    /// One JSON object per line.
-    Ndjson,
-    /// A Markdown table.
-    Markdown,
 }
 
 /// Subcommands.

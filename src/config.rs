@@ -4,7 +4,8 @@
 //! the `[default]` profile's `test_mode_api_key`) when no layer sets it. The environment
 //! and home directory are injected ([`Config::load_from`]) so the layering is testable.
 
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cli::GlobalArgs;
+use crate::repl::OutputFormat;
 use crate::stripe::{
     ApiKey, ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, Mode,
     ProxyConfig,

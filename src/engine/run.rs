@@ -3,12 +3,14 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::cli::{Cli, OutputFormat as CliFormat};
+use crate::cli::Cli;
 use crate::config::Config;
+use crate::emulator::EmulatorConfig;
 use crate::engine::Engine;
 use crate::engine::backend::EngineBackend;
-use crate::repl::{self, Backend, OutputFormat, ReplOptions, ScriptOptions};
+use crate::repl::{self, Backend, ReplOptions, ScriptOptions};
 use crate::{Error, Result, stripe};
 
 /// Builds the engine `config` asks for and runs the SQL mode `cli` selects.
@@ -16,14 +18,15 @@ use crate::{Error, Result, stripe};
 pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
     let engine = Arc::new(build_engine(&config)?);
     let backend: Arc<dyn Backend> = Arc::new(EngineBackend::new(Arc::clone(&engine)));
-    let format = output_format(config.format);
+    let format = config.format;
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let width = repl::terminal_width();
+    let progress = std::io::stderr().is_terminal();
 
     if !cli.commands.is_empty() {
         let sql = cli.commands.join(";\n");
-        let opts = ScriptOptions { format, max_width: width, ..ScriptOptions::default() };
+        let opts = ScriptOptions { format, max_width: width, progress, ..ScriptOptions::default() };
         return Ok(repl::run_script(backend, &sql, &opts, &mut out, &mut err).await);
     }
     if let Some(path) = &cli.file {
@@ -31,12 +34,13 @@ pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
             .map_err(|e| Error::Config(format!("could not read {}: {e}", path.display())))?;
         let mut opts = ScriptOptions::for_file(path, format);
         opts.max_width = width;
+        opts.progress = progress;
         return Ok(repl::run_script(backend, &sql, &opts, &mut out, &mut err).await);
     }
     if !std::io::stdin().is_terminal() {
         let mut sql = String::new();
         std::io::stdin().read_to_string(&mut sql)?;
-        let opts = ScriptOptions { format, max_width: width, ..ScriptOptions::default() };
+        let opts = ScriptOptions { format, max_width: width, progress, ..ScriptOptions::default() };
         return Ok(repl::run_script(backend, &sql, &opts, &mut out, &mut err).await);
     }
     if config.demo {
@@ -51,7 +55,8 @@ pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
 /// `--demo`, otherwise the configured Stripe API.
 pub fn build_engine(config: &Config) -> Result<Engine> {
     if config.demo {
-        return Engine::demo();
+        let latency = demo_latency(std::env::var(DEMO_LATENCY_ENV).ok().as_deref())?;
+        return Engine::with_emulator(EmulatorConfig { latency, ..EmulatorConfig::demo() }, |_| {});
     }
     let client = stripe::Client::new(config.client_config()?)?;
     let engine = Engine::new(client)?;
@@ -59,12 +64,31 @@ pub fn build_engine(config: &Config) -> Result<Engine> {
     Ok(engine)
 }
 
-fn output_format(format: CliFormat) -> OutputFormat {
-    match format {
-        CliFormat::Table => OutputFormat::Table,
-        CliFormat::Csv => OutputFormat::Csv,
-        CliFormat::Json => OutputFormat::Json,
-        CliFormat::Ndjson => OutputFormat::Ndjson,
-        CliFormat::Markdown => OutputFormat::Markdown,
+/// Environment variable adding a fixed latency (milliseconds) to every response
+/// of the demo emulator, to try cancellation and progress on slow scans.
+pub const DEMO_LATENCY_ENV: &str = "STRIPE_SQL_DEMO_LATENCY_MS";
+
+/// Parses the value of [`DEMO_LATENCY_ENV`] (unset or empty: no latency).
+fn demo_latency(value: Option<&str>) -> Result<Duration> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(Duration::ZERO),
+        Some(v) => v
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| Error::Config(format!("{DEMO_LATENCY_ENV} must be a whole number of milliseconds, not {v:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_latency_parses_milliseconds() {
+        assert_eq!(demo_latency(None).unwrap(), Duration::ZERO);
+        assert_eq!(demo_latency(Some(" ")).unwrap(), Duration::ZERO);
+        assert_eq!(demo_latency(Some("250")).unwrap(), Duration::from_millis(250));
+        let err = demo_latency(Some("fast")).unwrap_err().to_string();
+        assert!(err.contains(DEMO_LATENCY_ENV) && err.contains("fast"), "{err}");
     }
 }

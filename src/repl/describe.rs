@@ -50,14 +50,23 @@ pub fn functions_batch(functions: &[FunctionInfo]) -> RecordBatch {
 
 /// The error for `\d` on a table that does not exist, with the nearest names.
 pub fn unknown_table(name: &str, tables: &[TableInfo]) -> String {
-    let mut scored: Vec<(usize, &str)> = tables.iter().map(|t| (distance(&name.to_lowercase(), &t.name), t.name.as_str())).collect();
-    scored.sort();
-    let near: Vec<&str> = scored.iter().filter(|(d, n)| *d <= (n.len() / 2).max(2) || n.contains(name)).take(3).map(|(_, n)| *n).collect();
+    let near = nearest_tables(name, tables);
     if near.is_empty() {
         format!("could not describe `{name}`: no such table; \\dt lists the tables")
     } else {
         format!("could not describe `{name}`: no such table; did you mean {}?", near.join(", "))
     }
+}
+
+/// Up to three table names close to `name` (edit distance, or containing it), nearest first.
+pub fn nearest_tables<'a>(name: &str, tables: &'a [TableInfo]) -> Vec<&'a str> {
+    let name = name.to_lowercase();
+    let mut scored: Vec<(usize, &str)> = tables.iter().map(|t| (distance(&name, &t.name), t.name.as_str())).collect();
+    scored.sort();
+    let best = scored.first().map_or(0, |(d, _)| *d);
+    // Close in edit distance (and nearly as close as the best), or containing what was typed.
+    let close = |d: usize, n: &str| (d <= (n.len() / 2).max(2) && d <= best + 1) || n.contains(name.as_str());
+    scored.iter().filter(|(d, n)| close(*d, n)).take(3).map(|(_, n)| *n).collect()
 }
 
 fn text_batch(columns: &[(&str, Vec<&str>)]) -> RecordBatch {

@@ -16,6 +16,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::backend::Backend;
 use super::format::{FormatOptions, OutputFormat, write_batches};
 use super::meta::{self, MetaCommand};
+use super::progress::{DELAY as PROGRESS_DELAY, INTERVAL as PROGRESS_INTERVAL, Progress};
 use super::statements::{Piece, split};
 
 /// `\i` files may include files up to this depth (stops include loops).
@@ -49,6 +50,8 @@ pub(crate) struct Runner {
     pub cancel_on_ctrl_c: bool,
     /// Stop a piece of input at its first failure (scripts) or go on (REPL lines).
     pub stop_on_error: bool,
+    /// Draw a progress line on the error stream while a statement runs (a terminal).
+    pub progress: bool,
     last_statement: Option<String>,
     last_requests: Vec<String>,
     output: Option<(PathBuf, BufWriter<File>)>,
@@ -67,6 +70,7 @@ impl Runner {
             max_width: None,
             cancel_on_ctrl_c: false,
             stop_on_error: true,
+            progress: false,
             last_statement: None,
             last_requests: Vec::new(),
             output: None,
@@ -121,9 +125,9 @@ impl Runner {
         let mark = self.backend.request_mark();
         self.backend.statement_started();
         let started = Instant::now();
-        let result = self.execute(sql).await;
+        let result = self.execute(sql, mark, err).await;
         self.last_requests = self.backend.requests_since(mark);
-        let batches = result?;
+        let batches = result.map_err(|message| super::hints::with_hint(message, &self.backend.tables()))?;
         let elapsed = started.elapsed();
         self.print(&batches, out)?;
         if self.timing {
@@ -132,7 +136,7 @@ impl Runner {
         Ok(Flow::Continue)
     }
 
-    async fn execute(&self, sql: &str) -> Result<Vec<RecordBatch>, String> {
+    async fn execute(&self, sql: &str, mark: u64, err: &mut dyn Write) -> Result<Vec<RecordBatch>, String> {
         let ctx = self.backend.session();
         let sql = self.backend.rewrite_sql(sql);
         let mut task = tokio::spawn(async move {
@@ -144,17 +148,28 @@ impl Runner {
             }
             Ok::<_, datafusion::error::DataFusionError>(batches)
         });
-        let joined = if self.cancel_on_ctrl_c {
+        let mut progress = Progress::start();
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_DELAY, PROGRESS_INTERVAL);
+        // One listener for the whole statement, so a Ctrl-C between two ticks is not missed.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut listening = self.cancel_on_ctrl_c;
+        let joined = loop {
             tokio::select! {
-                joined = &mut task => joined,
-                Ok(()) = tokio::signal::ctrl_c() => {
-                    task.abort();
-                    return Err("statement canceled".to_string());
+                joined = &mut task => break joined,
+                signal = &mut ctrl_c, if listening => {
+                    if signal.is_ok() {
+                        task.abort();
+                        progress.clear(err);
+                        return Err("statement canceled".to_string());
+                    }
+                    // No signal handling on this platform: the statement just runs to its end.
+                    listening = false;
                 }
+                _ = ticks.tick(), if self.progress => progress.tick(self.backend.requests_since(mark).len(), err),
             }
-        } else {
-            task.await
         };
+        progress.clear(err);
         match joined {
             Ok(Ok(batches)) => Ok(batches),
             Ok(Err(e)) => Err(e.to_string()),

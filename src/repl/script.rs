@@ -25,6 +25,8 @@ pub struct ScriptOptions {
     pub max_width: Option<usize>,
     /// Print `Time: … ms` after each statement.
     pub timing: bool,
+    /// Draw a progress line on `err` during slow statements (set it when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl ScriptOptions {
@@ -41,6 +43,7 @@ pub async fn run_script(backend: Arc<dyn Backend>, sql: &str, opts: &ScriptOptio
     let mut runner = Runner::new(backend, opts.format, opts.quiet);
     runner.max_width = opts.max_width;
     runner.timing = opts.timing;
+    runner.progress = opts.progress;
     runner.stop_on_error = true;
     let result = runner.run_text(sql, opts.source_name.as_deref(), 1, out, err).await;
     let mut code = match result {

@@ -51,6 +51,7 @@ pub async fn run_interactive(backend: Arc<dyn Backend>, opts: ReplOptions) -> cr
     let mut runner = Runner::new(backend, opts.format, opts.quiet);
     runner.cancel_on_ctrl_c = true;
     runner.stop_on_error = false;
+    runner.progress = std::io::stderr().is_terminal();
     if !opts.quiet {
         eprintln!("stripe-sql: statements end with `;`. \\? for help, \\q to quit.");
     }

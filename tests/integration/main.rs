@@ -5,6 +5,8 @@ mod readpath;
 mod catalog;
 mod emulator;
 mod repl;
+mod cli;
+mod cli_repl;
 mod client;
 mod slt;
 mod read_path;

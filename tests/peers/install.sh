@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs the test peers into $STRIPE_SQL_PEERS (idempotent):
-#   localstripe (PyPI) in a virtualenv, stripe-stateful-mock (npm).
+#   localstripe (PyPI) in a virtualenv, stripe-stateful-mock (npm),
+#   and tmux (apt; the interactive REPL test drives the binary through it).
 # The tests start them on 127.0.0.1 themselves (tests/integration/peers.rs).
 set -euo pipefail
 peers="${STRIPE_SQL_PEERS:-$HOME/.cache/stripe-sql-peers}"
 mkdir -p "$peers"
+if ! command -v tmux >/dev/null 2>&1; then
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq tmux >/dev/null
+fi
 if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import localstripe' 2>/dev/null; then
   python3 -m venv "$peers/venv"
   "$peers/venv/bin/pip" install --quiet --disable-pip-version-check 'localstripe==1.15.10'

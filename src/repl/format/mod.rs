@@ -16,8 +16,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 pub use cell::Style;
 
-/// An output format (`--format`, `\format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// An output format (`--format`, `\format`, `format = ".."` in the config file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// Aligned columns with a `(N rows)` footer.
     #[default]
@@ -29,6 +30,8 @@ pub enum OutputFormat {
     /// One JSON object per line.
     Ndjson,
     /// A GitHub-flavoured Markdown table.
+    #[value(alias = "md")]
+    #[serde(alias = "md")]
     Markdown,
 }
 
