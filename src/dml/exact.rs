@@ -23,6 +23,14 @@ use crate::provider::StripeTable;
 
 /// Plans `dml` from its input plan; `None` when the target is not a Stripe table.
 pub async fn plan(dml: &DmlStatement, session: &dyn Session) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    Ok(plan_with_rows(dml, session).await?.map(|(write, _)| write))
+}
+
+/// Like [`plan`], also returning the plan that selects the rows (for EXPLAIN).
+pub async fn plan_with_rows(
+    dml: &DmlStatement,
+    session: &dyn Session,
+) -> Result<Option<(Arc<dyn ExecutionPlan>, Arc<dyn ExecutionPlan>)>> {
     let provider = source_as_provider(&dml.target)?;
     let Some(table) = provider.downcast_ref::<StripeTable>() else { return Ok(None) };
     let verb = if dml.op == WriteOp::Delete { "delete from" } else { "update" };
@@ -32,11 +40,11 @@ pub async fn plan(dml: &DmlStatement, session: &dyn Session) -> Result<Option<Ar
         return Err(invalid(format!("{verb} {}: the rows to change have no id column", ctx.def.name)));
     }
     let plan = match dml.op {
-        WriteOp::Delete => delete::plan_rows(ctx, rows)?,
-        WriteOp::Update => update::plan_rows(ctx, rows, assignments(&dml.input)?)?,
+        WriteOp::Delete => delete::plan_rows(ctx, Arc::clone(&rows))?,
+        WriteOp::Update => update::plan_rows(ctx, Arc::clone(&rows), assignments(&dml.input)?)?,
         _ => return Ok(None),
     };
-    Ok(Some(plan))
+    Ok(Some((plan, rows)))
 }
 
 /// The changed columns of an UPDATE input (`Projection` of `expr AS column`,

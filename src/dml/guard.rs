@@ -11,8 +11,8 @@
 //!
 //! A top-level UPDATE/DELETE of a Stripe table whose WHERE is hidden is not
 //! refused but made exact by [`crate::dml::exact`] (its own input plan selects
-//! the rows). What stays refused: the same statements under EXPLAIN, and
-//! DML on tables that are not Stripe tables.
+//! the rows); EXPLAIN shows that plan. What stays refused: DML on tables
+//! that are not Stripe tables, and EXPLAIN ANALYZE of such statements.
 
 use std::sync::Arc;
 
@@ -21,7 +21,10 @@ use datafusion::catalog::Session;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::{QueryPlanner, SessionState};
-use datafusion::logical_expr::{Expr, LogicalPlan, WriteOp};
+use datafusion::common::display::{PlanType, StringifiedPlan};
+use datafusion::logical_expr::{DmlStatement, Expr, LogicalPlan, WriteOp};
+use datafusion::physical_plan::displayable;
+use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
@@ -39,14 +42,23 @@ pub struct DmlGuard;
 #[async_trait]
 impl QueryPlanner for DmlGuard {
     async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
-        if let LogicalPlan::Dml(dml) = plan
-            && matches!(dml.op, WriteOp::Delete | WriteOp::Update)
+        if let Some(dml) = hidden_where(plan)
+            && let Some(exact) = exact::plan(dml, session).await?
         {
-            let mut shape = Shape::default();
-            let hidden_where = inspect(&dml.input, &mut shape).is_err() || shape.scans != 1;
-            if hidden_where && let Some(exact) = exact::plan(dml, session).await? {
-                return Ok(exact);
-            }
+            return Ok(exact);
+        }
+        if let LogicalPlan::Explain(explain) = plan
+            && let Some(dml) = hidden_where(&explain.plan)
+            && let Some((write, rows)) = exact::plan_with_rows(dml, session).await?
+        {
+            let text = format!(
+                "{}  rows selected by the statement's own plan:\n{}",
+                displayable(write.as_ref()).indent(true),
+                displayable(rows.as_ref()).indent(true)
+            );
+            let mut plans = explain.stringified_plans.clone();
+            plans.push(StringifiedPlan::new(PlanType::FinalPhysicalPlan, text));
+            return Ok(Arc::new(ExplainExec::new(Arc::clone(explain.schema.inner()), plans, explain.verbose)));
         }
         let allow_unfiltered = StripeOptions::from_session(session).allow_unfiltered_dml;
         let has_dml = check_plan(plan, allow_unfiltered)?;
@@ -60,6 +72,17 @@ impl QueryPlanner for DmlGuard {
             _ => planner.create_physical_plan(plan, session).await,
         }
     }
+}
+
+/// `plan` when it is an UPDATE/DELETE whose WHERE the table would not see.
+fn hidden_where(plan: &LogicalPlan) -> Option<&DmlStatement> {
+    let LogicalPlan::Dml(dml) = plan else { return None };
+    if !matches!(dml.op, WriteOp::Delete | WriteOp::Update) {
+        return None;
+    }
+    let mut shape = Shape::default();
+    let hidden = inspect(&dml.input, &mut shape).is_err() || shape.scans != 1;
+    hidden.then_some(dml)
 }
 
 /// Checks every UPDATE/DELETE in `plan`; returns whether the plan writes at all.

@@ -35,7 +35,7 @@
 //!   without WHERE unless `SET stripe.allow_unfiltered_dml = true`, and makes
 //!   those whose WHERE DataFusion hides from the table (`IN (SELECT …)`,
 //!   `EXISTS`, scalar subqueries, `WHERE false`, `… AND 1 = 0`, `LIMIT`) exact
-//!   by running the DML's own input plan ([`exact`]); under EXPLAIN they are refused.
+//!   by running the DML's own input plan ([`exact`]); EXPLAIN shows that plan.
 //! - Live keys (`sk_live_`, `rk_live_`) are read-only unless the engine allows
 //!   live writes (`--allow-live-writes`, [`policy::WritePolicy`]).
 //! - `SET stripe.dry_run = true`: the statement returns count 0 and sends no

@@ -74,5 +74,8 @@ mod tests {
         assert_eq!(split("DELETE FROM customers WHERE id = 'x' RETURNING *").unwrap().items, "*");
         assert!(split("UPDATE customers SET name = 'n' WHERE id = 'x'").is_none());
         assert!(split("SELECT 1").is_none());
+        let r = split("INSERT INTO customers (metadata) VALUES (MAP {'a': 'b'}) RETURNING metadata['a']").unwrap();
+        assert!(r.statement.contains("MAP {'a': 'b'}"), "{}", r.statement);
+        assert_eq!(r.items, "metadata['a']");
     }
 }
