@@ -40,7 +40,11 @@ impl PreparedCall {
     /// A call of `def` with `body`, with a fresh statement nonce.
     pub fn new(def: Arc<ActionDef>, body: Map<String, Value>) -> Self {
         let statement_nonce = format!("{:024x}", rand::random::<u128>() >> 32);
-        Self { def, body, statement_nonce }
+        Self {
+            def,
+            body,
+            statement_nonce,
+        }
     }
 
     /// The request for `id` (which the caller has checked with `args::check_id`).
@@ -55,8 +59,14 @@ impl PreparedCall {
         };
         params.extend(self.body.clone());
         let method = self.def.method.to_ascii_uppercase();
-        let idempotency_key = (method == "POST").then(|| format!("stripe-sql-{}-{}-{id}", self.def.name, self.statement_nonce));
-        Request { method, path, params: Value::Object(params), idempotency_key }
+        let idempotency_key = (method == "POST")
+            .then(|| format!("stripe-sql-{}-{}-{id}", self.def.name, self.statement_nonce));
+        Request {
+            method,
+            path,
+            params: Value::Object(params),
+            idempotency_key,
+        }
     }
 
     /// Sends the request for `id`.
@@ -87,7 +97,13 @@ impl PreparedCall {
         if ids.len() == 1 {
             return DataFusionError::Execution(format!("{name}('{id}') failed: {error}"));
         }
-        let list = |s: &[String]| if s.is_empty() { "none".to_string() } else { s.join(", ") };
+        let list = |s: &[String]| {
+            if s.is_empty() {
+                "none".to_string()
+            } else {
+                s.join(", ")
+            }
+        };
         DataFusionError::Execution(format!(
             "{name} stopped at the first failure: done for {} of {} id(s) [{}]; failed for {id}: {error}; not attempted [{}]",
             failed,
@@ -104,7 +120,10 @@ mod tests {
     use serde_json::json;
 
     fn call(name: &str, body: Value) -> PreparedCall {
-        let def = crate::catalog::builtin().action(name).expect("action").clone();
+        let def = crate::catalog::builtin()
+            .action(name)
+            .expect("action")
+            .clone();
         PreparedCall::new(Arc::new(def), body.as_object().unwrap().clone())
     }
 
@@ -112,7 +131,10 @@ mod tests {
     fn fills_the_path_or_the_id_param() {
         let c = call("capture_payment_intent", json!({"amount_to_capture": 5}));
         let r = c.request("pi_1");
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/payment_intents/pi_1/capture"));
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str()),
+            ("POST", "/v1/payment_intents/pi_1/capture")
+        );
         assert_eq!(r.params, json!({"amount_to_capture": 5}));
         let r = call("refund_charge", json!({"amount": 5})).request("ch_1");
         assert_eq!(r.path, "/v1/refunds");
@@ -122,10 +144,24 @@ mod tests {
     #[test]
     fn keys_are_stable_per_statement_and_id_and_differ_between_statements() {
         let c = call("void_invoice", json!({}));
-        assert_eq!(c.request("in_1").idempotency_key, c.request("in_1").idempotency_key);
-        assert_ne!(c.request("in_1").idempotency_key, c.request("in_2").idempotency_key);
+        assert_eq!(
+            c.request("in_1").idempotency_key,
+            c.request("in_1").idempotency_key
+        );
+        assert_ne!(
+            c.request("in_1").idempotency_key,
+            c.request("in_2").idempotency_key
+        );
         let other = call("void_invoice", json!({}));
-        assert_ne!(c.request("in_1").idempotency_key, other.request("in_1").idempotency_key);
-        assert_eq!(call("cancel_subscription", json!({})).request("sub_1").idempotency_key, None);
+        assert_ne!(
+            c.request("in_1").idempotency_key,
+            other.request("in_1").idempotency_key
+        );
+        assert_eq!(
+            call("cancel_subscription", json!({}))
+                .request("sub_1")
+                .idempotency_key,
+            None
+        );
     }
 }

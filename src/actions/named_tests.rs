@@ -11,7 +11,9 @@ fn named_arguments_move_into_a_named_struct() {
         "SELECT * FROM capture_payment_intent('pi_1', named_struct('amount_to_capture', 500))"
     );
     assert_eq!(
-        rw("select id from attach_payment_method('pm_1',\n  customer => 'cus_1', metadata => MAP {'a': 'b'})"),
+        rw(
+            "select id from attach_payment_method('pm_1',\n  customer => 'cus_1', metadata => MAP {'a': 'b'})"
+        ),
         "select id from attach_payment_method('pm_1', named_struct('customer', 'cus_1', 'metadata', MAP {'a': 'b'}))"
     );
 }
@@ -41,7 +43,9 @@ fn multibyte_text_before_the_call_keeps_offsets_right() {
 #[test]
 fn nested_parentheses_and_mixed_case_names() {
     assert_eq!(
-        rw("SELECT * FROM Capture_Payment_Intent(('pi_' || '1'), amount_to_capture => (200 + 300), metadata => named_struct('k', 'v'))"),
+        rw(
+            "SELECT * FROM Capture_Payment_Intent(('pi_' || '1'), amount_to_capture => (200 + 300), metadata => named_struct('k', 'v'))"
+        ),
         "SELECT * FROM Capture_Payment_Intent(('pi_' || '1'), named_struct('amount_to_capture', (200 + 300), 'metadata', named_struct('k', 'v')))"
     );
 }

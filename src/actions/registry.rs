@@ -21,7 +21,14 @@ use crate::stripe;
 pub fn register(ctx: &SessionContext, client: &stripe::Client) {
     for def in &catalog::builtin().actions {
         let result = result_table(def);
-        ctx.register_udtf(&def.name, Arc::new(ActionFunction { def: Arc::new(def.clone()), result, client: client.clone() }));
+        ctx.register_udtf(
+            &def.name,
+            Arc::new(ActionFunction {
+                def: Arc::new(def.clone()),
+                result,
+                client: client.clone(),
+            }),
+        );
     }
     ctx.register_udtf("stripe_get", Arc::new(GetFunction::new(client.clone())));
 }
@@ -42,7 +49,13 @@ impl TableFunctionImpl for ActionFunction {
             check_live_key(&self.def.name, &self.client, &options)?;
         }
         let prepared = PreparedCall::new(Arc::clone(&self.def), parsed.body);
-        Ok(Arc::new(ActionTable::new(prepared, self.client.clone(), parsed.ids, Arc::clone(&self.result), options.dry_run)))
+        Ok(Arc::new(ActionTable::new(
+            prepared,
+            self.client.clone(),
+            parsed.ids,
+            Arc::clone(&self.result),
+            options.dry_run,
+        )))
     }
 }
 
@@ -59,10 +72,20 @@ fn check_live_key(name: &str, client: &stripe::Client, options: &StripeOptions) 
 /// The table whose schema the action's rows take; actions returning an
 /// object without a table get `id`, `object` and `_raw`.
 fn result_table(def: &ActionDef) -> Arc<TableDef> {
-    if let Some(table) = def.result_table.as_deref().and_then(|t| catalog::builtin().table(t)) {
+    if let Some(table) = def
+        .result_table
+        .as_deref()
+        .and_then(|t| catalog::builtin().table(t))
+    {
         return Arc::new(table.clone());
     }
-    let column = |name: &str, ty| ColumnDef { name: name.into(), ty, source: vec![], expandable: false, enum_values: vec![] };
+    let column = |name: &str, ty| ColumnDef {
+        name: name.into(),
+        ty,
+        source: vec![],
+        expandable: false,
+        enum_values: vec![],
+    };
     Arc::new(TableDef {
         name: def.returns.clone(),
         object: def.returns.clone(),
@@ -71,7 +94,11 @@ fn result_table(def: &ActionDef) -> Arc<TableDef> {
         search: None,
         parent: None,
         id_prefix: None,
-        columns: vec![column("id", ColumnType::Utf8), column("object", ColumnType::Utf8), column("_raw", ColumnType::Json)],
+        columns: vec![
+            column("id", ColumnType::Utf8),
+            column("object", ColumnType::Utf8),
+            column("_raw", ColumnType::Json),
+        ],
         list_filters: vec![],
         create: None,
         update: None,
