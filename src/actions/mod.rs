@@ -27,7 +27,7 @@
 //! executes, so it acts; a plan DataFusion proves empty (`WHERE false`,
 //! `LIMIT 0`) never executes the action. `stripe.dry_run` returns the
 //! requests instead of sending them; a live key needs
-//! `stripe.allow_live_writes`. `stripe_get('/v1/…')` reads any GET endpoint.
+//! `--allow-live-writes` (the engine's write policy; no SQL setting lifts it). `stripe_get('/v1/…')` reads any GET endpoint.
 
 pub mod args;
 pub mod call;

@@ -46,7 +46,7 @@ impl TableFunctionImpl for ActionFunction {
         let parsed = args::parse(&self.def, call.exprs())?;
         let options = StripeOptions::from_session(call.session());
         if !options.dry_run {
-            check_live_key(&self.def.name, &self.client, &options)?;
+            check_live_key(&self.def.name, &self.client, call.session())?;
         }
         let prepared = PreparedCall::new(Arc::clone(&self.def), parsed.body);
         Ok(Arc::new(ActionTable::new(
@@ -59,11 +59,13 @@ impl TableFunctionImpl for ActionFunction {
     }
 }
 
-/// With a live key, actions need `SET stripe.allow_live_writes = true`.
-fn check_live_key(name: &str, client: &stripe::Client, options: &StripeOptions) -> Result<()> {
-    if client.config().api_key.mode() == stripe::Mode::Live && !options.allow_live_writes {
-        return Err(DataFusionError::Plan(format!(
-            "{name} would change a live stripe account and writes with a live key are off: run with --allow-live-writes or SET stripe.allow_live_writes = true (SET stripe.dry_run = true shows the requests without sending them)"
+/// With a live key, actions need the engine's write policy to allow it
+/// (`--allow-live-writes`); no SQL statement can lift it.
+fn check_live_key(name: &str, client: &stripe::Client, session: &dyn datafusion::catalog::Session) -> Result<()> {
+    let policy = session.config().get_extension::<crate::dml::WritePolicy>().map(|p| *p).unwrap_or_default();
+    if client.config().api_key.mode() == stripe::Mode::Live && !policy.allow_live_writes {
+        return Err(datafusion::error::DataFusionError::Plan(format!(
+            "{name} would change a live stripe account and writes with a live key are off: start with --allow-live-writes (SET stripe.dry_run = true shows the requests without sending them)"
         )));
     }
     Ok(())

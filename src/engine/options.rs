@@ -17,8 +17,6 @@ extensions_options! {
         /// Record the calls a write would make (see `stripe_last_write()`)
         /// instead of sending them; the statement's count is 0.
         pub dry_run: bool, default = false
-        /// Allow writes and actions with a live key (`sk_live_`/`rk_live_`).
-        pub allow_live_writes: bool, default = false
         /// Concurrent requests one scan, or one write statement, may make.
         pub max_concurrency: u64, default = 8
     }

@@ -139,7 +139,7 @@ async fn live_keys_refuse_actions_unless_writes_are_allowed() {
     let e = Engine::new(stripe_sql::stripe::Client::new(config).unwrap()).unwrap();
     let err = error(&e, "SELECT * FROM capture_payment_intent('pi_1')").await;
     assert!(
-        err.contains("live stripe account") && err.contains("stripe.allow_live_writes"),
+        err.contains("live stripe account") && err.contains("--allow-live-writes"),
         "{err}"
     );
     assert!(
@@ -147,7 +147,11 @@ async fn live_keys_refuse_actions_unless_writes_are_allowed() {
         "the key never appears in errors"
     );
     assert!(e.client().request_log().entries().is_empty());
-    e.sql("SET stripe.allow_live_writes = true").await.unwrap();
+    assert!(
+        e.sql("SET stripe.allow_live_writes = true").await.is_err(),
+        "a SQL statement cannot lift the live-key guard"
+    );
+    e.set_allow_live_writes(true);
     let err = error(&e, "SELECT * FROM capture_payment_intent('pi_1')").await;
     assert!(
         err.contains("could not reach stripe"),
