@@ -20,6 +20,8 @@ pub fn available() -> bool {
 /// One tmux server with one session running one program.
 pub struct Tmux {
     socket: String,
+    /// The server's socket file, removed on drop (tmux leaves it behind).
+    socket_path: Option<std::path::PathBuf>,
 }
 
 impl Tmux {
@@ -28,7 +30,7 @@ impl Tmux {
     /// so its exit status can be read.
     pub fn start(program: &str, args: &[&str], env: &[(&str, &str)], width: u16, height: u16) -> Tmux {
         let socket = format!("stripe-sql-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        let tmux = Tmux { socket };
+        let mut tmux = Tmux { socket, socket_path: None };
         let mut command: Vec<String> = vec!["env".into(), "-i".into(), format!("PATH={}", std::env::var("PATH").unwrap_or_default())];
         command.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         command.push(program.into());
@@ -37,6 +39,7 @@ impl Tmux {
         let mut tmux_args = vec!["-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", &w, "-y", &h, "--"];
         tmux_args.extend(command.iter().map(String::as_str));
         tmux.run(&tmux_args);
+        tmux.socket_path = Some(tmux.run(&["display-message", "-p", "#{socket_path}"]).trim().into());
         tmux.run(&["set-option", "-t", "main", "remain-on-exit", "on"]);
         tmux.run(&["set-option", "-t", "main", "history-limit", "10000"]);
         tmux
@@ -121,5 +124,8 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
