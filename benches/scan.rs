@@ -51,7 +51,8 @@ fn charge(n: usize) -> Value {
 async fn list(State(rows): State<usize>, Query(q): Query<Vec<(String, String)>>) -> axum::Json<Value> {
     let param = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let limit = param("limit").and_then(|l| l.parse().ok()).unwrap_or(10usize).clamp(1, 100);
-    let start = param("starting_after").and_then(|id| id.strip_prefix("ch_")?.parse::<usize>().ok()).map_or(0, |n| n + 1);
+    let start =
+        param("starting_after").and_then(|id| id.strip_prefix("ch_")?.parse::<usize>().ok()).map_or(0, |n| n + 1);
     let end = (start + limit).min(rows);
     let data: Vec<Value> = (start..end).map(charge).collect();
     axum::Json(json!({"object": "list", "url": "/v1/charges", "has_more": end < rows, "data": data}))

@@ -10,9 +10,33 @@ use super::{first_column, match_template, sql_str, templates};
 
 fn hostile_values(real: &str) -> Vec<String> {
     let mut values: Vec<String> = [
-        "'", "''", "\"", "[", "]", "a[b]=c", "metadata[x]", "../", "../../v1/charges", "..%2F..%2Fv1%2Fcharges", "%2F",
-        "%2e%2e", "?x=1", "#", "&limit=1", "' OR email:'x", "\" OR name:\"x", "name:'x' OR -name:'y'", "x\ny", "\r\n",
-        "\\", "*", "%", "_", " ", "ü", "cus_x/../cus_y",
+        "'",
+        "''",
+        "\"",
+        "[",
+        "]",
+        "a[b]=c",
+        "metadata[x]",
+        "../",
+        "../../v1/charges",
+        "..%2F..%2Fv1%2Fcharges",
+        "%2F",
+        "%2e%2e",
+        "?x=1",
+        "#",
+        "&limit=1",
+        "' OR email:'x",
+        "\" OR name:\"x",
+        "name:'x' OR -name:'y'",
+        "x\ny",
+        "\r\n",
+        "\\",
+        "*",
+        "%",
+        "_",
+        " ",
+        "ü",
+        "cus_x/../cus_y",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -51,27 +75,38 @@ async fn run_checked(engine: &Engine, table: &str, sql: &str, value: &str, allow
             );
         }
         for (key, _) in &entry.params {
-            assert!(!key.contains(value) || value.len() < 3, "{}: a value became the parameter name {key}", shorten(sql));
+            assert!(
+                !key.contains(value) || value.len() < 3,
+                "{}: a value became the parameter name {key}",
+                shorten(sql)
+            );
         }
     }
     rows
 }
 
 fn shorten(s: &str) -> String {
-    if s.len() > 200 { format!("{}… ({} bytes)", &s[..s.char_indices().nth(150).map_or(s.len(), |(i, _)| i)], s.len()) } else { s.to_string() }
+    if s.len() > 200 {
+        format!("{}… ({} bytes)", &s[..s.char_indices().nth(150).map_or(s.len(), |(i, _)| i)], s.len())
+    } else {
+        s.to_string()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_values_never_change_the_endpoint() {
     let engine = Engine::demo().expect("demo engine");
-    let customer = first_column(&engine.sql("SELECT id FROM customers ORDER BY id LIMIT 1").await.expect("a customer"))[0].clone();
-    let invoice = first_column(&engine.sql("SELECT id FROM invoices ORDER BY id LIMIT 1").await.expect("an invoice"))[0].clone();
+    let customer =
+        first_column(&engine.sql("SELECT id FROM customers ORDER BY id LIMIT 1").await.expect("a customer"))[0].clone();
+    let invoice =
+        first_column(&engine.sql("SELECT id FROM invoices ORDER BY id LIMIT 1").await.expect("an invoice"))[0].clone();
     let mut checked = 0;
     for use_search in [true, false] {
         engine.sql(&format!("SET stripe.use_search = {use_search}")).await.expect("set");
         for v in hostile_values(&customer) {
             let q = sql_str(&v);
-            let rows = run_checked(&engine, "customers", &format!("SELECT id FROM customers WHERE id = {q}"), &v, &[]).await;
+            let rows =
+                run_checked(&engine, "customers", &format!("SELECT id FROM customers WHERE id = {q}"), &v, &[]).await;
             assert!(rows.iter().all(|id| *id == v), "id = {}: returned {rows:?}", shorten(&v));
             let sql = format!("SELECT id FROM customers WHERE id IN ({q}, {}) ORDER BY id", sql_str(&customer));
             let rows = run_checked(&engine, "customers", &sql, &v, &[&customer]).await;
@@ -103,7 +138,10 @@ async fn hostile_values_never_change_the_endpoint() {
             let sql = format!("SELECT id FROM invoice_lines WHERE invoice IN ({q}, {})", sql_str(&invoice));
             let lines = run_checked(&engine, "invoice_lines", &sql, &v, &[&invoice]).await;
             let direct = first_column(
-                &engine.sql(&format!("SELECT id FROM invoice_lines WHERE invoice = {}", sql_str(&invoice))).await.expect("lines"),
+                &engine
+                    .sql(&format!("SELECT id FROM invoice_lines WHERE invoice = {}", sql_str(&invoice)))
+                    .await
+                    .expect("lines"),
             );
             assert_eq!(lines.len(), direct.len(), "invoice IN ({}, real) lines", shorten(&v));
             let sql = format!("SELECT id FROM customer_balance_transactions WHERE customer = {q}");

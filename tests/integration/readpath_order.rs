@@ -10,7 +10,8 @@ use super::first_column;
 
 /// `(path, params)` of the previous statement's calls, via `stripe_last_requests()`.
 async fn last_requests(engine: &Engine) -> Vec<(String, String)> {
-    let batches = engine.sql("SELECT path, params FROM stripe_last_requests() ORDER BY seq").await.expect("last requests");
+    let batches =
+        engine.sql("SELECT path, params FROM stripe_last_requests() ORDER BY seq").await.expect("last requests");
     let mut out = Vec::new();
     for batch in &batches {
         let one = datafusion::arrow::record_batch::RecordBatch::try_new(
@@ -40,8 +41,13 @@ async fn newest_first_limit_reaches_the_scan() {
     assert!(calls[0].1.split('&').any(|p| p == "limit=5"), "limit=5 expected: {calls:?}");
 
     // With a list filter the walk is still one list, newest first.
-    let customer = first_column(&engine.sql("SELECT customer FROM charges WHERE customer IS NOT NULL LIMIT 1").await.expect("c"))[0].clone();
-    let mut expected = first_column(&engine.sql(&format!("SELECT created FROM charges WHERE customer = '{customer}'")).await.expect("c"));
+    let customer =
+        first_column(&engine.sql("SELECT customer FROM charges WHERE customer IS NOT NULL LIMIT 1").await.expect("c"))
+            [0]
+        .clone();
+    let mut expected = first_column(
+        &engine.sql(&format!("SELECT created FROM charges WHERE customer = '{customer}'")).await.expect("c"),
+    );
     expected.sort_by(|a, b| b.cmp(a));
     expected.truncate(2);
     let sql = format!("SELECT created FROM charges WHERE customer = '{customer}' ORDER BY created DESC LIMIT 2");
@@ -51,7 +57,12 @@ async fn newest_first_limit_reaches_the_scan() {
     assert!(calls[0].1.split('&').any(|p| p == "limit=2"), "{calls:?}");
 
     // A fan-out merge has no order: the sort stays and the rows are still right.
-    let two: Vec<String> = first_column(&engine.sql("SELECT DISTINCT customer FROM charges WHERE customer IS NOT NULL ORDER BY customer LIMIT 2").await.expect("two"));
+    let two: Vec<String> = first_column(
+        &engine
+            .sql("SELECT DISTINCT customer FROM charges WHERE customer IS NOT NULL ORDER BY customer LIMIT 2")
+            .await
+            .expect("two"),
+    );
     let list = format!("'{}', '{}'", two[0], two[1]);
     let expected = engine
         .sql(&format!("SELECT created FROM charges WHERE customer IN ({list}) ORDER BY created DESC"))

@@ -104,7 +104,9 @@ async fn prepare(engine: &Engine) -> Samples {
         let ids = column_values(engine, &format!("SELECT id FROM full_{t} ORDER BY id")).await;
         samples.ids.insert(t.into(), ids);
         for c in shape.eq.iter().chain(shape.like) {
-            let sql = format!("SELECT DISTINCT CAST({c} AS VARCHAR) v FROM full_{t} WHERE {c} IS NOT NULL ORDER BY v LIMIT 300");
+            let sql = format!(
+                "SELECT DISTINCT CAST({c} AS VARCHAR) v FROM full_{t} WHERE {c} IS NOT NULL ORDER BY v LIMIT 300"
+            );
             samples.text.insert((t.into(), c.to_string()), column_values(engine, &sql).await);
         }
         for c in shape.range.iter().chain(shape.numeric) {
@@ -112,10 +114,16 @@ async fn prepare(engine: &Engine) -> Samples {
             let values = column_values(engine, &sql).await.iter().map(|v| v.parse().expect("integer")).collect();
             samples.int.insert((t.into(), c.to_string()), values);
         }
-        let keys = column_values(engine, &format!("SELECT DISTINCT unnest(map_keys(metadata)) k FROM full_{t} ORDER BY k")).await;
+        let keys =
+            column_values(engine, &format!("SELECT DISTINCT unnest(map_keys(metadata)) k FROM full_{t} ORDER BY k"))
+                .await;
         let mut pairs = vec![("plan".to_string(), "pro".to_string()), ("nope".to_string(), "x".to_string())];
         for k in keys {
-            let sql = format!("SELECT DISTINCT metadata[{}] v FROM full_{t} WHERE metadata[{}] IS NOT NULL ORDER BY v LIMIT 20", sql_str(&k), sql_str(&k));
+            let sql = format!(
+                "SELECT DISTINCT metadata[{}] v FROM full_{t} WHERE metadata[{}] IS NOT NULL ORDER BY v LIMIT 20",
+                sql_str(&k),
+                sql_str(&k)
+            );
             for v in column_values(engine, &sql).await {
                 pairs.push((k.clone(), v));
             }
@@ -222,7 +230,10 @@ fn render(s: &Samples, shape: &Shape, x: &Atom) -> String {
             let chars: Vec<char> = v.chars().collect();
             let k = (chars.len() / 2).max(1).min(chars.len());
             match x.c % 3 {
-                0 => format!("{column} LIKE {}", sql_str(&format!("%{}", chars[chars.len() - k..].iter().collect::<String>()))),
+                0 => format!(
+                    "{column} LIKE {}",
+                    sql_str(&format!("%{}", chars[chars.len() - k..].iter().collect::<String>()))
+                ),
                 1 => format!("{column} LIKE {}", sql_str(&format!("{}%", chars[..k].iter().collect::<String>()))),
                 _ => format!("{column} LIKE {}", sql_str(&v)),
             }
@@ -242,7 +253,7 @@ fn render(s: &Samples, shape: &Shape, x: &Atom) -> String {
             let ids = &s.ids[t];
             let n = 1 + x.c as usize % 4;
             let mut chosen: Vec<String> = (0..n).map(|i| sql_str(&ids[(x.b as usize + i * 31) % ids.len()])).collect();
-            if x.a % 3 == 0 {
+            if x.a.is_multiple_of(3) {
                 chosen.push(sql_str(&format!("{}_missing", ids[0])));
             }
             match x.a % 2 {
@@ -283,7 +294,8 @@ fn random_predicates_return_the_rows_of_a_locally_filtered_full_scan() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let engine = Engine::demo().expect("demo engine");
     let samples = rt.block_on(prepare(&engine));
-    let config = Config { cases: 64, failure_persistence: None, rng_algorithm: RngAlgorithm::ChaCha, ..Config::default() };
+    let config =
+        Config { cases: 64, failure_persistence: None, rng_algorithm: RngAlgorithm::ChaCha, ..Config::default() };
     let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
     let strategy = (0..SHAPES.len(), prop::collection::vec(atom(), 1..=3), prop::option::of(1usize..40));
     let kinds: RefCell<BTreeMap<&'static str, usize>> = RefCell::default();
