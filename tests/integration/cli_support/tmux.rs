@@ -22,6 +22,8 @@ pub struct Tmux {
     socket: String,
     /// The server's socket file, removed on drop (tmux leaves it behind).
     socket_path: Option<std::path::PathBuf>,
+    /// Where the wrapping shell writes the program's exit status.
+    status_path: std::path::PathBuf,
 }
 
 impl Tmux {
@@ -30,8 +32,20 @@ impl Tmux {
     /// so its exit status can be read.
     pub fn start(program: &str, args: &[&str], env: &[(&str, &str)], width: u16, height: u16) -> Tmux {
         let socket = format!("stripe-sql-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        let mut tmux = Tmux { socket, socket_path: None };
-        let mut command: Vec<String> = vec!["env".into(), "-i".into(), format!("PATH={}", std::env::var("PATH").unwrap_or_default())];
+        let status_path = std::env::temp_dir().join(format!("{socket}.status"));
+        let _ = std::fs::remove_file(&status_path);
+        let mut tmux = Tmux { socket, socket_path: None, status_path };
+        // tmux sometimes marks a pane dead without ever reaping its process
+        // (a zombie with no status), so a shell waits for the program and
+        // writes its status to a file. The shell ignores SIGINT so that
+        // Ctrl-C reaches only the program, which installs its own handler.
+        let mut command: Vec<String> = vec![
+            "sh".into(),
+            "-c".into(),
+            "trap '' INT; status=\"$1\"; shift; \"$@\"; echo $? > \"$status\"".into(),
+            "sh".into(),
+            tmux.status_path.to_string_lossy().into_owned(),
+            "env".into(), "-i".into(), format!("PATH={}", std::env::var("PATH").unwrap_or_default())];
         command.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         command.push(program.into());
         command.extend(args.iter().map(|a| a.to_string()));
@@ -105,10 +119,10 @@ impl Tmux {
     pub fn wait_for_exit(&self) -> i32 {
         let deadline = Instant::now() + WAIT;
         loop {
-            let state = self.run(&["display-message", "-p", "-t", "main", "#{pane_dead} #{pane_dead_status}"]);
-            let mut parts = state.split_whitespace();
-            if parts.next() == Some("1") {
-                return parts.next().and_then(|s| s.parse().ok()).unwrap_or(-1);
+            if let Ok(text) = std::fs::read_to_string(&self.status_path)
+                && let Ok(status) = text.trim().parse()
+            {
+                return status;
             }
             assert!(Instant::now() < deadline, "the program did not exit; screen:\n{}", self.screen());
             std::thread::sleep(Duration::from_millis(50));
@@ -127,5 +141,6 @@ impl Drop for Tmux {
         if let Some(path) = &self.socket_path {
             let _ = std::fs::remove_file(path);
         }
+        let _ = std::fs::remove_file(&self.status_path);
     }
 }
