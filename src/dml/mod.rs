@@ -21,9 +21,8 @@
 //!   or cancel (subscriptions). Tables without one get an error naming the
 //!   alternative (`UPDATE prices SET active = false`).
 //! - `… RETURNING …`: DataFusion's planner rejects it; [`crate::engine::Engine::sql`]
-//!   strips it, runs the write and evaluates the list over the objects Stripe
-//!   returned ([`returning`]). The REPL and `-c` go straight to DataFusion and
-//!   still reject it.
+//!   and the REPL / `-c` / `-f` runner strip it, run the write and evaluate
+//!   the list over the objects Stripe returned ([`returning`]).
 //!
 //! # Safety
 //!

@@ -2,7 +2,7 @@
 //! the engine strips the clause, runs the write, then evaluates the RETURNING
 //! list over the objects Stripe returned for the written rows (deleted
 //! objects come back as `{id, deleted}` only; canceled subscriptions in full).
-//! Only [`crate::engine::Engine::sql`] goes through here.
+//! [`crate::engine::Engine::sql`] and the REPL's engine backend go through here.
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::Result;

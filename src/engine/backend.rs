@@ -3,13 +3,17 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::Result;
 use datafusion::execution::context::SessionContext;
 
 use crate::actions;
+use crate::dml;
 use crate::catalog::{self, TableDef, listing};
 use crate::engine::Engine;
 use crate::engine::functions::params_text;
-use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
+use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo, collect_sql};
 
 /// Adapts an [`Engine`] to the REPL.
 pub struct EngineBackend {
@@ -69,6 +73,7 @@ fn table_extra(def: &TableDef) -> String {
     lines.join("\n")
 }
 
+#[async_trait]
 impl Backend for EngineBackend {
     fn session(&self) -> SessionContext {
         self.engine.context().clone()
@@ -165,5 +170,13 @@ impl Backend for EngineBackend {
 
     fn request_mark(&self) -> u64 {
         self.engine.client().request_log().len() as u64
+    }
+
+    async fn run_sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        // DataFusion rejects RETURNING; the dml module answers it itself.
+        match dml::returning::split(sql) {
+            Some(returning) => dml::returning::run(self.engine.context(), &returning).await,
+            None => collect_sql(self.engine.context(), sql).await,
+        }
     }
 }

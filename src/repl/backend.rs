@@ -2,7 +2,11 @@
 //! session (its SQL context, tables, columns, functions, request log), as a trait
 //! the engine implements. Tests implement it over a plain `SessionContext`.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 /// One table as listed by `\dt` and offered by completion.
@@ -66,4 +70,21 @@ pub trait Backend: Send + Sync {
     }
     /// Drop any cached API results (`\cache clear`).
     fn clear_cache(&self) {}
+    /// Plans and runs one (already rewritten) statement. The default runs it
+    /// in [`Backend::session`]; the engine also answers `RETURNING` here.
+    async fn run_sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        collect_sql(&self.session(), sql).await
+    }
+}
+
+/// Runs `sql` in `ctx` and collects the result; a result without batches
+/// still carries its schema (one empty batch), so headers can be printed.
+pub async fn collect_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    let df = ctx.sql(sql).await?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let mut batches = df.collect().await?;
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(batches)
 }

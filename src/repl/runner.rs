@@ -137,17 +137,9 @@ impl Runner {
     }
 
     async fn execute(&self, sql: &str, mark: u64, err: &mut dyn Write) -> Result<Vec<RecordBatch>, String> {
-        let ctx = self.backend.session();
+        let backend = Arc::clone(&self.backend);
         let sql = self.backend.rewrite_sql(sql);
-        let mut task = tokio::spawn(async move {
-            let df = ctx.sql(&sql).await?;
-            let schema = Arc::new(df.schema().as_arrow().clone());
-            let mut batches = df.collect().await?;
-            if batches.is_empty() {
-                batches.push(RecordBatch::new_empty(schema));
-            }
-            Ok::<_, datafusion::error::DataFusionError>(batches)
-        });
+        let mut task = tokio::spawn(async move { backend.run_sql(&sql).await });
         let mut progress = Progress::start();
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_DELAY, PROGRESS_INTERVAL);
         // One listener for the whole statement, so a Ctrl-C between two ticks is not missed.

@@ -271,3 +271,17 @@ fn md_is_an_alias_of_markdown() {
     assert_eq!(md.stdout, markdown.stdout);
     assert!(md.stdout.starts_with("| one |\n"), "{}", md.stdout);
 }
+
+#[test]
+fn returning_works_from_the_command_line() {
+    let out = demo(&[
+        "--format",
+        "csv",
+        "-c",
+        "INSERT INTO customers (email, name) VALUES ('ret.cli@example.com', 'Ret Cli') RETURNING email, name, id LIKE 'cus_%' AS has_id",
+        "-c",
+        "SELECT method, path FROM stripe_last_requests()",
+    ]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    assert_eq!(out.stdout, "email,name,has_id\nret.cli@example.com,Ret Cli,true\nmethod,path\nPOST,/v1/customers\n");
+}
