@@ -1,6 +1,8 @@
 //! The aligned table format (psql style, `(N rows)` footer) and its expanded
 //! variant (`\x`), fitted to a maximum width by shrinking the widest columns
-//! and truncating their cells with `…`.
+//! and truncating their cells with `…`. A cell with line breaks (an EXPLAIN
+//! plan, a multi-line description) spans several lines, each continued line
+//! marked with `+` as psql does.
 
 use std::io::{self, Write};
 
@@ -14,24 +16,35 @@ const MIN_COLUMN: usize = 6;
 
 /// Writes `grid` as an aligned table.
 pub fn write_table(out: &mut dyn Write, grid: &Grid, opts: &FormatOptions) -> io::Result<()> {
-    let cells: Vec<Vec<String>> = grid.rows.iter().map(|r| r.iter().enumerate().map(|(i, c)| display_cell(c, grid.nested[i], opts)).collect()).collect();
+    let cells: Vec<Vec<Vec<String>>> = grid
+        .rows
+        .iter()
+        .map(|r| r.iter().enumerate().map(|(i, c)| display_cell(c, grid.nested[i], opts, true).split('\n').map(str::to_string).collect()).collect())
+        .collect();
     let natural: Vec<usize> = (0..grid.headers.len())
-        .map(|i| cells.iter().map(|r| r[i].width()).chain([grid.headers[i].width()]).max().unwrap_or(0))
+        .map(|i| cells.iter().flat_map(|r| r[i].iter().map(|l| l.width())).chain([grid.headers[i].width()]).max().unwrap_or(0))
         .collect();
     let widths = fit(&natural, opts.max_width);
-    let line = |values: &[String], align_numeric: bool| {
+    // One printed line: each value padded, followed by `+` when its cell goes
+    // on below, else a space; columns joined by `| `.
+    let line = |values: &[(&str, bool)], align_numeric: bool| {
         let parts: Vec<String> = values
             .iter()
             .enumerate()
-            .map(|(i, v)| pad(&truncate(v, widths[i]), widths[i], align_numeric && grid.numeric[i]))
+            .map(|(i, (v, more))| format!("{}{}", pad(&truncate(v, widths[i]), widths[i], align_numeric && grid.numeric[i]), if *more { '+' } else { ' ' }))
             .collect();
-        format!(" {}", parts.join(" | ")).trim_end().to_string()
+        format!(" {}", parts.join("| ")).trim_end().to_string()
     };
-    writeln!(out, "{}", line(&grid.headers, false))?;
+    let headers: Vec<(&str, bool)> = grid.headers.iter().map(|h| (h.as_str(), false)).collect();
+    writeln!(out, "{}", line(&headers, false))?;
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(w + 2)).collect();
     writeln!(out, "{}", rule.join("+"))?;
     for row in &cells {
-        writeln!(out, "{}", line(row, true))?;
+        let height = row.iter().map(Vec::len).max().unwrap_or(1);
+        for k in 0..height {
+            let values: Vec<(&str, bool)> = row.iter().map(|lines| (lines.get(k).map_or("", String::as_str), k + 1 < lines.len())).collect();
+            writeln!(out, "{}", line(&values, true))?;
+        }
     }
     writeln!(out, "{}", row_count_footer(grid.rows.len()))
 }
@@ -50,7 +63,7 @@ pub fn write_expanded(out: &mut dyn Write, grid: &Grid, opts: &FormatOptions) ->
             row.iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let v = display_cell(c, grid.nested[i], opts);
+                    let v = display_cell(c, grid.nested[i], opts, false);
                     value_max.map_or(v.clone(), |m| truncate(&v, m))
                 })
                 .collect()
@@ -68,13 +81,18 @@ pub fn write_expanded(out: &mut dyn Write, grid: &Grid, opts: &FormatOptions) ->
     Ok(())
 }
 
-/// The cell as shown in a table: NULL marked, control characters escaped,
-/// JSON-like values shortened.
-fn display_cell(cell: &Option<String>, nested: bool, opts: &FormatOptions) -> String {
+/// The cell as shown in a table: NULL marked, control characters escaped
+/// (line breaks kept when `multiline`; trailing ones dropped), JSON-like
+/// values shortened.
+fn display_cell(cell: &Option<String>, nested: bool, opts: &FormatOptions, multiline: bool) -> String {
     let Some(v) = cell else { return NULL.to_string() };
+    let json_like = nested || v.starts_with('{') || v.starts_with('[');
+    let multiline = multiline && !json_like;
+    let v = if multiline { v.trim_end_matches('\n') } else { v.as_str() };
     let mut s = String::with_capacity(v.len());
     for c in v.chars() {
         match c {
+            '\n' if multiline => s.push('\n'),
             '\n' => s.push_str("\\n"),
             '\r' => s.push_str("\\r"),
             '\t' => s.push_str("\\t"),
@@ -82,7 +100,6 @@ fn display_cell(cell: &Option<String>, nested: bool, opts: &FormatOptions) -> St
             c => s.push(c),
         }
     }
-    let json_like = nested || s.starts_with('{') || s.starts_with('[');
     if json_like && s.width() > opts.max_json_cell { truncate(&s, opts.max_json_cell) } else { s }
 }
 

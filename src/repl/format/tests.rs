@@ -190,3 +190,18 @@ fn naive_and_fractional_timestamps() {
     let csv = render(&[batch], OutputFormat::Csv, &FormatOptions::default());
     assert_eq!(csv, "naive,utc\n2024-01-31T12:00:00.250,2024-01-31T12:00:00.250Z\n");
 }
+
+#[test]
+fn multi_line_cells_span_lines_marked_with_plus() {
+    let schema = Arc::new(Schema::new(vec![Field::new("plan_type", DataType::Utf8, false), Field::new("plan", DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![Arc::new(StringArray::from(vec!["physical_plan", "x"])), Arc::new(StringArray::from(vec!["CooperativeExec\n  StripeScanExec: table=charges\n", "one"]))],
+    )
+    .unwrap();
+    let text = render(&[batch], OutputFormat::Table, &FormatOptions::default());
+    assert_eq!(
+        text,
+        " plan_type     | plan\n---------------+---------------------------------\n physical_plan | CooperativeExec                +\n               |   StripeScanExec: table=charges\n x             | one\n(2 rows)\n"
+    );
+}
