@@ -182,3 +182,10 @@ fn the_checker_rejects_unknown_paths_methods_params_and_wrong_types() {
     assert!(bracket_segments("a[b").is_none());
     assert!(bracket_segments("[x]").is_none());
 }
+
+/// Panics unless every request `engine` sent so far conforms to the spec.
+pub fn assert_conforms(engine: &Engine) {
+    let mut c = checker();
+    let problems = c.check_log(&engine.client().request_log().entries());
+    assert!(problems.is_empty(), "requests that do not conform to the spec:\n{}", problems.join("\n"));
+}
