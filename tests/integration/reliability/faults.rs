@@ -115,6 +115,7 @@ async fn reads_under_faults_are_exact_or_fail_clearly() {
     eprintln!("fault injection (reads): {faults} failed attempts injected, {exact} exact answers, {failed} clear failures");
     assert!(faults >= 20, "the scenarios must actually inject faults ({faults})");
     assert!(exact >= 30, "retries should absorb most faults ({exact} exact)");
+    super::conformance_suite::assert_conforms(&e);
 }
 
 /// Emails of the rows a scenario inserts.
@@ -172,5 +173,6 @@ async fn writes_under_faults_are_never_duplicated_or_lost_silently() {
         }
     }
     assert_eq!(emu.count("customers"), before_total + inserted_total, "no other object appeared");
+    super::conformance_suite::assert_conforms(&e);
     eprintln!("fault injection (writes): {checked} rows checked in 8 scenarios, {reported_failed} statements failed with a report ({unsure} rows flagged as possibly applied), {} failed attempts", failed_attempts(&e));
 }
