@@ -222,10 +222,14 @@ async fn handle(
         let half = Bytes::from(bytes[..bytes.len() / 2].to_vec());
         let mut rx = sh.shutdown.clone();
         let rest = futures::stream::once(async move {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(600), rx.wait_for(|v| *v)).await;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(600), rx.wait_for(|v| *v))
+                .await;
             Err::<Bytes, std::io::Error>(std::io::Error::other("emulator stalled"))
         });
-        let body = futures::StreamExt::chain(futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]), rest);
+        let body = futures::StreamExt::chain(
+            futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]),
+            rest,
+        );
         let mut r = json_response(status, vec![], &request_id);
         *r.body_mut() = Body::from_stream(body);
         return r;

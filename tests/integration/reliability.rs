@@ -4,12 +4,12 @@
 
 mod conformance;
 mod conformance_suite;
-mod peers;
+mod faults;
+mod fuzz;
+mod hostile;
 mod peer_localstripe;
 mod peer_stateful_mock;
-mod faults;
-mod hostile;
-mod fuzz;
+mod peers;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::{Map, Value};
@@ -54,5 +54,8 @@ pub async fn error(engine: &Engine, sql: &str) -> String {
 
 /// A string field of a row.
 pub fn s(row: &Map<String, Value>, k: &str) -> String {
-    row.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    row.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }

@@ -12,7 +12,9 @@ use stripe_sql::engine::Engine;
 use super::conformance::{Checker, bracket_segments, load_spec};
 
 fn checker() -> Checker {
-    Checker::new(load_spec().expect("stripe-openapi/spec3.json not found beside the crate (../shared) or in /work/shared"))
+    Checker::new(load_spec().expect(
+        "stripe-openapi/spec3.json not found beside the crate (../shared) or in /work/shared",
+    ))
 }
 
 /// Every SQL text of one slt file, in order.
@@ -58,10 +60,17 @@ fn literal(ty: &ParamType, name: &str) -> Option<String> {
 fn catalog_workload() -> Vec<String> {
     let mut out = vec![];
     for t in &builtin().tables {
-        let parent = t.parent.as_ref().map(|p| format!("{} = 'x_parent1'", p.column));
+        let parent = t
+            .parent
+            .as_ref()
+            .map(|p| format!("{} = 'x_parent1'", p.column));
         let with = |pred: Option<String>| -> String {
             let preds: Vec<String> = parent.iter().cloned().chain(pred).collect();
-            let wh = if preds.is_empty() { String::new() } else { format!(" WHERE {}", preds.join(" AND ")) };
+            let wh = if preds.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", preds.join(" AND "))
+            };
             format!("SELECT * FROM {}{wh} LIMIT 2", t.name)
         };
         out.push(with(None));
@@ -95,7 +104,9 @@ fn filter_predicate(t: &TableDef, column: Option<&str>, kind: &FilterKind) -> Op
         (FilterKind::Enum(values), _) => format!("{name} = '{}'", values.first()?),
         (FilterKind::Boolean, _) => format!("{name} = true"),
         (FilterKind::Range, ColumnType::Timestamp) => {
-            format!("{name} >= TIMESTAMP '2021-01-01T00:00:00Z' AND {name} < TIMESTAMP '2030-01-01T00:00:00Z'")
+            format!(
+                "{name} >= TIMESTAMP '2021-01-01T00:00:00Z' AND {name} < TIMESTAMP '2030-01-01T00:00:00Z'"
+            )
         }
         (FilterKind::Range, ColumnType::Int64) => format!("{name} > 5"),
         (_, ColumnType::Utf8) => format!("{name} = 'x_{name}1'"),
@@ -117,9 +128,14 @@ async fn every_request_of_the_slt_suite_and_the_write_workload_conforms_to_the_s
     assert!(files.len() >= 5, "the slt suite is missing: {files:?}");
     let mut problems = vec![];
     let (mut statements, mut requests) = (0, 0);
-    let mut workloads: Vec<(String, Vec<String>)> =
-        files.iter().map(|f| (f.display().to_string(), slt_statements(f))).collect();
-    workloads.push(("extra writes".into(), EXTRA.iter().map(|s| s.to_string()).collect()));
+    let mut workloads: Vec<(String, Vec<String>)> = files
+        .iter()
+        .map(|f| (f.display().to_string(), slt_statements(f)))
+        .collect();
+    workloads.push((
+        "extra writes".into(),
+        EXTRA.iter().map(|s| s.to_string()).collect(),
+    ));
     workloads.push(("catalog workload".into(), catalog_workload()));
     for (name, sqls) in workloads {
         let engine = Engine::demo().unwrap();
@@ -130,7 +146,12 @@ async fn every_request_of_the_slt_suite_and_the_write_workload_conforms_to_the_s
         }
         let log = engine.client().request_log().entries();
         requests += log.len();
-        problems.extend(checker.check_log(&log).into_iter().map(|p| format!("{name}: {p}")));
+        problems.extend(
+            checker
+                .check_log(&log)
+                .into_iter()
+                .map(|p| format!("{name}: {p}")),
+        );
     }
     problems.sort();
     problems.dedup();
@@ -139,18 +160,60 @@ async fn every_request_of_the_slt_suite_and_the_write_workload_conforms_to_the_s
         checker.covered.len(),
         checker.covered
     );
-    assert!(problems.is_empty(), "{} requests do not conform to the spec:\n{}", problems.len(), problems.join("\n"));
-    assert!(checker.covered.len() >= 150, "only {} operations were exercised", checker.covered.len());
+    assert!(
+        problems.is_empty(),
+        "{} requests do not conform to the spec:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        checker.covered.len() >= 150,
+        "only {} operations were exercised",
+        checker.covered.len()
+    );
 }
 
 #[test]
 fn the_checker_rejects_unknown_paths_methods_params_and_wrong_types() {
     let mut c = checker();
-    let p = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
-    assert!(c.check("GET", "/v1/customers", &p(&[("limit", "10"), ("created[gte]", "5"), ("expand[]", "data.x")])).is_empty());
-    assert!(c.check("POST", "/v1/customers/cus_1", &p(&[("metadata[a b]", "x"), ("metadata", "")])).is_empty());
-    assert!(c.check("GET", "/v1/customers/search", &p(&[("query", "email:'x'"), ("page", "p")])).is_empty());
-    assert_eq!(c.template("/v1/customers/search").as_deref(), Some("/v1/customers/search"));
+    let p = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        c.check(
+            "GET",
+            "/v1/customers",
+            &p(&[
+                ("limit", "10"),
+                ("created[gte]", "5"),
+                ("expand[]", "data.x")
+            ])
+        )
+        .is_empty()
+    );
+    assert!(
+        c.check(
+            "POST",
+            "/v1/customers/cus_1",
+            &p(&[("metadata[a b]", "x"), ("metadata", "")])
+        )
+        .is_empty()
+    );
+    assert!(
+        c.check(
+            "GET",
+            "/v1/customers/search",
+            &p(&[("query", "email:'x'"), ("page", "p")])
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        c.template("/v1/customers/search").as_deref(),
+        Some("/v1/customers/search")
+    );
     let bad = [
         c.check("GET", "/v1/customerz", &[]),
         c.check("PUT", "/v1/customers", &[]),
@@ -165,7 +228,10 @@ fn the_checker_rejects_unknown_paths_methods_params_and_wrong_types() {
     for (i, problems) in bad.iter().enumerate() {
         assert!(!problems.is_empty(), "case {i} should have been rejected");
     }
-    assert_eq!(bracket_segments("items[0][price]").unwrap(), ["items", "0", "price"]);
+    assert_eq!(
+        bracket_segments("items[0][price]").unwrap(),
+        ["items", "0", "price"]
+    );
     assert!(bracket_segments("a[b").is_none());
     assert!(bracket_segments("[x]").is_none());
 }
@@ -181,5 +247,9 @@ pub fn assert_conforms_except(engine: &Engine, fixtures: &[&str]) {
     let mut c = checker();
     let mut problems = c.check_log(&engine.client().request_log().entries());
     problems.retain(|p| !fixtures.iter().any(|f| p.contains(f)));
-    assert!(problems.is_empty(), "requests that do not conform to the spec:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "requests that do not conform to the spec:\n{}",
+        problems.join("\n")
+    );
 }

@@ -14,14 +14,20 @@ use stripe_sql::engine::Engine;
 use super::json_rows;
 
 fn engine(seed: u64) -> Engine {
-    Engine::with_emulator(EmulatorConfig { seed, ..EmulatorConfig::demo() }, |c| {
-        c.max_retries = 3;
-        c.retry_base_delay = Duration::from_millis(10);
-        c.retry_max_delay = Duration::from_millis(40);
-        c.request_timeout = Duration::from_millis(800);
-        c.max_rps = 0.0;
-        c.endpoint_rps = 0.0;
-    })
+    Engine::with_emulator(
+        EmulatorConfig {
+            seed,
+            ..EmulatorConfig::demo()
+        },
+        |c| {
+            c.max_retries = 3;
+            c.retry_base_delay = Duration::from_millis(10);
+            c.retry_max_delay = Duration::from_millis(40);
+            c.request_timeout = Duration::from_millis(800);
+            c.max_rps = 0.0;
+            c.endpoint_rps = 0.0;
+        },
+    )
     .unwrap()
 }
 
@@ -36,9 +42,19 @@ const READS: &[&str] = &[
 /// A clear error names what failed: a status, a timeout, the connection or the body.
 fn is_clear(err: &str) -> bool {
     let e = err.to_lowercase();
-    ["429", "500", "502", "503", "timed out", "could not reach", "unreadable", "rate limit", "connection"]
-        .iter()
-        .any(|k| e.contains(k))
+    [
+        "429",
+        "500",
+        "502",
+        "503",
+        "timed out",
+        "could not reach",
+        "unreadable",
+        "rate limit",
+        "connection",
+    ]
+    .iter()
+    .any(|k| e.contains(k))
 }
 
 /// Failed attempts in the log (the faults the client actually met).
@@ -72,7 +88,9 @@ fn scenarios() -> Vec<(&'static str, Inject)> {
             m.fail_next(2, 502);
             m.fail_next(1, 503);
         }),
-        ("latency spike", |m| m.set_latency(Duration::from_millis(30), Duration::from_millis(120))),
+        ("latency spike", |m| {
+            m.set_latency(Duration::from_millis(30), Duration::from_millis(120))
+        }),
         ("truncated json", |m| m.truncate_next(3)),
         ("hung request", |m| m.hang_next(1)),
         ("stall mid-response", |m| m.stall_next(1)),
@@ -92,7 +110,10 @@ fn calm(m: &Emulator) {
 async fn reads_under_faults_are_exact_or_fail_clearly() {
     let e = engine(7);
     let clean = run_reads(&e).await;
-    assert!(clean.iter().all(Result::is_ok), "the clean run must succeed: {clean:?}");
+    assert!(
+        clean.iter().all(Result::is_ok),
+        "the clean run must succeed: {clean:?}"
+    );
     let (mut exact, mut failed) = (0, 0);
     for (name, inject) in scenarios() {
         inject(e.emulator().unwrap());
@@ -101,20 +122,35 @@ async fn reads_under_faults_are_exact_or_fail_clearly() {
         for ((sql, want), got) in READS.iter().zip(&clean).zip(got) {
             match got {
                 Ok(rows) => {
-                    assert_eq!(&rows, want.as_ref().unwrap(), "{name}: {sql} returned different rows");
+                    assert_eq!(
+                        &rows,
+                        want.as_ref().unwrap(),
+                        "{name}: {sql} returned different rows"
+                    );
                     exact += 1;
                 }
                 Err(err) => {
-                    assert!(is_clear(&err), "{name}: {sql} failed without a clear reason: {err}");
+                    assert!(
+                        is_clear(&err),
+                        "{name}: {sql} failed without a clear reason: {err}"
+                    );
                     failed += 1;
                 }
             }
         }
     }
     let faults = failed_attempts(&e);
-    eprintln!("fault injection (reads): {faults} failed attempts injected, {exact} exact answers, {failed} clear failures");
-    assert!(faults >= 20, "the scenarios must actually inject faults ({faults})");
-    assert!(exact >= 30, "retries should absorb most faults ({exact} exact)");
+    eprintln!(
+        "fault injection (reads): {faults} failed attempts injected, {exact} exact answers, {failed} clear failures"
+    );
+    assert!(
+        faults >= 20,
+        "the scenarios must actually inject faults ({faults})"
+    );
+    assert!(
+        exact >= 30,
+        "retries should absorb most faults ({exact} exact)"
+    );
     super::conformance_suite::assert_conforms(&e);
 }
 
@@ -130,7 +166,11 @@ async fn writes_under_faults_are_never_duplicated_or_lost_silently() {
     let mut write_scenarios: Vec<(&str, Inject, usize)> = vec![
         ("drop after commit", |m| m.drop_next_writes(2), 4),
         ("drop before handling", |m| m.drop_next_before(2), 4),
-        ("5xx before commit", |m| m.fail_next_on(2, 500, "/v1/customers"), 4),
+        (
+            "5xx before commit",
+            |m| m.fail_next_on(2, 500, "/v1/customers"),
+            4,
+        ),
         ("429 storm", |m| m.fail_next_on(5, 429, "/v1/customers"), 4),
         ("stall after commit", |m| m.stall_next(1), 3),
         ("truncated answer", |m| m.truncate_next(1), 3),
@@ -144,35 +184,79 @@ async fn writes_under_faults_are_never_duplicated_or_lost_silently() {
         let tag = format!("s{i}");
         let values: Vec<String> = emails(&tag, n).iter().map(|m| format!("('{m}')")).collect();
         inject(emu);
-        let result = e.sql(&format!("INSERT INTO customers (email) VALUES {}", values.join(", "))).await;
+        let result = e
+            .sql(&format!(
+                "INSERT INTO customers (email) VALUES {}",
+                values.join(", ")
+            ))
+            .await;
         calm(emu);
         // What really exists now, read without faults.
-        let found = e.sql(&format!("SELECT id, email FROM customers WHERE email LIKE 'w-{tag}-%'")).await.unwrap();
+        let found = e
+            .sql(&format!(
+                "SELECT id, email FROM customers WHERE email LIKE 'w-{tag}-%'"
+            ))
+            .await
+            .unwrap();
         let mut by_email: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in json_rows(&found) {
-            by_email.entry(r["email"].as_str().unwrap().into()).or_default().push(r["id"].as_str().unwrap().into());
+            by_email
+                .entry(r["email"].as_str().unwrap().into())
+                .or_default()
+                .push(r["id"].as_str().unwrap().into());
         }
         for (email, ids) in &by_email {
-            assert_eq!(ids.len(), 1, "{name}: {email} was created {} times", ids.len());
+            assert_eq!(
+                ids.len(),
+                1,
+                "{name}: {email} was created {} times",
+                ids.len()
+            );
         }
         inserted_total += by_email.len();
         checked += n;
         match result {
-            Ok(_) => assert_eq!(by_email.len(), n, "{name}: the statement succeeded, so all {n} rows exist"),
+            Ok(_) => assert_eq!(
+                by_email.len(),
+                n,
+                "{name}: the statement succeeded, so all {n} rows exist"
+            ),
             Err(err) => {
                 let err = err.to_string();
                 reported_failed += 1;
                 for (email, ids) in &by_email {
                     // Either reported written, or its row is reported as possibly applied.
-                    let row: usize = email.split('-').nth(2).unwrap().split('@').next().unwrap().parse::<usize>().unwrap() + 1;
-                    let flagged = err.contains(&format!("row {row}: no answer, so this write may have been applied"));
-                    assert!(err.contains(&ids[0]) || flagged, "{name}: {} exists but the error reports it neither written nor possibly applied: {err}", ids[0]);
+                    let row: usize = email
+                        .split('-')
+                        .nth(2)
+                        .unwrap()
+                        .split('@')
+                        .next()
+                        .unwrap()
+                        .parse::<usize>()
+                        .unwrap()
+                        + 1;
+                    let flagged = err.contains(&format!(
+                        "row {row}: no answer, so this write may have been applied"
+                    ));
+                    assert!(
+                        err.contains(&ids[0]) || flagged,
+                        "{name}: {} exists but the error reports it neither written nor possibly applied: {err}",
+                        ids[0]
+                    );
                     unsure += usize::from(flagged);
                 }
             }
         }
     }
-    assert_eq!(emu.count("customers"), before_total + inserted_total, "no other object appeared");
+    assert_eq!(
+        emu.count("customers"),
+        before_total + inserted_total,
+        "no other object appeared"
+    );
     super::conformance_suite::assert_conforms(&e);
-    eprintln!("fault injection (writes): {checked} rows checked in 8 scenarios, {reported_failed} statements failed with a report ({unsure} rows flagged as possibly applied), {} failed attempts", failed_attempts(&e));
+    eprintln!(
+        "fault injection (writes): {checked} rows checked in 8 scenarios, {reported_failed} statements failed with a report ({unsure} rows flagged as possibly applied), {} failed attempts",
+        failed_attempts(&e)
+    );
 }
