@@ -49,7 +49,7 @@ async fn payments_subscriptions_and_invoices_round_trip_through_sql() {
     .await;
     assert_eq!(
         listed.iter().map(|r| s(r, "id")).collect::<Vec<_>>(),
-        [pm.clone()]
+        std::slice::from_ref(&pm)
     );
     e.sql(&format!(r#"UPDATE customers SET _raw = '{{"invoice_settings": {{"default_payment_method": "{pm}"}}}}' WHERE id = '{cus}'"#))
         .await
