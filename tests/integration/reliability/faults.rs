@@ -260,3 +260,62 @@ async fn writes_under_faults_are_never_duplicated_or_lost_silently() {
         failed_attempts(&e)
     );
 }
+
+#[tokio::test]
+async fn a_truncated_answer_is_retried_and_a_lost_answer_is_never_reported_as_not_written() {
+    let e = Engine::with_emulator(EmulatorConfig::default(), |c| {
+        c.retry_base_delay = Duration::from_millis(5);
+        c.retry_max_delay = Duration::from_millis(20);
+    })
+    .unwrap();
+    let emu = e.emulator().unwrap();
+    // The first answer is cut off after the write committed: the retry (same key)
+    // gets the replayed answer, and there is one customer.
+    emu.truncate_next(1);
+    e.sql("INSERT INTO customers (email) VALUES ('t@example.com')")
+        .await
+        .unwrap();
+    assert_eq!(emu.count("customers"), 1);
+    let posts: Vec<_> = e
+        .client()
+        .request_log()
+        .entries()
+        .into_iter()
+        .filter(|x| x.method == "POST")
+        .collect();
+    assert_eq!(posts.iter().map(|p| p.attempt).collect::<Vec<_>>(), [1, 2]);
+
+    // Three 500s, then the fourth attempt commits but its connection drops: the row is
+    // reported as possibly applied (it was), never as plainly failed.
+    emu.drop_next_writes(1);
+    emu.fail_next_on(3, 500, "/v1/customers");
+    let err = e
+        .sql("INSERT INTO customers (email) VALUES ('lost@example.com')")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(emu.count("customers"), 2, "the last attempt was committed");
+    assert!(
+        err.contains("row 1: no answer, so this write may have been applied"),
+        "{err}"
+    );
+
+    // The first attempt's connection drops (nothing committed), the retries get 500s:
+    // the last status alone would claim "not written"; the error says it may have been.
+    emu.drop_next_before(1);
+    emu.fail_next_on(3, 500, "/v1/customers");
+    let err = e
+        .sql("INSERT INTO customers (email) VALUES ('unsure@example.com')")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("row 1: no answer, so this write may have been applied"),
+        "{err}"
+    );
+    assert!(
+        err.contains("an earlier attempt got no answer") && err.contains("500"),
+        "{err}"
+    );
+    assert_eq!(emu.count("customers"), 2);
+}
