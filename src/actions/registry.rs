@@ -106,5 +106,6 @@ fn result_table(def: &ActionDef) -> Arc<TableDef> {
         update: None,
         delete: None,
         delete_hint: None,
+        paginated: true,
     })
 }

@@ -48,6 +48,10 @@ pub struct TableDef {
     pub delete: Option<DeleteDef>,
     /// What to say when DELETE is not possible (e.g. `UPDATE prices SET active = false`).
     pub delete_hint: Option<String>,
+    /// Whether the list endpoint takes `limit` / `starting_after` (false for the few
+    /// lists that return everything at once and refuse pagination params).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub paginated: bool,
 }
 
 /// A nested table's parent: `WHERE <column> = '…'` is required and fills `{<path_param>}`.
@@ -259,6 +263,16 @@ pub struct ActionDef {
 }
 
 /// Serde default of `ActionDef::method`.
+/// Serde default of `TableDef::paginated`.
+fn default_true() -> bool {
+    true
+}
+
+/// `TableDef::paginated` is only written out when false.
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 fn default_action_method() -> String {
     "POST".to_string()
 }

@@ -74,10 +74,16 @@ impl RowOutcome {
                 object,
             },
             Err(e) => {
-                let (message, param) = match e.stripe_error() {
+                let (mut message, param) = match e.stripe_error() {
                     Some(s) => (s.message.clone().unwrap_or_else(|| e.to_string()), s.param.clone()),
                     None => (e.to_string(), None),
                 };
+                let no_answer =
+                    matches!(e, ApiError::Transport { .. } | ApiError::Timeout { .. } | ApiError::InvalidResponse { .. });
+                if no_answer && call.method == "POST" {
+                    // Never claim "not written" without an answer: the write may exist.
+                    message = format!("no answer, so this write may have been applied (check before re-running): {message}");
+                }
                 Self::Failed { message, param, request_id: e.request_id().map(str::to_string) }
             }
         }

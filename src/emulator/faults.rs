@@ -1,6 +1,7 @@
 //! Fault injection: latency (fixed + jitter), per-endpoint and global rate limits
-//! (429), random and scheduled failures, hung responses, truncated bodies and
-//! connections dropped after a write was committed. Deterministic with the seed.
+//! (429), random and scheduled failures, hung responses, truncated bodies, bodies
+//! that stall half way, and connections dropped before a request is handled or
+//! after a write was committed. Deterministic with the seed.
 
 use super::config::EmulatorConfig;
 use super::errors::ApiError;
@@ -52,6 +53,8 @@ pub struct Faults {
     drop_next: u32,
     truncate_next: u32,
     hang_next: u32,
+    drop_before_next: u32,
+    stall_next: u32,
 }
 
 /// What to do before handling a request.
@@ -63,6 +66,8 @@ pub struct Before {
     pub hang: bool,
     /// Answer with this error instead of handling.
     pub reject: Option<ApiError>,
+    /// Drop the connection without handling the request (nothing is committed).
+    pub drop: bool,
 }
 
 /// What to do with a handled request's answer.
@@ -72,6 +77,8 @@ pub struct After {
     pub drop: bool,
     /// Send only part of the JSON body.
     pub truncate: bool,
+    /// Send half of the body, then stop answering (until shutdown).
+    pub stall: bool,
 }
 
 /// `GET /v1/customers/cus_1` -> `GET /v1/customers/{id}`.
@@ -101,6 +108,8 @@ impl Faults {
             drop_next: 0,
             truncate_next: 0,
             hang_next: 0,
+            drop_before_next: 0,
+            stall_next: 0,
         }
     }
 
@@ -115,10 +124,16 @@ impl Faults {
             delay: self.latency + jitter,
             hang: false,
             reject: None,
+            drop: false,
         };
         if self.hang_next > 0 {
             self.hang_next -= 1;
             b.hang = true;
+            return b;
+        }
+        if self.drop_before_next > 0 {
+            self.drop_before_next -= 1;
+            b.drop = true;
             return b;
         }
         if self.global_rps > 0.0 {
@@ -177,6 +192,9 @@ impl Faults {
         } else if self.truncate_next > 0 {
             self.truncate_next -= 1;
             a.truncate = true;
+        } else if self.stall_next > 0 {
+            self.stall_next -= 1;
+            a.stall = true;
         }
         a
     }
@@ -203,6 +221,16 @@ impl Faults {
     /// Never answers the next `n` requests.
     pub fn hang_next(&mut self, n: u32) {
         self.hang_next = n;
+    }
+
+    /// Drops the connection of the next `n` requests before handling them.
+    pub fn drop_next_before(&mut self, n: u32) {
+        self.drop_before_next = n;
+    }
+
+    /// Sends half of the next `n` bodies, then stops answering.
+    pub fn stall_next(&mut self, n: u32) {
+        self.stall_next = n;
     }
 
     /// Sets latency.
@@ -245,6 +273,21 @@ mod tests {
         assert!(f.before("GET", "/v1/customers").reject.is_none());
         assert_eq!(f.before("GET", "/v1/charges").reject.unwrap().status, 503);
         assert!(f.before("GET", "/v1/charges").reject.is_none());
+    }
+
+    #[test]
+    fn drops_before_handling_and_stalls_are_scheduled() {
+        let mut f = Faults::new(&EmulatorConfig::default());
+        f.drop_next_before(1);
+        assert!(f.before("POST", "/v1/customers").drop);
+        assert!(!f.before("POST", "/v1/customers").drop);
+        f.stall_next(1);
+        assert!(f.after(false).stall);
+        assert!(!f.after(false).stall);
+        f.truncate_next(1);
+        f.stall_next(1);
+        let (first, second) = (f.after(true), f.after(true));
+        assert!(first.truncate && !first.stall && second.stall);
     }
 
     #[test]

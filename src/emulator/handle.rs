@@ -147,6 +147,17 @@ impl Emulator {
         lock(&self.shared.faults).truncate_next(n);
     }
 
+    /// Drops the connection of the next `n` requests before handling them (a write
+    /// is not committed; the client sees a connection failure).
+    pub fn drop_next_before(&self, n: u32) {
+        lock(&self.shared.faults).drop_next_before(n);
+    }
+
+    /// Sends half of the next `n` bodies, then stops answering (released at shutdown).
+    pub fn stall_next(&self, n: u32) {
+        lock(&self.shared.faults).stall_next(n);
+    }
+
     /// Never answers the next `n` requests (released at shutdown).
     pub fn hang_next(&self, n: u32) {
         lock(&self.shared.faults).hang_next(n);

@@ -49,6 +49,14 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A response whose body fails at once: the client sees the connection drop.
+fn dropped_response() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by the emulator"))
+    });
+    Response::new(Body::from_stream(stream))
+}
+
 /// The axum application.
 pub fn app(shared: Arc<Shared>) -> axum::Router {
     axum::Router::new().fallback(handle).with_state(shared)
@@ -113,6 +121,9 @@ async fn handle(
     let before = lock(&sh.faults).before(&method, &path);
     if !before.delay.is_zero() {
         tokio::time::sleep(before.delay).await;
+    }
+    if before.drop {
+        return dropped_response();
     }
     if before.hang {
         let mut rx = sh.shutdown.clone();
@@ -204,12 +215,24 @@ async fn handle(
     let after = lock(&sh.faults).after(write);
     if after.drop {
         // The write is committed; the client never sees the answer.
-        let stream = futures::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::other(
-                "connection dropped by the emulator",
-            ))
+        return dropped_response();
+    }
+    if after.stall {
+        // Half the body, then silence until shutdown: a server that stops mid-response.
+        let half = Bytes::from(bytes[..bytes.len() / 2].to_vec());
+        let mut rx = sh.shutdown.clone();
+        let rest = futures::stream::once(async move {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(600), rx.wait_for(|v| *v))
+                .await;
+            Err::<Bytes, std::io::Error>(std::io::Error::other("emulator stalled"))
         });
-        return Response::new(Body::from_stream(stream));
+        let body = futures::StreamExt::chain(
+            futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]),
+            rest,
+        );
+        let mut r = json_response(status, vec![], &request_id);
+        *r.body_mut() = Body::from_stream(body);
+        return r;
     }
     let bytes = if after.truncate {
         bytes[..bytes.len() / 2].to_vec()

@@ -127,7 +127,12 @@ pub fn plan(table: &TableDef, filters: &[Expr], limit: Option<usize>, opts: &Opt
     if page.max_rows == Some(0) {
         return empty(preds.len());
     }
-    let plan = RequestPlan::List { requests: list.requests(&bases, page.size), max_rows: page.max_rows };
+    let mut requests = list.requests(&bases, page.size);
+    if !table.paginated {
+        // These lists return everything at once and refuse `limit`.
+        requests.iter_mut().for_each(|r| r.params.retain(|(k, _)| k != "limit"));
+    }
+    let plan = RequestPlan::List { requests, max_rows: page.max_rows };
     finish(&preds, uses, plan)
 }
 

@@ -187,6 +187,8 @@ impl Client {
         let started = Instant::now();
         tracing::debug!(method = %req.method, path = %req.path, params = ?req.params, "stripe request");
         let mut attempt = 1;
+        // Set once a POST attempt got no (readable) answer: it may have been applied.
+        let mut answer_lost = false;
         loop {
             self.inner.limiter.acquire(&endpoint).await;
             let result = send_once(
@@ -202,17 +204,26 @@ impl Client {
                     status,
                     body,
                     request_id,
-                } => {
-                    self.inner.limiter.on_success(&endpoint);
-                    tracing::info!(method = %req.method, path = %req.path, status, attempt,
-                        elapsed_ms = started.elapsed().as_millis() as u64, "stripe request done");
-                    return serde_json::from_slice(&body).map_err(|e| ApiError::InvalidResponse {
-                        method: req.method.to_string(),
-                        path: req.path.clone(),
-                        message: format!("the body is not json: {e}"),
-                        request_id,
-                    });
-                }
+                } => match serde_json::from_slice(&body) {
+                    Ok(value) => {
+                        self.inner.limiter.on_success(&endpoint);
+                        tracing::info!(method = %req.method, path = %req.path, status, attempt,
+                            elapsed_ms = started.elapsed().as_millis() as u64, "stripe request done");
+                        return Ok(value);
+                    }
+                    // A cut-off or garbled answer is a transport failure: a write may have
+                    // been applied, so it is retried (with the same Idempotency-Key, which
+                    // replays the saved answer) rather than reported as not written.
+                    Err(e) => (
+                        Outcome::Transport,
+                        ApiError::InvalidResponse {
+                            method: req.method.to_string(),
+                            path: req.path.clone(),
+                            message: format!("the body is not json: {e}"),
+                            request_id,
+                        },
+                    ),
+                },
                 AttemptResult::Status {
                     error,
                     should_retry,
@@ -248,6 +259,7 @@ impl Client {
                     (Outcome::Transport, error)
                 }
             };
+            answer_lost |= req.method == Method::POST && outcome == Outcome::Transport;
             let decision = self.inner.policy.decide(
                 attempt,
                 req.method.as_str(),
@@ -264,6 +276,19 @@ impl Client {
                 }
                 Decision::GiveUp => {
                     tracing::error!(method = %req.method, path = %req.path, attempt, "stripe request failed: {error}");
+                    if answer_lost && matches!(error, ApiError::Status(_)) {
+                        // The last status does not settle it: an earlier attempt may have
+                        // written. Report the failure as one without a definite answer.
+                        return Err(ApiError::Transport {
+                            method: req.method.to_string(),
+                            path: req.path.clone(),
+                            base: self.inner.config.api_base.clone(),
+                            message: format!(
+                                "an earlier attempt got no answer, so the write may have been applied; the last attempt failed: {error}"
+                            ),
+                            attempts: attempt,
+                        });
+                    }
                     return Err(error);
                 }
             }

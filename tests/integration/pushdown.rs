@@ -61,6 +61,7 @@ fn charges_def() -> TableDef {
         update: None,
         delete: None,
         delete_hint: None,
+        paginated: true,
     }
 }
 

@@ -2,7 +2,7 @@
 # Installs the test peers into $STRIPE_SQL_PEERS (idempotent):
 #   localstripe (PyPI) in a virtualenv, stripe-stateful-mock (npm),
 #   and tmux (apt; the interactive REPL test drives the binary through it).
-# The tests start them on 127.0.0.1 themselves (tests/integration/peers.rs).
+# The tests start them on 127.0.0.1 themselves (tests/integration/reliability/peers.rs).
 set -euo pipefail
 peers="${STRIPE_SQL_PEERS:-$HOME/.cache/stripe-sql-peers}"
 mkdir -p "$peers"

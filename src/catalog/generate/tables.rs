@@ -135,6 +135,7 @@ pub fn build_table(spec: &Spec<'_>, overrides: &Overrides, list: &ListEndpoint<'
         update,
         delete_hint: overrides.delete_hints.get(&name).cloned(),
         delete,
+        paginated: query.iter().any(|q| q["name"] == "limit"),
         name,
     })
 }

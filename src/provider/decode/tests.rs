@@ -43,6 +43,7 @@ fn table() -> TableDef {
         update: None,
         delete: None,
         delete_hint: None,
+        paginated: true,
     }
 }
 

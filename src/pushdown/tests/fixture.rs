@@ -41,6 +41,7 @@ fn table(name: &str, path: &str, columns: Vec<ColumnDef>, list_filters: Vec<Filt
         update: None,
         delete: None,
         delete_hint: None,
+        paginated: true,
     }
 }
 

@@ -181,3 +181,13 @@ fn params_rebuild_as_json_for_the_client() {
     let p = run(&events(), &[col("type").eq(lit("a.b")).or(col("type").eq(lit("c.d")))]);
     assert_eq!(requests(&p)[0].query_value(), serde_json::json!({"types": ["a.b", "c.d"], "limit": "100"}));
 }
+
+#[test]
+fn unpaginated_lists_get_no_limit() {
+    let mut table = customers();
+    table.paginated = false;
+    let p = run(&table, &[]);
+    let RequestPlan::List { requests, .. } = &p.plan else { panic!("{:?}", p.plan) };
+    assert!(requests.iter().all(|r| r.params.iter().all(|(k, _)| k != "limit")), "{requests:?}");
+    assert!(crate::catalog::builtin().tables.iter().filter(|t| !t.paginated).count() >= 2);
+}

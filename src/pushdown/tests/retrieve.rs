@@ -101,3 +101,14 @@ fn retrieve_path_encodes_the_id() {
     assert_eq!(retrieve_path("/v1/customers/{id}", "cus_1"), "/v1/customers/cus_1");
     assert_eq!(retrieve_path("/v1/customers/{id}", "a/b"), "/v1/customers/a%2Fb");
 }
+
+#[test]
+fn more_ids_than_the_retrieve_cap_become_a_locally_filtered_list() {
+    use crate::pushdown::retrieve::MAX_RETRIEVES;
+    let many = |n: usize| in_list(col("id"), (0..n).map(|i| lit(format!("cus_{i}"))).collect(), false);
+    let p = run(&customers(), &[many(MAX_RETRIEVES)]);
+    assert_eq!(ids_of(&p.plan).len(), MAX_RETRIEVES);
+    let p = run(&customers(), &[many(MAX_RETRIEVES + 1)]);
+    assert!(matches!(p.plan, RequestPlan::List { .. }), "{}", p.plan);
+    assert_ne!(p.support, [Exact], "the id filter must be re-checked");
+}
