@@ -32,3 +32,19 @@ async fn event_types_created_and_object_columns() {
     let call = engine.client().request_log().entries().pop().unwrap();
     assert_eq!(call.param("type"), Some("customer.created"));
 }
+
+#[tokio::test]
+async fn delivery_success_is_a_pushed_down_flag_known_only_when_filtered() {
+    let engine = engine();
+    insert_customers(&engine, &emails("d", 3)).await;
+    let rows = engine.sql("SELECT delivery_success FROM events WHERE delivery_success = true").await.unwrap();
+    assert_eq!(column(&rows, "delivery_success"), ["true", "true", "true"]);
+    let call = engine.client().request_log().entries().pop().unwrap();
+    assert_eq!((call.path.as_str(), call.param("delivery_success")), ("/v1/events", Some("true")));
+    // The emulator delivers every event, so none failed.
+    let rows = engine.sql("SELECT id FROM events WHERE delivery_success = false").await.unwrap();
+    assert!(column(&rows, "id").is_empty());
+    // Unfiltered, Stripe does not say: NULL.
+    let rows = engine.sql("SELECT delivery_success FROM events").await.unwrap();
+    assert_eq!(column(&rows, "delivery_success"), ["NULL", "NULL", "NULL"]);
+}
