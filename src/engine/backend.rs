@@ -9,7 +9,8 @@ use crate::actions;
 use crate::catalog::{self, TableDef, listing};
 use crate::engine::Engine;
 use crate::engine::functions::params_text;
-use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
+use crate::repl::{Backend, ColumnInfo, FunctionInfo, RowFeed, TableInfo};
+use crate::watch::{WatchOptions, Watcher};
 
 /// Adapts an [`Engine`] to the REPL.
 pub struct EngineBackend {
@@ -69,6 +70,7 @@ fn table_extra(def: &TableDef) -> String {
     lines.join("\n")
 }
 
+#[async_trait::async_trait]
 impl Backend for EngineBackend {
     fn session(&self) -> SessionContext {
         self.engine.context().clone()
@@ -165,5 +167,23 @@ impl Backend for EngineBackend {
 
     fn request_mark(&self) -> u64 {
         self.engine.client().request_log().len() as u64
+    }
+
+    async fn watch_new(&self, sql: &str, changes: bool) -> Option<Result<Box<dyn RowFeed>, String>> {
+        let opts = WatchOptions { changes, ..WatchOptions::default() };
+        Some(match Watcher::new(Arc::clone(&self.engine), sql, opts).await {
+            Ok(watcher) => Ok(Box::new(WatcherFeed(watcher))),
+            Err(e) => Err(e.to_string()),
+        })
+    }
+}
+
+/// `\watch new` over the engine: the same [`Watcher`] as `stripe-sql watch`.
+struct WatcherFeed(Watcher);
+
+#[async_trait::async_trait]
+impl RowFeed for WatcherFeed {
+    async fn next_rows(&mut self) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>, String> {
+        self.0.poll_and_commit().await.map(|poll| poll.batches).map_err(|e| e.to_string())
     }
 }

@@ -3,6 +3,7 @@
 //! the engine implements. Tests implement it over a plain `SessionContext`.
 
 use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 
 /// One table as listed by `\dt` and offered by completion.
@@ -38,6 +39,14 @@ pub struct FunctionInfo {
     pub description: String,
 }
 
+/// The new rows of a watched query, one poll at a time (`\watch new`).
+#[async_trait]
+pub trait RowFeed: Send {
+    /// The rows that appeared since the previous call (the first call: since
+    /// the feed started); empty when nothing is new.
+    async fn next_rows(&mut self) -> Result<Vec<RecordBatch>, String>;
+}
+
 /// What the REPL and script runner run over. The engine implements it; every
 /// method except `session` is descriptive and must be cheap (no API calls).
 #[async_trait]
@@ -66,4 +75,9 @@ pub trait Backend: Send + Sync {
     }
     /// Drop any cached API results (`\cache clear`).
     fn clear_cache(&self) {}
+    /// Starts a feed of the new rows of `sql` (and, with `changes`, updated and
+    /// deleted ones) for `\watch new`; `None` when this backend cannot watch.
+    async fn watch_new(&self, _sql: &str, _changes: bool) -> Option<Result<Box<dyn RowFeed>, String>> {
+        None
+    }
 }

@@ -16,6 +16,7 @@ use super::changes::{self, ChangeKind};
 use super::query::{CREATED_COLUMN, ID_COLUMN, WatchQuery};
 use super::state::WatchState;
 use crate::engine::Engine;
+use crate::engine::options::StripeOptions;
 use crate::provider::decode::Decoder;
 use crate::{Error, Result};
 
@@ -57,9 +58,9 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Checks `sql` and prepares a watch over `engine`. Turns the session's
-    /// `stripe.use_search` off: the Search API is eventually consistent and
-    /// would miss new objects.
+    /// Checks `sql` and prepares a watch over `engine`. Polls run with the
+    /// session's `stripe.use_search` off (restored after each poll): the Search
+    /// API is eventually consistent and would miss new objects.
     pub async fn new(engine: Arc<Engine>, sql: &str, opts: WatchOptions) -> Result<Self> {
         let query = WatchQuery::parse(sql)?;
         let table = query.table.name.clone();
@@ -84,7 +85,6 @@ impl Watcher {
             Some(s) => s,
             None => WatchState::starting_at(&table, opts.since.unwrap_or_else(unix_now)),
         };
-        engine.sql("SET stripe.use_search = false").await?;
         // The user's own plan says best why a query cannot be watched (aggregates,
         // windows); the recomposed one must plan too. Planning makes no API call.
         check_plan(&engine.context().sql(sql).await?.into_unoptimized_plan())?;
@@ -108,6 +108,7 @@ impl Watcher {
         let before = log.len();
         let mut state = self.state.clone();
         let mut batches = Vec::new();
+        let _search_off = SearchOff::new(&self.engine);
         let rows = self.engine.sql(&self.query.rows_sql(state.rows.second)).await?;
         let keys = row_keys(&rows)?;
         let fresh = state.rows.admit(&keys);
@@ -197,6 +198,34 @@ impl Watcher {
         let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![kind.name(); batch.num_rows()]))];
         columns.extend(batch.columns().iter().cloned());
         Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow)?)
+    }
+}
+
+/// Turns `stripe.use_search` off for its lifetime (also if a poll is dropped).
+struct SearchOff<'a> {
+    engine: &'a Engine,
+    previous: bool,
+}
+
+impl<'a> SearchOff<'a> {
+    fn new(engine: &'a Engine) -> Self {
+        SearchOff { engine, previous: set_use_search(engine, false) }
+    }
+}
+
+impl Drop for SearchOff<'_> {
+    fn drop(&mut self) {
+        set_use_search(self.engine, self.previous);
+    }
+}
+
+/// Sets the session's `stripe.use_search`; returns the previous value.
+fn set_use_search(engine: &Engine, on: bool) -> bool {
+    let state = engine.context().state_ref();
+    let mut state = state.write();
+    match state.config_mut().options_mut().extensions.get_mut::<StripeOptions>() {
+        Some(options) => std::mem::replace(&mut options.use_search, on),
+        None => true,
     }
 }
 

@@ -7,4 +7,5 @@ mod changes;
 mod cli;
 mod events;
 mod polls;
+mod repl;
 mod support;
