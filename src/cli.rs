@@ -141,6 +141,11 @@ pub struct WatchArgs {
     /// Print updated and deleted rows too (from events), with a leading `change` column.
     #[arg(long)]
     pub changes: bool,
+    /// How far behind the newest `created` seen each poll looks again, for
+    /// objects listed a moment after their `created` second (ids already printed
+    /// are remembered, so nothing repeats).
+    #[arg(long, default_value = "10s")]
+    pub settle: String,
     /// Most API calls in any 60 seconds (e.g. 100); polls wait for their turn.
     #[arg(long, value_name = "N")]
     pub max_calls_per_minute: Option<u32>,

@@ -10,6 +10,7 @@ use crate::catalog::{self, TableDef, listing};
 use crate::engine::Engine;
 use crate::engine::functions::params_text;
 use crate::repl::{Backend, ColumnInfo, FunctionInfo, RowFeed, TableInfo};
+use crate::watch::watcher::DEFAULT_SETTLE_SECS;
 use crate::watch::{WatchOptions, Watcher};
 
 /// Adapts an [`Engine`] to the REPL.
@@ -170,7 +171,7 @@ impl Backend for EngineBackend {
     }
 
     async fn watch_new(&self, sql: &str, changes: bool) -> Option<Result<Box<dyn RowFeed>, String>> {
-        let opts = WatchOptions { changes, ..WatchOptions::default() };
+        let opts = WatchOptions { changes, settle: DEFAULT_SETTLE_SECS, ..WatchOptions::default() };
         Some(match Watcher::new(Arc::clone(&self.engine), sql, opts).await {
             Ok(watcher) => Ok(Box::new(WatcherFeed(watcher))),
             Err(e) => Err(e.to_string()),

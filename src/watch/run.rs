@@ -35,7 +35,8 @@ pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
         None => None,
     };
     let engine = Arc::new(build_engine(config, budget)?);
-    let opts = WatchOptions { changes: args.changes, since, state };
+    let settle = parse_settle(&args.settle)?;
+    let opts = WatchOptions { changes: args.changes, since, state, settle };
     let mut watcher = Watcher::new(Arc::clone(&engine), &sql, opts).await?;
     let mut stop = Box::pin(stop_signal());
     let mut out = RowWriter { format: config.format, header_written: false };
@@ -45,7 +46,7 @@ pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
             "stripe-sql: watching {} every {:?} for rows created from {}; Ctrl-C stops",
             watcher.table(),
             interval,
-            super::query::rfc3339(watcher.state().rows.second)
+            super::query::rfc3339(watcher.state().rows.start)
         );
     }
     let mut polls = 0u64;
@@ -94,6 +95,16 @@ fn watched_sql(args: &WatchArgs) -> Result<String> {
         (Some(_), Some(_)) => Err(Error::Config("give either a query or --new TABLE, not both".into())),
         (None, None) => Err(Error::Config("watch needs a query (e.g. \"SELECT * FROM charges\") or --new TABLE".into())),
     }
+}
+
+/// `--settle`: a duration like `10s`, or `0`; whole seconds (rounded up).
+fn parse_settle(text: &str) -> Result<i64> {
+    let zero = text.trim().trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim().parse::<f64>() == Ok(0.0);
+    if zero {
+        return Ok(0);
+    }
+    let d = parse_interval(text).map_err(|e| Error::Config(format!("--settle: {e}")))?;
+    Ok(d.as_secs_f64().ceil() as i64)
 }
 
 /// `--since`: unix seconds or an RFC 3339 / ISO timestamp.
@@ -186,5 +197,15 @@ mod tests {
         assert_eq!(parse_since("2023-11-14T22:13:20Z").unwrap(), 1_700_000_000);
         assert_eq!(parse_since("2023-11-14 22:13:20").unwrap(), 1_700_000_000);
         assert!(parse_since("yesterday").unwrap_err().to_string().contains("--since"));
+    }
+
+    #[test]
+    fn settle_takes_a_duration_or_zero() {
+        assert_eq!(parse_settle("10s").unwrap(), 10);
+        assert_eq!(parse_settle("0").unwrap(), 0);
+        assert_eq!(parse_settle("0s").unwrap(), 0);
+        assert_eq!(parse_settle("1500ms").unwrap(), 2);
+        assert_eq!(parse_settle("2m").unwrap(), 120);
+        assert!(parse_settle("-3s").unwrap_err().to_string().contains("--settle"));
     }
 }

@@ -29,13 +29,14 @@ pub struct WatchState {
 }
 
 impl WatchState {
-    /// A state starting at `second` for both cursors.
-    pub fn starting_at(table: &str, second: i64) -> Self {
+    /// A state starting at `second` for both cursors, re-polling `settle`
+    /// seconds behind the high-water mark (see [`Cursor`]).
+    pub fn starting_at(table: &str, second: i64, settle: i64) -> Self {
         WatchState {
             version: VERSION,
             table: table.to_string(),
-            rows: Cursor::starting_at(second),
-            events: Cursor::starting_at(second),
+            rows: Cursor::starting_at(second, settle),
+            events: Cursor::starting_at(second, settle),
         }
     }
 
@@ -91,7 +92,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         assert_eq!(WatchState::load(&path).unwrap(), None);
-        let mut state = WatchState::starting_at("charges", 1_700_000_000);
+        let mut state = WatchState::starting_at("charges", 1_700_000_000, 3);
         state.rows.admit(&[("ch_1".into(), 1_700_000_005), ("ch_2".into(), 1_700_000_005)]);
         state.save(&path).unwrap();
         assert_eq!(WatchState::load(&path).unwrap(), Some(state.clone()));
@@ -106,7 +107,7 @@ mod tests {
         let path = dir.path().join("s.json");
         std::fs::write(&path, "{not json").unwrap();
         assert!(WatchState::load(&path).unwrap_err().to_string().contains("could not parse"));
-        let mut state = WatchState::starting_at("charges", 1);
+        let mut state = WatchState::starting_at("charges", 1, 0);
         state.version = 9;
         std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
         assert!(WatchState::load(&path).unwrap_err().to_string().contains("version 9"));

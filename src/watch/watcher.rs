@@ -23,6 +23,9 @@ use crate::{Error, Result};
 /// Table the objects of events are put in to run the user's query over them.
 const OBJECTS_TABLE: &str = "__watch_objects";
 
+/// The settle window `stripe-sql watch` and `\watch new` use by default (seconds).
+pub const DEFAULT_SETTLE_SECS: i64 = 10;
+
 /// How a watch starts.
 #[derive(Debug, Clone, Default)]
 pub struct WatchOptions {
@@ -30,8 +33,12 @@ pub struct WatchOptions {
     pub changes: bool,
     /// Start here (unix seconds) when there is no saved state; default: now.
     pub since: Option<i64>,
-    /// Resume from this saved state (wins over `since`).
+    /// Resume from this saved state (wins over `since` and `settle`).
     pub state: Option<WatchState>,
+    /// Seconds behind the newest `created` seen that each poll looks again, for
+    /// objects that become listable a moment after their `created` second
+    /// (slow requests). 0 keeps only the newest second.
+    pub settle: i64,
 }
 
 /// What one poll found.
@@ -83,12 +90,12 @@ impl Watcher {
                 )));
             }
             Some(s) => s,
-            None => WatchState::starting_at(&table, opts.since.unwrap_or_else(unix_now)),
+            None => WatchState::starting_at(&table, opts.since.unwrap_or_else(unix_now), opts.settle),
         };
         // The user's own plan says best why a query cannot be watched (aggregates,
         // windows); the recomposed one must plan too. Planning makes no API call.
         check_plan(&engine.context().sql(sql).await?.into_unoptimized_plan())?;
-        engine.context().sql(&query.rows_sql(state.rows.second)).await?;
+        engine.context().sql(&query.rows_sql(state.rows.floor())).await?;
         Ok(Watcher { engine, query, change_types, state })
     }
 
@@ -109,7 +116,7 @@ impl Watcher {
         let mut state = self.state.clone();
         let mut batches = Vec::new();
         let _search_off = SearchOff::new(&self.engine);
-        let rows = self.engine.sql(&self.query.rows_sql(state.rows.second)).await?;
+        let rows = self.engine.sql(&self.query.rows_sql(state.rows.floor())).await?;
         let keys = row_keys(&rows)?;
         let fresh = state.rows.admit(&keys);
         let mut at = 0;
@@ -142,7 +149,7 @@ impl Watcher {
 
     /// Updates and deletions since the events cursor, through the user's query.
     async fn changes(&self, types: &[String], state: &mut WatchState) -> Result<Vec<RecordBatch>> {
-        let result = self.engine.sql(&changes::events_sql(types, state.events.second)).await?;
+        let result = self.engine.sql(&changes::events_sql(types, state.events.floor())).await?;
         let mut events = Vec::new();
         for batch in &result {
             let ids = strings(batch.column(0))?;

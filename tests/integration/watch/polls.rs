@@ -71,7 +71,7 @@ async fn a_burst_in_one_second_is_emitted_whole_across_polls_and_pages() {
         seen.extend(column(&p.batches, "email"));
     }
     assert_eq!(distinct_sorted(&seen).len(), 250);
-    assert_eq!((w.state().rows.second, w.state().rows.ids.len()), (T0, 250));
+    assert_eq!((w.state().rows.second, w.state().rows.seen.len()), (T0, 250));
 }
 
 #[tokio::test]
@@ -120,4 +120,22 @@ async fn unwatchable_queries_are_refused_before_any_call() {
         assert!(err.contains("cannot watch this query") && err.contains(why), "{sql}: {err}");
     }
     assert!(engine.client().request_log().is_empty(), "refusing made no API call");
+}
+
+#[tokio::test]
+async fn the_settle_window_catches_objects_listed_after_newer_ones() {
+    let engine = engine();
+    let opts = WatchOptions { since: Some(T0), settle: 5, ..WatchOptions::default() };
+    let mut w = Watcher::new(Arc::clone(&engine), "SELECT email FROM customers", opts).await.unwrap();
+    set_clock(&engine, T0 + 3);
+    insert_customers(&engine, &emails("new", 1)).await;
+    assert_eq!(column(&w.poll_and_commit().await.unwrap().batches, "email"), emails("new", 1));
+    // A slow request: created at T0+1, listable only after the T0+3 object was printed.
+    set_clock(&engine, T0 + 1);
+    insert_customers(&engine, &emails("slow", 1)).await;
+    assert_eq!(column(&w.poll_and_commit().await.unwrap().batches, "email"), emails("slow", 1));
+    assert_eq!(w.poll_and_commit().await.unwrap().rows, 0, "the window's ids are remembered");
+    // Without the window it would be lost: that poll asks only from the high-water second.
+    let last = engine.client().request_log().entries().pop().unwrap();
+    assert_eq!(last.param("created[gte]"), Some(T0.to_string().as_str()), "floor = max(start, high-water - 5)");
 }
