@@ -204,7 +204,7 @@ impl Watcher {
         fields.extend(batch.schema().fields().iter().cloned());
         let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![kind.name(); batch.num_rows()]))];
         columns.extend(batch.columns().iter().cloned());
-        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow)?)
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow)
     }
 }
 

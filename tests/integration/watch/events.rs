@@ -16,7 +16,7 @@ async fn event_types_created_and_object_columns() {
                WHERE type IN ('customer.updated', 'customer.deleted', 'invoice.paid') AND created >= '2024-01-01T00:01:00Z'";
     let rows = engine.sql(sql).await.unwrap();
     assert_eq!(column(&rows, "type"), ["customer.updated"]);
-    assert_eq!(column(&rows, "object_id"), [id.clone()]);
+    assert_eq!(column(&rows, "object_id"), std::slice::from_ref(&id));
     assert_eq!(column(&rows, "object_type"), ["customer"]);
     let object: serde_json::Value = serde_json::from_str(&column(&rows, "data_object")[0]).unwrap();
     assert_eq!(object["name"], "N");
