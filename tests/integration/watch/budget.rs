@@ -29,4 +29,11 @@ async fn the_request_log_shows_the_budget_respected_in_every_window() {
     assert!(calls.len() >= 8, "the budget, not something else, limited the polls: {} calls", calls.len());
     let busiest = busiest_window(&calls, budget.per);
     assert!(busiest <= 5, "{busiest} calls within one second; the budget is 5");
+
+    // The same count in SQL, from the request log's send times.
+    let sql = "SELECT max(n) AS busiest FROM (SELECT a.seq, count(*) AS n FROM stripe_request_log() a \
+               JOIN stripe_request_log() b ON b.sent_at >= a.sent_at AND b.sent_at < a.sent_at + INTERVAL '1 second' \
+               GROUP BY a.seq)";
+    let busiest: i64 = column(&engine.sql(sql).await.unwrap(), "busiest")[0].parse().unwrap();
+    assert!((4..=5).contains(&busiest), "the budget is used but never exceeded: {busiest} calls in a second");
 }
