@@ -9,9 +9,7 @@ use crate::actions;
 use crate::catalog::{self, TableDef, listing};
 use crate::engine::Engine;
 use crate::engine::functions::params_text;
-use crate::repl::{Backend, ColumnInfo, FunctionInfo, RowFeed, TableInfo};
-use crate::watch::watcher::DEFAULT_SETTLE_SECS;
-use crate::watch::{WatchOptions, Watcher};
+use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
 
 /// Adapts an [`Engine`] to the REPL.
 pub struct EngineBackend {
@@ -71,7 +69,6 @@ fn table_extra(def: &TableDef) -> String {
     lines.join("\n")
 }
 
-#[async_trait::async_trait]
 impl Backend for EngineBackend {
     fn session(&self) -> SessionContext {
         self.engine.context().clone()
@@ -118,6 +115,10 @@ impl Backend for EngineBackend {
 
     fn describe_extra(&self, table: &str) -> Option<String> {
         catalog::builtin().table(table.strip_prefix("stripe.").unwrap_or(table)).map(table_extra)
+    }
+
+    fn watch_new<'a>(&'a self, sql: &'a str, changes: bool) -> crate::repl::WatchStart<'a> {
+        Box::pin(async move { Some(crate::watch::feed::start(Arc::clone(&self.engine), sql, changes).await) })
     }
 
     fn functions(&self) -> Vec<FunctionInfo> {
@@ -168,23 +169,5 @@ impl Backend for EngineBackend {
 
     fn request_mark(&self) -> u64 {
         self.engine.client().request_log().len() as u64
-    }
-
-    async fn watch_new(&self, sql: &str, changes: bool) -> Option<Result<Box<dyn RowFeed>, String>> {
-        let opts = WatchOptions { changes, settle: DEFAULT_SETTLE_SECS, ..WatchOptions::default() };
-        Some(match Watcher::new(Arc::clone(&self.engine), sql, opts).await {
-            Ok(watcher) => Ok(Box::new(WatcherFeed(watcher))),
-            Err(e) => Err(e.to_string()),
-        })
-    }
-}
-
-/// `\watch new` over the engine: the same [`Watcher`] as `stripe-sql watch`.
-struct WatcherFeed(Watcher);
-
-#[async_trait::async_trait]
-impl RowFeed for WatcherFeed {
-    async fn next_rows(&mut self) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>, String> {
-        self.0.poll_and_commit().await.map(|poll| poll.batches).map_err(|e| e.to_string())
     }
 }

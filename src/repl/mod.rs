@@ -20,8 +20,10 @@ mod script;
 mod session;
 pub mod statements;
 
-pub use backend::{Backend, ColumnInfo, FunctionInfo, RowFeed, TableInfo};
+pub use backend::{Backend, ColumnInfo, FunctionInfo, TableInfo};
 pub use format::{FormatOptions, OutputFormat, write_batches};
 pub use history::{default_history_path, terminal_width};
 pub use script::{ScriptOptions, run_script};
 pub use session::{ReplOptions, run_interactive};
+
+pub use backend::{RowFeed, WatchStart};

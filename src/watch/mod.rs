@@ -13,6 +13,7 @@
 pub mod budget;
 pub mod changes;
 pub mod cursor;
+pub mod feed;
 pub mod interval;
 pub mod query;
 pub mod run;
