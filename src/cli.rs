@@ -123,8 +123,12 @@ pub struct ServeArgs {
 /// `stripe-sql watch "SELECT ..."` (output format: the global `--format`).
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
-    /// The query to re-run.
-    pub sql: String,
+    /// The query to watch: `SELECT … FROM <table> [WHERE …]` over a table with `created`.
+    #[arg(required_unless_present = "new")]
+    pub sql: Option<String>,
+    /// Shortcut for `SELECT * FROM TABLE` (e.g. `--new charges`).
+    #[arg(long, value_name = "TABLE", conflicts_with = "sql")]
+    pub new: Option<String>,
     /// Time between runs, e.g. `15s`, `2m`.
     #[arg(long, default_value = "15s")]
     pub interval: String,
@@ -134,9 +138,17 @@ pub struct WatchArgs {
     /// File remembering what was already seen, so a restart resumes.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Print changed rows too, not only new ones.
+    /// Print updated and deleted rows too (from events), with a leading `change` column.
     #[arg(long)]
     pub changes: bool,
+    /// How far behind the newest `created` seen each poll looks again, for
+    /// objects listed a moment after their `created` second (ids already printed
+    /// are remembered, so nothing repeats).
+    #[arg(long, default_value = "10s")]
+    pub settle: String,
+    /// Most API calls in any 60 seconds (e.g. 100); polls wait for their turn.
+    #[arg(long, value_name = "N")]
+    pub max_calls_per_minute: Option<u32>,
 }
 
 #[cfg(test)]
@@ -198,8 +210,8 @@ mod tests {
         .unwrap();
         match cli.command {
             Some(Command::Watch(w)) => assert_eq!(
-                (w.sql.as_str(), w.interval.as_str(), w.changes),
-                ("select 1", "5s", true)
+                (w.sql.as_deref(), w.interval.as_str(), w.changes),
+                (Some("select 1"), "5s", true)
             ),
             other => panic!("{other:?}"),
         }

@@ -32,5 +32,6 @@ pub mod pushdown;
 pub mod repl;
 pub mod server;
 pub mod stripe;
+pub mod watch;
 
 pub use error::{Error, Result};

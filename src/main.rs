@@ -27,7 +27,14 @@ async fn run(cli: Cli, config: Config) -> i32 {
             .await
             .map(|()| 0),
         Some(Command::Serve(_)) => Err(not_built("serve (the postgres wire server)")),
-        Some(Command::Watch(_)) => Err(not_built("watch")),
+        Some(Command::Watch(args)) => {
+            if !config.demo
+                && let Err(e) = config.client_config()
+            {
+                exit_with(&e, 2);
+            }
+            stripe_sql::watch::run_cli(&config, args).await
+        }
         None => {
             // Fail before anything else when no key is configured (demo mode needs none).
             if !config.demo

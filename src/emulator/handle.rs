@@ -122,6 +122,13 @@ impl Emulator {
         lock(&self.shared.inner).state.count(resource)
     }
 
+    /// Freezes the clock that stamps `created` on new objects and events at
+    /// `unix_seconds` (`None`: the real clock again). Lets tests create many
+    /// objects in one second, or in a chosen second, deterministically.
+    pub fn set_clock(&self, unix_seconds: Option<i64>) {
+        lock(&self.shared.inner).state.fixed_now = unix_seconds;
+    }
+
     /// Requests received so far (including rejected ones).
     pub fn requests_received(&self) -> u64 {
         self.shared.served.load(Ordering::Relaxed)

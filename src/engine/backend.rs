@@ -122,6 +122,10 @@ impl Backend for EngineBackend {
         catalog::builtin().table(table.strip_prefix("stripe.").unwrap_or(table)).map(table_extra)
     }
 
+    fn watch_new<'a>(&'a self, sql: &'a str, changes: bool) -> crate::repl::WatchStart<'a> {
+        Box::pin(async move { Some(crate::watch::feed::start(Arc::clone(&self.engine), sql, changes).await) })
+    }
+
     fn functions(&self) -> Vec<FunctionInfo> {
         let mut out = vec![
             FunctionInfo { name: "stripe_tables".into(), arguments: "()".into(), description: "every table: pushdown, writes, actions".into() },

@@ -55,7 +55,8 @@ impl Decoder {
     /// Decodes objects fetched by a request whose filters imply column values
     /// (`implied`: `(column, value)` pairs, e.g. the parent id of a nested
     /// table, or `payout` on balance transactions). A text column the objects
-    /// lack takes its implied value (invoice lines carry no `invoice` field).
+    /// lack takes its implied value (invoice lines carry no `invoice` field), and
+    /// so does a boolean column (events carry no `delivery_success`).
     pub fn decode_with_implied(&self, objects: &[Value], implied: &[(String, String)]) -> Result<RecordBatch> {
         let arrays = self
             .columns
@@ -132,9 +133,11 @@ fn decode_column(col: &ColumnDef, objects: &[Value], fallback: Option<&str>) -> 
             finish(b)
         }
         ColumnType::Boolean => {
+            // A filter-only flag (events' `delivery_success`) is known from the request.
+            let implied = fallback.and_then(|f| f.parse::<bool>().ok());
             let mut b = BooleanBuilder::with_capacity(n);
             for v in values {
-                b.append_option(v.and_then(Value::as_bool));
+                b.append_option(v.and_then(Value::as_bool).or(implied));
             }
             finish(b)
         }

@@ -59,9 +59,14 @@ pub(crate) fn draft(table: &TableDef, preds: &[Pred], skip_column: Option<&str>)
             continue;
         }
         claimed.push(column);
-        let param = match &def.kind {
-            FilterKind::Range => range_param(def, column, preds, &mut draft.uses),
-            FilterKind::Array => array_param(def, column, preds, &mut draft.uses),
+        let array_alternative = table
+            .list_filters
+            .iter()
+            .find(|f| f.kind == FilterKind::Array && f.column.as_deref() == Some(column) && f.param != def.param);
+        let param = match (&def.kind, array_alternative) {
+            (FilterKind::Range, _) => range_param(def, column, preds, &mut draft.uses),
+            (FilterKind::Array, _) => array_param(def, column, preds, &mut draft.uses),
+            (_, Some(array)) => equality_or_array(table, def, array, column, preds, &mut draft.uses),
             _ => equality_param(table, def, column, preds, &mut draft.uses),
         };
         draft.params.extend(param);
@@ -177,6 +182,27 @@ fn equality_param(table: &TableDef, def: &FilterDef, column: &str, preds: &[Pred
         _ => Values::FanOut(values),
     };
     Some(Param { name: def.param.clone(), implied_column: exact.then(|| column.to_string()), values, used })
+}
+
+/// A column with both an equality param and an array param (events' `type` and
+/// `types`): one value goes to `type=`, several (up to 20) to one request with
+/// `types[]=…` instead of one request per value.
+fn equality_or_array(
+    table: &TableDef,
+    equality: &FilterDef,
+    array: &FilterDef,
+    column: &str,
+    preds: &[Pred],
+    uses: &mut [Use],
+) -> Option<Param> {
+    let mut scratch = uses.to_vec();
+    if let Some(param) = array_param(array, column, preds, &mut scratch)
+        && matches!(&param.values, Values::Fixed(pairs) if pairs.len() > 1)
+    {
+        uses.copy_from_slice(&scratch);
+        return Some(param);
+    }
+    equality_param(table, equality, column, preds, uses)
 }
 
 /// The param text of a value, when the filter can take it.

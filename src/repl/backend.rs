@@ -42,6 +42,17 @@ pub struct FunctionInfo {
     pub description: String,
 }
 
+/// The new rows of a watched query, one poll at a time (`\watch new`).
+#[async_trait]
+pub trait RowFeed: Send {
+    /// The rows that appeared since the previous call (the first call: since
+    /// the feed started); empty when nothing is new.
+    async fn next_rows(&mut self) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>, String>;
+}
+
+/// What [`Backend::watch_new`] returns: `None` when the backend cannot watch.
+pub type WatchStart<'a> = futures::future::BoxFuture<'a, Option<Result<Box<dyn RowFeed>, String>>>;
+
 /// What the REPL and script runner run over. The engine implements it; every
 /// method except `session` is descriptive and must be cheap (no API calls).
 #[async_trait]
@@ -54,6 +65,12 @@ pub trait Backend: Send + Sync {
     fn columns(&self, table: &str) -> Option<Vec<ColumnInfo>>;
     /// Free text about writes and actions on `table`, appended to `\d TABLE`.
     fn describe_extra(&self, table: &str) -> Option<String>;
+    /// Starts a feed of the new rows of `sql` (and, with `changes`, updated and
+    /// deleted ones) for `\watch new`; resolves to `None` when this backend
+    /// cannot watch.
+    fn watch_new<'a>(&'a self, _sql: &'a str, _changes: bool) -> WatchStart<'a> {
+        Box::pin(async { None })
+    }
     /// Functions and actions, in display order.
     fn functions(&self) -> Vec<FunctionInfo>;
     /// Lines describing the API calls made since `mark` (see `request_mark`).

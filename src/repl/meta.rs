@@ -30,6 +30,10 @@ pub enum MetaCommand {
     /// `\watch [SECONDS] [COUNT]`: re-run the last query every SECONDS (default 2),
     /// COUNT times or until Ctrl-C.
     Watch { interval: Duration, count: Option<u64> },
+    /// `\watch new|changes [SECONDS] [COUNT]`: print only the rows of the last
+    /// query that are new since the watch started (`changes`: also updated and
+    /// deleted ones), checking every SECONDS (default 2), like `stripe-sql watch`.
+    WatchNew { interval: Duration, count: Option<u64>, changes: bool },
     /// `\i FILE`: run statements from a file.
     Include(PathBuf),
     /// `\o [FILE]`: send results to FILE, or back to standard output.
@@ -49,7 +53,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("\\format", "\\format table|csv|json|ndjson|markdown: output format"),
     ("\\x", "\\x [on|off]: expanded rows (one line per column)"),
     ("\\requests", "API calls made by the last statement"),
-    ("\\watch", "\\watch [SECONDS] [COUNT]: re-run the last query until Ctrl-C"),
+    ("\\watch", "\\watch [new|changes] [SECONDS] [COUNT]: re-run the last query (new: print only new rows) until Ctrl-C"),
     ("\\i", "\\i FILE: run statements from FILE"),
     ("\\o", "\\o [FILE]: send results to FILE (no FILE: back to standard output)"),
     ("\\cache", "\\cache clear: drop cached API results"),
@@ -129,11 +133,18 @@ fn parse_watch(args: &[&str]) -> Result<MetaCommand, String> {
     let count = |s: &str| -> Result<u64, String> {
         s.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| format!("\\watch count must be a positive integer, got `{s}`"))
     };
+    if let Some((mode, rest)) = args.split_first().filter(|(m, _)| matches!(**m, "new" | "changes")) {
+        let changes = *mode == "changes";
+        return match parse_watch(rest)? {
+            MetaCommand::Watch { interval, count } => Ok(MetaCommand::WatchNew { interval, count, changes }),
+            other => Ok(other),
+        };
+    }
     match args {
         [] => Ok(MetaCommand::Watch { interval: Duration::from_secs(2), count: None }),
         [i] => Ok(MetaCommand::Watch { interval: seconds(i)?, count: None }),
         [i, c] => Ok(MetaCommand::Watch { interval: seconds(i)?, count: Some(count(c)?) }),
-        _ => Err("\\watch takes [SECONDS] [COUNT]".to_string()),
+        _ => Err("\\watch takes [new|changes] [SECONDS] [COUNT]".to_string()),
     }
 }
 

@@ -25,3 +25,5 @@ pub use format::{FormatOptions, OutputFormat, write_batches};
 pub use history::{default_history_path, terminal_width};
 pub use script::{ScriptOptions, run_script};
 pub use session::{ReplOptions, run_interactive};
+
+pub use backend::{RowFeed, WatchStart};

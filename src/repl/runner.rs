@@ -234,6 +234,9 @@ impl Runner {
                 }
             }
             MetaCommand::Watch { interval, count } => return self.watch(interval, count, out, err).await,
+            MetaCommand::WatchNew { interval, count, changes } => {
+                return self.watch_new(interval, count, changes, out).await;
+            }
             MetaCommand::Include(path) => return self.include(path, out, err).await,
             MetaCommand::Output(path) => self.redirect(path)?,
             MetaCommand::CacheClear => {
@@ -253,6 +256,36 @@ impl Runner {
                 let _ = writeln!(self.target(out), "-- every {}s, run {run}: {}", interval.as_secs_f64(), first_line(&sql));
             }
             self.run_statement(&sql, out, err).await?;
+            if count.is_some_and(|c| run >= c) {
+                return Ok(Flow::Continue);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                Ok(()) = tokio::signal::ctrl_c() => return Ok(Flow::Continue),
+            }
+        }
+    }
+
+    /// `\watch new`: the backend's feed of new rows, printed as they come.
+    async fn watch_new(&mut self, interval: Duration, count: Option<u64>, changes: bool, out: &mut dyn Write) -> Result<Flow, String> {
+        let sql = self.last_statement.clone().ok_or("\\watch new needs a query to watch; run one first")?;
+        let mut feed = match self.backend.watch_new(&sql, changes).await {
+            Some(feed) => feed?,
+            None => return Err("\\watch new is not available here".to_string()),
+        };
+        if self.format == OutputFormat::Table {
+            let _ = writeln!(self.target(out), "-- new rows every {}s: {}", interval.as_secs_f64(), first_line(&sql));
+        }
+        let mut run = 0u64;
+        loop {
+            run += 1;
+            let batches = tokio::select! {
+                rows = feed.next_rows() => rows?,
+                Ok(()) = tokio::signal::ctrl_c() => return Ok(Flow::Continue),
+            };
+            if batches.iter().any(|b| b.num_rows() > 0) {
+                self.print(&batches, out)?;
+            }
             if count.is_some_and(|c| run >= c) {
                 return Ok(Flow::Continue);
             }

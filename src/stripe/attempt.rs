@@ -68,6 +68,7 @@ pub(crate) async fn send_once(
     attempt: u32,
 ) -> AttemptResult {
     let started = Instant::now();
+    let sent_at = std::time::SystemTime::now();
     let mut auth = HeaderValue::from_str(&format!("Bearer {}", cfg.api_key.expose()))
         .expect("a parsed api key is ascii alphanumeric");
     auth.set_sensitive(true);
@@ -150,6 +151,7 @@ pub(crate) async fn send_once(
         duration: started.elapsed(),
         error,
         idempotency_key: req.idempotency_key.is_some(),
+        sent_at,
     });
     result
 }

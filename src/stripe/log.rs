@@ -29,6 +29,9 @@ pub struct LogEntry {
     pub error: Option<String>,
     /// Whether the request carried an `Idempotency-Key`.
     pub idempotency_key: bool,
+    /// Wall-clock time the attempt was sent (after any wait for the rate limiter), so
+    /// the calls made in any time window can be counted.
+    pub sent_at: std::time::SystemTime,
 }
 
 impl LogEntry {
@@ -102,6 +105,7 @@ mod tests {
             duration: Duration::from_millis(3),
             error: None,
             idempotency_key: false,
+            sent_at: std::time::SystemTime::UNIX_EPOCH,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The one integration-test binary (one link of DataFusion instead of many).
 //! Each component adds a module here.
 mod pushdown;
+mod watch;
 mod readpath;
 mod catalog;
 mod emulator;

@@ -1,5 +1,6 @@
 //! Unit tests of the pushdown planner, one file per concern, over hand-made tables.
 
+mod events;
 mod fixture;
 mod limit;
 mod list;
