@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod dml;
+pub mod embedded;
 pub mod emulator;
 pub mod engine;
 pub mod error;
@@ -33,4 +34,5 @@ pub mod repl;
 pub mod server;
 pub mod stripe;
 
+pub use embedded::StripeSql;
 pub use error::{Error, Result};

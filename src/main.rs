@@ -26,7 +26,14 @@ async fn run(cli: Cli, config: Config) -> i32 {
         Some(Command::Emulator(args)) => stripe_sql::emulator::run_standalone(args.clone())
             .await
             .map(|()| 0),
-        Some(Command::Serve(_)) => Err(not_built("serve (the postgres wire server)")),
+        Some(Command::Serve(args)) => {
+            if !config.demo
+                && let Err(e) = config.client_config()
+            {
+                exit_with(&e, 2);
+            }
+            stripe_sql::server::run_serve(&config, args).await
+        }
         Some(Command::Watch(_)) => Err(not_built("watch")),
         None => {
             // Fail before anything else when no key is configured (demo mode needs none).

@@ -12,3 +12,5 @@ mod slt;
 mod read_path;
 mod dml;
 mod actions;
+mod serve;
+mod embedded;
