@@ -14,7 +14,7 @@ use futures::{Stream, StreamExt};
 use datafusion_postgres::{arrow_pg, pgwire};
 use pgwire::api::Type;
 use pgwire::api::portal::Format;
-use pgwire::api::results::{FieldInfo, QueryResponse};
+use pgwire::api::results::FieldInfo;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 use pgwire::types::format::FormatOptions;
@@ -118,15 +118,13 @@ fn arrow_err(e: datafusion::arrow::error::ArrowError) -> PgWireError {
     errors::user_error(errors::INTERNAL, format!("could not encode the result: {e}"))
 }
 
-/// Runs `df` and streams its rows as a Postgres query response. A message on
-/// `cancel` ends the stream with SQLSTATE 57014 (the running scan is dropped,
-/// which stops its Stripe calls).
+/// Starts `df` and returns its RowDescription fields and its rows as a
+/// stream (nothing is fetched until the stream is polled).
 pub async fn encode(
     df: DataFrame,
     format: &Format,
     options: Option<Arc<FormatOptions>>,
-    cancel: Option<oneshot::Receiver<()>>,
-) -> PgWireResult<QueryResponse> {
+) -> PgWireResult<(Arc<Vec<FieldInfo>>, impl Stream<Item = PgWireResult<DataRow>> + Send + 'static)> {
     let wire = WireSchema::of(df.schema());
     let fields = Arc::new(wire.fields(format, options)?);
     let batches = df.execute_stream().await.map_err(|e| errors::from_datafusion(&e))?;
@@ -139,10 +137,11 @@ pub async fn encode(
             }
         })
         .flat_map(futures::stream::iter);
-    Ok(QueryResponse::new(fields, cancellable(rows, cancel)))
+    Ok((fields, rows))
 }
 
-/// `rows`, ended early with a 57014 error when `cancel` fires.
+/// `rows`, ended early with a 57014 error when `cancel` fires (dropping the
+/// running scan, which stops its Stripe calls).
 pub fn cancellable<S>(rows: S, cancel: Option<oneshot::Receiver<()>>) -> impl Stream<Item = PgWireResult<DataRow>> + Send + 'static
 where
     S: Stream<Item = PgWireResult<DataRow>> + Send + 'static,

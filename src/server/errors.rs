@@ -50,6 +50,12 @@ pub fn from_datafusion(e: &DataFusionError) -> PgWireError {
         }
         return PgWireError::UserError(Box::new(info));
     }
+    // Some paths keep only the text of a Stripe error ("stripe answered 404 to ...").
+    if let Some(status) = answered_status(&message) {
+        let mut info = ErrorInfo::new("ERROR".to_owned(), status_sqlstate(status).to_owned(), clean(&message));
+        info.detail = request_id(&message).map(|id| format!("stripe request id {id}"));
+        return PgWireError::UserError(Box::new(info));
+    }
     user_error(classify(e, &message), clean(&message))
 }
 
@@ -101,19 +107,36 @@ fn classify(e: &DataFusionError, message: &str) -> &'static str {
 /// The SQLSTATE a Stripe failure maps to.
 pub fn stripe_sqlstate(e: &ApiError) -> &'static str {
     match e {
-        ApiError::Status(s) => match s.status {
-            400 => "22023",
-            401 => "28000",
-            402 => "22000",
-            403 => "42501",
-            404 => "42704",
-            409 => "40001",
-            429 => "53400",
-            500..=599 => "58000",
-            _ => INTERNAL,
-        },
+        ApiError::Status(s) => status_sqlstate(s.status),
         _ => "08006",
     }
+}
+
+/// The SQLSTATE of a Stripe HTTP status (the documented mapping).
+pub fn status_sqlstate(status: u16) -> &'static str {
+    match status {
+        400 => "22023",
+        401 => "28000",
+        402 => "22000",
+        403 => "42501",
+        404 => "42704",
+        409 => "40001",
+        429 => "53400",
+        500..=599 => "58000",
+        _ => INTERNAL,
+    }
+}
+
+/// The status in a "stripe answered NNN to ..." message.
+fn answered_status(message: &str) -> Option<u16> {
+    let rest = &message[message.find("stripe answered ")? + "stripe answered ".len()..];
+    rest.get(..3)?.parse().ok()
+}
+
+/// The id in a "(request id req_...)" message.
+fn request_id(message: &str) -> Option<&str> {
+    let rest = &message[message.rfind("(request id ")? + "(request id ".len()..];
+    rest.split(')').next().filter(|id| !id.is_empty())
 }
 
 /// The Stripe error inside `e`, if any (DataFusion wraps it in External/Context/Shared).
@@ -210,6 +233,14 @@ mod tests {
         assert_eq!(stripe_sqlstate(&status(404)), "42704");
         assert_eq!(stripe_sqlstate(&status(400)), "22023");
         assert_eq!(stripe_sqlstate(&status(429)), "53400");
+        let text = DataFusionError::Execution(format!("stripe_get('/v1/x') failed: {}", status(429)));
+        match from_datafusion(&text) {
+            PgWireError::UserError(info) => {
+                assert_eq!(info.code, "53400");
+                assert_eq!(info.detail.as_deref(), Some("stripe request id req_123"));
+            }
+            other => panic!("{other}"),
+        }
         let wrapped = DataFusionError::External(Box::new(status(404)));
         match from_datafusion(&wrapped) {
             PgWireError::UserError(info) => {

@@ -26,7 +26,7 @@ use pgwire::messages::PgWireBackendMessage;
 use crate::server::encode::WireSchema;
 use crate::server::errors;
 use crate::server::policy::{self, Dml};
-use crate::server::session::{self, Session};
+use crate::server::session::Session;
 
 /// A prepared statement: its SQL and, unless empty, the parsed statement and its plan.
 pub type Prepared = (String, Option<(Statement, LogicalPlan)>);
@@ -121,15 +121,14 @@ impl ExtendedQueryHandler for Session {
         }
         let plan = plan.clone().replace_params_with_values(&params).map_err(|e| errors::from_datafusion(&e))?;
         self.engine.statement_started();
-        let mut cancel = session::start_query(client).await;
         if let Some(dml) = Dml::of(statement) {
             let run = async {
                 let df = self.ctx.execute_logical_plan(plan).await?;
                 df.collect().await
             };
-            let batches = session::with_cancel(&mut cancel, run).await?.map_err(|e| errors::from_datafusion(&e))?;
+            let batches = run.await.map_err(|e| errors::from_datafusion(&e))?;
             return self.dml_response(dml, batches, &portal.result_column_format, client).await;
         }
-        self.run_plan(plan, &portal.result_column_format, client, cancel).await
+        self.run_plan(plan, &portal.result_column_format, client).await
     }
 }

@@ -14,6 +14,7 @@ pub mod handlers;
 pub mod pg_compat;
 pub mod policy;
 pub mod session;
+pub mod settings;
 pub mod tls;
 
 use std::io::Write;

@@ -21,7 +21,7 @@ use datafusion_postgres::{DfSessionService, Parser};
 use futures::Sink;
 use pgwire::api::portal::Format;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{Response, Tag};
+use pgwire::api::results::{QueryResponse, Response, Tag};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle};
 use pgwire::error::{PgWireError, PgWireResult};
@@ -32,6 +32,7 @@ use futures::channel::oneshot;
 use crate::engine::Engine;
 use crate::server::encode;
 use crate::server::errors;
+use crate::server::settings;
 use crate::server::policy::{self, Dml};
 use crate::{Result, stripe};
 
@@ -69,6 +70,9 @@ impl Session {
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if let Some(result) = settings::handle(&self.ctx, &statement).await {
+            return result;
+        }
         for hook in &self.hooks {
             if let Some(result) = hook.handle_simple_query(&statement, &self.ctx, client).await {
                 return result.map_err(errors::relabel);
@@ -77,34 +81,32 @@ impl Session {
         if self.read_only {
             policy::check_read_only(&statement)?;
         }
-        let mut cancel = start_query(client).await;
+        // pgwire races `do_query` against the client's cancel; the rows
+        // streamed afterwards are covered by `run_plan`.
         if let Some(dml) = Dml::of(&statement) {
             let sql = text.map(str::to_owned).unwrap_or_else(|| statement.to_string());
-            let run = self.engine.sql(&sql);
-            let batches = with_cancel(&mut cancel, run).await?.map_err(errors::from_crate)?;
+            let batches = self.engine.sql(&sql).await.map_err(errors::from_crate)?;
             return self.dml_response(dml, batches, &Format::UnifiedText, client).await;
         }
         self.engine.statement_started();
         let state = self.ctx.state();
-        let plan = with_cancel(&mut cancel, state.statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(statement))))
-            .await?
+        let plan = state
+            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(statement)))
+            .await
             .map_err(|e| errors::from_datafusion(&e))?;
-        self.run_plan(plan, &Format::UnifiedText, client, cancel).await
+        self.run_plan(plan, &Format::UnifiedText, client).await
     }
 
-    /// Executes a planned (parameters bound) query and streams its rows.
-    pub(crate) async fn run_plan<C: ClientInfo>(
-        &self,
-        plan: LogicalPlan,
-        format: &Format,
-        client: &C,
-        mut cancel: Option<oneshot::Receiver<()>>,
-    ) -> PgWireResult<Response> {
-        let df = with_cancel(&mut cancel, self.ctx.execute_logical_plan(plan))
-            .await?
-            .map_err(|e| errors::from_datafusion(&e))?;
+    /// Executes a planned (parameters bound) query and streams its rows; a
+    /// client cancel while rows stream ends the stream with 57014.
+    pub(crate) async fn run_plan<C: ClientInfo>(&self, plan: LogicalPlan, format: &Format, client: &C) -> PgWireResult<Response> {
+        let df = self.ctx.execute_logical_plan(plan).await.map_err(|e| errors::from_datafusion(&e))?;
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-        Ok(Response::Query(encode::encode(df, format, Some(options), cancel).await?))
+        let (fields, rows) = encode::encode(df, format, Some(options)).await?;
+        // Armed last: re-arming replaces the receiver pgwire is racing
+        // `do_query` against, so nothing may wait after this.
+        let cancel = start_query(client).await;
+        Ok(Response::Query(QueryResponse::new(fields, encode::cancellable(rows, cancel))))
     }
 
     /// The answer to a finished INSERT/UPDATE/DELETE: its command tag with the
@@ -129,7 +131,8 @@ impl Session {
             .read_batches(batches)
             .map_err(|e| errors::from_datafusion(&e))?;
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-        Ok(Response::Query(encode::encode(df, format, Some(options), None).await?))
+        let (fields, rows) = encode::encode(df, format, Some(options)).await?;
+        Ok(Response::Query(QueryResponse::new(fields, rows)))
     }
 }
 
@@ -155,25 +158,6 @@ fn count_of(batches: &[RecordBatch]) -> Option<u64> {
 pub(crate) async fn start_query<C: ClientInfo>(client: &C) -> Option<oneshot::Receiver<()>> {
     let handle = client.session_extensions().get::<Arc<ConnectionHandle>>()?;
     Some(handle.start_query().await)
-}
-
-/// Runs `fut` unless the client cancels first (then 57014).
-pub(crate) async fn with_cancel<F: Future>(cancel: &mut Option<oneshot::Receiver<()>>, fut: F) -> PgWireResult<F::Output> {
-    let Some(rx) = cancel.as_mut() else {
-        return Ok(fut.await);
-    };
-    let mut fut = std::pin::pin!(fut);
-    tokio::select! {
-        biased;
-        fired = rx => match fired {
-            Ok(()) => return Err(errors::canceled()),
-            Err(_) => {}
-        },
-        out = &mut fut => return Ok(out),
-    }
-    // The handle was replaced (no cancel can reach this statement any more).
-    *cancel = None;
-    Ok(fut.await)
 }
 
 #[async_trait]

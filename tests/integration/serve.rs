@@ -51,13 +51,13 @@ fn psql_gets_sqlstates_tags_and_per_connection_settings() {
         ("selec 1", "42601"),
         ("select * from no_such_table", "42P01"),
         ("select no_such_column from customers", "42703"),
-        ("select * from stripe_get('cus_doesnotexist')", "42704"),
+        ("select * from stripe_get('/v1/customers/cus_doesnotexist')", "42704"),
     ] {
         let out = psql(server.addr, None, &[sql]);
         assert_ne!(out.code, 0, "{sql} should fail");
         assert!(out.stderr.contains(&format!("ERROR:  {code}")), "{sql}: expected SQLSTATE {code}:\n{}", out.stderr);
     }
-    let missing = psql(server.addr, None, &["select * from stripe_get('cus_doesnotexist')"]);
+    let missing = psql(server.addr, None, &["select * from stripe_get('/v1/customers/cus_doesnotexist')"]);
     assert!(missing.stderr.to_lowercase().contains("request id"), "Stripe's request id is reported:\n{}", missing.stderr);
 
     let id = single_value(&cli_csv("select id from customers order by id limit 1"));
@@ -66,10 +66,12 @@ fn psql_gets_sqlstates_tags_and_per_connection_settings() {
     let check = psql(server.addr, None, &[&format!("select name from customers where id = '{id}'")]).ok();
     assert!(check.stdout.contains("Renamed By Serve"), "{}", check.stdout);
 
-    let set = psql(server.addr, None, &["begin", "set stripe.use_search = true", "show stripe.use_search", "commit"]).ok();
-    assert!(set.stdout.contains("true"), "SET then SHOW on one connection:\n{}", set.stdout);
+    let set = psql(server.addr, None, &["begin", "set stripe.use_search = false", "show stripe.use_search", "commit"]).ok();
+    assert!(set.stdout.lines().any(|l| l.trim() == "false"), "SET then SHOW on one connection:\n{}", set.stdout);
     let other = psql(server.addr, None, &["show stripe.use_search"]).ok();
-    assert!(other.stdout.contains("false"), "another connection keeps the default:\n{}", other.stdout);
+    assert!(other.stdout.lines().any(|l| l.trim() == "true"), "another connection keeps the default:\n{}", other.stdout);
+    let bad = psql(server.addr, None, &["set stripe.no_such_setting = 1"]);
+    assert!(bad.stderr.contains("22023"), "an unknown stripe setting is an error:\n{}", bad.stderr);
 }
 
 #[test]
@@ -199,7 +201,7 @@ fn read_only_refuses_writes_and_actions_but_reads_work() {
         assert_ne!(out.code, 0, "{sql} is refused");
         assert!(out.stderr.contains("25006") && out.stderr.contains("read-only"), "{sql}:\n{}", out.stderr);
     }
-    let get = psql(server.addr, None, &[&format!("select id from stripe_get('{id}')")]).ok();
+    let get = psql(server.addr, None, &[&format!("select id from stripe_get('/v1/customers/{id}')")]).ok();
     assert!(get.stdout.contains(&id), "{}", get.stdout);
     let count = psql(server.addr, None, &["select count(*) from customers"]).ok();
     assert_eq!(count.stdout.lines().nth(1).map(str::trim), Some(single_value(&cli_csv("select count(*) from customers")).as_str()));
