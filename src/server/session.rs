@@ -32,13 +32,14 @@ use futures::channel::oneshot;
 use crate::engine::Engine;
 use crate::server::encode;
 use crate::server::errors;
-use crate::server::settings;
+use crate::server::{pg_compat, settings};
 use crate::server::policy::{self, Dml};
 use crate::{Result, stripe};
 
 /// The per-connection query handler.
 pub struct Session {
-    pub(crate) engine: Engine,
+    pub(crate) engine: Arc<Engine>,
+    functions: Vec<crate::repl::FunctionInfo>,
     pub(crate) ctx: Arc<SessionContext>,
     pub(crate) parser: Arc<Parser>,
     compat: PostgresCompatibilityParser,
@@ -50,7 +51,7 @@ impl Session {
     /// A fresh session over `client` with the Stripe schema, the engine's
     /// functions and the `pg_catalog` emulation clients query at connect.
     pub fn new(client: &stripe::Client, allow_live_writes: bool, read_only: bool) -> Result<Self> {
-        let engine = Engine::new(client.clone())?;
+        let engine = Arc::new(Engine::new(client.clone())?);
         engine.set_allow_live_writes(allow_live_writes);
         crate::server::register_pg_catalog(engine.context())?;
         let ctx = Arc::new(engine.context().clone());
@@ -58,7 +59,8 @@ impl Session {
             vec![Arc::new(CursorStatementHook), Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
         let service = DfSessionService::new_with_hooks(Arc::clone(&ctx), hooks.clone());
         let parser = service.query_parser();
-        Ok(Self { engine, ctx, parser, compat: PostgresCompatibilityParser::new(), hooks, read_only })
+        let functions = crate::repl::Backend::functions(&crate::engine::backend::EngineBackend::new(Arc::clone(&engine)));
+        Ok(Self { engine, functions, ctx, parser, compat: PostgresCompatibilityParser::new(), hooks, read_only })
     }
 
     /// Runs one parsed statement of a simple query. `text` is the statement's
@@ -72,6 +74,9 @@ impl Session {
     {
         if let Some(result) = settings::handle(&self.ctx, &statement).await {
             return result;
+        }
+        if let Some(tag) = savepoint_tag(&statement) {
+            return Ok(Response::Execution(Tag::new(tag)));
         }
         for hook in &self.hooks {
             if let Some(result) = hook.handle_simple_query(&statement, &self.ctx, client).await {
@@ -136,6 +141,17 @@ impl Session {
     }
 }
 
+/// Savepoints are accepted as no-ops like transactions (drivers such as
+/// psycopg wrap their own catalog lookups in one).
+fn savepoint_tag(statement: &Statement) -> Option<&'static str> {
+    match statement {
+        Statement::Savepoint { .. } => Some("SAVEPOINT"),
+        Statement::ReleaseSavepoint { .. } => Some("RELEASE"),
+        Statement::Rollback { savepoint: Some(_), .. } => Some("ROLLBACK"),
+        _ => None,
+    }
+}
+
 /// The affected-row count of a DML result (`count: UInt64`, one row).
 fn count_of(batches: &[RecordBatch]) -> Option<u64> {
     let first = batches.first()?;
@@ -154,6 +170,24 @@ fn count_of(batches: &[RecordBatch]) -> Option<u64> {
     Some(total)
 }
 
+/// A query response of text columns `names` holding `rows`.
+fn text_rows<const N: usize>(names: &[&str; N], rows: Vec<[String; N]>) -> PgWireResult<Response> {
+    use pgwire::api::Type;
+    use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
+    let fields = Arc::new(
+        names.iter().map(|n| FieldInfo::new((*n).to_owned(), None, None, Type::TEXT, FieldFormat::Text)).collect::<Vec<_>>(),
+    );
+    let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        for cell in row {
+            encoder.encode_field(&Some(cell))?;
+        }
+        out.push(Ok(encoder.take_row()));
+    }
+    Ok(Response::Query(QueryResponse::new(fields, futures::stream::iter(out))))
+}
+
 /// Arms the connection's cancel handle for a new statement.
 pub(crate) async fn start_query<C: ClientInfo>(client: &C) -> Option<oneshot::Receiver<()>> {
     let handle = client.session_extensions().get::<Arc<ConnectionHandle>>()?;
@@ -169,6 +203,9 @@ impl SimpleQueryHandler for Session {
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if let Some(rows) = pg_compat::psql_functions(query, &self.functions) {
+            return Ok(vec![text_rows(&["Schema", "Name", "Result data type", "Argument data types", "Type"], rows)?]);
+        }
         let query = crate::actions::rewrite_sql(query);
         let statements = self
             .compat
