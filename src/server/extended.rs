@@ -54,7 +54,10 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let sql = crate::actions::rewrite_sql(sql);
+        let mut sql = crate::actions::rewrite_sql(sql);
+        if let Some(rewritten) = crate::server::rewrite::catalog_query(&sql) {
+            sql = rewritten;
+        }
         if self.read_only {
             let statements = self
                 .compat

@@ -13,6 +13,7 @@ pub mod extended;
 pub mod handlers;
 pub mod pg_compat;
 pub mod policy;
+pub mod rewrite;
 pub mod session;
 pub mod settings;
 pub mod tls;

@@ -30,7 +30,9 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
     ctx.register_udf(constant_text("current_schema", SCHEMA.to_owned()));
     ctx.register_udf(constant_text("version", version_string()));
     ctx.register_udf(current_schemas());
-    ctx.register_udf(function_is_visible());
+    for name in ["pg_function_is_visible", "pg_type_is_visible", "pg_collation_is_visible", "pg_conversion_is_visible"] {
+        ctx.register_udf(always_visible(name));
+    }
     ctx.register_udf(to_regtype());
     Ok(())
 }
@@ -112,13 +114,13 @@ pub fn psql_functions(query: &str, functions: &[crate::repl::FunctionInfo]) -> O
     )
 }
 
-/// `pg_function_is_visible(oid)`: every function is on the search path.
-fn function_is_visible() -> ScalarUDF {
+/// `pg_*_is_visible(oid)`: everything is on the search path.
+fn always_visible(name: &str) -> ScalarUDF {
     let func = |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
         let n = ColumnarValue::values_to_arrays(args)?[0].len();
         Ok(ColumnarValue::Array(Arc::new(datafusion::arrow::array::BooleanArray::from(vec![true; n]))))
     };
-    create_udf("pg_function_is_visible", vec![DataType::Int32], DataType::Boolean, Volatility::Stable, Arc::new(func))
+    create_udf(name, vec![DataType::Int32], DataType::Boolean, Volatility::Stable, Arc::new(func))
 }
 
 /// `to_regtype(name)`: the oid of a built-in type, NULL for others (drivers

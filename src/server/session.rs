@@ -206,7 +206,10 @@ impl SimpleQueryHandler for Session {
         if let Some(rows) = pg_compat::psql_functions(query, &self.functions) {
             return Ok(vec![text_rows(&["Schema", "Name", "Result data type", "Argument data types", "Type"], rows)?]);
         }
-        let query = crate::actions::rewrite_sql(query);
+        let mut query = crate::actions::rewrite_sql(query);
+        if let Some(rewritten) = crate::server::rewrite::catalog_query(&query) {
+            query = rewritten;
+        }
         let statements = self
             .compat
             .parse(&query)
