@@ -206,3 +206,20 @@ fn read_only_refuses_writes_and_actions_but_reads_work() {
     let count = psql(server.addr, None, &["select count(*) from customers"]).ok();
     assert_eq!(count.stdout.lines().nth(1).map(str::trim), Some(single_value(&cli_csv("select count(*) from customers")).as_str()));
 }
+
+#[test]
+fn tls_is_served_with_a_certificate_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new(serve_support::require("openssl"))
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let server = serve(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()], &[]);
+    let out = serve_support::psql_tls(server.addr, &["select count(*) from customers"]).ok();
+    assert_eq!(out.stdout.lines().nth(1).map(str::trim), Some(single_value(&cli_csv("select count(*) from customers")).as_str()));
+}

@@ -19,6 +19,7 @@ apt_missing=()
 command -v psql >/dev/null 2>&1 || apt_missing+=(postgresql-client)
 [ -f /usr/share/java/postgresql.jar ] || apt_missing+=(libpostgresql-jdbc-java)
 command -v java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jdk-headless)
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi

@@ -113,15 +113,24 @@ pub fn require(program: &str) -> PathBuf {
     found.unwrap_or_else(|| panic!("`{program}` is not installed: run tests/peers/install.sh"))
 }
 
-/// psql against `addr` (unaligned, tuples only, no psqlrc), running each of `commands` with `-c`.
+/// psql against `addr` (unaligned, no psqlrc), running each of `commands` with `-c`.
 pub fn psql(addr: SocketAddr, password: Option<&str>, commands: &[&str]) -> Output {
+    psql_with(addr, password, "disable", commands)
+}
+
+/// psql that insists on TLS (`sslmode=require`: it fails if the server does not speak TLS).
+pub fn psql_tls(addr: SocketAddr, commands: &[&str]) -> Output {
+    psql_with(addr, None, "require", commands)
+}
+
+fn psql_with(addr: SocketAddr, password: Option<&str>, sslmode: &str, commands: &[&str]) -> Output {
     let mut cmd = Command::new(require("psql"));
     cmd.args(["-X", "-A", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"])
         .args(["-h", "127.0.0.1", "-p", &addr.port().to_string(), "-U", "stripe", "-d", "stripe"]);
     for c in commands {
         cmd.args(["-c", c]);
     }
-    cmd.env_remove("PGPASSWORD").env("PGCONNECT_TIMEOUT", "20").env("PGSSLMODE", "disable");
+    cmd.env_remove("PGPASSWORD").env("PGCONNECT_TIMEOUT", "20").env("PGSSLMODE", sslmode);
     if let Some(p) = password {
         cmd.env("PGPASSWORD", p);
     }
