@@ -175,3 +175,31 @@ where
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::decode::Decoder;
+    use datafusion::arrow::array::StringArray;
+
+    #[test]
+    fn maps_and_json_columns_are_json_text() {
+        let table = catalog::builtin().table("customers").expect("customers");
+        let decoder = Decoder::new(table, None);
+        let object = serde_json::json!({"id": "cus_1", "object": "customer", "email": "a@example.com",
+            "metadata": {"plan": "pro"}, "address": {"country": "FR"}, "created": 1700000000});
+        let batch = decoder.decode(&[object]).unwrap();
+        let schema = DFSchema::try_from_qualified_schema("customers", &batch.schema()).unwrap();
+        let wire = WireSchema::of(&schema);
+        let fields = wire.fields(&Format::UnifiedText, None).unwrap();
+        let ty = |name: &str| fields.iter().find(|f| f.name() == name).unwrap().datatype().clone();
+        assert_eq!(ty("metadata"), Type::JSON);
+        assert_eq!(ty("address"), Type::JSON);
+        assert_eq!(ty("email"), Type::TEXT);
+        assert_eq!(ty("created"), Type::TIMESTAMPTZ);
+        let converted = wire.convert(batch).unwrap();
+        let idx = converted.schema().index_of("metadata").unwrap();
+        let text = converted.column(idx).as_any().downcast_ref::<StringArray>().unwrap().value(0).to_owned();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), serde_json::json!({"plan": "pro"}));
+    }
+}

@@ -201,7 +201,7 @@ fn read_only_refuses_writes_and_actions_but_reads_work() {
         assert_ne!(out.code, 0, "{sql} is refused");
         assert!(out.stderr.contains("25006") && out.stderr.contains("read-only"), "{sql}:\n{}", out.stderr);
     }
-    let get = psql(server.addr, None, &[&format!("select id from stripe_get('/v1/customers/{id}')")]).ok();
+    let get = psql(server.addr, None, &[&format!("select json from stripe_get('/v1/customers/{id}')")]).ok();
     assert!(get.stdout.contains(&id), "{}", get.stdout);
     let count = psql(server.addr, None, &["select count(*) from customers"]).ok();
     assert_eq!(count.stdout.lines().nth(1).map(str::trim), Some(single_value(&cli_csv("select count(*) from customers")).as_str()));

@@ -125,7 +125,7 @@ pub fn psql_tls(addr: SocketAddr, commands: &[&str]) -> Output {
 
 fn psql_with(addr: SocketAddr, password: Option<&str>, sslmode: &str, commands: &[&str]) -> Output {
     let mut cmd = Command::new(require("psql"));
-    cmd.args(["-X", "-A", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"])
+    cmd.args(["-X", "-A", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"])
         .args(["-h", "127.0.0.1", "-p", &addr.port().to_string(), "-U", "stripe", "-d", "stripe"]);
     for c in commands {
         cmd.args(["-c", c]);
