@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod dml;
+pub mod embedded;
 pub mod emulator;
 pub mod engine;
 pub mod error;
@@ -34,4 +35,5 @@ pub mod server;
 pub mod stripe;
 pub mod watch;
 
+pub use embedded::StripeSql;
 pub use error::{Error, Result};

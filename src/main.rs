@@ -26,7 +26,14 @@ async fn run(cli: Cli, config: Config) -> i32 {
         Some(Command::Emulator(args)) => stripe_sql::emulator::run_standalone(args.clone())
             .await
             .map(|()| 0),
-        Some(Command::Serve(_)) => Err(not_built("serve (the postgres wire server)")),
+        Some(Command::Serve(args)) => {
+            if !config.demo
+                && let Err(e) = config.client_config()
+            {
+                exit_with(&e, 2);
+            }
+            stripe_sql::server::run_serve(&config, args).await
+        }
         Some(Command::Watch(args)) => {
             if !config.demo
                 && let Err(e) = config.client_config()
@@ -50,10 +57,6 @@ async fn run(cli: Cli, config: Config) -> i32 {
         Err(e @ stripe_sql::Error::Config(_)) => exit_with(&e, 2),
         Err(e) => exit_with(&e, 1),
     }
-}
-
-fn not_built(what: &str) -> stripe_sql::Error {
-    stripe_sql::Error::Plan(format!("{what} is not built yet"))
 }
 
 fn exit_with(err: &dyn std::fmt::Display, code: i32) -> ! {

@@ -13,4 +13,9 @@ mod slt;
 mod read_path;
 mod dml;
 mod actions;
+<<<<<<< HEAD
 mod reliability;
+=======
+mod serve;
+mod embedded;
+>>>>>>> serve

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Installs the test peers into $STRIPE_SQL_PEERS (idempotent):
 #   localstripe (PyPI) in a virtualenv, stripe-stateful-mock (npm),
-#   and tmux (apt; the interactive REPL test drives the binary through it).
-# The tests start them on 127.0.0.1 themselves (tests/integration/reliability/peers.rs).
+#   tmux (apt; the interactive REPL test drives the binary through it),
+#   and the Postgres clients the `serve` tests use: psql (apt postgresql-client),
+#   pgJDBC (apt libpostgresql-jdbc-java, run with the JDK's `java File.java`),
+#   psycopg + SQLAlchemy + pandas (PyPI, into the same virtualenv).
+# The tests start the peers on 127.0.0.1 themselves (tests/integration/reliability/peers.rs).
 set -euo pipefail
 peers="${STRIPE_SQL_PEERS:-$HOME/.cache/stripe-sql-peers}"
 mkdir -p "$peers"
-if ! command -v tmux >/dev/null 2>&1; then
+apt_missing=()
+command -v tmux >/dev/null 2>&1 || apt_missing+=(tmux)
+command -v psql >/dev/null 2>&1 || apt_missing+=(postgresql-client)
+[ -f /usr/share/java/postgresql.jar ] || apt_missing+=(libpostgresql-jdbc-java)
+command -v java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jdk-headless)
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+if [ "${#apt_missing[@]}" -gt 0 ]; then
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq tmux >/dev/null
+  $sudo_cmd apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 fi
 if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import localstripe' 2>/dev/null; then
   python3 -m venv "$peers/venv"
@@ -19,5 +28,9 @@ fi
 if [ ! -d "$peers/node/node_modules/stripe-stateful-mock" ]; then
   mkdir -p "$peers/node"
   (cd "$peers/node" && npm install --silent --no-audit --no-fund 'stripe-stateful-mock@0.0.16' >/dev/null)
+fi
+if ! "$peers/venv/bin/python" -c 'import psycopg, sqlalchemy, pandas' 2>/dev/null; then
+  "$peers/venv/bin/pip" install --quiet --disable-pip-version-check \
+    'psycopg[binary]==3.2.*' 'SQLAlchemy==2.0.*' 'pandas==2.2.*'
 fi
 echo "test peers ready in $peers"

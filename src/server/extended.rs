@@ -1,0 +1,137 @@
+//! The extended query protocol (Parse/Bind/Describe/Execute): statements are
+//! planned at Parse with `$n` placeholders; Execute binds the values into the
+//! plan, so the Stripe tables see plain `column = literal` filters and push
+//! them down exactly as for a simple query.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::arrow_pg::datatypes::df::deserialize_parameters;
+use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+use datafusion_postgres::pgwire;
+use futures::Sink;
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::ExtendedQueryHandler;
+use pgwire::api::results::{FieldInfo, Response};
+use pgwire::api::stmt::QueryParser;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+
+use crate::server::encode::WireSchema;
+use crate::server::errors;
+use crate::server::policy::{self, Dml};
+use crate::server::session::Session;
+
+/// A prepared statement: its SQL and, unless empty, the parsed statement and its plan.
+pub type Prepared = (String, Option<(Statement, LogicalPlan)>);
+
+/// Parses and plans statements for the extended protocol, refusing writes
+/// at Parse time on a read-only server.
+pub struct StatementParser {
+    inner: Arc<datafusion_postgres::Parser>,
+    compat: PostgresCompatibilityParser,
+    read_only: bool,
+}
+
+impl StatementParser {
+    /// Wraps the catalog-aware parser of `session`.
+    pub fn new(session: &Session) -> Self {
+        Self { inner: Arc::clone(&session.parser), compat: PostgresCompatibilityParser::new(), read_only: session.read_only }
+    }
+}
+
+#[async_trait]
+impl QueryParser for StatementParser {
+    type Statement = Prepared;
+
+    async fn parse_sql<C>(&self, client: &C, sql: &str, types: &[Option<Type>]) -> PgWireResult<Option<Prepared>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let mut sql = crate::actions::rewrite_sql(sql);
+        if let Some(rewritten) = crate::server::rewrite::catalog_query(&sql) {
+            sql = rewritten;
+        }
+        if self.read_only {
+            let statements = self
+                .compat
+                .parse(&sql)
+                .map_err(|e| errors::user_error(errors::SYNTAX_ERROR, format!("could not parse the query: {e}")))?;
+            for statement in &statements {
+                policy::check_read_only(statement)?;
+            }
+        }
+        self.inner.parse_sql(client, &sql, types).await.map_err(errors::relabel)
+    }
+
+    fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
+        self.inner.get_parameter_types(stmt).map_err(errors::relabel)
+    }
+
+    fn get_result_schema(&self, stmt: &Prepared, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        match stmt {
+            (_, Some((_, plan))) if !matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_)) => {
+                WireSchema::of(plan.schema()).fields(format.unwrap_or(&Format::UnifiedText), None)
+            }
+            _ => Ok(vec![]),
+        }
+    }
+}
+
+/// Parameter values of `portal`, typed by the client's hints or else by
+/// what DataFusion inferred from the plan.
+fn bind_parameters(plan: &LogicalPlan, portal: &Portal<Prepared>) -> PgWireResult<ParamValues> {
+    let types = plan.get_parameter_types().map_err(|e| errors::from_datafusion(&e))?;
+    let mut ordered: Vec<(u32, Option<DataType>)> = types
+        .into_iter()
+        .map(|(k, v)| (k.trim_start_matches('$').parse::<u32>().unwrap_or(u32::MAX), v))
+        .collect();
+    ordered.sort_by_key(|(k, _)| *k);
+    let inferred: Vec<Option<&DataType>> = ordered.iter().map(|(_, t)| t.as_ref()).collect();
+    deserialize_parameters(portal, &inferred)
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Session {
+    type Statement = Prepared;
+    type QueryParser = StatementParser;
+
+    fn query_parser(&self) -> Arc<StatementParser> {
+        Arc::new(StatementParser::new(self))
+    }
+
+    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Prepared>, _max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (_, Some((statement, plan))) = &portal.statement.statement else {
+            return Ok(Response::EmptyQuery);
+        };
+        let params = bind_parameters(plan, portal)?;
+        for hook in &self.hooks {
+            if let Some(result) = hook.handle_extended_query(statement, plan, &params, &self.ctx, client).await {
+                return result.map_err(errors::relabel);
+            }
+        }
+        let plan = plan.clone().replace_params_with_values(&params).map_err(|e| errors::from_datafusion(&e))?;
+        self.engine.statement_started();
+        if let Some(dml) = Dml::of(statement) {
+            let run = async {
+                let df = self.ctx.execute_logical_plan(plan).await?;
+                df.collect().await
+            };
+            let batches = run.await.map_err(|e| errors::from_datafusion(&e))?;
+            return self.dml_response(dml, batches, &portal.result_column_format, client).await;
+        }
+        self.run_plan(plan, &portal.result_column_format, client).await
+    }
+}

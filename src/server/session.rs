@@ -1,0 +1,236 @@
+//! One client connection: its own [`Engine`] session (settings such as
+//! `SET stripe.use_search` stay per connection) over the server's shared
+//! Stripe client, answering the simple query protocol. The extended protocol
+//! lives in `extended.rs`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, UInt64Type};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+use datafusion_postgres::hooks::QueryHook;
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::pgwire;
+use datafusion_postgres::{DfSessionService, Parser};
+use futures::Sink;
+use pgwire::api::portal::Format;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{QueryResponse, Response, Tag};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::types::format::FormatOptions;
+use futures::channel::oneshot;
+
+use crate::engine::Engine;
+use crate::server::encode;
+use crate::server::errors;
+use crate::server::{pg_compat, settings};
+use crate::server::policy::{self, Dml};
+use crate::{Result, stripe};
+
+/// The per-connection query handler.
+pub struct Session {
+    pub(crate) engine: Arc<Engine>,
+    functions: Vec<crate::repl::FunctionInfo>,
+    pub(crate) ctx: Arc<SessionContext>,
+    pub(crate) parser: Arc<Parser>,
+    compat: PostgresCompatibilityParser,
+    pub(crate) hooks: Vec<Arc<dyn QueryHook>>,
+    pub(crate) read_only: bool,
+}
+
+impl Session {
+    /// A fresh session over `client` with the Stripe schema, the engine's
+    /// functions and the `pg_catalog` emulation clients query at connect.
+    pub fn new(client: &stripe::Client, allow_live_writes: bool, read_only: bool) -> Result<Self> {
+        let engine = Arc::new(Engine::new(client.clone())?);
+        engine.set_allow_live_writes(allow_live_writes);
+        crate::server::register_pg_catalog(engine.context())?;
+        let ctx = Arc::new(engine.context().clone());
+        let hooks: Vec<Arc<dyn QueryHook>> =
+            vec![Arc::new(CursorStatementHook), Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
+        let service = DfSessionService::new_with_hooks(Arc::clone(&ctx), hooks.clone());
+        let parser = service.query_parser();
+        let functions = crate::repl::Backend::functions(&crate::engine::backend::EngineBackend::new(Arc::clone(&engine)));
+        Ok(Self { engine, functions, ctx, parser, compat: PostgresCompatibilityParser::new(), hooks, read_only })
+    }
+
+    /// Runs one parsed statement of a simple query. `text` is the statement's
+    /// own SQL when the query held only it (DML keeps its RETURNING that way).
+    async fn run_simple<C>(&self, client: &mut C, statement: Statement, text: Option<&str>) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(result) = settings::handle(&self.ctx, &statement).await {
+            return result;
+        }
+        if let Some(tag) = savepoint_tag(&statement) {
+            return Ok(Response::Execution(Tag::new(tag)));
+        }
+        for hook in &self.hooks {
+            if let Some(result) = hook.handle_simple_query(&statement, &self.ctx, client).await {
+                return result.map_err(errors::relabel);
+            }
+        }
+        if self.read_only {
+            policy::check_read_only(&statement)?;
+        }
+        // pgwire races `do_query` against the client's cancel; the rows
+        // streamed afterwards are covered by `run_plan`.
+        if let Some(dml) = Dml::of(&statement) {
+            let sql = text.map(str::to_owned).unwrap_or_else(|| statement.to_string());
+            let batches = self.engine.sql(&sql).await.map_err(errors::from_crate)?;
+            return self.dml_response(dml, batches, &Format::UnifiedText, client).await;
+        }
+        self.engine.statement_started();
+        let state = self.ctx.state();
+        let plan = state
+            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(statement)))
+            .await
+            .map_err(|e| errors::from_datafusion(&e))?;
+        self.run_plan(plan, &Format::UnifiedText, client).await
+    }
+
+    /// Executes a planned (parameters bound) query and streams its rows; a
+    /// client cancel while rows stream ends the stream with 57014.
+    pub(crate) async fn run_plan<C: ClientInfo>(&self, plan: LogicalPlan, format: &Format, client: &C) -> PgWireResult<Response> {
+        let df = self.ctx.execute_logical_plan(plan).await.map_err(|e| errors::from_datafusion(&e))?;
+        let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+        let (fields, rows) = encode::encode(df, format, Some(options)).await?;
+        // Armed last: re-arming replaces the receiver pgwire is racing
+        // `do_query` against, so nothing may wait after this.
+        let cancel = start_query(client).await;
+        Ok(Response::Query(QueryResponse::new(fields, encode::cancellable(rows, cancel))))
+    }
+
+    /// The answer to a finished INSERT/UPDATE/DELETE: its command tag with the
+    /// row count, or the rows themselves (RETURNING, dry-run plans).
+    pub(crate) async fn dml_response<C: ClientInfo>(
+        &self,
+        dml: Dml,
+        batches: Vec<RecordBatch>,
+        format: &Format,
+        client: &C,
+    ) -> PgWireResult<Response> {
+        if let Some(count) = count_of(&batches) {
+            let tag = Tag::new(dml.tag()).with_rows(count as usize);
+            let tag = if dml == Dml::Insert { tag.with_oid(0) } else { tag };
+            return Ok(Response::Execution(tag));
+        }
+        if batches.is_empty() {
+            return Ok(Response::Execution(Tag::new(dml.tag()).with_rows(0)));
+        }
+        let df = self
+            .ctx
+            .read_batches(batches)
+            .map_err(|e| errors::from_datafusion(&e))?;
+        let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+        let (fields, rows) = encode::encode(df, format, Some(options)).await?;
+        Ok(Response::Query(QueryResponse::new(fields, rows)))
+    }
+}
+
+/// Savepoints are accepted as no-ops like transactions (drivers such as
+/// psycopg wrap their own catalog lookups in one).
+fn savepoint_tag(statement: &Statement) -> Option<&'static str> {
+    match statement {
+        Statement::Savepoint { .. } => Some("SAVEPOINT"),
+        Statement::ReleaseSavepoint { .. } => Some("RELEASE"),
+        Statement::Rollback { savepoint: Some(_), .. } => Some("ROLLBACK"),
+        _ => None,
+    }
+}
+
+/// The affected-row count of a DML result (`count: UInt64`, one row).
+fn count_of(batches: &[RecordBatch]) -> Option<u64> {
+    let first = batches.first()?;
+    if first.num_columns() != 1 || first.schema().field(0).name() != "count" {
+        return None;
+    }
+    let mut total = 0;
+    for b in batches {
+        let col = b.column(0);
+        if col.data_type() != &DataType::UInt64 {
+            return None;
+        }
+        let values = col.as_primitive::<UInt64Type>();
+        total += (0..values.len()).filter(|&i| !values.is_null(i)).map(|i| values.value(i)).sum::<u64>();
+    }
+    Some(total)
+}
+
+/// A query response of text columns `names` holding `rows`.
+fn text_rows<const N: usize>(names: &[&str; N], rows: Vec<[String; N]>) -> PgWireResult<Response> {
+    use pgwire::api::Type;
+    use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
+    let fields = Arc::new(
+        names.iter().map(|n| FieldInfo::new((*n).to_owned(), None, None, Type::TEXT, FieldFormat::Text)).collect::<Vec<_>>(),
+    );
+    let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        for cell in row {
+            encoder.encode_field(&Some(cell))?;
+        }
+        out.push(Ok(encoder.take_row()));
+    }
+    Ok(Response::Query(QueryResponse::new(fields, futures::stream::iter(out))))
+}
+
+/// Arms the connection's cancel handle for a new statement.
+pub(crate) async fn start_query<C: ClientInfo>(client: &C) -> Option<oneshot::Receiver<()>> {
+    let handle = client.session_extensions().get::<Arc<ConnectionHandle>>()?;
+    Some(handle.start_query().await)
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Session {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(rows) = pg_compat::psql_functions(query, &self.functions) {
+            return Ok(vec![text_rows(&["Schema", "Name", "Result data type", "Argument data types", "Type"], rows)?]);
+        }
+        let mut query = crate::actions::rewrite_sql(query);
+        if let Some(rewritten) = crate::server::rewrite::catalog_query(&query) {
+            query = rewritten;
+        }
+        let statements = self
+            .compat
+            .parse(&query)
+            .map_err(|e| errors::user_error(errors::SYNTAX_ERROR, format!("could not parse the query: {e}")))?;
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let single = statements.len() == 1;
+        let mut responses = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let text = single.then_some(query.as_str());
+            match self.run_simple(client, statement, text).await {
+                Ok(r) => responses.push(r),
+                Err(e) if responses.is_empty() => return Err(e),
+                Err(PgWireError::UserError(info)) => {
+                    responses.push(Response::Error(info));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(responses)
+    }
+}

@@ -1,0 +1,78 @@
+"""Drives `stripe-sql serve` with Python's Postgres stack for the serve tests.
+
+usage: pg_python.py PORT MODE [ARG]
+  params EMAIL   psycopg with a server-side $1 parameter; prints the rows and
+                 the Stripe requests the statement made (stripe_last_requests)
+  inspect        SQLAlchemy inspect(): table names and the columns of customers
+  revenue        pandas.read_sql of a monthly revenue aggregate
+  cancel         starts a slow query, cancels it from another thread
+Prints one JSON object on stdout.
+"""
+import json
+import sys
+import threading
+import time
+
+import psycopg
+
+port, mode = sys.argv[1], sys.argv[2]
+dsn = f"host=127.0.0.1 port={port} user=stripe dbname=stripe sslmode=disable"
+url = f"postgresql+psycopg://stripe@127.0.0.1:{port}/stripe?sslmode=disable"
+
+
+def params(email):
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.cursor()
+        # psycopg 3 binds on the server: Parse "... = $1", Bind, Execute.
+        cur.execute("SELECT id, email FROM customers WHERE email = %s", (email,))
+        rows = cur.fetchall()
+        cur.execute("SELECT method, path, params FROM stripe_last_requests()")
+        requests = [list(r) for r in cur.fetchall()]
+        cur.execute("SELECT count(*) FROM customers WHERE email = %s", ("nobody@example.invalid",))
+        none = cur.fetchone()[0]
+        print(json.dumps({"rows": [list(r) for r in rows], "requests": requests, "none": none}))
+
+
+def inspect():
+    from sqlalchemy import create_engine, inspect as sa_inspect
+    engine = create_engine(url)
+    insp = sa_inspect(engine)
+    tables = insp.get_table_names()
+    columns = {c["name"]: str(c["type"]) for c in insp.get_columns("customers")}
+    print(json.dumps({"tables": tables, "columns": columns, "schema": insp.default_schema_name}))
+
+
+def revenue():
+    import pandas
+    from sqlalchemy import create_engine
+    engine = create_engine(url)
+    sql = (
+        "SELECT date_trunc('month', created) AS month, sum(amount) AS revenue "
+        "FROM charges WHERE status = 'succeeded' GROUP BY 1 ORDER BY 1"
+    )
+    with engine.connect() as conn:
+        frame = pandas.read_sql(sql, conn)
+    print(json.dumps({
+        "months": len(frame),
+        "total": int(frame["revenue"].sum()),
+        "columns": list(frame.columns),
+        "month_dtype": str(frame["month"].dtype),
+    }))
+
+
+def cancel():
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        timer = threading.Timer(0.7, conn.cancel)
+        started = time.monotonic()
+        timer.start()
+        code, message = None, None
+        try:
+            conn.execute("SELECT count(*) FROM charges")
+        except psycopg.Error as e:
+            code, message = e.sqlstate, str(e)
+        elapsed = time.monotonic() - started
+        after = conn.execute("SELECT 41 + 1").fetchone()[0]
+        print(json.dumps({"sqlstate": code, "message": message, "elapsed": elapsed, "after": after}))
+
+
+{"params": lambda: params(sys.argv[3]), "inspect": inspect, "revenue": revenue, "cancel": cancel}[mode]()
