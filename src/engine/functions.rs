@@ -97,7 +97,8 @@ impl TableFunctionImpl for RequestLogFunction {
 }
 
 /// The request log as rows: seq, method, path, params (`k=v&…`), status,
-/// attempt, duration_ms, error, idempotent.
+/// attempt, duration_ms, error, idempotency_key, cached (served from the
+/// response cache: no HTTP request was made).
 pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("seq", DataType::Int64, false),
@@ -109,6 +110,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Field::new("duration_ms", DataType::Float64, false),
         Field::new("error", DataType::Utf8, true),
         Field::new("idempotency_key", DataType::Boolean, false),
+        Field::new("cached", DataType::Boolean, false),
     ]));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(entries.iter().map(|e| e.seq as i64))),
@@ -120,6 +122,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Arc::new(Float64Array::from_iter_values(entries.iter().map(|e| e.duration.as_secs_f64() * 1000.0))),
         Arc::new(StringArray::from_iter(entries.iter().map(|e| e.error.as_deref()))),
         Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.idempotency_key)))),
+        Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.cached)))),
     ];
     RecordBatch::try_new(schema, columns).expect("request log columns match their schema")
 }

@@ -150,6 +150,7 @@ pub(crate) async fn send_once(
         duration: started.elapsed(),
         error,
         idempotency_key: req.idempotency_key.is_some(),
+        cached: false,
     });
     result
 }

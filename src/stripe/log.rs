@@ -1,4 +1,5 @@
-//! The request log: one entry per HTTP attempt, kept for the session.
+//! The request log: one entry per HTTP attempt (and one per response served
+//! from the cache, marked `cached`), kept for the session.
 //!
 //! Shared by every clone of the client (an `Arc`), so tests and the REPL's `\requests` can
 //! see exactly which calls were made. Entries hold the encoded parameters (the key travels in
@@ -29,6 +30,8 @@ pub struct LogEntry {
     pub error: Option<String>,
     /// Whether the request carried an `Idempotency-Key`.
     pub idempotency_key: bool,
+    /// Whether the response came from the client's cache (no HTTP request was made).
+    pub cached: bool,
 }
 
 impl LogEntry {
@@ -102,6 +105,7 @@ mod tests {
             duration: Duration::from_millis(3),
             error: None,
             idempotency_key: false,
+            cached: false,
         }
     }
 
