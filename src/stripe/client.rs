@@ -334,6 +334,21 @@ impl Client {
                     attempt += 1;
                 }
                 Decision::GiveUp => {
+                    let mut error = error;
+                    if let ApiError::Status(status) = &mut error
+                        && status.status == 429
+                        && attempt > 1
+                    {
+                        let rate = self.inner.limiter.endpoint_rate(&endpoint);
+                        let slowed = if rate > 0.0 { format!("{rate:.1} requests/s") } else { "no limit".to_string() };
+                        let note = format!(
+                            "still rate limited after {attempt} attempts (retries exhausted; the client had slowed {endpoint} to {slowed})"
+                        );
+                        status.message = Some(match status.message.take() {
+                            Some(m) => format!("{m}; {note}"),
+                            None => note,
+                        });
+                    }
                     tracing::error!(method = %req.method, path = %req.path, attempt, "stripe request failed: {error}");
                     return Err(error);
                 }

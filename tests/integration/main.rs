@@ -12,3 +12,4 @@ mod slt;
 mod read_path;
 mod dml;
 mod actions;
+mod speed;
