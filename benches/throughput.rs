@@ -1,0 +1,95 @@
+//! Scan throughput at Stripe's speed: 50,000 charges served by the emulator
+//! with 300 ms per response and 25 requests/s per endpoint (it answers 429
+//! above that; the client's own limiter is set to the same 25/s). Prints
+//! objects/s of `SELECT * FROM charges` split into `created` ranges (default
+//! `stripe.max_concurrency`), its ratio to the 2,500 objects/s rate-limit bound,
+//! and its ratio to the sequential cursor walk (`stripe.max_concurrency = 1`)
+//! measured in the same run over a prefix of 20 pages (the whole sequential
+//! walk, 500 pages at 300 ms, would take 150 s).
+//!
+//! Run with `cargo bench --profile dev --bench throughput` (a release build
+//! takes ~18 minutes on the build machine; the figures are then debug-build
+//! figures, which matter little here: the scan waits on the network).
+
+#[path = "support/charges.rs"]
+mod charges;
+
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures::StreamExt;
+use stripe_sql::emulator::EmulatorConfig;
+use stripe_sql::engine::Engine;
+use stripe_sql::engine::options::StripeOptions;
+use stripe_sql::provider::parallel::split::{self, PageFacts, Segment, SplitPolicy};
+
+const CHARGES: usize = 50_000;
+const LATENCY: Duration = Duration::from_millis(300);
+const ENDPOINT_RPS: f64 = 25.0;
+const BOUND: f64 = ENDPOINT_RPS * 100.0;
+const SEQUENTIAL_PAGES: usize = 20;
+
+async fn rows(engine: &Engine, sql: &str) -> usize {
+    let mut stream = engine.dataframe(sql).await.expect("plan").execute_stream().await.expect("execute");
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        rows += batch.expect("batch").num_rows();
+    }
+    rows
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let config = EmulatorConfig { latency: LATENCY, endpoint_rps: ENDPOINT_RPS, ..EmulatorConfig::default() };
+    let engine = Engine::with_emulator(config, |c| {
+        c.endpoint_rps = ENDPOINT_RPS;
+        c.max_rps = ENDPOINT_RPS;
+    })
+    .expect("engine");
+    engine.emulator().expect("emulator").insert_objects("charges", (0..CHARGES).map(|n| charges::charge(n, 40)));
+
+    let (parallel_rows, parallel_secs, requests, rejected, concurrency) = rt.block_on(async {
+        let concurrency = StripeOptions::default().max_concurrency;
+        let mark = engine.client().request_log().len() as u64;
+        let started = Instant::now();
+        let rows = rows(&engine, "SELECT * FROM charges").await;
+        let secs = started.elapsed().as_secs_f64();
+        let log = engine.client().request_log().since(mark);
+        let rejected = log.iter().filter(|e| e.status == Some(429)).count();
+        (rows, secs, log.len(), rejected, concurrency)
+    });
+    assert_eq!(parallel_rows, CHARGES);
+
+    let (sequential_rows, sequential_secs) = rt.block_on(async {
+        engine.sql("SET stripe.max_concurrency = 1").await.expect("set");
+        let started = Instant::now();
+        let rows = rows(&engine, &format!("SELECT * FROM charges LIMIT {}", SEQUENTIAL_PAGES * 100)).await;
+        (rows, started.elapsed().as_secs_f64())
+    });
+    assert_eq!(sequential_rows, SEQUENTIAL_PAGES * 100);
+
+    let parallel_rate = parallel_rows as f64 / parallel_secs;
+    let sequential_rate = sequential_rows as f64 / sequential_secs;
+    println!(
+        "throughput: SELECT * over {CHARGES} charges, {} ms latency, {ENDPOINT_RPS} requests/s per endpoint, max_concurrency {concurrency}: \
+         {parallel_rate:.0} objects/s in {parallel_secs:.1} s ({requests} requests, {rejected} answered 429); \
+         {:.1}% of the {BOUND:.0} objects/s bound",
+        LATENCY.as_millis(),
+        100.0 * parallel_rate / BOUND
+    );
+    println!(
+        "throughput: sequential cursor walk (max_concurrency 1) over the first {SEQUENTIAL_PAGES} pages: {sequential_rate:.0} objects/s \
+         ({sequential_secs:.1} s); split scan / sequential = {:.1}x",
+        parallel_rate / sequential_rate
+    );
+
+    // The split decision itself (pure) is far below a request's cost.
+    let segment = Segment::range(i64::MIN, i64::MAX);
+    let page = PageFacts { count: 100, newest: 1_780_000_000, oldest: 1_779_998_000, last_id: "ch_1".into(), has_more: true };
+    c.bench_function("split::rest with 9 free workers", |b| {
+        b.iter(|| split::rest(std::hint::black_box(&segment), &page, 9, SplitPolicy::default()))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
