@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod fetch;
 pub mod metrics;
+pub mod order;
 pub mod parallel;
 pub mod residual;
 pub mod scan;

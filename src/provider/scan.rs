@@ -257,6 +257,17 @@ impl ExecutionPlan for StripeScanExec {
 }
 
 impl StripeScanExec {
+    /// This scan as the sequential newest-first walk, when it is split into
+    /// ranges and the walk declares `created DESC` (`None` otherwise).
+    pub fn sequential(&self) -> Option<Arc<dyn ExecutionPlan>> {
+        if self.spec.concurrency <= 1 {
+            return None;
+        }
+        let walk = StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone().sequential());
+        natural_ordering(&walk.def, &walk.spec)?;
+        Some(Arc::new(walk))
+    }
+
     /// Lets tests downcast a plan node.
     pub fn as_any(&self) -> &dyn Any {
         self

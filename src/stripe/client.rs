@@ -9,7 +9,7 @@ use super::log::RequestLog;
 use super::pagination::{ListCursor, SearchCursor};
 use super::rate_limit::{RateLimiter, endpoint_key};
 use super::retry::{Decision, Outcome, RetryPolicy};
-use super::wire::{ApiError, Page, parse_list, parse_search};
+use super::wire::{ApiError, Page, into_list, parse_search};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use reqwest::Method;
@@ -168,7 +168,7 @@ impl Client {
             let (client, path, mut cursor) = state?;
             let query = cursor.next_query()?;
             let page = match client.get(&path, &query).await {
-                Ok(body) => parse_list(&body).map_err(|m| unreadable(&path, m)),
+                Ok(body) => into_list(body).map_err(|m| unreadable(&path, m)),
                 Err(e) => Err(e),
             };
             let page = page.and_then(|p| {

@@ -202,6 +202,16 @@ async fn newest_first_with_a_limit_stays_one_call() {
     let mut expected = column(&engine, "SELECT created FROM charges").await;
     expected.sort_by(|a, b| b.cmp(a));
     assert_eq!(newest, expected[..3].to_vec());
+    // Also through a filter DataFusion re-checks: the walk stops after the pages it needs.
+    engine.sql("SET stripe.use_search = false").await.expect("set");
+    let mark = engine.client().request_log().len();
+    let big = column(&engine, "SELECT id FROM charges WHERE amount > 0 ORDER BY created DESC LIMIT 5").await;
+    assert_eq!(big.len(), 5);
+    let calls = list_calls(&engine, mark, "/v1/charges");
+    assert!(calls.len() <= 2 && calls.iter().all(|c| c.param("created[lte]").is_none()), "{calls:?}");
+    let plan = explain(&engine, "EXPLAIN SELECT id FROM charges WHERE amount > 0 ORDER BY created DESC LIMIT 5").await;
+    assert!(!plan.contains("split into") && !plan.contains("SortExec"), "{plan}");
+
     // Without a limit the order is still right (the split scan is not trusted for it).
     all.dedup();
     assert_eq!(all.len(), engine.emulator().expect("emulator").count("charges"));

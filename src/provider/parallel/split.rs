@@ -44,6 +44,9 @@ pub struct PageFacts {
     pub has_more: bool,
 }
 
+/// Fewest pages (by the density estimate) a range split off must hold.
+const MIN_PART_PAGES: f64 = 3.0;
+
 /// How eagerly to split.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SplitPolicy {
@@ -78,10 +81,13 @@ pub fn rest(segment: &Segment, page: &PageFacts, free: usize, policy: SplitPolic
     let density = page.count.max(1) as f64 / covered as f64; // objects per second
     let estimated = density * older_secs as f64;
     let page_size = policy.page_size.max(1) as f64;
-    if estimated < 2.0 * page_size {
+    // Every range ends on a partly filled page: only split off ranges that are
+    // expected to hold several pages.
+    let parts = (free as f64).min((estimated / (page_size * MIN_PART_PAGES)).floor());
+    if parts < 2.0 {
         return vec![whole];
     }
-    let parts = (free as f64).min((estimated / page_size).floor()).max(2.0) as i128;
+    let parts = parts as i128;
     let by_density = ((page_size * policy.pages_per_part.max(1) as f64) / density).ceil() as i128;
     let even = (older_secs + 1 + parts - 1) / parts;
     let width = by_density.min(even).max(1);

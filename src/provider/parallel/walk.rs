@@ -106,7 +106,7 @@ impl Walk {
         let query = if first { self.request.query_value() } else { segment_query(&self.request, &segment) };
         let fetch = async move {
             match client.get(&path, &query).await {
-                Ok(body) => stripe::wire::parse_list(&body).map_err(|m| ApiError::InvalidResponse {
+                Ok(body) => stripe::wire::into_list(body).map_err(|m| ApiError::InvalidResponse {
                     method: "GET".into(),
                     path: path.clone(),
                     message: m,

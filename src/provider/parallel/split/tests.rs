@@ -173,3 +173,14 @@ fn parallel_scans_waste_few_requests() {
     // 200 full pages would be ideal; partly filled last pages of ranges cost some.
     assert!(requests <= 240, "{requests} requests for 200 pages of objects");
 }
+
+#[test]
+#[ignore = "prints request counts for tuning pages_per_part"]
+fn tune_pages_per_part() {
+    let objs: Vec<(i64, String)> = (0..50_000).map(|n| (1_780_000_000 - (n / 2) as i64 * 40, format!("ch_{n:08}"))).collect();
+    for ppp in [4, 8, 12, 16, 24, 32] {
+        let (seen, requests) = scan(&objs, 10, 5, SplitPolicy { page_size: 100, pages_per_part: ppp });
+        assert_exactly_once(&objs, &seen);
+        eprintln!("pages_per_part {ppp}: {requests} requests");
+    }
+}
