@@ -22,9 +22,9 @@ extensions_options! {
         /// Concurrent requests one scan, or one write statement, may make. A list
         /// scan needing many pages is split into `created` ranges fetched this many
         /// at a time (1: one sequential cursor walk); the client's rate limiter
-        /// still caps the request rate. 10 keeps Stripe's 25 requests/s per endpoint
-        /// busy at ~300-400 ms per page.
-        pub max_concurrency: u64, default = 10
+        /// still caps the request rate. 16 keeps Stripe's 25 requests/s per endpoint
+        /// busy up to ~600 ms per page.
+        pub max_concurrency: u64, default = 16
         /// How long list and retrieve responses are reused for identical requests:
         /// seconds (`30`) or a duration (`30s`, `2m`, `500ms`); `0` (the default)
         /// turns the cache off. Writes and actions empty the cache.

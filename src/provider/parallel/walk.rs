@@ -149,26 +149,45 @@ impl Walk {
             }
         };
         if page.has_more {
-            let Some(facts) = facts(&page) else {
-                self.failed = true;
-                return Some(Err(ApiError::Pagination {
-                    path: self.request.path.clone(),
-                    message: "a page with has_more=true has no object with an id and a created time to continue from"
-                        .into(),
-                }));
-            };
-            let free = self.concurrency.saturating_sub(self.in_flight.len() + self.queue.len());
-            for next in split::rest(&segment, &facts, free, self.policy) {
-                self.queue.push_back((next, false));
+            match facts(&page) {
+                Some(facts) => {
+                    let free = self.concurrency.saturating_sub(self.in_flight.len() + self.queue.len());
+                    for next in split::rest(&segment, &facts, free, self.policy) {
+                        self.queue.push_back((next, false));
+                    }
+                }
+                // Objects without a `created` time: keep walking this segment by cursor.
+                None => match page.data.last().and_then(|o| o.get("id")).and_then(Value::as_str) {
+                    Some(id) => self.queue.push_back((Segment { after: Some(id.to_string()), ..segment }, false)),
+                    None => {
+                        self.failed = true;
+                        return Some(Err(ApiError::Pagination {
+                            path: self.request.path.clone(),
+                            message: "a page with has_more=true has no object id to continue from".into(),
+                        }));
+                    }
+                },
             }
         }
         Some(Ok(page))
     }
 }
 
+/// Whether the request's `created` params are all bracketed integer bounds
+/// (anything else could not be narrowed safely: the walk stays sequential).
+fn bounds_are_readable(params: &[(String, String)]) -> bool {
+    params
+        .iter()
+        .filter(|(k, _)| k == "created" || k.starts_with("created["))
+        .all(|(k, v)| matches!(k.as_str(), "created[gt]" | "created[gte]" | "created[lt]" | "created[lte]") && v.parse::<i64>().is_ok())
+}
+
 /// Every page of `request`, fetched as disjoint `created` ranges with up to
 /// `concurrency` requests in flight (the client's limiter still applies).
 pub fn pages(client: stripe::Client, request: ListRequest, concurrency: usize) -> BoxStream<'static, Result<Page, ApiError>> {
+    if !bounds_are_readable(&request.params) {
+        return client.list(&request.path, request.query_value());
+    }
     let page_size = request.params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(10);
     let (lo, hi) = user_bounds(&request.params);
     let mut walk = Walk {
@@ -198,6 +217,13 @@ mod tests {
             params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             implied: vec![],
         }
+    }
+
+    #[test]
+    fn only_integer_bracket_bounds_are_split() {
+        assert!(bounds_are_readable(&request(&[("created[gte]", "10"), ("limit", "100")]).params));
+        assert!(!bounds_are_readable(&request(&[("created", "10")]).params));
+        assert!(!bounds_are_readable(&request(&[("created[gte]", "yesterday")]).params));
     }
 
     #[test]
