@@ -14,6 +14,8 @@ use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::SessionConfig;
 
 use crate::catalog;
@@ -130,7 +132,17 @@ pub fn session_state() -> SessionState {
         .with_config(session_config())
         .with_default_features()
         .with_query_planner(Arc::new(dml::DmlGuard))
+        .with_physical_optimizer_rules(physical_optimizer_rules())
         .build()
+}
+
+/// DataFusion's physical optimizer rules, after the provider's rule that turns a
+/// scan split into ranges back into the ordered walk under `ORDER BY created DESC`.
+fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> =
+        vec![Arc::new(crate::provider::order::SequentialScanForCreatedOrder)];
+    rules.extend(PhysicalOptimizer::new().rules);
+    rules
 }
 
 /// The session configuration: information_schema on, `stripe` the default

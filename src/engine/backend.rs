@@ -159,6 +159,9 @@ impl Backend for EngineBackend {
                 let params = params_text(&e.params);
                 let query = if params.is_empty() { String::new() } else { format!("?{params}") };
                 let error = e.error.as_deref().map(|m| format!("  ({m})")).unwrap_or_default();
+                if e.cached {
+                    return format!("{} {}{} -> {} from the cache", e.method, e.path, query, status);
+                }
                 format!("{} {}{} -> {} in {} ms (attempt {}){}", e.method, e.path, query, status, e.duration.as_millis(), e.attempt, error)
             })
             .collect()
@@ -170,6 +173,10 @@ impl Backend for EngineBackend {
 
     fn rewrite_sql(&self, sql: &str) -> String {
         actions::rewrite_sql(sql)
+    }
+
+    fn clear_cache(&self) {
+        self.engine.client().clear_cache();
     }
 
     fn request_mark(&self) -> u64 {

@@ -99,8 +99,9 @@ impl TableFunctionImpl for RequestLogFunction {
 }
 
 /// The request log as rows: seq, method, path, params (`k=v&…`), status,
-/// attempt, duration_ms, error, idempotent, sent_at (when the attempt was sent,
-/// to count calls per time window).
+/// attempt, duration_ms, error, idempotency_key, cached (served from the
+/// response cache: no HTTP request was made), sent_at (when the attempt was
+/// sent, to count calls per time window).
 pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("seq", DataType::Int64, false),
@@ -112,6 +113,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Field::new("duration_ms", DataType::Float64, false),
         Field::new("error", DataType::Utf8, true),
         Field::new("idempotency_key", DataType::Boolean, false),
+        Field::new("cached", DataType::Boolean, false),
         Field::new("sent_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
     ]));
     let columns: Vec<ArrayRef> = vec![
@@ -124,6 +126,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Arc::new(Float64Array::from_iter_values(entries.iter().map(|e| e.duration.as_secs_f64() * 1000.0))),
         Arc::new(StringArray::from_iter(entries.iter().map(|e| e.error.as_deref()))),
         Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.idempotency_key)))),
+        Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.cached)))),
         Arc::new(
             TimestampMillisecondArray::from_iter_values(entries.iter().map(|e| {
                 e.sent_at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)

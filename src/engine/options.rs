@@ -4,6 +4,8 @@ use datafusion::catalog::Session;
 use datafusion::common::config::ConfigExtension;
 use datafusion::common::extensions_options;
 
+use std::time::Duration;
+
 use crate::pushdown;
 
 extensions_options! {
@@ -17,8 +19,16 @@ extensions_options! {
         /// Record the calls a write would make (see `stripe_last_write()`)
         /// instead of sending them; the statement's count is 0.
         pub dry_run: bool, default = false
-        /// Concurrent requests one scan, or one write statement, may make.
-        pub max_concurrency: u64, default = 8
+        /// Concurrent requests one scan, or one write statement, may make. A list
+        /// scan needing many pages is split into `created` ranges fetched this many
+        /// at a time (1: one sequential cursor walk); the client's rate limiter
+        /// still caps the request rate. 16 keeps Stripe's 25 requests/s per endpoint
+        /// busy up to ~600 ms per page.
+        pub max_concurrency: u64, default = 16
+        /// How long list and retrieve responses are reused for identical requests:
+        /// seconds (`30`) or a duration (`30s`, `2m`, `500ms`); `0` (the default)
+        /// turns the cache off. Writes and actions empty the cache.
+        pub cache_ttl: String, default = "0".to_string()
     }
 }
 
@@ -32,8 +42,60 @@ impl StripeOptions {
         state.config_options().extensions.get::<StripeOptions>().cloned().unwrap_or_default()
     }
 
+    /// `cache_ttl` as a duration.
+    pub fn cache_ttl(&self) -> datafusion::error::Result<Duration> {
+        parse_duration(&self.cache_ttl).ok_or_else(|| {
+            datafusion::error::DataFusionError::Plan(format!(
+                "stripe.cache_ttl must be seconds or a duration such as '30s', '2m' or '500ms', not {:?}",
+                self.cache_ttl
+            ))
+        })
+    }
+
     /// The pushdown options these settings imply.
     pub fn pushdown(&self) -> pushdown::Options {
         pushdown::Options { use_search: self.use_search }
+    }
+}
+
+/// Parses `30`, `30s`, `1.5s`, `500ms`, `2m`, `1h`, `0`, `off` (no unit: seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim().trim_matches('\'').trim().to_ascii_lowercase();
+    if text == "off" || text == "none" {
+        return Some(Duration::ZERO);
+    }
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => value * 60.0,
+        "h" | "hour" | "hours" => value * 3600.0,
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_ttl_accepts_seconds_and_durations() {
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration(" 2m "), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("off"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_duration("3 weeks"), None);
+        let mut o = StripeOptions::default();
+        assert_eq!(o.cache_ttl().unwrap(), Duration::ZERO);
+        o.cache_ttl = "x".into();
+        assert!(o.cache_ttl().unwrap_err().to_string().contains("stripe.cache_ttl"));
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::catalog::TableDef;
 use crate::provider::decode::Decoder;
+use crate::provider::parallel;
 use crate::provider::scan::ScanSpec;
 use crate::pushdown::{self, ListRequest, RequestPlan};
 use crate::stripe;
@@ -24,7 +25,7 @@ const FAN_OUT: usize = 8;
 pub fn batches(def: Arc<TableDef>, client: stripe::Client, spec: ScanSpec) -> BoxStream<'static, Result<RecordBatch>> {
     let decoder = Decoder::new(&def, Some(spec.residual.decode_columns()));
     let residual = spec.residual.clone();
-    let pages = object_pages(client, spec.plan.clone());
+    let pages = object_pages(client, spec.plan.clone(), spec.concurrency);
     let decoded = pages.map(move |page| {
         let page = page?;
         residual.apply(decoder.decode_with_implied(&page.objects, &page.implied)?)
@@ -71,11 +72,20 @@ impl ObjectPage {
     }
 }
 
-/// Pages of raw Stripe objects for `plan`.
-pub fn object_pages(client: stripe::Client, plan: RequestPlan) -> BoxStream<'static, Result<ObjectPage>> {
+/// Pages of raw Stripe objects for `plan`; a single list walk is split into
+/// `created` ranges fetched `concurrency` at a time when `concurrency > 1`
+/// (the caller decides it is safe: see `ScanSpec::concurrency`).
+pub fn object_pages(client: stripe::Client, plan: RequestPlan, concurrency: usize) -> BoxStream<'static, Result<ObjectPage>> {
     match plan {
         RequestPlan::Empty | RequestPlan::MissingParent { .. } => stream::empty().boxed(),
         RequestPlan::Retrieve { path, ids } => retrieve_many(client, path, ids),
+        RequestPlan::List { mut requests, max_rows: None } if requests.len() == 1 && concurrency > 1 => {
+            let request = requests.remove(0);
+            let implied = Arc::new(request.implied.clone());
+            parallel::pages(client, request, concurrency)
+                .map(move |p| p.map(|p| ObjectPage { objects: p.data, implied: Arc::clone(&implied) }).map_err(external))
+                .boxed()
+        }
         RequestPlan::List { requests, max_rows } => cap_objects(list_many(client, requests), max_rows),
         RequestPlan::Search { path, query, page_size, max_rows } => {
             let mut params = Map::new();

@@ -4,6 +4,9 @@
 
 pub mod decode;
 pub mod fetch;
+pub mod metrics;
+pub mod order;
+pub mod parallel;
 pub mod residual;
 pub mod scan;
 pub mod table;

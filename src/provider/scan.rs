@@ -16,11 +16,15 @@ use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, SortOrderPushdownResult,
+};
 
 use crate::catalog::{FilterKind, TableDef};
 use crate::engine::options::StripeOptions;
 use crate::provider::fetch;
+use crate::provider::metrics::ScanCounters;
 use crate::provider::residual::Residual;
 use crate::pushdown::{self, RequestPlan};
 use crate::stripe;
@@ -41,6 +45,12 @@ pub struct ScanSpec {
     pub output_schema: SchemaRef,
     /// Whether the plan uses the Search API (eventually consistent).
     pub uses_search: bool,
+    /// Requests in flight at once for a list walk split into `created` ranges;
+    /// 1 walks the list sequentially by cursor (newest first).
+    pub concurrency: usize,
+    /// How long list and retrieve responses may be served from the client's
+    /// cache (`stripe.cache_ttl`); zero disables it.
+    pub cache_ttl: std::time::Duration,
 }
 
 impl ScanSpec {
@@ -77,8 +87,25 @@ impl ScanSpec {
         let residual = Residual::new(schema, &projection, residual_filters)?;
         let output_schema = Arc::new(schema.project(&projection)?);
         let uses_search = matches!(actual.plan, RequestPlan::Search { .. });
-        Ok(Self { plan: actual.plan, residual, limit, output_schema, uses_search })
+        let splittable = limit.is_none() && splittable(def, &actual.plan);
+        let concurrency = if splittable { options.max_concurrency.max(1) as usize } else { 1 };
+        let cache_ttl = options.cache_ttl()?;
+        Ok(Self { plan: actual.plan, residual, limit, output_schema, uses_search, concurrency, cache_ttl })
     }
+
+    /// The same scan walking its list sequentially, newest first.
+    pub fn sequential(mut self) -> Self {
+        self.concurrency = 1;
+        self
+    }
+}
+
+/// Whether `plan` is one unbounded list walk of a top-level table whose list
+/// takes a `created` range, so it can be split into `created` ranges.
+fn splittable(def: &TableDef, plan: &RequestPlan) -> bool {
+    let ranged = def.list_filters.iter().any(|f| f.param == "created" && matches!(f.kind, FilterKind::Range));
+    let one_walk = matches!(plan, RequestPlan::List { requests, max_rows: None } if requests.len() == 1);
+    def.parent.is_none() && ranged && one_walk
 }
 
 /// The physical scan node.
@@ -88,6 +115,7 @@ pub struct StripeScanExec {
     client: stripe::Client,
     spec: ScanSpec,
     properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl StripeScanExec {
@@ -104,7 +132,7 @@ impl StripeScanExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        Self { def, client, spec, properties }
+        Self { def, client, spec, properties, metrics: ExecutionPlanMetricsSet::new() }
     }
 
     /// The request plan this scan executes (for tests and EXPLAIN).
@@ -113,15 +141,17 @@ impl StripeScanExec {
     }
 }
 
-/// Stripe lists top-level objects newest first. When the scan is one list walk
-/// (no fan-out merge, no search, no retrieve) of a table with a `created` range
-/// filter and `created` is projected, its rows come ordered by `created DESC`:
-/// declaring it lets DataFusion drop `ORDER BY created DESC` and push its LIMIT
-/// into the scan (see `with_fetch`).
+/// Stripe lists top-level objects newest first. When the scan is one sequential
+/// list walk (no fan-out merge, no search, no retrieve, not split into ranges)
+/// of a table with a `created` range filter and `created` is projected, its rows
+/// come ordered by `created DESC`: declaring it lets DataFusion drop
+/// `ORDER BY created DESC` and push its LIMIT into the scan (see `with_fetch`).
+/// A scan split into ranges declares no order; asked for `created DESC`
+/// (`try_pushdown_sort`), it turns back into the sequential walk.
 fn natural_ordering(def: &TableDef, spec: &ScanSpec) -> Option<[PhysicalSortExpr; 1]> {
     let ranged = def.list_filters.iter().any(|f| f.param == "created" && matches!(f.kind, FilterKind::Range));
     let one_walk = matches!(&spec.plan, RequestPlan::List { requests, .. } if requests.len() == 1);
-    if def.parent.is_some() || !ranged || !one_walk {
+    if def.parent.is_some() || !ranged || !one_walk || spec.concurrency > 1 {
         return None;
     }
     let index = spec.output_schema.index_of("created").ok()?;
@@ -137,6 +167,12 @@ impl DisplayAs for StripeScanExec {
         }
         if let Some(limit) = self.spec.limit {
             write!(f, ", limit={limit}")?;
+        }
+        if self.spec.concurrency > 1 {
+            write!(f, ", split into created ranges (concurrency {})", self.spec.concurrency)?;
+        }
+        if !self.spec.cache_ttl.is_zero() {
+            write!(f, ", cache_ttl={}s", self.spec.cache_ttl.as_secs_f64())?;
         }
         Ok(())
     }
@@ -171,7 +207,7 @@ impl ExecutionPlan for StripeScanExec {
     /// filters nothing itself its requests shrink to `n` rows as well.
     fn with_fetch(&self, limit: Option<usize>) -> Option<Arc<dyn ExecutionPlan>> {
         let n = limit?;
-        let mut spec = self.spec.clone();
+        let mut spec = self.spec.clone().sequential();
         spec.limit = Some(spec.limit.map_or(n, |l| l.min(n)));
         if spec.residual.is_empty() {
             spec.plan = spec.plan.with_row_limit(n);
@@ -183,16 +219,55 @@ impl ExecutionPlan for StripeScanExec {
         self.spec.limit
     }
 
+    /// `ORDER BY created DESC` over a scan split into ranges: the sequential
+    /// walk gives that order, so DataFusion can drop the sort (and push its LIMIT).
+    fn try_pushdown_sort(&self, order: &[PhysicalSortExpr]) -> Result<SortOrderPushdownResult<Arc<dyn ExecutionPlan>>> {
+        if self.spec.concurrency <= 1 {
+            return Ok(SortOrderPushdownResult::Unsupported);
+        }
+        let sequential = StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone().sequential());
+        let Some([natural]) = natural_ordering(&self.def, &sequential.spec) else {
+            return Ok(SortOrderPushdownResult::Unsupported);
+        };
+        let wanted = match order {
+            [one] => one,
+            _ => return Ok(SortOrderPushdownResult::Unsupported),
+        };
+        // `created` is never NULL, so where NULLs would sort does not matter.
+        let same = wanted.expr.eq(&natural.expr) && wanted.options.descending;
+        if !same {
+            return Ok(SortOrderPushdownResult::Unsupported);
+        }
+        Ok(SortOrderPushdownResult::Exact { inner: Arc::new(sequential) })
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
     fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!("StripeScanExec has one partition, asked for {partition}")));
         }
-        let batches = fetch::batches(Arc::clone(&self.def), self.client.clone(), self.spec.clone());
+        let counters = ScanCounters::new(&self.metrics, partition);
+        let client = self.client.with_cache_ttl(self.spec.cache_ttl).with_observer(counters.observer());
+        let batches = fetch::batches(Arc::clone(&self.def), client, self.spec.clone());
         Ok(Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.spec.output_schema), batches)))
     }
 }
 
 impl StripeScanExec {
+    /// This scan as the sequential newest-first walk, when it is split into
+    /// ranges and the walk declares `created DESC` (`None` otherwise).
+    pub fn sequential(&self) -> Option<Arc<dyn ExecutionPlan>> {
+        if self.spec.concurrency <= 1 {
+            return None;
+        }
+        let walk = StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone().sequential());
+        natural_ordering(&walk.def, &walk.spec)?;
+        Some(Arc::new(walk))
+    }
+
     /// Lets tests downcast a plan node.
     pub fn as_any(&self) -> &dyn Any {
         self

@@ -152,6 +152,7 @@ pub(crate) async fn send_once(
         error,
         idempotency_key: req.idempotency_key.is_some(),
         sent_at,
+        cached: false,
     });
     result
 }

@@ -2,25 +2,30 @@
 //! list and search pagination as streams of pages.
 
 use super::attempt::{AttemptResult, Prepared, send_once};
+use super::cache::{CallObserver, ResponseCache};
 use super::config::ClientConfig;
 use super::form;
 use super::log::RequestLog;
 use super::pagination::{ListCursor, SearchCursor};
 use super::rate_limit::{RateLimiter, endpoint_key};
 use super::retry::{Decision, Outcome, RetryPolicy};
-use super::wire::{ApiError, Page, parse_list, parse_search};
+use super::wire::{ApiError, Page, into_list, parse_search};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use reqwest::Method;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A Stripe API client. Cloning is cheap; clones share the connection pool, the rate
 /// budget and the request log.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// How long GET responses of this clone may come from the shared cache (zero: never).
+    cache_ttl: Duration,
+    /// Told about this clone's requests and cache hits (a scan's metrics).
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 struct Inner {
@@ -29,6 +34,7 @@ struct Inner {
     limiter: RateLimiter,
     log: RequestLog,
     policy: RetryPolicy,
+    cache: ResponseCache,
 }
 
 impl std::fmt::Debug for Client {
@@ -89,8 +95,32 @@ impl Client {
                 limiter,
                 log: RequestLog::new(),
                 policy,
+                cache: ResponseCache::new(),
             }),
+            cache_ttl: Duration::ZERO,
+            observer: None,
         })
+    }
+
+    /// A clone whose GETs (list pages, retrieves) may be answered from the shared
+    /// cache when the same request was answered less than `ttl` ago; zero disables.
+    pub fn with_cache_ttl(&self, ttl: Duration) -> Client {
+        Client { cache_ttl: ttl, ..self.clone() }
+    }
+
+    /// A clone that tells `observer` about each of its requests and cache hits.
+    pub fn with_observer(&self, observer: Arc<dyn CallObserver>) -> Client {
+        Client { observer: Some(observer), ..self.clone() }
+    }
+
+    /// Empties the response cache shared by every clone (`\cache clear`).
+    pub fn clear_cache(&self) {
+        self.inner.cache.clear();
+    }
+
+    /// Number of responses in the shared cache.
+    pub fn cached_responses(&self) -> usize {
+        self.inner.cache.len()
     }
 
     /// The configuration this client was built with.
@@ -138,7 +168,7 @@ impl Client {
             let (client, path, mut cursor) = state?;
             let query = cursor.next_query()?;
             let page = match client.get(&path, &query).await {
-                Ok(body) => parse_list(&body).map_err(|m| unreadable(&path, m)),
+                Ok(body) => into_list(body).map_err(|m| unreadable(&path, m)),
                 Err(e) => Err(e),
             };
             let page = page.and_then(|p| {
@@ -183,6 +213,45 @@ impl Client {
         idempotency_key: Option<String>,
     ) -> Result<Value, ApiError> {
         let req = self.prepare(method, path, params, idempotency_key)?;
+        if req.method != Method::GET {
+            // Writes change what reads return (also on other resources): empty
+            // the cache before and after, so no read can serve pre-write data.
+            self.inner.cache.clear();
+            let result = self.send(req).await;
+            self.inner.cache.clear();
+            return result;
+        }
+        if self.cache_ttl.is_zero() {
+            return self.send(req).await;
+        }
+        let generation = self.inner.cache.generation();
+        if let Some(value) = self.inner.cache.get(&req.url, self.cache_ttl, Instant::now()) {
+            self.inner.log.push(super::log::LogEntry {
+                seq: 0,
+                method: req.method.as_str().to_owned(),
+                path: req.path.clone(),
+                params: req.params.clone(),
+                status: Some(200),
+                attempt: 1,
+                duration: Duration::ZERO,
+                error: None,
+                idempotency_key: false,
+                cached: true,
+                sent_at: std::time::SystemTime::now(),
+            });
+            if let Some(observer) = &self.observer {
+                observer.on_cache_hit();
+            }
+            return Ok(value);
+        }
+        let key = req.url.clone();
+        let value = self.send(req).await?;
+        self.inner.cache.put(key, value.clone(), generation, self.cache_ttl, Instant::now());
+        Ok(value)
+    }
+
+    /// Sends `req` with retries under the limiter.
+    async fn send(&self, req: Prepared) -> Result<Value, ApiError> {
         let endpoint = endpoint_key(req.method.as_str(), &req.path);
         let started = Instant::now();
         tracing::debug!(method = %req.method, path = %req.path, params = ?req.params, "stripe request");
@@ -191,6 +260,9 @@ impl Client {
         let mut answer_lost = false;
         loop {
             self.inner.limiter.acquire(&endpoint).await;
+            if let Some(observer) = &self.observer {
+                observer.on_request();
+            }
             let result = send_once(
                 &self.inner.http,
                 &self.inner.config,
@@ -275,6 +347,21 @@ impl Client {
                     attempt += 1;
                 }
                 Decision::GiveUp => {
+                    let mut error = error;
+                    if let ApiError::Status(status) = &mut error
+                        && status.status == 429
+                        && attempt > 1
+                    {
+                        let rate = self.inner.limiter.endpoint_rate(&endpoint);
+                        let slowed = if rate > 0.0 { format!("{rate:.1} requests/s") } else { "no limit".to_string() };
+                        let note = format!(
+                            "still rate limited after {attempt} attempts (retries exhausted; the client had slowed {endpoint} to {slowed})"
+                        );
+                        status.message = Some(match status.message.take() {
+                            Some(m) => format!("{m}; {note}"),
+                            None => note,
+                        });
+                    }
                     tracing::error!(method = %req.method, path = %req.path, attempt, "stripe request failed: {error}");
                     if answer_lost && matches!(error, ApiError::Status(_)) {
                         // The last status does not settle it: an earlier attempt may have

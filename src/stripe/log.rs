@@ -1,4 +1,5 @@
-//! The request log: one entry per HTTP attempt, kept for the session.
+//! The request log: one entry per HTTP attempt (and one per response served
+//! from the cache, marked `cached`), kept for the session.
 //!
 //! Shared by every clone of the client (an `Arc`), so tests and the REPL's `\requests` can
 //! see exactly which calls were made. Entries hold the encoded parameters (the key travels in
@@ -32,6 +33,8 @@ pub struct LogEntry {
     /// Wall-clock time the attempt was sent (after any wait for the rate limiter), so
     /// the calls made in any time window can be counted.
     pub sent_at: std::time::SystemTime,
+    /// Whether the response came from the client's cache (no HTTP request was made).
+    pub cached: bool,
 }
 
 impl LogEntry {
@@ -106,6 +109,7 @@ mod tests {
             error: None,
             idempotency_key: false,
             sent_at: std::time::SystemTime::UNIX_EPOCH,
+            cached: false,
         }
     }
 

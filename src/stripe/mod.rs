@@ -4,9 +4,10 @@
 //! - [`form`]: Stripe's bracket encoding; [`wire`]: envelopes and [`ApiError`].
 //! - [`retry`]: the pure retry policy; [`rate_limit`]: the shared request budget.
 //! - [`pagination`]: cursor and search-page state machines with a loop guard.
-//! - [`log`]: the request log; [`client`]: the [`Client`] tying them together.
+//! - [`log`]: the request log; [`cache`]: the response cache; [`client`]: the [`Client`] tying them together.
 
 mod attempt;
+pub mod cache;
 pub mod client;
 pub mod config;
 pub mod form;
@@ -17,6 +18,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod wire;
 
+pub use cache::CallObserver;
 pub use client::{Client, install_crypto_provider};
 pub use config::{
     ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, ProxyConfig,

@@ -6,7 +6,10 @@
 //! it. Slots are reserved under a short lock and never while sleeping, so
 //! concurrent callers are served in arrival order and the rate holds in every window.
 //! After a 429 the endpoint's rate is halved (never below 1/s) and its next slot pushed
-//! past `Retry-After`; each success wins back 5% of the configured rate.
+//! past `Retry-After`; each success wins back 5% of the configured rate. An endpoint
+//! without a configured rate that gets a 429 starts at Stripe's documented 25/s
+//! (halved from there on further 429s) and grows back by 5% per success until it is
+//! unlimited again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,6 +63,10 @@ struct Endpoint {
     next: Option<Instant>,
     rps: f64,
 }
+
+/// An endpoint without a configured rate, slowed down by 429s, is unlimited again
+/// once its adaptive rate grows past this.
+const UNLIMITED_AGAIN_RPS: f64 = 400.0;
 
 fn interval(rps: f64) -> Duration {
     if rps.is_finite() && rps > 0.0 {
@@ -117,7 +124,10 @@ impl RateLimiter {
             rps: configured,
         });
         if ep.rps.is_finite() && ep.rps > 0.0 {
-            ep.rps = (ep.rps / 2.0).max(1.0_f64.min(configured));
+            let floor = if configured > 0.0 { 1.0_f64.min(configured) } else { 1.0 };
+            ep.rps = (ep.rps / 2.0).max(floor);
+        } else {
+            ep.rps = super::config::MAX_ENDPOINT_RPS;
         }
         if let Some(wait) = retry_after {
             let until = Instant::now() + wait;
@@ -129,10 +139,16 @@ impl RateLimiter {
     pub fn on_success(&self, endpoint: &str) {
         let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let configured = st.endpoint_rps;
-        if let Some(ep) = st.endpoints.get_mut(endpoint)
-            && ep.rps < configured
-        {
-            ep.rps = (ep.rps + configured * 0.05).min(configured);
+        let Some(ep) = st.endpoints.get_mut(endpoint) else { return };
+        if configured > 0.0 && configured.is_finite() {
+            if ep.rps < configured {
+                ep.rps = (ep.rps + configured * 0.05).min(configured);
+            }
+        } else if ep.rps > 0.0 {
+            ep.rps *= 1.05;
+            if ep.rps >= UNLIMITED_AGAIN_RPS {
+                ep.rps = configured;
+            }
         }
     }
 
@@ -254,6 +270,23 @@ mod tests {
             lim.on_success(ep);
         }
         assert_eq!(lim.endpoint_rate(ep), 20.0);
+    }
+
+    #[test]
+    fn an_unlimited_endpoint_slows_down_on_429_and_recovers() {
+        let lim = RateLimiter::new(0.0, 0.0);
+        let ep = "GET /v1/charges";
+        lim.on_rate_limited(ep, None);
+        assert_eq!(lim.endpoint_rate(ep), 25.0);
+        lim.on_rate_limited(ep, None);
+        assert_eq!(lim.endpoint_rate(ep), 12.5);
+        let now = Instant::now();
+        let gap = lim.reserve(ep, now);
+        assert_eq!(lim.reserve(ep, now) - gap, Duration::from_millis(80), "12.5/s spacing");
+        for _ in 0..200 {
+            lim.on_success(ep);
+        }
+        assert_eq!(lim.endpoint_rate(ep), 0.0, "unlimited again");
     }
 
     #[test]

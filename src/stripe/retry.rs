@@ -44,6 +44,10 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Upper bound for a server-given `Retry-After`.
     pub max_retry_after: Duration,
+    /// Retries allowed when the attempt was rate limited (429). Larger than
+    /// `max_retries`: a 429 says "slower", not "broken", and the limiter has
+    /// already slowed the endpoint down, so a scan keeps going instead of failing.
+    pub max_rate_limited_retries: u32,
 }
 
 impl Default for RetryPolicy {
@@ -53,6 +57,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
+            max_rate_limited_retries: 12,
         }
     }
 }
@@ -71,7 +76,9 @@ impl RetryPolicy {
         if method.eq_ignore_ascii_case("POST") && !has_idempotency_key {
             return Decision::GiveUp;
         }
-        if attempt > self.max_retries {
+        let rate_limited = matches!(outcome, Outcome::Status { status: 429, .. });
+        let budget = if rate_limited { self.max_retries.max(self.max_rate_limited_retries) } else { self.max_retries };
+        if attempt > budget {
             return Decision::GiveUp;
         }
         let retry_after = match *outcome {
@@ -140,7 +147,19 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
             max_retry_after: Duration::from_secs(5),
+            max_rate_limited_retries: 6,
         }
+    }
+
+    #[test]
+    fn rate_limits_get_a_larger_retry_budget() {
+        let p = policy();
+        assert_eq!(p.decide(4, "GET", false, &status(500), 0.0), Decision::GiveUp);
+        assert!(matches!(p.decide(4, "GET", false, &status(429), 0.0), Decision::RetryAfter(_)));
+        assert!(matches!(p.decide(6, "GET", false, &status(429), 0.0), Decision::RetryAfter(_)));
+        assert_eq!(p.decide(7, "GET", false, &status(429), 0.0), Decision::GiveUp);
+        let none = RetryPolicy { max_retries: 0, max_rate_limited_retries: 0, ..p };
+        assert_eq!(none.decide(1, "GET", false, &status(429), 0.0), Decision::GiveUp);
     }
 
     #[test]

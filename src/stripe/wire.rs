@@ -41,6 +41,18 @@ pub fn parse_list(body: &Value) -> Result<Page, String> {
     Ok(Page { data, has_more })
 }
 
+/// Like [`parse_list`], taking the body so the objects are moved, not copied.
+pub fn into_list(mut body: Value) -> Result<Page, String> {
+    let has_more = body
+        .get("has_more")
+        .and_then(Value::as_bool)
+        .ok_or("the response has no boolean `has_more`")?;
+    match body.get_mut("data").map(Value::take) {
+        Some(Value::Array(data)) => Ok(Page { data, has_more }),
+        _ => Err("the response has no `data` array".to_owned()),
+    }
+}
+
 /// Reads a search envelope (`object: search_result`, with `next_page`).
 pub fn parse_search(body: &Value) -> Result<SearchPage, String> {
     let page = parse_list(body)?;

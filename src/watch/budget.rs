@@ -72,6 +72,7 @@ mod tests {
             duration: Duration::ZERO,
             error: None,
             idempotency_key: false,
+            cached: false,
             sent_at: SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
         }
     }

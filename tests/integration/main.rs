@@ -13,9 +13,7 @@ mod slt;
 mod read_path;
 mod dml;
 mod actions;
-<<<<<<< HEAD
 mod reliability;
-=======
 mod serve;
 mod embedded;
->>>>>>> serve
+mod speed;

@@ -1,6 +1,9 @@
 //! Streaming: a multi-page scan yields its first batch before the last page is
 //! requested, and `count(*)` pages through the whole table.
 //!
+//! These are the sequential cursor walk's figures (`stripe.max_concurrency = 1`);
+//! the walk split into `created` ranges is tested in `speed.rs`.
+//!
 //! Uses the demo data at scale 1 (about 2,000 charges, 21 pages of 100): a
 //! 100,000-row emulator takes minutes to build in a debug build, so pages are
 //! counted instead (benches/scan.rs covers 100,000 rows and memory).
@@ -15,6 +18,7 @@ fn charge_list_requests(engine: &Engine, since: usize) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_batch_arrives_before_the_last_page_is_requested() {
     let engine = Engine::demo().expect("demo engine");
+    engine.sql("SET stripe.max_concurrency = 1").await.expect("sequential walk");
     let total_rows = engine.emulator().expect("demo emulator").count("charges");
     let total_pages = total_rows.div_ceil(100);
     assert!(total_pages >= 20, "need a scan of at least 20 pages, the demo has {total_rows} charges");
@@ -54,6 +58,7 @@ async fn first_batch_arrives_before_the_last_page_is_requested() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn count_star_pages_through_the_whole_table() {
     let engine = Engine::demo().expect("demo engine");
+    engine.sql("SET stripe.max_concurrency = 1").await.expect("sequential walk");
     let total_rows = engine.emulator().expect("demo emulator").count("charges");
     let before = engine.client().request_log().len();
     let batches = engine.sql("SELECT count(*) FROM charges").await.expect("count");

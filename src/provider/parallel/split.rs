@@ -1,0 +1,109 @@
+//! Deciding how a list scan splits into disjoint `created` ranges: pure
+//! functions of what the pages showed, no I/O, no clock.
+//!
+//! A [`Segment`] is "every object with `created` in `[lo, hi]` that comes after
+//! the cursor `after` in Stripe's newest-first order". After each page of a
+//! segment, [`rest`] returns segments that cover exactly the objects of the
+//! segment the page did not show: a continuation that keeps the cursor (so
+//! objects sharing the page's oldest second are walked by cursor, never split),
+//! and, when workers are free, fresh older ranges sized from the page's density.
+//! Together they partition the remainder, so no object is fetched twice or missed.
+
+/// Objects with `created` in `[lo, hi]` (unix seconds, inclusive) that Stripe
+/// lists after the object `after` (newest first); `after: None` means from the
+/// newest object of the range. `i64::MIN` / `i64::MAX` mean "no bound".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// Oldest `created` second included.
+    pub lo: i64,
+    /// Newest `created` second included.
+    pub hi: i64,
+    /// Cursor: only objects listed after this id.
+    pub after: Option<String>,
+}
+
+impl Segment {
+    /// A whole range, from its newest object.
+    pub fn range(lo: i64, hi: i64) -> Self {
+        Segment { lo, hi, after: None }
+    }
+}
+
+/// What one page of a segment showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageFacts {
+    /// Objects on the page (at least one when `has_more`).
+    pub count: usize,
+    /// `created` of the page's first (newest) object.
+    pub newest: i64,
+    /// `created` of the page's last (oldest) object.
+    pub oldest: i64,
+    /// Id of the page's last object (the cursor to continue from).
+    pub last_id: String,
+    /// Stripe's `has_more`.
+    pub has_more: bool,
+}
+
+/// Fewest pages (by the density estimate) a range split off must hold.
+const MIN_PART_PAGES: f64 = 3.0;
+
+/// How eagerly to split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitPolicy {
+    /// Objects per page (`limit`).
+    pub page_size: usize,
+    /// Pages a fresh range should hold, by the density estimate. Larger ranges
+    /// waste less on their partly filled last page; smaller ones balance better.
+    pub pages_per_part: usize,
+}
+
+impl Default for SplitPolicy {
+    fn default() -> Self {
+        SplitPolicy { page_size: 100, pages_per_part: 8 }
+    }
+}
+
+/// The segments still to fetch after `page` of `segment`, given `free` workers
+/// (including the one that fetched this page). Empty when the segment is done.
+/// The first segment returned (if any) continues the cursor walk.
+pub fn rest(segment: &Segment, page: &PageFacts, free: usize, policy: SplitPolicy) -> Vec<Segment> {
+    if !page.has_more {
+        return Vec::new();
+    }
+    // Everything the segment still holds: the rest of the page's oldest second
+    // (after the cursor) and every older second down to `lo`.
+    let whole = Segment { lo: segment.lo, hi: page.oldest.min(segment.hi), after: Some(page.last_id.clone()) };
+    if free <= 1 || whole.hi <= segment.lo {
+        return vec![whole];
+    }
+    let older_secs = (whole.hi as i128) - (segment.lo as i128); // seconds strictly older than `hi`
+    let covered = ((page.newest as i128) - (page.oldest as i128) + 1).max(1);
+    let density = page.count.max(1) as f64 / covered as f64; // objects per second
+    let estimated = density * older_secs as f64;
+    let page_size = policy.page_size.max(1) as f64;
+    // Every range ends on a partly filled page: only split off ranges that are
+    // expected to hold several pages.
+    let parts = (free as f64).min((estimated / (page_size * MIN_PART_PAGES)).floor());
+    if parts < 2.0 {
+        return vec![whole];
+    }
+    let parts = parts as i128;
+    let by_density = ((page_size * policy.pages_per_part.max(1) as f64) / density).ceil() as i128;
+    let even = (older_secs + 1 + parts - 1) / parts;
+    let width = by_density.min(even).max(1);
+
+    let mut out = Vec::with_capacity(parts as usize);
+    let cont_lo = (whole.hi as i128 - width + 1).max(segment.lo as i128);
+    out.push(Segment { lo: cont_lo as i64, hi: whole.hi, after: whole.after });
+    let mut next_hi = cont_lo - 1;
+    while next_hi >= segment.lo as i128 {
+        let last = out.len() as i128 + 1 >= parts;
+        let lo = if last { segment.lo as i128 } else { (next_hi - width + 1).max(segment.lo as i128) };
+        out.push(Segment::range(lo as i64, next_hi as i64));
+        next_hi = lo - 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+use super::*;
+
+/// A fake list endpoint: objects `(created, id)` sorted newest first (ties by
+/// id descending, like a stable sequence), one page of `segment`.
+fn page_of(objects: &[(i64, String)], segment: &Segment, size: usize) -> (Vec<(i64, String)>, bool) {
+    let mut matching = objects.iter().filter(|(c, _)| *c >= segment.lo && *c <= segment.hi);
+    let rest: Vec<&(i64, String)> = match &segment.after {
+        None => matching.collect(),
+        Some(after) => {
+            let mut found = false;
+            let mut out = Vec::new();
+            for o in matching.by_ref() {
+                if found {
+                    out.push(o);
+                } else if &o.1 == after {
+                    found = true;
+                }
+            }
+            assert!(found, "the cursor {after} must be inside its own segment");
+            out
+        }
+    };
+    let page: Vec<(i64, String)> = rest.iter().take(size).map(|o| (*o).clone()).collect();
+    (page, rest.len() > size)
+}
+
+fn facts(page: &[(i64, String)], has_more: bool) -> PageFacts {
+    PageFacts {
+        count: page.len(),
+        newest: page.first().map_or(0, |o| o.0),
+        oldest: page.last().map_or(0, |o| o.0),
+        last_id: page.last().map_or(String::new(), |o| o.1.clone()),
+        has_more,
+    }
+}
+
+/// Runs a whole scan with a work queue, `workers` at once, taking pages in a
+/// pseudo-random order; returns every id fetched and the number of requests.
+fn scan(objects: &[(i64, String)], workers: usize, seed: u64, policy: SplitPolicy) -> (Vec<String>, usize) {
+    let mut queue = vec![Segment::range(i64::MIN, i64::MAX)];
+    let mut in_flight: Vec<Segment> = Vec::new();
+    let mut seen = Vec::new();
+    let mut requests = 0;
+    let mut rng = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    loop {
+        while in_flight.len() < workers && !queue.is_empty() {
+            in_flight.push(queue.remove(0));
+        }
+        if in_flight.is_empty() {
+            break;
+        }
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let seg = in_flight.swap_remove((rng >> 33) as usize % in_flight.len());
+        let (page, has_more) = page_of(objects, &seg, policy.page_size);
+        requests += 1;
+        seen.extend(page.iter().map(|o| o.1.clone()));
+        let free = workers.saturating_sub(in_flight.len() + queue.len());
+        queue.extend(rest(&seg, &facts(&page, has_more), free, policy));
+    }
+    (seen, requests)
+}
+
+fn objects(n: usize, spread: i64, seed: u64) -> Vec<(i64, String)> {
+    let mut rng = seed | 1;
+    let mut out: Vec<(i64, String)> = (0..n)
+        .map(|i| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (1_700_000_000 + (rng % spread.max(1) as u64) as i64, format!("ch_{i:06}"))
+        })
+        .collect();
+    out.sort_by(|a, b| b.cmp(a));
+    out
+}
+
+fn assert_exactly_once(objects: &[(i64, String)], seen: &[String]) {
+    let mut expected: Vec<&String> = objects.iter().map(|o| &o.1).collect();
+    let mut got: Vec<&String> = seen.iter().collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got.len(), expected.len(), "every object exactly once (duplicates or misses)");
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_last_page_ends_the_segment() {
+    let seg = Segment::range(0, 100);
+    let page = PageFacts { count: 3, newest: 90, oldest: 10, last_id: "c".into(), has_more: false };
+    assert!(rest(&seg, &page, 8, SplitPolicy::default()).is_empty());
+}
+
+#[test]
+fn one_free_worker_keeps_walking_by_cursor() {
+    let seg = Segment::range(0, 1000);
+    let page = PageFacts { count: 100, newest: 1000, oldest: 900, last_id: "x".into(), has_more: true };
+    assert_eq!(rest(&seg, &page, 1, SplitPolicy::default()), vec![Segment { lo: 0, hi: 900, after: Some("x".into()) }]);
+}
+
+#[test]
+fn a_single_second_is_never_split() {
+    let seg = Segment { lo: 500, hi: 500, after: None };
+    let page = PageFacts { count: 100, newest: 500, oldest: 500, last_id: "x".into(), has_more: true };
+    assert_eq!(rest(&seg, &page, 8, SplitPolicy::default()), vec![Segment { lo: 500, hi: 500, after: Some("x".into()) }]);
+}
+
+#[test]
+fn free_workers_get_contiguous_disjoint_older_ranges() {
+    // 100 objects per 100 s: 1 object/s; 10,000 s left below the page.
+    let seg = Segment::range(0, 10_100);
+    let page = PageFacts { count: 100, newest: 10_100, oldest: 10_001, last_id: "x".into(), has_more: true };
+    let policy = SplitPolicy { page_size: 100, pages_per_part: 8 };
+    let parts = rest(&seg, &page, 4, policy);
+    assert_eq!(parts.len(), 4, "{parts:?}");
+    assert_eq!(parts[0].after.as_deref(), Some("x"), "the first part continues the cursor");
+    assert_eq!(parts[0].hi, 10_001);
+    assert!(parts[1..].iter().all(|p| p.after.is_none()));
+    for pair in parts.windows(2) {
+        assert_eq!(pair[1].hi, pair[0].lo - 1, "contiguous, no overlap: {parts:?}");
+    }
+    assert_eq!(parts.last().unwrap().lo, 0, "the oldest part reaches the segment's lower bound");
+    // Sized by density (800 objects = 800 s), not by the (open) span.
+    assert_eq!(parts[0].hi - parts[0].lo + 1, 800);
+}
+
+#[test]
+fn an_open_lower_bound_is_explored_by_the_oldest_part() {
+    let seg = Segment::range(i64::MIN, i64::MAX);
+    let page = PageFacts { count: 100, newest: 1_700_000_099, oldest: 1_700_000_000, last_id: "x".into(), has_more: true };
+    let parts = rest(&seg, &page, 8, SplitPolicy::default());
+    assert_eq!(parts.len(), 8);
+    assert_eq!(parts.last().unwrap().lo, i64::MIN);
+    assert_eq!(parts[0].hi, 1_700_000_000);
+}
+
+#[test]
+fn little_left_means_no_split() {
+    let seg = Segment::range(1_850, 2_000);
+    let page = PageFacts { count: 100, newest: 2_000, oldest: 1_901, last_id: "x".into(), has_more: true };
+    // About 50 objects left (1/s over 51 s): one more page, not worth a second range.
+    assert_eq!(rest(&seg, &page, 8, SplitPolicy::default()).len(), 1);
+}
+
+#[test]
+fn whole_scans_fetch_every_object_exactly_once() {
+    let policy = SplitPolicy { page_size: 10, pages_per_part: 3 };
+    for seed in 1..40u64 {
+        // From very sparse to many objects per second (ties everywhere).
+        let spread = [5, 50, 3_000, 1_000_000][seed as usize % 4];
+        let objs = objects(500 + (seed as usize * 37) % 700, spread, seed);
+        for workers in [1, 2, 8] {
+            let (seen, _) = scan(&objs, workers, seed, policy);
+            assert_exactly_once(&objs, &seen);
+        }
+    }
+}
+
+#[test]
+fn one_second_holding_many_pages_is_walked_by_cursor() {
+    let mut objs: Vec<(i64, String)> = (0..250).map(|i| (1_700_000_000, format!("ch_a{i:04}"))).collect();
+    objs.extend((0..50).map(|i| (1_699_000_000 + i, format!("ch_b{i:04}"))));
+    objs.sort_by(|a, b| b.cmp(a));
+    let (seen, _) = scan(&objs, 8, 7, SplitPolicy { page_size: 10, pages_per_part: 2 });
+    assert_exactly_once(&objs, &seen);
+}
+
+#[test]
+fn parallel_scans_waste_few_requests() {
+    let objs = objects(20_000, 3_000_000, 11);
+    let policy = SplitPolicy { page_size: 100, pages_per_part: 8 };
+    let (seen, requests) = scan(&objs, 10, 3, policy);
+    assert_exactly_once(&objs, &seen);
+    // 200 full pages would be ideal; partly filled last pages of ranges cost some.
+    assert!(requests <= 240, "{requests} requests for 200 pages of objects");
+}
+
+#[test]
+#[ignore = "prints request counts for tuning pages_per_part"]
+fn tune_pages_per_part() {
+    let objs: Vec<(i64, String)> = (0..50_000).map(|n| (1_780_000_000 - (n / 2) as i64 * 40, format!("ch_{n:08}"))).collect();
+    for ppp in [4, 8, 12, 16, 24, 32] {
+        let (seen, requests) = scan(&objs, 10, 5, SplitPolicy { page_size: 100, pages_per_part: ppp });
+        assert_exactly_once(&objs, &seen);
+        eprintln!("pages_per_part {ppp}: {requests} requests");
+    }
+}

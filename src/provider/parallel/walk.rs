@@ -1,0 +1,249 @@
+//! Runs a split list scan: up to `concurrency` pages in flight, each a page of
+//! one [`Segment`]; after each page, [`split::rest`] decides what is left.
+//!
+//! The first request is exactly the sequential walk's first request, so a
+//! result that fits one page costs one call. Objects created while the scan
+//! runs are consistently excluded: they are newer than the first page's
+//! objects, and every later request either carries `created[lte]` at most the
+//! first page's oldest second plus a cursor inside it, or an older range.
+//! Pages are fetched only as the consumer pulls (at most `concurrency` ahead),
+//! so memory stays bounded and dropping the stream stops the scan.
+
+use std::collections::VecDeque;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
+use serde_json::{Map, Value};
+
+use super::split::{self, PageFacts, Segment, SplitPolicy};
+use crate::pushdown::ListRequest;
+use crate::stripe::{self, ApiError, Page};
+
+/// The `created` bounds a request already carries (from the user's filters).
+pub fn user_bounds(params: &[(String, String)]) -> (i64, i64) {
+    let (mut lo, mut hi) = (i64::MIN, i64::MAX);
+    for (key, value) in params {
+        let Ok(v) = value.parse::<i64>() else { continue };
+        match key.as_str() {
+            "created[gte]" => lo = lo.max(v),
+            "created[gt]" => lo = lo.max(v.saturating_add(1)),
+            "created[lte]" => hi = hi.min(v),
+            "created[lt]" => hi = hi.min(v.saturating_sub(1)),
+            _ => {}
+        }
+    }
+    (lo, hi)
+}
+
+/// The query of one segment: the request's params with its `created` bounds
+/// replaced by the segment's, plus the cursor.
+pub fn segment_query(request: &ListRequest, segment: &Segment) -> Value {
+    let mut query = request.query_value();
+    let Value::Object(map) = &mut query else { return query };
+    let mut created = Map::new();
+    if segment.lo != i64::MIN {
+        created.insert("gte".into(), Value::String(segment.lo.to_string()));
+    }
+    if segment.hi != i64::MAX {
+        created.insert("lte".into(), Value::String(segment.hi.to_string()));
+    }
+    map.remove("created");
+    if !created.is_empty() {
+        map.insert("created".into(), Value::Object(created));
+    }
+    if let Some(after) = &segment.after {
+        map.insert("starting_after".into(), Value::String(after.clone()));
+    }
+    query
+}
+
+/// What a page says for splitting; `None` when its objects carry no `created`.
+fn facts(page: &Page) -> Option<PageFacts> {
+    let created = |o: &Value| o.get("created").and_then(Value::as_i64);
+    let (first, last) = (page.data.first()?, page.data.last()?);
+    Some(PageFacts {
+        count: page.data.len(),
+        newest: created(first)?,
+        oldest: created(last)?,
+        last_id: last.get("id").and_then(Value::as_str)?.to_string(),
+        has_more: page.has_more,
+    })
+}
+
+/// A spawned task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+type Fetch = BoxFuture<'static, (Segment, bool, Result<Page, ApiError>)>;
+
+struct Walk {
+    client: stripe::Client,
+    request: ListRequest,
+    concurrency: usize,
+    policy: SplitPolicy,
+    queue: VecDeque<(Segment, bool)>,
+    in_flight: FuturesUnordered<Fetch>,
+    failed: bool,
+}
+
+impl Walk {
+    fn start(&mut self, segment: Segment, first: bool) {
+        let client = self.client.clone();
+        let path = self.request.path.clone();
+        let query = if first { self.request.query_value() } else { segment_query(&self.request, &segment) };
+        let fetch = async move {
+            match client.get(&path, &query).await {
+                Ok(body) => stripe::wire::into_list(body).map_err(|m| ApiError::InvalidResponse {
+                    method: "GET".into(),
+                    path: path.clone(),
+                    message: m,
+                    request_id: None,
+                }),
+                Err(e) => Err(e),
+            }
+        };
+        // On the runtime's worker threads when there is one, so responses are
+        // received and parsed in parallel while the consumer decodes a page;
+        // aborted if the scan is dropped.
+        let page: BoxFuture<'static, Result<Page, ApiError>> = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let task = AbortOnDrop(handle.spawn(fetch));
+                Box::pin(async move {
+                    task.await.unwrap_or_else(|e| {
+                        Err(ApiError::InvalidRequest(format!("a page fetch of the parallel scan stopped: {e}")))
+                    })
+                })
+            }
+            Err(_) => Box::pin(fetch),
+        };
+        self.in_flight.push(Box::pin(async move { (segment, first, page.await) }));
+    }
+
+    async fn next_page(&mut self) -> Option<Result<Page, ApiError>> {
+        if self.failed {
+            return None;
+        }
+        while self.in_flight.len() < self.concurrency {
+            let Some((segment, first)) = self.queue.pop_front() else { break };
+            self.start(segment, first);
+        }
+        let (segment, _, page) = self.in_flight.next().await?;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        };
+        if page.has_more {
+            match facts(&page) {
+                Some(facts) => {
+                    let free = self.concurrency.saturating_sub(self.in_flight.len() + self.queue.len());
+                    for next in split::rest(&segment, &facts, free, self.policy) {
+                        self.queue.push_back((next, false));
+                    }
+                }
+                // Objects without a `created` time: keep walking this segment by cursor.
+                None => match page.data.last().and_then(|o| o.get("id")).and_then(Value::as_str) {
+                    Some(id) => self.queue.push_back((Segment { after: Some(id.to_string()), ..segment }, false)),
+                    None => {
+                        self.failed = true;
+                        return Some(Err(ApiError::Pagination {
+                            path: self.request.path.clone(),
+                            message: "a page with has_more=true has no object id to continue from".into(),
+                        }));
+                    }
+                },
+            }
+        }
+        Some(Ok(page))
+    }
+}
+
+/// Whether the request's `created` params are all bracketed integer bounds
+/// (anything else could not be narrowed safely: the walk stays sequential).
+fn bounds_are_readable(params: &[(String, String)]) -> bool {
+    params
+        .iter()
+        .filter(|(k, _)| k == "created" || k.starts_with("created["))
+        .all(|(k, v)| matches!(k.as_str(), "created[gt]" | "created[gte]" | "created[lt]" | "created[lte]") && v.parse::<i64>().is_ok())
+}
+
+/// Every page of `request`, fetched as disjoint `created` ranges with up to
+/// `concurrency` requests in flight (the client's limiter still applies).
+pub fn pages(client: stripe::Client, request: ListRequest, concurrency: usize) -> BoxStream<'static, Result<Page, ApiError>> {
+    if !bounds_are_readable(&request.params) {
+        return client.list(&request.path, request.query_value());
+    }
+    let page_size = request.params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(10);
+    let (lo, hi) = user_bounds(&request.params);
+    let mut walk = Walk {
+        client,
+        request,
+        concurrency: concurrency.max(1),
+        policy: SplitPolicy { page_size, ..SplitPolicy::default() },
+        queue: VecDeque::new(),
+        in_flight: FuturesUnordered::new(),
+        failed: false,
+    };
+    walk.queue.push_back((Segment::range(lo, hi), true));
+    stream::unfold(walk, |mut walk| async move {
+        let page = walk.next_page().await?;
+        Some((page, walk))
+    })
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(params: &[(&str, &str)]) -> ListRequest {
+        ListRequest {
+            path: "/v1/charges".into(),
+            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            implied: vec![],
+        }
+    }
+
+    #[test]
+    fn only_integer_bracket_bounds_are_split() {
+        assert!(bounds_are_readable(&request(&[("created[gte]", "10"), ("limit", "100")]).params));
+        assert!(!bounds_are_readable(&request(&[("created", "10")]).params));
+        assert!(!bounds_are_readable(&request(&[("created[gte]", "yesterday")]).params));
+    }
+
+    #[test]
+    fn user_bounds_become_inclusive_seconds() {
+        assert_eq!(user_bounds(&request(&[("limit", "100")]).params), (i64::MIN, i64::MAX));
+        let r = request(&[("created[gt]", "10"), ("created[lt]", "20"), ("limit", "100")]);
+        assert_eq!(user_bounds(&r.params), (11, 19));
+        let r = request(&[("created[gte]", "10"), ("created[lte]", "20")]);
+        assert_eq!(user_bounds(&r.params), (10, 20));
+    }
+
+    #[test]
+    fn segment_queries_replace_the_created_bounds_and_add_the_cursor() {
+        let r = request(&[("created[gt]", "10"), ("customer", "cus_1"), ("limit", "100")]);
+        let q = segment_query(&r, &Segment { lo: 11, hi: 15, after: Some("ch_9".into()) });
+        assert_eq!(
+            q,
+            serde_json::json!({"created": {"gte": "11", "lte": "15"}, "customer": "cus_1", "limit": "100", "starting_after": "ch_9"})
+        );
+        let q = segment_query(&r, &Segment::range(i64::MIN, 15));
+        assert_eq!(q, serde_json::json!({"created": {"lte": "15"}, "customer": "cus_1", "limit": "100"}));
+    }
+}
