@@ -4,76 +4,7 @@
 
 use super::{error, id, one, post, writes};
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 use stripe_sql::engine::Engine;
-
-/// A running localstripe; killed on drop.
-struct LocalStripe {
-    child: Child,
-    base: String,
-}
-
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start() -> LocalStripe {
-    let peers = std::env::var("STRIPE_SQL_PEERS").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/stripe-sql-peers",
-            std::env::var("HOME").unwrap_or_else(|_| "/root".into())
-        )
-    });
-    let python = format!("{peers}/venv/bin/python");
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "localstripe is not installed ({python} missing): run tests/peers/install.sh"
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let script = format!(
-        "from aiohttp import web; from localstripe import server, resources; \
-         resources.Store.dump_to_disk=lambda self: None; \
-         web.run_app(server.app, host='127.0.0.1', port={port}, access_log=None, print=None)"
-    );
-    let child = Command::new(&python)
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start localstripe");
-    let peer = LocalStripe {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "localstripe did not start on {}",
-            peer.base
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    peer
-}
-
-fn engine(peer: &LocalStripe) -> Engine {
-    let key = stripe_sql::stripe::ApiKey::parse("sk_test_actionspeer").unwrap();
-    let mut config = stripe_sql::stripe::ClientConfig::new(key);
-    config.api_base = peer.base.clone();
-    config.max_rps = 0.0;
-    config.endpoint_rps = 0.0;
-    config.max_retries = 0;
-    Engine::new(stripe_sql::stripe::Client::new(config).unwrap()).unwrap()
-}
 
 async fn card(e: &Engine) -> String {
     let body = json!({"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}});
@@ -82,8 +13,8 @@ async fn card(e: &Engine) -> String {
 
 #[tokio::test]
 async fn payment_intent_and_payment_method_actions_run_against_localstripe() {
-    let peer = start().await;
-    let e = engine(&peer);
+    let peer = crate::peers::localstripe().await;
+    let e = crate::peers::engine(&peer, 0);
     let cus = id(&post(&e, "/v1/customers", json!({"email": "peer@example.com"})).await);
     let pm = card(&e).await;
 

@@ -6,78 +6,6 @@
 
 use super::support::{Api, Resp, fresh};
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Peer {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn peers_dir() -> String {
-    std::env::var("STRIPE_SQL_PEERS").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/stripe-sql-peers",
-            std::env::var("HOME").unwrap_or_else(|_| "/root".into())
-        )
-    })
-}
-
-/// Starts localstripe on 127.0.0.1 with a free port (in memory, no disk dumps).
-async fn start_localstripe() -> Peer {
-    let python = format!("{}/venv/bin/python", peers_dir());
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "localstripe is not installed ({python} missing): run tests/peers/install.sh (or tests/run.sh) first"
-    );
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let script = format!(
-        "from aiohttp import web; from localstripe import server, resources; \
-         resources.Store.dump_to_disk=lambda self: None; \
-         web.run_app(server.app, host='127.0.0.1', port={port}, access_log=None, print=None)"
-    );
-    let child = Command::new(&python)
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start localstripe with {python}: {e}; run tests/peers/install.sh")
-        });
-    let peer = Peer {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let api = Api::with(&peer.base, "sk_test_peercomparison");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ok = reqwest::Client::new()
-            .get(format!("{}/v1/customers", peer.base))
-            .bearer_auth(&api.key)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().as_u16() == 200);
-        if ok {
-            return peer;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "localstripe did not become ready on {}",
-            peer.base
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Fields holding ids (which differ between servers): compare presence only.
 const ID_FIELDS: &[&str] = &[
@@ -173,7 +101,7 @@ fn ref_id(v: &Value) -> String {
 
 #[tokio::test]
 async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
-    let peer = start_localstripe().await;
+    let peer = crate::peers::localstripe().await;
     let emu = fresh();
     let p = Api::with(&peer.base, "sk_test_peercomparison");
     let e = Api::new(&emu);

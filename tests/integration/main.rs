@@ -13,6 +13,7 @@ mod slt;
 mod read_path;
 mod dml;
 mod actions;
+mod peers;
 mod reliability;
 mod serve;
 mod embedded;

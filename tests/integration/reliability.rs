@@ -9,7 +9,7 @@ mod fuzz;
 mod hostile;
 mod peer_localstripe;
 mod peer_stateful_mock;
-mod peers;
+use crate::peers;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::{Map, Value};
