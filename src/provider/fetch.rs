@@ -16,7 +16,7 @@ use crate::provider::decode::Decoder;
 use crate::provider::parallel;
 use crate::provider::scan::ScanSpec;
 use crate::pushdown::{self, ListRequest, RequestPlan};
-use crate::stripe;
+use crate::stripe::{self, RawObjects};
 
 /// How many retrieves or list fan-outs run at once within one scan.
 const FAN_OUT: usize = 8;
@@ -28,7 +28,7 @@ pub fn batches(def: Arc<TableDef>, client: stripe::Client, spec: ScanSpec) -> Bo
     let pages = object_pages(client, spec.plan.clone(), spec.concurrency);
     let decoded = pages.map(move |page| {
         let page = page?;
-        residual.apply(decoder.decode_with_implied(&page.objects, &page.implied)?)
+        residual.apply(decoder.decode_raw(&page.objects, &page.implied)?)
     });
     limit_rows(decoded.boxed(), spec.limit)
 }
@@ -56,18 +56,19 @@ fn limit_rows(
     .boxed()
 }
 
-/// Raw Stripe objects of one response, with the column values the request's
-/// filters imply (nested tables' objects often do not carry their parent id).
+/// Stripe objects of one response as text, with the column values the
+/// request's filters imply (nested tables' objects often do not carry their
+/// parent id).
 #[derive(Debug, Default)]
 pub struct ObjectPage {
     /// The objects, newest first as Stripe returns them.
-    pub objects: Vec<Value>,
+    pub objects: RawObjects,
     /// `(column, value)` pairs every object of the request has by construction.
     pub implied: Arc<Vec<(String, String)>>,
 }
 
 impl ObjectPage {
-    fn plain(objects: Vec<Value>) -> Self {
+    fn plain(objects: RawObjects) -> Self {
         Self { objects, implied: Arc::default() }
     }
 }
@@ -83,7 +84,7 @@ pub fn object_pages(client: stripe::Client, plan: RequestPlan, concurrency: usiz
             let request = requests.remove(0);
             let implied = Arc::new(request.implied.clone());
             parallel::pages(client, request, concurrency)
-                .map(move |p| p.map(|p| ObjectPage { objects: p.data, implied: Arc::clone(&implied) }).map_err(external))
+                .map(move |p| p.map(|p| ObjectPage { objects: p.objects, implied: Arc::clone(&implied) }).map_err(external))
                 .boxed()
         }
         RequestPlan::List { requests, max_rows } => cap_objects(list_many(client, requests), max_rows),
@@ -91,7 +92,7 @@ pub fn object_pages(client: stripe::Client, plan: RequestPlan, concurrency: usiz
             let mut params = Map::new();
             params.insert("query".into(), Value::String(query));
             params.insert("limit".into(), Value::String(page_size.to_string()));
-            let pages = client.search(&path, Value::Object(params)).map(|p| p.map(|p| ObjectPage::plain(p.data)).map_err(external));
+            let pages = client.search_raw(&path, Value::Object(params)).map(|p| p.map(|p| ObjectPage::plain(p.objects)).map_err(external));
             cap_objects(pages.boxed(), max_rows)
         }
     }
@@ -105,9 +106,9 @@ fn retrieve_many(client: stripe::Client, template: String, ids: Vec<String>) -> 
             let client = client.clone();
             let path = pushdown::retrieve_path(&template, &id);
             async move {
-                match client.get(&path, &Value::Object(Map::new())).await {
-                    Ok(object) if object.get("deleted") == Some(&Value::Bool(true)) => Ok(ObjectPage::default()),
-                    Ok(object) => Ok(ObjectPage::plain(vec![object])),
+                match client.get_raw(&path, &Value::Object(Map::new())).await {
+                    Ok(object) if object.head(0).deleted() => Ok(ObjectPage::default()),
+                    Ok(object) => Ok(ObjectPage::plain(object)),
                     Err(e) if e.is_not_found() => Ok(ObjectPage::default()),
                     Err(e) => Err(external(e)),
                 }
@@ -129,9 +130,9 @@ fn list_many(client: stripe::Client, requests: Vec<ListRequest>) -> BoxStream<'s
         // no children: no rows, like a 404 on a retrieve, rather than an error.
         let names_an_object = !request.implied.is_empty();
         client
-            .list(&request.path, request.query_value())
+            .list_raw(&request.path, request.query_value())
             .take_while(move |p| futures::future::ready(!(names_an_object && matches!(p, Err(e) if e.is_not_found()))))
-            .map(move |p| p.map(|p| ObjectPage { objects: p.data, implied: Arc::clone(&implied) }).map_err(external))
+            .map(move |p| p.map(|p| ObjectPage { objects: p.objects, implied: Arc::clone(&implied) }).map_err(external))
     });
     if single {
         return walks.flatten().boxed();
@@ -140,7 +141,7 @@ fn list_many(client: stripe::Client, requests: Vec<ListRequest>) -> BoxStream<'s
     walks
         .flatten_unordered(FAN_OUT)
         .map_ok(move |mut page| {
-            page.objects.retain(|o| match o.get("id").and_then(Value::as_str) {
+            page.objects.retain(|o| match stripe::raw::Head::of(o).id() {
                 Some(id) => seen.insert(id.to_string()),
                 None => true,
             });

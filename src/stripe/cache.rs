@@ -1,4 +1,4 @@
-//! The response cache: GET responses (list pages and retrieves) kept for a
+//! The response cache: GET response bodies (list pages and retrieves) kept for a
 //! time-to-live chosen per call, keyed by the full request (method, path and
 //! encoded params), shared by every clone of the client.
 //!
@@ -15,14 +15,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use bytes::Bytes;
 
 /// Most responses kept at once; beyond it, new responses are not cached.
 pub const MAX_ENTRIES: usize = 512;
 
 #[derive(Debug, Default)]
 struct State {
-    entries: HashMap<String, (Instant, Value)>,
+    entries: HashMap<String, (Instant, Bytes)>,
     generation: u64,
 }
 
@@ -38,8 +38,8 @@ impl ResponseCache {
         Self::default()
     }
 
-    /// The response stored for `key` less than `ttl` ago, if any.
-    pub fn get(&self, key: &str, ttl: Duration, now: Instant) -> Option<Value> {
+    /// The response body stored for `key` less than `ttl` ago, if any.
+    pub fn get(&self, key: &str, ttl: Duration, now: Instant) -> Option<Bytes> {
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (stored, value) = st.entries.get(key)?;
         (now.saturating_duration_since(*stored) < ttl).then(|| value.clone())
@@ -53,7 +53,7 @@ impl ResponseCache {
 
     /// Stores `value` for `key`, unless a write happened since `generation`
     /// was read (the value may predate it) or the cache is full of live entries.
-    pub fn put(&self, key: String, value: Value, generation: u64, ttl: Duration, now: Instant) {
+    pub fn put(&self, key: String, value: Bytes, generation: u64, ttl: Duration, now: Instant) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.generation != generation {
             return;
@@ -96,15 +96,18 @@ pub trait CallObserver: Send + Sync + std::fmt::Debug {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn json(text: &str) -> Bytes {
+        Bytes::copy_from_slice(text.as_bytes())
+    }
 
     #[test]
     fn entries_live_for_their_ttl() {
         let cache = ResponseCache::new();
         let t0 = Instant::now();
         let ttl = Duration::from_secs(30);
-        cache.put("GET /v1/charges?limit=10".into(), json!({"data": []}), cache.generation(), ttl, t0);
-        assert_eq!(cache.get("GET /v1/charges?limit=10", ttl, t0 + Duration::from_secs(29)), Some(json!({"data": []})));
+        cache.put("GET /v1/charges?limit=10".into(), json(r#"{"data": []}"#), cache.generation(), ttl, t0);
+        assert_eq!(cache.get("GET /v1/charges?limit=10", ttl, t0 + Duration::from_secs(29)), Some(json(r#"{"data": []}"#)));
         assert_eq!(cache.get("GET /v1/charges?limit=10", ttl, t0 + Duration::from_secs(30)), None);
         assert_eq!(cache.get("GET /v1/charges?limit=11", ttl, t0), None, "other params are another entry");
         assert_eq!(cache.get("GET /v1/charges?limit=10", Duration::ZERO, t0), None, "a zero ttl never hits");
@@ -116,13 +119,13 @@ mod tests {
         let now = Instant::now();
         let ttl = Duration::from_secs(30);
         let before_write = cache.generation();
-        cache.put("a".into(), json!(1), before_write, ttl, now);
+        cache.put("a".into(), json("1"), before_write, ttl, now);
         cache.clear();
         assert!(cache.is_empty());
-        cache.put("b".into(), json!(2), before_write, ttl, now);
+        cache.put("b".into(), json("2"), before_write, ttl, now);
         assert_eq!(cache.get("b", ttl, now), None, "a read that started before the write is not stored");
-        cache.put("b".into(), json!(3), cache.generation(), ttl, now);
-        assert_eq!(cache.get("b", ttl, now), Some(json!(3)));
+        cache.put("b".into(), json("3"), cache.generation(), ttl, now);
+        assert_eq!(cache.get("b", ttl, now), Some(json("3")));
     }
 
     #[test]
@@ -131,11 +134,11 @@ mod tests {
         let now = Instant::now();
         let ttl = Duration::from_secs(30);
         for i in 0..MAX_ENTRIES + 10 {
-            cache.put(format!("k{i}"), json!(i), cache.generation(), ttl, now);
+            cache.put(format!("k{i}"), json(&i.to_string()), cache.generation(), ttl, now);
         }
         assert_eq!(cache.len(), MAX_ENTRIES);
         // Expired entries make room.
-        cache.put("late".into(), json!(0), cache.generation(), ttl, now + ttl);
-        assert_eq!(cache.get("late", ttl, now + ttl), Some(json!(0)));
+        cache.put("late".into(), json("0"), cache.generation(), ttl, now + ttl);
+        assert_eq!(cache.get("late", ttl, now + ttl), Some(json("0")));
     }
 }

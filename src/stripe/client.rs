@@ -9,7 +9,9 @@ use super::log::RequestLog;
 use super::pagination::{ListCursor, SearchCursor};
 use super::rate_limit::{RateLimiter, endpoint_key};
 use super::retry::{Decision, Outcome, RetryPolicy};
-use super::wire::{ApiError, Page, into_list, parse_search};
+use super::raw::{RawObjects, RawPage};
+use super::wire::{ApiError, Page};
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use reqwest::Method;
@@ -135,13 +137,23 @@ impl Client {
 
     /// `GET path?query` (query encoded with Stripe's bracket form).
     pub async fn get(&self, path: &str, query: &Value) -> Result<Value, ApiError> {
-        self.call(Method::GET, path, query, None).await
+        self.call(Method::GET, path, query, None, parse_value).await
+    }
+
+    /// `GET path?query` of one object, kept as the JSON text Stripe sent (for the column decoder).
+    pub async fn get_raw(&self, path: &str, query: &Value) -> Result<RawObjects, ApiError> {
+        self.call(Method::GET, path, query, None, RawObjects::single).await
+    }
+
+    /// `GET path?query` of one list or search page, its objects kept as text.
+    pub async fn get_page(&self, path: &str, query: &Value) -> Result<RawPage, ApiError> {
+        self.call(Method::GET, path, query, None, RawPage::parse).await
     }
 
     /// `POST path` with a form body and a fresh `Idempotency-Key` (reused by retries).
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
         let key = format!("stripe-sql-{:032x}", rand::random::<u128>());
-        self.call(Method::POST, path, body, Some(key)).await
+        self.call(Method::POST, path, body, Some(key), parse_value).await
     }
 
     /// `POST path` with the caller's `Idempotency-Key` (e.g. to resume a multi-row write).
@@ -151,27 +163,31 @@ impl Client {
         body: &Value,
         key: &str,
     ) -> Result<Value, ApiError> {
-        self.call(Method::POST, path, body, Some(key.to_owned()))
+        self.call(Method::POST, path, body, Some(key.to_owned()), parse_value)
             .await
     }
 
     /// `DELETE path?query`.
     pub async fn delete(&self, path: &str, query: &Value) -> Result<Value, ApiError> {
-        self.call(Method::DELETE, path, query, None).await
+        self.call(Method::DELETE, path, query, None, parse_value).await
     }
 
     /// Every page of a list endpoint, following `starting_after` (or `ending_before` when the
     /// query has it). Ends after `has_more=false`; a repeated cursor ends with an error.
     pub fn list(&self, path: &str, query: Value) -> BoxStream<'static, Result<Page, ApiError>> {
+        let path_owned = path.to_owned();
+        self.list_raw(path, query)
+            .map(move |page| page.and_then(|p| p.to_page().map_err(|e| unreadable(&path_owned, e.to_string()))))
+            .boxed()
+    }
+
+    /// Like [`Client::list`], with each page's objects kept as the JSON text Stripe sent.
+    pub fn list_raw(&self, path: &str, query: Value) -> BoxStream<'static, Result<RawPage, ApiError>> {
         let start = (self.clone(), path.to_owned(), ListCursor::new(query));
         futures::stream::unfold(Some(start), |state| async move {
             let (client, path, mut cursor) = state?;
             let query = cursor.next_query()?;
-            let page = match client.get(&path, &query).await {
-                Ok(body) => into_list(body).map_err(|m| unreadable(&path, m)),
-                Err(e) => Err(e),
-            };
-            let page = page.and_then(|p| {
+            let page = client.get_page(&path, &query).await.and_then(|p| {
                 cursor.advance(&p).map_err(|e| pagination(&path, e))?;
                 Ok(p)
             });
@@ -185,17 +201,21 @@ impl Client {
 
     /// Every page of a search endpoint, following `next_page` as `page`.
     pub fn search(&self, path: &str, query: Value) -> BoxStream<'static, Result<Page, ApiError>> {
+        let path_owned = path.to_owned();
+        self.search_raw(path, query)
+            .map(move |page| page.and_then(|p| p.to_page().map_err(|e| unreadable(&path_owned, e.to_string()))))
+            .boxed()
+    }
+
+    /// Like [`Client::search`], with each page's objects kept as the JSON text Stripe sent.
+    pub fn search_raw(&self, path: &str, query: Value) -> BoxStream<'static, Result<RawPage, ApiError>> {
         let start = (self.clone(), path.to_owned(), SearchCursor::new(query));
         futures::stream::unfold(Some(start), |state| async move {
             let (client, path, mut cursor) = state?;
             let query = cursor.next_query()?;
-            let page = match client.get(&path, &query).await {
-                Ok(body) => parse_search(&body).map_err(|m| unreadable(&path, m)),
-                Err(e) => Err(e),
-            };
-            let page = page.and_then(|p| {
-                cursor.advance(&p).map_err(|e| pagination(&path, e))?;
-                Ok(p.page)
+            let page = client.get_page(&path, &query).await.and_then(|p| {
+                cursor.advance_parts(&p, p.next_page.as_deref()).map_err(|e| pagination(&path, e))?;
+                Ok(p)
             });
             match page {
                 Ok(p) => Some((Ok(p), Some((client, path, cursor)))),
@@ -205,27 +225,31 @@ impl Client {
         .boxed()
     }
 
-    async fn call(
+    /// One call whose 2xx body `parse` reads; a body that is not JSON is
+    /// retried like a lost answer, one of an unexpected shape is an error.
+    async fn call<T>(
         &self,
         method: Method,
         path: &str,
         params: &Value,
         idempotency_key: Option<String>,
-    ) -> Result<Value, ApiError> {
+        parse: fn(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Result<T, ApiError> {
         let req = self.prepare(method, path, params, idempotency_key)?;
         if req.method != Method::GET {
             // Writes change what reads return (also on other resources): empty
             // the cache before and after, so no read can serve pre-write data.
             self.inner.cache.clear();
-            let result = self.send(req).await;
+            let result = self.send(req, parse).await;
             self.inner.cache.clear();
-            return result;
+            return result.map(|(value, _)| value);
         }
         if self.cache_ttl.is_zero() {
-            return self.send(req).await;
+            return self.send(req, parse).await.map(|(value, _)| value);
         }
         let generation = self.inner.cache.generation();
-        if let Some(value) = self.inner.cache.get(&req.url, self.cache_ttl, Instant::now()) {
+        let cached = self.inner.cache.get(&req.url, self.cache_ttl, Instant::now()).and_then(|body| parse(&body).ok());
+        if let Some(value) = cached {
             self.inner.log.push(super::log::LogEntry {
                 seq: 0,
                 method: req.method.as_str().to_owned(),
@@ -245,13 +269,13 @@ impl Client {
             return Ok(value);
         }
         let key = req.url.clone();
-        let value = self.send(req).await?;
-        self.inner.cache.put(key, value.clone(), generation, self.cache_ttl, Instant::now());
+        let (value, body) = self.send(req, parse).await?;
+        self.inner.cache.put(key, body, generation, self.cache_ttl, Instant::now());
         Ok(value)
     }
 
-    /// Sends `req` with retries under the limiter.
-    async fn send(&self, req: Prepared) -> Result<Value, ApiError> {
+    /// Sends `req` with retries under the limiter; returns the parsed answer and its body.
+    async fn send<T>(&self, req: Prepared, parse: fn(&[u8]) -> Result<T, serde_json::Error>) -> Result<(T, Bytes), ApiError> {
         let endpoint = endpoint_key(req.method.as_str(), &req.path);
         let started = Instant::now();
         tracing::debug!(method = %req.method, path = %req.path, params = ?req.params, "stripe request");
@@ -276,12 +300,23 @@ impl Client {
                     status,
                     body,
                     request_id,
-                } => match serde_json::from_slice(&body) {
+                } => match parse(&body) {
                     Ok(value) => {
                         self.inner.limiter.on_success(&endpoint);
                         tracing::info!(method = %req.method, path = %req.path, status, attempt,
                             elapsed_ms = started.elapsed().as_millis() as u64, "stripe request done");
-                        return Ok(value);
+                        return Ok((value, body));
+                    }
+                    // JSON of another shape than expected (a list without `data`): asking
+                    // again gets the same answer.
+                    Err(e) if e.classify() == serde_json::error::Category::Data => {
+                        self.inner.limiter.on_success(&endpoint);
+                        return Err(ApiError::InvalidResponse {
+                            method: req.method.to_string(),
+                            path: req.path.clone(),
+                            message: format!("the response is not the expected object: {e}"),
+                            request_id,
+                        });
                     }
                     // A cut-off or garbled answer is a transport failure: a write may have
                     // been applied, so it is retried (with the same Idempotency-Key, which
@@ -424,6 +459,10 @@ impl Client {
             idempotency_key,
         })
     }
+}
+
+fn parse_value(body: &[u8]) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice(body)
 }
 
 fn unreadable(path: &str, message: String) -> ApiError {

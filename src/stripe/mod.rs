@@ -4,17 +4,20 @@
 //! - [`form`]: Stripe's bracket encoding; [`wire`]: envelopes and [`ApiError`].
 //! - [`retry`]: the pure retry policy; [`rate_limit`]: the shared request budget.
 //! - [`pagination`]: cursor and search-page state machines with a loop guard.
+//! - [`raw`]: responses kept as (compacted, see [`compact`]) text for the column decoder.
 //! - [`log`]: the request log; [`cache`]: the response cache; [`client`]: the [`Client`] tying them together.
 
 mod attempt;
 pub mod cache;
 pub mod client;
+pub mod compact;
 pub mod config;
 pub mod form;
 pub mod key;
 pub mod log;
 pub mod pagination;
 pub mod rate_limit;
+pub mod raw;
 pub mod retry;
 pub mod wire;
 
@@ -25,4 +28,5 @@ pub use config::{
 };
 pub use key::{ApiKey, KeyError, KeyKind, Mode};
 pub use log::{LogEntry, RequestLog};
+pub use raw::{RawObjects, RawPage};
 pub use wire::{ApiError, Page, SearchPage, StatusError};

@@ -6,6 +6,7 @@
 //! empty page while claiming `has_more` would make a naive loop spin forever; here that is
 //! an error.
 
+use super::raw::RawPage;
 use super::wire::{Page, SearchPage};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -74,28 +75,61 @@ impl ListCursor {
     }
 
     /// Takes in a page; afterwards `next_query` is the following request or `None`.
-    pub fn advance(&mut self, page: &Page) -> Result<(), PaginationError> {
-        if !page.has_more {
+    pub fn advance(&mut self, page: &impl PageEdges) -> Result<(), PaginationError> {
+        if !page.has_more() {
             self.done = true;
             return Ok(());
         }
         self.done = true; // stays done if anything below fails
-        let edge = if self.backwards {
-            page.data.first()
-        } else {
-            page.data.last()
-        };
-        let edge = edge.ok_or(PaginationError::EmptyPageWithMore)?;
-        let id = edge
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or(PaginationError::MissingId)?;
-        if !self.seen.insert(id.to_owned()) {
-            return Err(PaginationError::RepeatedCursor(id.to_owned()));
+        let len = page.len();
+        if len == 0 {
+            return Err(PaginationError::EmptyPageWithMore);
         }
-        self.cursor = Some(id.to_owned());
+        let id = page.id_at(if self.backwards { 0 } else { len - 1 }).ok_or(PaginationError::MissingId)?;
+        if !self.seen.insert(id.clone()) {
+            return Err(PaginationError::RepeatedCursor(id));
+        }
+        self.cursor = Some(id);
         self.done = false;
         Ok(())
+    }
+}
+
+/// What a cursor needs to know of a page, whether its objects are values or text.
+pub trait PageEdges {
+    /// Whether the server has more objects after this page.
+    fn has_more(&self) -> bool;
+    /// How many objects the page holds.
+    fn len(&self) -> usize;
+    /// Whether the page holds no object.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The string `id` of object `i`, if it has one.
+    fn id_at(&self, i: usize) -> Option<String>;
+}
+
+impl PageEdges for Page {
+    fn has_more(&self) -> bool {
+        self.has_more
+    }
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+    fn id_at(&self, i: usize) -> Option<String> {
+        self.data.get(i)?.get("id")?.as_str().map(str::to_owned)
+    }
+}
+
+impl PageEdges for RawPage {
+    fn has_more(&self) -> bool {
+        self.has_more
+    }
+    fn len(&self) -> usize {
+        self.objects.len()
+    }
+    fn id_at(&self, i: usize) -> Option<String> {
+        (i < self.objects.len()).then(|| self.objects.head(i).id().map(str::to_owned))?
     }
 }
 
@@ -138,17 +172,19 @@ impl SearchCursor {
 
     /// Takes in a search page.
     pub fn advance(&mut self, page: &SearchPage) -> Result<(), PaginationError> {
+        self.advance_parts(&page.page, page.next_page.as_deref())
+    }
+
+    /// Takes in a search page given as its objects and its `next_page` token.
+    pub fn advance_parts(&mut self, page: &impl PageEdges, next_page: Option<&str>) -> Result<(), PaginationError> {
         self.done = true;
-        if !page.page.has_more {
+        if !page.has_more() {
             return Ok(());
         }
-        if page.page.data.is_empty() {
+        if page.is_empty() {
             return Err(PaginationError::EmptyPageWithMore);
         }
-        let token = page
-            .next_page
-            .clone()
-            .ok_or(PaginationError::MissingNextPage)?;
+        let token = next_page.map(str::to_owned).ok_or(PaginationError::MissingNextPage)?;
         if !self.seen.insert(token.clone()) {
             return Err(PaginationError::RepeatedCursor(token));
         }

@@ -1,4 +1,5 @@
-//! What travels on the wire: list and search envelopes, and the one error type.
+//! What travels on the wire: list and search pages as values, and the one error type
+//! (the envelopes are read in [`super::raw`]).
 //!
 //! Stripe error bodies look like `{"error": {"type", "code", "param", "message",
 //! "decline_code"}}`; the `Request-Id` response header identifies the call for Stripe
@@ -25,42 +26,6 @@ pub struct SearchPage {
     pub page: Page,
     /// Token to pass as `page` for the next request; `None` at the end.
     pub next_page: Option<String>,
-}
-
-/// Reads a list envelope `{"object": "list", "data": [...], "has_more": bool}`.
-pub fn parse_list(body: &Value) -> Result<Page, String> {
-    let data = body
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or("the response has no `data` array")?
-        .clone();
-    let has_more = body
-        .get("has_more")
-        .and_then(Value::as_bool)
-        .ok_or("the response has no boolean `has_more`")?;
-    Ok(Page { data, has_more })
-}
-
-/// Like [`parse_list`], taking the body so the objects are moved, not copied.
-pub fn into_list(mut body: Value) -> Result<Page, String> {
-    let has_more = body
-        .get("has_more")
-        .and_then(Value::as_bool)
-        .ok_or("the response has no boolean `has_more`")?;
-    match body.get_mut("data").map(Value::take) {
-        Some(Value::Array(data)) => Ok(Page { data, has_more }),
-        _ => Err("the response has no `data` array".to_owned()),
-    }
-}
-
-/// Reads a search envelope (`object: search_result`, with `next_page`).
-pub fn parse_search(body: &Value) -> Result<SearchPage, String> {
-    let page = parse_list(body)?;
-    let next_page = body
-        .get("next_page")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    Ok(SearchPage { page, next_page })
 }
 
 /// Stripe's answer to a failed call: the HTTP status and what the body and headers said.
@@ -272,25 +237,6 @@ impl ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn parses_list_and_search_envelopes() {
-        let page = parse_list(&json!({"object": "list", "data": [{"id": "a"}], "has_more": true}))
-            .unwrap();
-        assert_eq!(
-            page,
-            Page {
-                data: vec![json!({"id": "a"})],
-                has_more: true
-            }
-        );
-        assert!(parse_list(&json!({"data": []})).is_err());
-        let s = parse_search(&json!({"data": [], "has_more": false, "next_page": null})).unwrap();
-        assert_eq!(s.next_page, None);
-        let s = parse_search(&json!({"data": [], "has_more": true, "next_page": "tok"})).unwrap();
-        assert_eq!(s.next_page.as_deref(), Some("tok"));
-    }
 
     #[test]
     fn stripe_error_body_is_read_and_shown_with_request_id() {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::split::{self, PageFacts, Segment, SplitPolicy};
 use crate::pushdown::ListRequest;
-use crate::stripe::{self, ApiError, Page};
+use crate::stripe::{self, ApiError, RawPage};
 
 /// The `created` bounds a request already carries (from the user's filters).
 pub fn user_bounds(params: &[(String, String)]) -> (i64, i64) {
@@ -58,14 +58,14 @@ pub fn segment_query(request: &ListRequest, segment: &Segment) -> Value {
 }
 
 /// What a page says for splitting; `None` when its objects carry no `created`.
-fn facts(page: &Page) -> Option<PageFacts> {
-    let created = |o: &Value| o.get("created").and_then(Value::as_i64);
-    let (first, last) = (page.data.first()?, page.data.last()?);
+fn facts(page: &RawPage) -> Option<PageFacts> {
+    let count = page.objects.len();
+    let (first, last) = (page.objects.head(0), page.objects.head(count.checked_sub(1)?));
     Some(PageFacts {
-        count: page.data.len(),
-        newest: created(first)?,
-        oldest: created(last)?,
-        last_id: last.get("id").and_then(Value::as_str)?.to_string(),
+        count,
+        newest: first.created()?,
+        oldest: last.created()?,
+        last_id: last.id()?.to_string(),
         has_more: page.has_more,
     })
 }
@@ -87,7 +87,7 @@ impl<T> std::future::Future for AbortOnDrop<T> {
     }
 }
 
-type Fetch = BoxFuture<'static, (Segment, bool, Result<Page, ApiError>)>;
+type Fetch = BoxFuture<'static, (Segment, bool, Result<RawPage, ApiError>)>;
 
 struct Walk {
     client: stripe::Client,
@@ -104,21 +104,11 @@ impl Walk {
         let client = self.client.clone();
         let path = self.request.path.clone();
         let query = if first { self.request.query_value() } else { segment_query(&self.request, &segment) };
-        let fetch = async move {
-            match client.get(&path, &query).await {
-                Ok(body) => stripe::wire::into_list(body).map_err(|m| ApiError::InvalidResponse {
-                    method: "GET".into(),
-                    path: path.clone(),
-                    message: m,
-                    request_id: None,
-                }),
-                Err(e) => Err(e),
-            }
-        };
+        let fetch = async move { client.get_page(&path, &query).await };
         // On the runtime's worker threads when there is one, so responses are
         // received and parsed in parallel while the consumer decodes a page;
         // aborted if the scan is dropped.
-        let page: BoxFuture<'static, Result<Page, ApiError>> = match tokio::runtime::Handle::try_current() {
+        let page: BoxFuture<'static, Result<RawPage, ApiError>> = match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 let task = AbortOnDrop(handle.spawn(fetch));
                 Box::pin(async move {
@@ -132,7 +122,7 @@ impl Walk {
         self.in_flight.push(Box::pin(async move { (segment, first, page.await) }));
     }
 
-    async fn next_page(&mut self) -> Option<Result<Page, ApiError>> {
+    async fn next_page(&mut self) -> Option<Result<RawPage, ApiError>> {
         if self.failed {
             return None;
         }
@@ -157,8 +147,8 @@ impl Walk {
                     }
                 }
                 // Objects without a `created` time: keep walking this segment by cursor.
-                None => match page.data.last().and_then(|o| o.get("id")).and_then(Value::as_str) {
-                    Some(id) => self.queue.push_back((Segment { after: Some(id.to_string()), ..segment }, false)),
+                None => match page.objects.len().checked_sub(1).and_then(|last| page.objects.head(last).id().map(str::to_owned)) {
+                    Some(id) => self.queue.push_back((Segment { after: Some(id), ..segment }, false)),
                     None => {
                         self.failed = true;
                         return Some(Err(ApiError::Pagination {
@@ -184,9 +174,9 @@ fn bounds_are_readable(params: &[(String, String)]) -> bool {
 
 /// Every page of `request`, fetched as disjoint `created` ranges with up to
 /// `concurrency` requests in flight (the client's limiter still applies).
-pub fn pages(client: stripe::Client, request: ListRequest, concurrency: usize) -> BoxStream<'static, Result<Page, ApiError>> {
+pub fn pages(client: stripe::Client, request: ListRequest, concurrency: usize) -> BoxStream<'static, Result<RawPage, ApiError>> {
     if !bounds_are_readable(&request.params) {
-        return client.list(&request.path, request.query_value());
+        return client.list_raw(&request.path, request.query_value());
     }
     let page_size = request.params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(10);
     let (lo, hi) = user_bounds(&request.params);
