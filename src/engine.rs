@@ -111,7 +111,15 @@ impl Engine {
     /// Named action arguments (`name => value`) are rewritten first.
     pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
         self.statement_started();
-        Ok(self.ctx.sql(&crate::actions::rewrite_sql(sql)).await?)
+        let sql = crate::actions::rewrite_sql(sql);
+        match self.ctx.sql(&sql).await {
+            Ok(frame) => Ok(frame),
+            Err(e) => {
+                let state = self.ctx.state();
+                let dry_run = state.config().options().extensions.get::<StripeOptions>().is_some_and(|o| o.dry_run);
+                Err(crate::actions::dry_run_hint::explain(e, &sql, dry_run).into())
+            }
+        }
     }
 
     /// Runs one SQL statement and collects its result.

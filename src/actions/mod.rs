@@ -26,11 +26,13 @@
 //! carries no key; Stripe treats DELETE as idempotent.) `EXPLAIN ANALYZE`
 //! executes, so it acts; a plan DataFusion proves empty (`WHERE false`,
 //! `LIMIT 0`) never executes the action. `stripe.dry_run` returns the
-//! requests instead of sending them; a live key needs
+//! requests instead of sending them ([`dry_run_hint`] explains the planning
+//! error of selecting object columns then); a live key needs
 //! `--allow-live-writes` (the engine's write policy; no SQL setting lifts it). `stripe_get('/v1/…')` reads any GET endpoint.
 
 pub mod args;
 pub mod call;
+pub mod dry_run_hint;
 pub mod exec;
 pub mod get;
 pub mod named;

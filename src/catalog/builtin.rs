@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::model::{ActionDef, Catalog, ColumnDef, FilterDef, TableDef};
+use super::model::{ActionDef, Catalog, ColumnDef, FilterDef, ParamType, TableDef};
 
 /// The committed catalog text (written by `gen-catalog`).
 pub const CATALOG_JSON: &str = include_str!("catalog.json");
@@ -12,6 +12,25 @@ pub fn builtin() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
         serde_json::from_str(CATALOG_JSON).expect("the committed catalog.json is valid (checked by the catalog tests)")
+    })
+}
+
+/// Every event type Stripe has (API 2023-08-16): the values of the
+/// `enabled_events` parameter of webhook endpoints in the built-in catalog.
+pub fn event_types() -> &'static std::collections::BTreeSet<String> {
+    static TYPES: OnceLock<std::collections::BTreeSet<String>> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        let param = builtin()
+            .table("webhook_endpoints")
+            .and_then(|t| t.create.as_ref())
+            .and_then(|c| c.params.iter().find(|p| p.name == "enabled_events"));
+        match param.map(|p| &p.ty) {
+            Some(ParamType::Array { items }) => match items.as_ref() {
+                ParamType::Enum { values } => values.iter().filter(|v| v.as_str() != "*").cloned().collect(),
+                _ => Default::default(),
+            },
+            _ => Default::default(),
+        }
     })
 }
 

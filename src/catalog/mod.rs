@@ -13,5 +13,5 @@ pub mod listing;
 pub mod model;
 
 pub use arrow::arrow_type;
-pub use builtin::{CATALOG_JSON, builtin};
+pub use builtin::{CATALOG_JSON, builtin, event_types};
 pub use model::*;

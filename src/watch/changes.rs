@@ -4,7 +4,7 @@
 //! `customer.subscription` for subscriptions). Only types Stripe actually has
 //! (the catalog's list of webhook event names) are asked for.
 
-use crate::catalog::{self, ParamType, TableDef};
+use crate::catalog::{self, TableDef};
 
 /// What happened to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,25 +46,8 @@ pub fn event_prefix(table: &TableDef) -> String {
 /// The event types that report updates and deletions of `table`'s objects.
 pub fn change_types(table: &TableDef) -> Vec<String> {
     let prefix = event_prefix(table);
-    let known = known_event_types();
-    [format!("{prefix}.updated"), format!("{prefix}.deleted")]
-        .into_iter()
-        .filter(|t| known.as_ref().is_none_or(|k| k.contains(t)))
-        .collect()
-}
-
-/// Every event type Stripe has, from the `enabled_events` parameter of webhook
-/// endpoints in the catalog (`None` if the catalog lacks it).
-fn known_event_types() -> Option<Vec<String>> {
-    let create = catalog::builtin().table("webhook_endpoints")?.create.as_ref()?;
-    let param = create.params.iter().find(|p| p.name == "enabled_events")?;
-    match &param.ty {
-        ParamType::Array { items } => match items.as_ref() {
-            ParamType::Enum { values } => Some(values.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
+    let known = catalog::event_types();
+    [format!("{prefix}.updated"), format!("{prefix}.deleted")].into_iter().filter(|t| known.contains(t)).collect()
 }
 
 /// The events query of one poll: events of `types` created at or after `since`.

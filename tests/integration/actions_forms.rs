@@ -256,6 +256,10 @@ async fn dry_run_lists_the_requests_without_sending_them() {
             .unwrap()
             .starts_with("stripe-sql-capture_payment_intent-")
     );
+    // Object columns do not exist in a dry run; the error says why.
+    let err = e.sql(&format!("SELECT id, status FROM capture_payment_intent('{}')", ids[0])).await.unwrap_err().to_string();
+    assert!(err.contains("stripe.dry_run is on") && err.contains("No field named id"), "{err}");
+    assert_eq!(writes(&e), before);
 }
 
 #[tokio::test]

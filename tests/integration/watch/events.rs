@@ -48,3 +48,18 @@ async fn delivery_success_is_a_pushed_down_flag_known_only_when_filtered() {
     let rows = engine.sql("SELECT delivery_success FROM events").await.unwrap();
     assert_eq!(column(&rows, "delivery_success"), ["NULL", "NULL", "NULL"]);
 }
+
+#[tokio::test]
+async fn the_demo_emits_only_event_types_stripe_has() {
+    let engine = stripe_sql::engine::Engine::demo().unwrap();
+    let rows = engine.sql("SELECT DISTINCT type FROM events ORDER BY type").await.unwrap();
+    let types = column(&rows, "type");
+    let known = stripe_sql::catalog::event_types();
+    assert!(known.len() > 200, "the catalog lists Stripe's event types");
+    let unknown: Vec<&String> = types.iter().filter(|t| !known.contains(*t)).collect();
+    assert!(unknown.is_empty(), "made-up event types: {unknown:?}");
+    for expected in ["charge.succeeded", "customer.created", "payment_intent.created"] {
+        assert!(types.iter().any(|t| t == expected), "{expected} missing from {types:?}");
+    }
+    assert!(!types.iter().any(|t| t == "charge.created"), "Stripe has no charge.created");
+}
