@@ -140,7 +140,7 @@ impl Client {
         self.call(Method::GET, path, query, None, parse_value).await
     }
 
-    /// `GET path?query` of one object, kept as the JSON text Stripe sent (for the column decoder).
+    /// `GET path?query` of one object, kept as compact JSON text (for the column decoder).
     pub async fn get_raw(&self, path: &str, query: &Value) -> Result<RawObjects, ApiError> {
         self.call(Method::GET, path, query, None, RawObjects::single).await
     }
@@ -181,7 +181,7 @@ impl Client {
             .boxed()
     }
 
-    /// Like [`Client::list`], with each page's objects kept as the JSON text Stripe sent.
+    /// Like [`Client::list`], with each page's objects kept as compact JSON text.
     pub fn list_raw(&self, path: &str, query: Value) -> BoxStream<'static, Result<RawPage, ApiError>> {
         let start = (self.clone(), path.to_owned(), ListCursor::new(query));
         futures::stream::unfold(Some(start), |state| async move {
@@ -207,7 +207,7 @@ impl Client {
             .boxed()
     }
 
-    /// Like [`Client::search`], with each page's objects kept as the JSON text Stripe sent.
+    /// Like [`Client::search`], with each page's objects kept as compact JSON text.
     pub fn search_raw(&self, path: &str, query: Value) -> BoxStream<'static, Result<RawPage, ApiError>> {
         let start = (self.clone(), path.to_owned(), SearchCursor::new(query));
         futures::stream::unfold(Some(start), |state| async move {

@@ -59,7 +59,7 @@ impl Head {
 impl RawObjects {
     /// The one object a retrieve answered with (the whole body).
     pub fn single(body: &[u8]) -> Result<Self, serde_json::Error> {
-        let text = utf8(body)?;
+        let text = compact_text(body)?;
         let raw: &RawValue = serde_json::from_str(&text)?;
         let span = offset(&text, raw.get());
         Ok(RawObjects { spans: vec![span], text })
@@ -144,7 +144,7 @@ impl RawPage {
     /// `next_page`). A body that is not JSON fails with a syntax error
     /// (`classify()` tells), one of another shape with a data error.
     pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
-        let text = utf8(body)?;
+        let text = compact_text(body)?;
         let envelope: Envelope<'_> = serde_json::from_str(&text)?;
         let spans = envelope.data.iter().map(|raw| offset(&text, raw.get())).collect();
         let (has_more, next_page) = (envelope.has_more, envelope.next_page);
@@ -163,7 +163,7 @@ impl RawPage {
 }
 
 /// The body as compact text.
-fn utf8(body: &[u8]) -> Result<Arc<String>, serde_json::Error> {
+fn compact_text(body: &[u8]) -> Result<Arc<String>, serde_json::Error> {
     match std::str::from_utf8(body) {
         Ok(text) => {
             let mut compact = String::with_capacity(text.len());
