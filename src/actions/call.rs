@@ -1,11 +1,14 @@
 //! One planned action: which endpoint, which body, and the statement's
-//! idempotency key. Sends the requests for a list of ids (in order, stopping
-//! at the first failure) and reports exactly which ids were done, which one
-//! failed and which were not attempted.
+//! idempotency key. Sends the requests for a list of ids, up to
+//! `stripe.max_concurrency` at a time; after a failure no further id is
+//! started (those in flight finish), and the error reports exactly which ids
+//! were done, which failed and which were not attempted.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use datafusion::error::{DataFusionError, Result};
+use futures::{StreamExt, stream};
 use serde_json::{Map, Value};
 
 use crate::catalog::ActionDef;
@@ -21,6 +24,8 @@ pub struct PreparedCall {
     /// Random per planned statement: re-executing the same plan reuses the
     /// keys (Stripe replays the first answer), a new statement gets new ones.
     pub statement_nonce: String,
+    /// How many ids are sent at once (`stripe.max_concurrency` when planned).
+    pub concurrency: usize,
 }
 
 /// One HTTP request an action makes for one id.
@@ -44,7 +49,14 @@ impl PreparedCall {
             def,
             body,
             statement_nonce,
+            concurrency: 1,
         }
+    }
+
+    /// The call sending up to `concurrency` ids at once.
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
     /// The request for `id` (which the caller has checked with `args::check_id`).
@@ -78,40 +90,89 @@ impl PreparedCall {
         }
     }
 
-    /// Runs the action for every id in order and returns Stripe's objects.
-    /// Stops at the first failure; the error lists done, failed and skipped ids.
+    /// Runs the action for every id and returns Stripe's objects in the
+    /// order of `ids`. A repeated id is sent once (its key would make Stripe
+    /// replay the answer anyway) and its object repeated. After a failure no
+    /// further id is started; the error lists done, failed and skipped ids.
     pub async fn run_all(&self, client: &stripe::Client, ids: &[String]) -> Result<Vec<Value>> {
-        let mut objects = Vec::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            match self.send(client, id).await {
-                Ok(object) => objects.push(object),
-                Err(e) => return Err(self.failure(ids, i, &e)),
+        let mut distinct: Vec<&str> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !distinct.contains(&id.as_str()) {
+                distinct.push(id);
             }
         }
-        Ok(objects)
+        let failed = AtomicBool::new(false);
+        // Owned items: a closure over borrowed items trips the `Send` check of the exec's stream.
+        let owned: Vec<(usize, String)> = distinct.iter().map(|id| id.to_string()).enumerate().collect();
+        let outcomes: Vec<(usize, Outcome)> = stream::iter(owned)
+            .map(|(i, id)| {
+                let failed = &failed;
+                async move {
+                    if failed.load(Ordering::SeqCst) {
+                        return (i, Outcome::NotAttempted);
+                    }
+                    match self.send(client, &id).await {
+                        Ok(object) => (i, Outcome::Done(object)),
+                        Err(e) => {
+                            failed.store(true, Ordering::SeqCst);
+                            (i, Outcome::Failed(e))
+                        }
+                    }
+                }
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut by_index: Vec<Option<Outcome>> = (0..distinct.len()).map(|_| None).collect();
+        for (i, outcome) in outcomes {
+            by_index[i] = Some(outcome);
+        }
+        let by_index: Vec<Outcome> = by_index.into_iter().map(|o| o.unwrap_or(Outcome::NotAttempted)).collect();
+        if by_index.iter().any(|o| matches!(o, Outcome::Failed(_))) {
+            return Err(self.failure(&distinct, &by_index));
+        }
+        let objects: Vec<&Value> = by_index
+            .iter()
+            .map(|o| match o {
+                Outcome::Done(object) => object,
+                _ => unreachable!("no failure, so every id was done"),
+            })
+            .collect();
+        Ok(ids.iter().map(|id| objects[distinct.iter().position(|d| d == id).unwrap_or(0)].clone()).collect())
     }
 
-    fn failure(&self, ids: &[String], failed: usize, error: &stripe::ApiError) -> DataFusionError {
+    fn failure(&self, ids: &[&str], outcomes: &[Outcome]) -> DataFusionError {
         let name = &self.def.name;
-        let id = &ids[failed];
-        if ids.len() == 1 {
-            return DataFusionError::Execution(format!("{name}('{id}') failed: {error}"));
+        let failures: Vec<String> = ids
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(id, o)| match o {
+                Outcome::Failed(e) => Some(format!("failed for {id}: {e}")),
+                _ => None,
+            })
+            .collect();
+        if let ([id], [Outcome::Failed(e)]) = (ids, outcomes) {
+            return DataFusionError::Execution(format!("{name}('{id}') failed: {e}"));
         }
-        let list = |s: &[String]| {
-            if s.is_empty() {
-                "none".to_string()
-            } else {
-                s.join(", ")
-            }
+        let list = |wanted: fn(&Outcome) -> bool| {
+            let chosen: Vec<&str> = ids.iter().zip(outcomes).filter(|(_, o)| wanted(o)).map(|(id, _)| *id).collect();
+            (chosen.len(), if chosen.is_empty() { "none".to_string() } else { chosen.join(", ") })
         };
+        let (done, done_ids) = list(|o| matches!(o, Outcome::Done(_)));
+        let (_, skipped_ids) = list(|o| matches!(o, Outcome::NotAttempted));
         DataFusionError::Execution(format!(
-            "{name} stopped at the first failure: done for {} of {} id(s) [{}]; failed for {id}: {error}; not attempted [{}]",
-            failed,
+            "{name} stopped after a failure: done for {done} of {} id(s) [{done_ids}]; {}; not attempted [{skipped_ids}]",
             ids.len(),
-            list(&ids[..failed]),
-            list(&ids[failed + 1..])
+            failures.join("; "),
         ))
     }
+}
+
+/// What happened to one id of a bulk call.
+enum Outcome {
+    Done(Value),
+    Failed(stripe::ApiError),
+    NotAttempted,
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@
 //! Bulk form: the first argument may be an array of ids
 //! (`cancel_payment_intent(ARRAY['pi_1', 'pi_2'])`) or a subquery selecting
 //! ids (`capture_payment_intent((SELECT id FROM payment_intents WHERE status =
-//! 'requires_capture'))`), read when the statement executes. Ids are processed
-//! in order; the first failure stops the statement with an error listing the
-//! ids done, the one that failed (Stripe's message and request id) and those
-//! not attempted.
+//! 'requires_capture'))`), read when the statement executes. Ids are sent up
+//! to `stripe.max_concurrency` at a time (a repeated id once); after a failure
+//! no further id is started, and the statement fails with an error listing the
+//! ids done, those that failed (Stripe's message and request id) and those not
+//! attempted. `SET stripe.max_concurrency = 1` sends them one by one in order.
 //!
 //! Safety: planning only validates (constants only: a column reference, a
 //! bind parameter or an unfoldable expression is an error); requests are

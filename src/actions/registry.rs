@@ -48,7 +48,8 @@ impl TableFunctionImpl for ActionFunction {
         if !options.dry_run {
             check_live_key(&self.def.name, &self.client, call.session())?;
         }
-        let prepared = PreparedCall::new(Arc::clone(&self.def), parsed.body);
+        let prepared =
+            PreparedCall::new(Arc::clone(&self.def), parsed.body).with_concurrency(options.max_concurrency as usize);
         Ok(Arc::new(ActionTable::new(
             prepared,
             self.client.clone(),

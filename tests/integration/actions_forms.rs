@@ -176,6 +176,8 @@ async fn bulk_failure_reports_done_failed_and_not_attempted_ids() {
         json!({}),
     )
     .await;
+    // One at a time, in order: the third is never attempted.
+    e.sql("SET stripe.max_concurrency = 1").await.unwrap();
     let err = error(
         &e,
         &format!(
@@ -204,6 +206,48 @@ async fn bulk_failure_reports_done_failed_and_not_attempted_ids() {
     )
     .await;
     assert_eq!(third["status"], "requires_capture");
+}
+
+#[tokio::test]
+async fn bulk_actions_run_concurrently_and_report_every_failure() {
+    // 40 ms per response, so requests sent together are visibly in flight together.
+    let config = stripe_sql::emulator::EmulatorConfig { latency: std::time::Duration::from_millis(40), ..Default::default() };
+    let e = Engine::with_emulator(config, |_| {}).unwrap();
+    let ids = capturable(&e, 8).await;
+    for broken in [&ids[2], &ids[5]] {
+        post(&e, &format!("/v1/payment_intents/{broken}/cancel"), json!({})).await;
+    }
+    let list = ids.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ");
+    let sql = format!("SELECT id, status FROM capture_payment_intent(ARRAY[{list}, '{}'])", ids[0]);
+    let err = error(&e, &sql).await;
+    // The default concurrency (16) sends all eight at once: both failures are
+    // reported, the other six were captured, nothing is left unattempted.
+    assert!(err.contains("done for 6 of 8 id(s)"), "{err}");
+    assert!(err.contains(&format!("failed for {}", ids[2])) && err.contains(&format!("failed for {}", ids[5])), "{err}");
+    assert!(err.contains("not attempted [none]"), "{err}");
+    let captures = e
+        .client()
+        .request_log()
+        .entries()
+        .into_iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/capture"))
+        .collect::<Vec<_>>();
+    assert_eq!(captures.len(), 8, "the repeated id is sent once");
+    // In flight together: some capture started before another one ended.
+    let overlapping = captures.iter().any(|a| {
+        captures.iter().any(|b| a.seq != b.seq && a.sent_at < b.sent_at && b.sent_at < a.sent_at + a.duration)
+    });
+    assert!(overlapping, "the captures ran one after another");
+
+    // Without failures, the rows come back in the order of the ids, repeats included.
+    let fresh = capturable(&e, 4).await;
+    let list = fresh.iter().rev().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ");
+    let rows = rows(&e, &format!("SELECT id, status FROM capture_payment_intent(ARRAY[{list}, '{}'])", fresh[3])).await;
+    let got: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let mut want: Vec<&str> = fresh.iter().rev().map(String::as_str).collect();
+    want.push(&fresh[3]);
+    assert_eq!(got, want);
+    assert!(rows.iter().all(|r| r["status"] == "succeeded"), "{rows:?}");
 }
 
 #[tokio::test]
