@@ -85,8 +85,9 @@ impl Decoder {
         self.batch(arrays, objects.len())
     }
 
-    /// Decodes objects given as the JSON text Stripe sent (a scan's pages),
-    /// without building a value tree; `implied` as in [`Decoder::decode_with_implied`].
+    /// Decodes objects given as compact JSON text (a scan's pages, see
+    /// [`crate::stripe::raw`]) without building a value tree; `implied` as in
+    /// [`Decoder::decode_with_implied`].
     pub fn decode_raw(&self, objects: &RawObjects, implied: &[(String, String)]) -> Result<RecordBatch> {
         if self.columns.is_empty() {
             return self.batch(vec![], objects.len());
