@@ -118,6 +118,21 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// How clients prove the password: scram-sha-256 (Postgres's default), or
+    /// md5 for old drivers without SCRAM.
+    #[arg(long, value_enum, default_value = "scram-sha-256", requires = "password_file")]
+    pub password_auth: crate::server::PasswordAuth,
+    /// Sessions served at once; the next client is refused with SQLSTATE 53300.
+    #[arg(long, value_name = "N", default_value = "100", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Close a session that sends nothing for this long between statements
+    /// (e.g. 10m; 0: never, as Postgres's idle_session_timeout).
+    #[arg(long, value_name = "DURATION", default_value = "0")]
+    pub idle_timeout: String,
+    /// Memory all running queries of all sessions may hold at once (e.g.
+    /// 512MB, 2GB); a query past it fails alone with SQLSTATE 53200.
+    #[arg(long, value_name = "SIZE", default_value = "2GB")]
+    pub memory_limit: String,
 }
 
 /// `stripe-sql watch "SELECT ..."` (output format: the global `--format`).

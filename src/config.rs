@@ -61,6 +61,8 @@ pub struct Config {
     pub max_retries: u32,
     /// Time allowed for one HTTP request.
     pub request_timeout: Duration,
+    /// Entries the request log keeps (`request_log_size` in the config file).
+    pub request_log_size: usize,
     /// Whether writes are allowed with a live key.
     pub allow_live_writes: bool,
     /// Output format of results.
@@ -84,6 +86,7 @@ struct FileConfig {
     endpoint_rps: Option<f64>,
     max_retries: Option<u32>,
     request_timeout_secs: Option<u64>,
+    request_log_size: Option<usize>,
     allow_live_writes: Option<bool>,
     format: Option<OutputFormat>,
 }
@@ -193,6 +196,7 @@ impl Config {
             endpoint_rps,
             max_retries: file.max_retries.unwrap_or(3),
             request_timeout: Duration::from_secs(file.request_timeout_secs.unwrap_or(80)),
+            request_log_size: file.request_log_size.unwrap_or(crate::stripe::log::DEFAULT_CAPACITY),
             allow_live_writes: args.allow_live_writes || file.allow_live_writes.unwrap_or(false),
             format: args.format.or(file.format).unwrap_or_default(),
             verbosity: args.verbose,
@@ -217,6 +221,7 @@ impl Config {
         cfg.endpoint_rps = self.endpoint_rps;
         cfg.max_retries = self.max_retries;
         cfg.request_timeout = self.request_timeout;
+        cfg.request_log_size = self.request_log_size;
         Ok(cfg)
     }
 }

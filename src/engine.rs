@@ -13,12 +13,12 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::SessionConfig;
 
-use crate::catalog;
 use crate::dml;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::engine::functions::StatementMarks;
@@ -52,7 +52,14 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// A new session whose tables fetch through `client`.
     pub fn new(client: stripe::Client) -> Result<Self> {
-        let ctx = SessionContext::new_with_state(session_state());
+        Self::with_runtime(client, Arc::new(RuntimeEnv::default()))
+    }
+
+    /// A new session whose tables fetch through `client` and whose queries
+    /// draw on `runtime` (its memory pool is shared by every session built
+    /// with it: `serve` bounds all its connections together).
+    pub fn with_runtime(client: stripe::Client, runtime: Arc<RuntimeEnv>) -> Result<Self> {
+        let ctx = SessionContext::new_with_state(session_state_with(runtime));
         let marks = Arc::new(StatementMarks::default());
         register_with_marks(&ctx, &client, Arc::clone(&marks))?;
         Ok(Self { ctx, client, marks, emulator: None })
@@ -136,8 +143,14 @@ impl Engine {
 /// A session state with [`session_config`] and the DML guard as query planner
 /// (it refuses UPDATE/DELETE whose WHERE the tables cannot see).
 pub fn session_state() -> SessionState {
+    session_state_with(Arc::new(RuntimeEnv::default()))
+}
+
+/// [`session_state`] over `runtime` (its memory pool, disk manager, ...).
+pub fn session_state_with(runtime: Arc<RuntimeEnv>) -> SessionState {
     SessionStateBuilder::new()
         .with_config(session_config())
+        .with_runtime_env(runtime)
         .with_default_features()
         .with_query_planner(Arc::new(dml::DmlGuard))
         .with_physical_optimizer_rules(physical_optimizer_rules())
@@ -182,8 +195,8 @@ fn register_with_marks(ctx: &SessionContext, client: &stripe::Client, marks: Arc
         }
     }
     let schema = Arc::new(MemorySchemaProvider::new());
-    for def in &catalog::builtin().tables {
-        let table = StripeTable::new(Arc::new(def.clone()), client.clone());
+    for (def, table_schema) in crate::provider::builtin_tables() {
+        let table = StripeTable::shared(Arc::clone(def), Arc::clone(table_schema), client.clone());
         schema.register_table(def.name.clone(), Arc::new(table))?;
     }
     let catalog_name = ctx.state().config().options().catalog.default_catalog.clone();

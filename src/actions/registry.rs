@@ -3,7 +3,7 @@
 //! arguments and checks the key and settings; the returned [`ActionTable`]
 //! sends the requests when the statement executes.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
@@ -19,18 +19,24 @@ use crate::stripe;
 
 /// Registers every action of the built-in catalog, and `stripe_get`, into `ctx`.
 pub fn register(ctx: &SessionContext, client: &stripe::Client) {
-    for def in &catalog::builtin().actions {
-        let result = result_table(def);
+    for (def, result) in builtin_actions() {
         ctx.register_udtf(
             &def.name,
             Arc::new(ActionFunction {
-                def: Arc::new(def.clone()),
-                result,
+                def: Arc::clone(def),
+                result: Arc::clone(result),
                 client: client.clone(),
             }),
         );
     }
     ctx.register_udtf("stripe_get", Arc::new(GetFunction::new(client.clone())));
+}
+
+/// Every built-in action with its result table, built once per process and
+/// shared by every session.
+fn builtin_actions() -> &'static [(Arc<ActionDef>, Arc<TableDef>)] {
+    static ACTIONS: OnceLock<Vec<(Arc<ActionDef>, Arc<TableDef>)>> = OnceLock::new();
+    ACTIONS.get_or_init(|| catalog::builtin().actions.iter().map(|def| (Arc::new(def.clone()), result_table(def))).collect())
 }
 
 /// The table function of one action.

@@ -91,7 +91,7 @@ impl TableFunctionImpl for RequestLogFunction {
             None => self.log.entries(),
             Some(marks) => {
                 let (start, end) = marks.previous();
-                self.log.since(start).into_iter().filter(|e| e.seq < end).collect()
+                self.log.range(start, end).0
             }
         };
         single_batch(log_batch(&entries))

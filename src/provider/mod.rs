@@ -12,4 +12,4 @@ pub mod scan;
 pub mod table;
 
 pub use scan::StripeScanExec;
-pub use table::StripeTable;
+pub use table::{StripeTable, builtin_tables};

@@ -1,6 +1,6 @@
 //! `StripeTable`: a catalog table as a DataFusion TableProvider.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -18,6 +18,24 @@ use crate::provider::scan::{ScanSpec, StripeScanExec};
 use crate::pushdown;
 use crate::stripe;
 
+/// Every built-in catalog table's definition and Arrow schema, built once per
+/// process: each session (a `serve` connection, say) shares them instead of
+/// copying 95 definitions.
+pub fn builtin_tables() -> &'static [(Arc<TableDef>, SchemaRef)] {
+    static TABLES: OnceLock<Vec<(Arc<TableDef>, SchemaRef)>> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        crate::catalog::builtin()
+            .tables
+            .iter()
+            .map(|def| {
+                let def = Arc::new(def.clone());
+                let schema = def.arrow_schema();
+                (def, schema)
+            })
+            .collect()
+    })
+}
+
 /// One Stripe list endpoint as a SQL table.
 #[derive(Debug)]
 pub struct StripeTable {
@@ -30,6 +48,12 @@ impl StripeTable {
     /// A table for `def`, fetching through `client`.
     pub fn new(def: Arc<TableDef>, client: stripe::Client) -> Self {
         let schema = def.arrow_schema();
+        Self { def, schema, client }
+    }
+
+    /// The built-in table `def` with its already-built `schema` (see
+    /// [`builtin_tables`]), fetching through `client`.
+    pub fn shared(def: Arc<TableDef>, schema: SchemaRef, client: stripe::Client) -> Self {
         Self { def, schema, client }
     }
 

@@ -23,6 +23,8 @@ pub const UNDEFINED_TABLE: &str = "42P01";
 pub const UNDEFINED_COLUMN: &str = "42703";
 /// SQLSTATE of an unknown function.
 pub const UNDEFINED_FUNCTION: &str = "42883";
+/// SQLSTATE `out_of_memory`: a query (or a session's tables) past `--memory-limit`.
+pub const OUT_OF_MEMORY: &str = "53200";
 /// SQLSTATE for anything without a better code.
 pub const INTERNAL: &str = "XX000";
 
@@ -89,6 +91,9 @@ fn classify(e: &DataFusionError, message: &str) -> &'static str {
     let root = e.find_root();
     if matches!(root, DataFusionError::SQL(..)) {
         return SYNTAX_ERROR;
+    }
+    if matches!(root, DataFusionError::ResourcesExhausted(_)) {
+        return OUT_OF_MEMORY;
     }
     let lower = message.to_lowercase();
     if lower.contains("sql error: parsererror") || lower.contains("parser error") {

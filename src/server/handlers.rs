@@ -1,5 +1,6 @@
 //! The pgwire handlers of one connection: its [`Session`] for queries, the
-//! startup (open or password) and the cancel handler shared by the server.
+//! startup (open or password) and the cancel handler shared by the server;
+//! `connection.rs` runs them.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -9,33 +10,48 @@ use datafusion_postgres::pgwire;
 use futures::Sink;
 use pgwire::api::auth::md5pass::Md5PasswordAuthStartupHandler;
 use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use pgwire::api::auth::sasl::scram::ScramAuth;
 use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
 use pgwire::api::cancel::DefaultCancelHandler;
-use pgwire::api::{ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers};
+use pgwire::api::{ClientInfo, ConnectionManager};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use datafusion::execution::runtime_env::RuntimeEnv;
+
 use crate::Result;
-use crate::server::auth::ServerPassword;
-use crate::server::session::Session;
 use crate::server::ServerOptions;
+use crate::server::auth::PasswordAuth;
+use crate::server::session::Session;
 use crate::stripe;
 
 /// Everything pgwire asks for while serving one socket.
 pub struct ConnectionHandlers {
-    session: Arc<Session>,
-    startup: Arc<Startup>,
-    cancel: Arc<DefaultCancelHandler>,
+    pub(crate) session: Arc<Session>,
+    pub(crate) startup: Arc<Startup>,
+    pub(crate) cancel: Arc<DefaultCancelHandler>,
 }
 
 impl ConnectionHandlers {
-    /// Handlers for a new connection: a fresh session over `client`.
-    pub fn new(client: &stripe::Client, options: &ServerOptions, connections: Arc<ConnectionManager>) -> Result<Self> {
-        let session = Session::new(client, options.allow_live_writes, options.read_only)?;
-        let startup = match &options.password {
-            None => Startup::Open(OpenStartup { connections: Arc::clone(&connections) }),
-            Some(password) => Startup::Password(
-                Md5PasswordAuthStartupHandler::new(Arc::new(password.clone()), Arc::new(server_parameters()))
+    /// Handlers for a new connection: a fresh session over `client` whose
+    /// queries draw on `runtime`'s memory pool.
+    pub fn new(
+        client: &stripe::Client,
+        options: &ServerOptions,
+        connections: Arc<ConnectionManager>,
+        runtime: Arc<RuntimeEnv>,
+    ) -> Result<Self> {
+        let session = Session::new(client, options.allow_live_writes, options.read_only, runtime)?;
+        let startup = match (&options.password, options.password_auth) {
+            (None, _) => Startup::Open(OpenStartup { connections: Arc::clone(&connections) }),
+            (Some(password), PasswordAuth::ScramSha256) => Startup::Scram(Box::new(
+                SASLAuthStartupHandler::new(Arc::new(server_parameters()))
+                    .with_scram(ScramAuth::new(password.scram()))
+                    .with_connection_manager(Arc::clone(&connections)),
+            )),
+            (Some(password), PasswordAuth::Md5) => Startup::Md5(
+                Md5PasswordAuthStartupHandler::new(password.md5(), Arc::new(server_parameters()))
                     .with_connection_manager(Arc::clone(&connections)),
             ),
         };
@@ -44,28 +60,6 @@ impl ConnectionHandlers {
             startup: Arc::new(startup),
             cancel: Arc::new(DefaultCancelHandler::new(connections)),
         })
-    }
-}
-
-impl PgWireServerHandlers for ConnectionHandlers {
-    fn simple_query_handler(&self) -> Arc<impl pgwire::api::query::SimpleQueryHandler> {
-        Arc::clone(&self.session)
-    }
-
-    fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
-        Arc::clone(&self.session)
-    }
-
-    fn startup_handler(&self) -> Arc<impl StartupHandler> {
-        Arc::clone(&self.startup)
-    }
-
-    fn error_handler(&self) -> Arc<impl ErrorHandler> {
-        Arc::new(LogErrors)
-    }
-
-    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
-        Arc::clone(&self.cancel)
     }
 }
 
@@ -81,8 +75,10 @@ fn server_parameters() -> DefaultServerParameterProvider {
 pub enum Startup {
     /// No password (loopback only).
     Open(OpenStartup),
-    /// MD5 password challenge.
-    Password(Md5PasswordAuthStartupHandler<ServerPassword, DefaultServerParameterProvider>),
+    /// SCRAM-SHA-256 (the default with a password).
+    Scram(Box<SASLAuthStartupHandler<DefaultServerParameterProvider>>),
+    /// MD5 password challenge (`--password-auth md5`).
+    Md5(Md5PasswordAuthStartupHandler<crate::server::auth::Md5Source, DefaultServerParameterProvider>),
 }
 
 #[async_trait]
@@ -95,7 +91,8 @@ impl StartupHandler for Startup {
     {
         match self {
             Self::Open(h) => h.on_startup(client, message).await,
-            Self::Password(h) => h.on_startup(client, message).await,
+            Self::Scram(h) => h.on_startup(client, message).await,
+            Self::Md5(h) => h.on_startup(client, message).await,
         }
     }
 }
@@ -109,14 +106,5 @@ pub struct OpenStartup {
 impl NoopStartupHandler for OpenStartup {
     fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
         Some(Arc::clone(&self.connections))
-    }
-}
-
-/// Logs errors sent to clients at debug level (the client sees them anyway).
-struct LogErrors;
-
-impl ErrorHandler for LogErrors {
-    fn on_error<C: ClientInfo>(&self, _client: &C, error: &mut PgWireError) {
-        tracing::debug!("sending error to client: {error}");
     }
 }

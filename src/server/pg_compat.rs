@@ -1,5 +1,6 @@
 //! What Postgres clients expect to find besides the Stripe tables: the
-//! `pg_catalog` emulation of `datafusion-pg-catalog` (psql `\dt`/`\d`,
+//! `pg_catalog` emulation of `datafusion-pg-catalog` (installed by
+//! [`crate::server::pg_catalog`]; psql `\dt`/`\d`,
 //! pgJDBC metadata, SQLAlchemy `inspect()`), plus `current_schema()` naming
 //! `stripe` (so tools list our tables as the default schema) and a
 //! Postgres-style `version()` that drivers parse.
@@ -11,11 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::cast::as_boolean_array;
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
-use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
-use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 
 use crate::engine::{CATALOG, SCHEMA};
-use crate::{Error, Result};
+use crate::Result;
 
 /// The version string `version()` answers; drivers read the number after `PostgreSQL`.
 pub fn version_string() -> String {
@@ -25,8 +24,7 @@ pub fn version_string() -> String {
 /// Installs `pg_catalog`, the Postgres compatibility functions and our
 /// overrides into `ctx` (one that already holds the `stripe` schema).
 pub fn register(ctx: &SessionContext) -> Result<()> {
-    setup_pg_catalog(ctx, CATALOG, EmptyContextProvider)
-        .map_err(|e| Error::Config(format!("could not set up pg_catalog: {e}")))?;
+    crate::server::pg_catalog::install(ctx, CATALOG)?;
     ctx.register_udf(constant_text("current_schema", SCHEMA.to_owned()));
     ctx.register_udf(constant_text("version", version_string()));
     ctx.register_udf(current_schemas());

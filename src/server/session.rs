@@ -30,7 +30,10 @@ use pgwire::types::format::FormatOptions;
 use futures::channel::oneshot;
 
 use crate::engine::Engine;
+use datafusion::execution::runtime_env::RuntimeEnv;
+
 use crate::server::encode;
+use crate::server::session_tables::SessionTables;
 use crate::server::errors;
 use crate::server::{pg_compat, settings};
 use crate::server::policy::{self, Dml};
@@ -45,13 +48,17 @@ pub struct Session {
     compat: PostgresCompatibilityParser,
     pub(crate) hooks: Vec<Arc<dyn QueryHook>>,
     pub(crate) read_only: bool,
+    tables: SessionTables,
 }
 
 impl Session {
     /// A fresh session over `client` with the Stripe schema, the engine's
-    /// functions and the `pg_catalog` emulation clients query at connect.
-    pub fn new(client: &stripe::Client, allow_live_writes: bool, read_only: bool) -> Result<Self> {
-        let engine = Arc::new(Engine::new(client.clone())?);
+    /// functions and the `pg_catalog` emulation clients query at connect. It
+    /// logs its own requests (a log of the size `client`'s has) and its
+    /// queries draw on `runtime`'s memory pool.
+    pub fn new(client: &stripe::Client, allow_live_writes: bool, read_only: bool, runtime: Arc<RuntimeEnv>) -> Result<Self> {
+        let own_log = stripe::RequestLog::with_capacity(client.request_log().capacity());
+        let engine = Arc::new(Engine::with_runtime(client.with_request_log(own_log), runtime)?);
         engine.set_allow_live_writes(allow_live_writes);
         crate::server::register_pg_catalog(engine.context())?;
         let ctx = Arc::new(engine.context().clone());
@@ -60,7 +67,8 @@ impl Session {
         let service = DfSessionService::new_with_hooks(Arc::clone(&ctx), hooks.clone());
         let parser = service.query_parser();
         let functions = crate::repl::Backend::functions(&crate::engine::backend::EngineBackend::new(Arc::clone(&engine)));
-        Ok(Self { engine, functions, ctx, parser, compat: PostgresCompatibilityParser::new(), hooks, read_only })
+        let tables = SessionTables::new(&ctx);
+        Ok(Self { engine, functions, ctx, parser, compat: PostgresCompatibilityParser::new(), hooks, read_only, tables })
     }
 
     /// Runs one parsed statement of a simple query. `text` is the statement's
@@ -105,6 +113,21 @@ impl Session {
     /// Executes a planned (parameters bound) query and streams its rows; a
     /// client cancel while rows stream ends the stream with 57014.
     pub(crate) async fn run_plan<C: ClientInfo>(&self, plan: LogicalPlan, format: &Format, client: &C) -> PgWireResult<Response> {
+        if let Some(create) = SessionTables::as_create(&plan) {
+            self.tables.create(&self.ctx, create).await.map_err(|e| errors::from_datafusion(&e))?;
+            return Ok(Response::Execution(Tag::new("CREATE TABLE")));
+        }
+        if SessionTables::changes_tables(&plan) {
+            // Collected here (a DDL or DML answer is a tag or a count) so the
+            // session's tables can be counted once the statement is done.
+            let df = self.ctx.execute_logical_plan(plan).await.map_err(|e| errors::from_datafusion(&e))?;
+            let batches = df.collect().await.map_err(|e| errors::from_datafusion(&e))?;
+            self.tables.recount(&self.ctx).await.map_err(|e| errors::from_datafusion(&e))?;
+            let df = self.ctx.read_batches(batches).map_err(|e| errors::from_datafusion(&e))?;
+            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+            let (fields, rows) = encode::encode(df, format, Some(options)).await?;
+            return Ok(Response::Query(QueryResponse::new(fields, rows)));
+        }
         let df = self.ctx.execute_logical_plan(plan).await.map_err(|e| errors::from_datafusion(&e))?;
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
         let (fields, rows) = encode::encode(df, format, Some(options)).await?;

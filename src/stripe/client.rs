@@ -28,13 +28,14 @@ pub struct Client {
     cache_ttl: Duration,
     /// Told about this clone's requests and cache hits (a scan's metrics).
     observer: Option<Arc<dyn CallObserver>>,
+    /// Where this clone logs its attempts (shared with the clones made from it).
+    log: RequestLog,
 }
 
 struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
     limiter: RateLimiter,
-    log: RequestLog,
     policy: RetryPolicy,
     cache: ResponseCache,
 }
@@ -90,17 +91,18 @@ impl Client {
             ..RetryPolicy::default()
         };
         let limiter = RateLimiter::new(config.max_rps, config.endpoint_rps);
+        let log = RequestLog::with_capacity(config.request_log_size);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 config,
                 limiter,
-                log: RequestLog::new(),
                 policy,
                 cache: ResponseCache::new(),
             }),
             cache_ttl: Duration::ZERO,
             observer: None,
+            log,
         })
     }
 
@@ -130,9 +132,16 @@ impl Client {
         &self.inner.config
     }
 
-    /// The shared log of every HTTP attempt made by this client and its clones.
+    /// The log of every HTTP attempt made by this client and its clones.
     pub fn request_log(&self) -> RequestLog {
-        self.inner.log.clone()
+        self.log.clone()
+    }
+
+    /// A clone (same connections, rate budget and cache) that logs into `log`
+    /// instead, and so do the clones made from it: one `serve` connection's
+    /// calls, apart from the others', freed with the connection.
+    pub fn with_request_log(&self, log: RequestLog) -> Client {
+        Client { log, ..self.clone() }
     }
 
     /// `GET path?query` (query encoded with Stripe's bracket form).
@@ -250,7 +259,7 @@ impl Client {
         let generation = self.inner.cache.generation();
         let cached = self.inner.cache.get(&req.url, self.cache_ttl, Instant::now()).and_then(|body| parse(&body).ok());
         if let Some(value) = cached {
-            self.inner.log.push(super::log::LogEntry {
+            self.log.push(super::log::LogEntry {
                 seq: 0,
                 method: req.method.as_str().to_owned(),
                 path: req.path.clone(),
@@ -290,7 +299,7 @@ impl Client {
             let result = send_once(
                 &self.inner.http,
                 &self.inner.config,
-                &self.inner.log,
+                &self.log,
                 &req,
                 attempt,
             )

@@ -89,11 +89,14 @@ pub struct ClientConfig {
     pub retry_base_delay: Duration,
     /// Cap on the backoff.
     pub retry_max_delay: Duration,
+    /// Entries the request log keeps (the oldest are dropped beyond it).
+    pub request_log_size: usize,
 }
 
 impl ClientConfig {
     /// Defaults for `api_key`: Stripe's base URL, version 2023-08-16, 25 rps per endpoint,
-    /// 25 (test) or 100 (live) rps overall, 3 retries, 10 s connect / 80 s request timeouts.
+    /// 25 (test) or 100 (live) rps overall, 3 retries, 10 s connect / 80 s request timeouts,
+    /// a request log of [`super::log::DEFAULT_CAPACITY`] entries.
     pub fn new(api_key: ApiKey) -> Self {
         let max_rps = match api_key.mode() {
             super::key::Mode::Test => 25.0,
@@ -112,6 +115,7 @@ impl ClientConfig {
             max_retries: 3,
             retry_base_delay: Duration::from_millis(500),
             retry_max_delay: Duration::from_secs(8),
+            request_log_size: super::log::DEFAULT_CAPACITY,
         }
     }
 }
