@@ -130,7 +130,8 @@ impl Backend for EngineBackend {
         let mut out = vec![
             FunctionInfo { name: "stripe_tables".into(), arguments: "()".into(), description: "every table: pushdown, writes, actions".into() },
             FunctionInfo { name: "stripe_columns".into(), arguments: "(table)".into(), description: "a table's columns and how each pushes down".into() },
-            FunctionInfo { name: "stripe_request_log".into(), arguments: "()".into(), description: "every Stripe API call of this session".into() },
+            FunctionInfo { name: "stripe_request_log".into(), arguments: "()".into(), description: "the Stripe API calls of this session (the last request_log_size)".into() },
+            FunctionInfo { name: "stripe_request_log_status".into(), arguments: "()".into(), description: "calls the request log keeps, has dropped, and may keep".into() },
             FunctionInfo { name: "stripe_last_requests".into(), arguments: "()".into(), description: "the API calls of the previous statement".into() },
         ];
         out.push(FunctionInfo {

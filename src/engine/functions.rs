@@ -1,9 +1,11 @@
 //! The engine's own table functions:
 //! `stripe_tables()` (what each table pushes down, writes and actions),
 //! `stripe_columns('t')` (a table's columns and their pushdown),
-//! `stripe_request_log()` (every HTTP call of the session) and
-//! `stripe_last_requests()` (the calls of the previous statement run through
-//! [`crate::engine::Engine::sql`]). They read in-memory state only.
+//! `stripe_request_log()` (the HTTP calls of the session the log still
+//! keeps), `stripe_request_log_status()` (how many it keeps, dropped and
+//! may keep) and `stripe_last_requests()` (the calls of the previous
+//! statement run through [`crate::engine::Engine::sql`]). They read
+//! in-memory state only.
 
 use std::sync::{Arc, Mutex};
 
@@ -46,6 +48,7 @@ pub fn register(ctx: &SessionContext, client: &stripe::Client, marks: Arc<Statem
     ctx.register_udtf("stripe_tables", Arc::new(TablesFunction));
     ctx.register_udtf("stripe_columns", Arc::new(ColumnsFunction));
     ctx.register_udtf("stripe_request_log", Arc::new(RequestLogFunction { log: client.request_log(), marks: None }));
+    ctx.register_udtf("stripe_request_log_status", Arc::new(RequestLogStatusFunction { log: client.request_log() }));
     ctx.register_udtf(
         "stripe_last_requests",
         Arc::new(RequestLogFunction { log: client.request_log(), marks: Some(marks) }),
@@ -95,6 +98,28 @@ impl TableFunctionImpl for RequestLogFunction {
             }
         };
         single_batch(log_batch(&entries))
+    }
+}
+
+#[derive(Debug)]
+struct RequestLogStatusFunction {
+    log: stripe::RequestLog,
+}
+
+impl TableFunctionImpl for RequestLogStatusFunction {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        no_arguments("stripe_request_log_status", args.exprs())?;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("kept", DataType::Int64, false),
+            Field::new("dropped", DataType::Int64, false),
+            Field::new("capacity", DataType::Int64, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![self.log.kept() as i64])),
+            Arc::new(Int64Array::from(vec![self.log.dropped() as i64])),
+            Arc::new(Int64Array::from(vec![self.log.capacity() as i64])),
+        ];
+        single_batch(RecordBatch::try_new(schema, columns)?)
     }
 }
 

@@ -254,7 +254,7 @@ fn meta_commands_describe_the_real_catalog() {
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "function,arguments,description");
-    assert_eq!(lines.len(), 1 + 5 + 57, "five table functions (stripe_tables, stripe_columns, stripe_request_log, stripe_last_requests, stripe_get) and every catalog action");
+    assert_eq!(lines.len(), 1 + 6 + 57, "six table functions (stripe_tables, stripe_columns, stripe_request_log, stripe_request_log_status, stripe_last_requests, stripe_get) and every catalog action");
     assert!(lines.iter().any(|l| l.starts_with("stripe_get,")), "{}", out.stdout);
     assert!(lines.iter().any(|l| l.starts_with("capture_payment_intent,\"(id text | text[] | (SELECT id …), amount_to_capture => bigint,") && l.ends_with(",POST /v1/payment_intents/{id}/capture → payment_intents rows")), "{}", out.stdout);
 

@@ -16,5 +16,6 @@ mod actions;
 mod peers;
 mod reliability;
 mod serve;
+mod serve_limits;
 mod embedded;
 mod speed;

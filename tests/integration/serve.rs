@@ -3,7 +3,7 @@
 //! clients are found (tests/peers/install.sh installs them).
 
 #[path = "serve_support/mod.rs"]
-mod serve_support;
+pub(crate) mod serve_support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,0 +1,67 @@
+//! Memory of a long-running `stripe-sql serve --demo` under connection churn
+//! and busy sessions, the way a BI tool's connection pool uses it: resident
+//! memory after a warm-up, after 1,000 short connections (20 at a time, one
+//! `SELECT 1` each) and after 60 s of 8 busy connections; the growth after
+//! the warm-up (target: < 50 MiB, zero errors) and the mean connect time
+//! (connect, startup, first `SELECT 1`).
+//!
+//! With `SOAK_BASELINE_BIN=/path/to/an/older/stripe-sql` the same soak also
+//! runs against that binary in the same run, so before and after are
+//! compared on one machine state. `SOAK_BUSY_SECS` shortens the busy phase.
+//!
+//! Run with `cargo bench --profile perf --bench soak` (or `--profile dev`:
+//! memory growth does not depend on the optimisation level).
+
+#[path = "support/soak.rs"]
+mod soak;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const CONNECTIONS: usize = 1_000;
+const PARALLEL: usize = 20;
+const BUSY_CONNECTIONS: usize = 8;
+const WARMUP: usize = 50;
+
+fn run(label: &str, bin: &Path, busy: Duration) -> soak::SoakFigures {
+    let server = soak::Server::start(bin, &[]);
+    let f = soak::soak(&server, WARMUP, CONNECTIONS, PARALLEL, BUSY_CONNECTIONS, soak::Busy::For(busy));
+    println!(
+        "soak[{label}]: RSS warm {:.1} MiB -> after {} connections {:.1} MiB -> after {} busy queries on {BUSY_CONNECTIONS} connections over {} s {:.1} MiB; \
+         growth {:.1} MiB, {} errors; connect + first SELECT 1: {:.2} ms",
+        f.warm_mib,
+        f.connections,
+        f.after_churn_mib,
+        f.busy_queries,
+        busy.as_secs(),
+        f.after_busy_mib,
+        f.growth_mib(),
+        f.errors,
+        f.connect_ms
+    );
+    f
+}
+
+fn bench(_c: &mut Criterion) {
+    let busy = Duration::from_secs(std::env::var("SOAK_BUSY_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60));
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_stripe-sql"));
+    let now = run("this build", &bin, busy);
+    if let Some(old) = std::env::var_os("SOAK_BASELINE_BIN") {
+        let before = run("baseline", Path::new(&old), busy);
+        println!(
+            "soak: growth {:.1} MiB (baseline {:.1} MiB); connect {:.2} ms (baseline {:.2} ms, {:.1}x)",
+            now.growth_mib(),
+            before.growth_mib(),
+            now.connect_ms,
+            before.connect_ms,
+            before.connect_ms / now.connect_ms
+        );
+    }
+    let verdict = if now.growth_mib() < 50.0 && now.errors == 0 { "met" } else { "NOT met" };
+    println!("soak: target (growth < 50 MiB after warm-up, 0 errors) {verdict}");
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
