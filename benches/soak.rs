@@ -5,6 +5,11 @@
 //! the warm-up (target: < 50 MiB, zero errors) and the mean connect time
 //! (connect, startup, first `SELECT 1`).
 //!
+//! Then the same for `watch`: 10,000 polls of a changes watch over the
+//! in-process emulator, its clock advanced one second and a customer created
+//! and updated every 10 polls; this process's resident memory after 1,000
+//! and after 10,000 polls.
+//!
 //! With `SOAK_BASELINE_BIN=/path/to/an/older/stripe-sql` the same soak also
 //! runs against that binary in the same run, so before and after are
 //! compared on one machine state. `SOAK_BUSY_SECS` shortens the busy phase.
@@ -16,7 +21,12 @@
 mod soak;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stripe_sql::emulator::EmulatorConfig;
+use stripe_sql::engine::Engine;
+use stripe_sql::watch::{WatchOptions, Watcher};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -61,6 +71,43 @@ fn bench(_c: &mut Criterion) {
     }
     let verdict = if now.growth_mib() < 50.0 && now.errors == 0 { "met" } else { "NOT met" };
     println!("soak: target (growth < 50 MiB after warm-up, 0 errors) {verdict}");
+    watch_soak();
+}
+
+/// 10,000 polls of a watch on the emulator's clock; RSS after 1,000 and 10,000.
+fn watch_soak() {
+    const T0: i64 = 1_704_067_200;
+    const POLLS: usize = 10_000;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let engine = Arc::new(Engine::with_emulator(EmulatorConfig::default(), |_| {}).expect("emulator"));
+        let emulator = engine.emulator().expect("in-process emulator");
+        emulator.set_clock(Some(T0));
+        let opts = WatchOptions { changes: true, since: Some(T0), settle: 10, ..Default::default() };
+        let mut watcher = Watcher::new(Arc::clone(&engine), "SELECT id, email FROM customers", opts).await.expect("watch");
+        let started = Instant::now();
+        let (mut at_1000, mut rows) = (0.0, 0);
+        for poll in 0..POLLS {
+            if poll % 10 == 0 {
+                emulator.set_clock(Some(T0 + (poll / 10) as i64));
+                let email = format!("w{poll}@soak.test");
+                engine.sql(&format!("INSERT INTO customers (email) VALUES ('{email}')")).await.expect("insert");
+                engine.sql(&format!("UPDATE customers SET name = 'n' WHERE email = '{email}'")).await.expect("update");
+            }
+            rows += watcher.poll_and_commit().await.expect("poll").rows;
+            if poll + 1 == 1_000 {
+                at_1000 = soak::rss_mib(std::process::id());
+            }
+        }
+        let at_end = soak::rss_mib(std::process::id());
+        println!(
+            "soak[watch]: RSS after 1,000 polls {at_1000:.1} MiB, after {POLLS} polls {at_end:.1} MiB (growth {:.1} MiB over 9,000 polls              that created and updated 900 customers); {rows} rows reported in {:.1} s; request log keeps {} of {} entries",
+            at_end - at_1000,
+            started.elapsed().as_secs_f64(),
+            engine.client().request_log().kept(),
+            engine.client().request_log().len()
+        );
+    });
 }
 
 criterion_group!(benches, bench);

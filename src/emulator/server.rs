@@ -196,6 +196,7 @@ async fn handle(
                 if let Some(k) = &idem_key
                     && (status < 400 || status == 402)
                 {
+                    let now = inner.state.now();
                     inner.idem.save(
                         &account,
                         k,
@@ -206,6 +207,7 @@ async fn handle(
                             body: bytes.clone(),
                             request_id: request_id.clone(),
                         },
+                        now,
                     );
                 }
                 (status, bytes, None)

@@ -8,4 +8,5 @@ mod cli;
 mod events;
 mod polls;
 mod repl;
+mod soak;
 mod support;
