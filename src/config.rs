@@ -184,6 +184,10 @@ impl Config {
             )));
         }
         let endpoint_rps = endpoint_rps.min(MAX_ENDPOINT_RPS).min(max_rps);
+        let request_log_size = file.request_log_size.unwrap_or(crate::stripe::log::DEFAULT_CAPACITY);
+        if request_log_size == 0 {
+            return Err(config_err("request_log_size must be at least 1 (the request log keeps that many calls)"));
+        }
 
         Ok(Config {
             api_key,
@@ -196,7 +200,7 @@ impl Config {
             endpoint_rps,
             max_retries: file.max_retries.unwrap_or(3),
             request_timeout: Duration::from_secs(file.request_timeout_secs.unwrap_or(80)),
-            request_log_size: file.request_log_size.unwrap_or(crate::stripe::log::DEFAULT_CAPACITY),
+            request_log_size,
             allow_live_writes: args.allow_live_writes || file.allow_live_writes.unwrap_or(false),
             format: args.format.or(file.format).unwrap_or_default(),
             verbosity: args.verbose,

@@ -192,3 +192,21 @@ fn proxy_from_env_and_bad_values_are_errors() {
         .to_string();
     assert!(err.contains("could not parse the config file"), "{err}");
 }
+
+/// Loads a config whose `--config` file holds `toml`.
+fn load_with_file(toml: &str) -> Result<Config> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "stripe-sql.toml", toml);
+    let args = GlobalArgs { config: Some(path), demo: true, ..GlobalArgs::default() };
+    Config::load_from(&args, &env_of(&[]), Some(dir.path()))
+}
+
+#[test]
+fn request_log_size_comes_from_the_config_file_and_must_be_positive() {
+    assert_eq!(load_with_file("").unwrap().request_log_size, crate::stripe::log::DEFAULT_CAPACITY);
+    let config = load_with_file("request_log_size = 250\napi_key = \"sk_test_x\"\n").unwrap();
+    assert_eq!(config.request_log_size, 250);
+    assert_eq!(config.client_config().unwrap().request_log_size, 250);
+    let err = load_with_file("request_log_size = 0\n").unwrap_err().to_string();
+    assert!(err.contains("request_log_size must be at least 1"), "{err}");
+}
