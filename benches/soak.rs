@@ -12,7 +12,8 @@
 //!
 //! With `SOAK_BASELINE_BIN=/path/to/an/older/stripe-sql` the same soak also
 //! runs against that binary in the same run, so before and after are
-//! compared on one machine state. `SOAK_BUSY_SECS` shortens the busy phase.
+//! compared on one machine state. `SOAK_BUSY_SECS` shortens the busy phase;
+//! `SOAK_BIN` names the binary to soak instead of this build's.
 //!
 //! Run with `cargo bench --profile perf --bench soak` (or `--profile dev`:
 //! memory growth does not depend on the optimisation level).
@@ -56,7 +57,7 @@ fn run(label: &str, bin: &Path, busy: Duration) -> soak::SoakFigures {
 
 fn bench(_c: &mut Criterion) {
     let busy = Duration::from_secs(std::env::var("SOAK_BUSY_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60));
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_stripe-sql"));
+    let bin = std::env::var_os("SOAK_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stripe-sql")));
     let now = run("this build", &bin, busy);
     if let Some(old) = std::env::var_os("SOAK_BASELINE_BIN") {
         let before = run("baseline", Path::new(&old), busy);
