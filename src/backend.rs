@@ -8,11 +8,11 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::Result;
 use datafusion::execution::context::SessionContext;
 
-use crate::actions;
-use crate::dml;
-use crate::catalog::{self, TableDef, listing};
-use crate::engine::Engine;
-use crate::engine::functions::params_text;
+use stripe_sql::actions;
+use stripe_sql::dml;
+use stripe_sql::catalog::{self, TableDef, listing};
+use stripe_sql::engine::Engine;
+use stripe_sql::engine::functions::params_text;
 use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo, collect_sql};
 
 /// Adapts an [`Engine`] to the REPL.
@@ -123,7 +123,7 @@ impl Backend for EngineBackend {
     }
 
     fn watch_new<'a>(&'a self, sql: &'a str, changes: bool) -> crate::repl::WatchStart<'a> {
-        Box::pin(async move { Some(crate::watch::feed::start(Arc::clone(&self.engine), sql, changes).await) })
+        Box::pin(async move { Some(crate::watch_feed::start(Arc::clone(&self.engine), sql, changes).await) })
     }
 
     fn functions(&self) -> Vec<FunctionInfo> {

@@ -95,7 +95,7 @@ pub enum Command {
     /// Serve SQL over the Postgres wire protocol.
     Serve(ServeArgs),
     /// Run the built-in fake Stripe API over HTTP.
-    Emulator(crate::emulator::EmulatorArgs),
+    Emulator(stripe_sql::emulator::EmulatorArgs),
     /// Re-run a query periodically and print new or changed rows.
     Watch(WatchArgs),
 }

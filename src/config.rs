@@ -6,7 +6,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::repl::OutputFormat;
-use crate::stripe::{
+use stripe_sql::stripe::{
     ApiKey, ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, Mode,
     ProxyConfig,
 };
@@ -184,7 +184,7 @@ impl Config {
             )));
         }
         let endpoint_rps = endpoint_rps.min(MAX_ENDPOINT_RPS).min(max_rps);
-        let request_log_size = file.request_log_size.unwrap_or(crate::stripe::log::DEFAULT_CAPACITY);
+        let request_log_size = file.request_log_size.unwrap_or(stripe_sql::stripe::log::DEFAULT_CAPACITY);
         if request_log_size == 0 {
             return Err(config_err("request_log_size must be at least 1 (the request log keeps that many calls)"));
         }

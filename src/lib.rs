@@ -1,39 +1,23 @@
-//! stripe-sql: a SQL engine whose tables are a Stripe account.
+//! The `stripe-sql` application: the front ends over the engine crate
+//! (`stripe_sql`, in `crates/engine`).
 //!
-//! ```text
-//!           REPL (rustyline)      pgwire server        embedded Rust API
-//!                  \                  |                    /
-//!                   +------------- engine ---------------+      one DataFusion SessionContext,
-//!                                     |                         schema `stripe`, options `stripe.*`
-//!         +---------------+-----------+-----------+---------------+
-//!      provider/        dml/       actions/     catalog/        (events/watch)
-//!    TableProvider    INSERT/      table-valued  what exists
-//!    + scan exec      UPDATE/      functions     in Stripe,
-//!         |           DELETE          |          as data
-//!      pushdown/          \           |          /
-//!    Expr -> request plan  +------ stripe/ -----+     HTTP client: auth, pagination,
-//!                                     |                retries, rate limits, idempotency
-//!                            Stripe API  or  emulator/ (built-in fake, same HTTP)
-//! ```
+//! - [`cli`] and [`config`]: flags, environment and config file, and [`run`],
+//!   the one place an engine is built from them;
+//! - [`repl`]: the terminal REPL, `-c`, `-f` and piped scripts, and the
+//!   output formats; [`backend`] adapts the engine to it;
+//! - [`server`]: the Postgres wire protocol server (`serve`);
+//! - [`watch_cmd`] and [`watch_feed`]: `stripe-sql watch` and the REPL's `\watch`.
 //!
-//! Data flows one way: SQL -> DataFusion plan -> pushdown decides the API calls ->
-//! `stripe/` makes them -> JSON pages -> Arrow batches -> DataFusion finishes the query.
+//! The layers below (engine, client, catalog, emulator) are crates of their
+//! own, so nothing here can be reached from them: README "How it is built".
 
-pub mod actions;
-pub mod catalog;
+pub mod backend;
 pub mod cli;
 pub mod config;
-pub mod dml;
-pub mod embedded;
-pub mod emulator;
-pub mod engine;
-pub mod error;
-pub mod provider;
-pub mod pushdown;
 pub mod repl;
+pub mod run;
 pub mod server;
-pub mod stripe;
-pub mod watch;
+pub mod watch_cmd;
+pub mod watch_feed;
 
-pub use embedded::StripeSql;
-pub use error::{Error, Result};
+pub use stripe_sql::{Error, Result};

@@ -3,8 +3,8 @@
 //! Exit codes: 0 success, 1 a failure while running, 2 bad usage or configuration.
 
 use clap::Parser;
-use stripe_sql::cli::{Cli, Command};
-use stripe_sql::config::Config;
+use stripe_sql_app::cli::{Cli, Command};
+use stripe_sql_app::config::Config;
 
 fn main() {
     let cli = Cli::parse();
@@ -23,16 +23,20 @@ fn main() {
 
 async fn run(cli: Cli, config: Config) -> i32 {
     let result = match &cli.command {
-        Some(Command::Emulator(args)) => stripe_sql::emulator::run_standalone(args.clone())
+        Some(Command::Emulator(args)) => stripe_emulator::run_standalone(args.clone())
             .await
-            .map(|()| 0),
+            .map(|()| 0)
+            .map_err(|e| match e {
+                stripe_emulator::Error::Config(m) => stripe_sql::Error::Config(m),
+                other => other.into(),
+            }),
         Some(Command::Serve(args)) => {
             if !config.demo
                 && let Err(e) = config.client_config()
             {
                 exit_with(&e, 2);
             }
-            stripe_sql::server::run_serve(&config, args).await
+            stripe_sql_app::server::run_serve(&config, args).await
         }
         Some(Command::Watch(args)) => {
             if !config.demo
@@ -40,7 +44,7 @@ async fn run(cli: Cli, config: Config) -> i32 {
             {
                 exit_with(&e, 2);
             }
-            stripe_sql::watch::run_cli(&config, args).await
+            stripe_sql_app::watch_cmd::run_cli(&config, args).await
         }
         None => {
             // Fail before anything else when no key is configured (demo mode needs none).
@@ -49,7 +53,7 @@ async fn run(cli: Cli, config: Config) -> i32 {
             {
                 exit_with(&e, 2);
             }
-            stripe_sql::engine::run_cli(config, &cli).await
+            stripe_sql_app::run::run_cli(config, &cli).await
         }
     };
     match result {

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use crate::cli::Cli;
 use crate::config::Config;
-use crate::emulator::EmulatorConfig;
-use crate::engine::Engine;
-use crate::engine::backend::EngineBackend;
+use stripe_sql::emulator::EmulatorConfig;
+use stripe_sql::engine::Engine;
+use crate::backend::EngineBackend;
 use crate::repl::{self, Backend, ReplOptions, ScriptOptions};
-use crate::{Error, Result, stripe};
+use crate::{Error, Result};
+use stripe_sql::stripe;
 
 /// Builds the engine `config` asks for and runs the SQL mode `cli` selects.
 /// Returns the process exit code.

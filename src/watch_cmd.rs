@@ -10,16 +10,17 @@ use std::time::{Duration, SystemTime};
 
 use datafusion::arrow::compute::kernels::cast_utils::string_to_timestamp_nanos;
 
-use super::budget::{self, CallBudget};
-use super::interval::parse_interval;
-use super::state::WatchState;
-use super::watcher::{Poll, WatchOptions, Watcher};
+use stripe_sql::watch::budget::{self, CallBudget};
+use stripe_sql::watch::interval::parse_interval;
+use stripe_sql::watch::state::WatchState;
+use stripe_sql::watch::watcher::{Poll, WatchOptions, Watcher};
 use crate::cli::WatchArgs;
 use crate::config::Config;
-use crate::emulator::EmulatorConfig;
-use crate::engine::Engine;
+use stripe_sql::emulator::EmulatorConfig;
+use stripe_sql::engine::Engine;
 use crate::repl::{FormatOptions, OutputFormat, write_batches};
-use crate::{Error, Result, stripe};
+use crate::{Error, Result};
+use stripe_sql::stripe;
 
 /// Runs `stripe-sql watch` until Ctrl-C/SIGTERM; returns the exit code.
 pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
@@ -46,7 +47,7 @@ pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
             "stripe-sql: watching {} every {:?} for rows created from {}; Ctrl-C stops",
             watcher.table(),
             interval,
-            super::query::rfc3339(watcher.state().rows.start)
+            stripe_sql::watch::query::rfc3339(watcher.state().rows.start)
         );
     }
     let mut polls = 0u64;

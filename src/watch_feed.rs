@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::watcher::{DEFAULT_SETTLE_SECS, WatchOptions, Watcher};
-use crate::engine::Engine;
+use stripe_sql::watch::watcher::{DEFAULT_SETTLE_SECS, WatchOptions, Watcher};
+use stripe_sql::engine::Engine;
 use crate::repl::RowFeed;
 
 /// Starts watching `sql` on `engine` from now (with `changes`: updates and deletions too).

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stripe-sql-target}"
 export STRIPE_SQL_PEERS="${STRIPE_SQL_PEERS:-$HOME/.cache/stripe-sql-peers}"
 bash tests/peers/install.sh
-cargo test --locked "$@"
+cargo test --workspace --locked "$@"

@@ -203,7 +203,7 @@ fn load_with_file(toml: &str) -> Result<Config> {
 
 #[test]
 fn request_log_size_comes_from_the_config_file_and_must_be_positive() {
-    assert_eq!(load_with_file("").unwrap().request_log_size, crate::stripe::log::DEFAULT_CAPACITY);
+    assert_eq!(load_with_file("").unwrap().request_log_size, stripe_sql::stripe::log::DEFAULT_CAPACITY);
     let config = load_with_file("request_log_size = 250\napi_key = \"sk_test_x\"\n").unwrap();
     assert_eq!(config.request_log_size, 250);
     assert_eq!(config.client_config().unwrap().request_log_size, 250);

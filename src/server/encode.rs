@@ -21,7 +21,7 @@ use pgwire::types::format::FormatOptions;
 use serde_json::{Map, Value};
 use futures::channel::oneshot;
 
-use crate::catalog::{self, ColumnType};
+use stripe_sql::catalog::{self, ColumnType};
 use crate::server::errors;
 
 /// The Postgres view of a result schema: the Arrow schema rows are encoded
@@ -179,7 +179,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::decode::Decoder;
+    use stripe_sql::provider::decode::Decoder;
     use datafusion::arrow::array::StringArray;
 
     #[test]

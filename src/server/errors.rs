@@ -9,7 +9,7 @@ use datafusion::error::DataFusionError;
 use datafusion_postgres::pgwire;
 use pgwire::error::{ErrorInfo, PgWireError};
 
-use crate::stripe::ApiError;
+use stripe_sql::stripe::ApiError;
 
 /// SQLSTATE of a query cancelled by the client.
 pub const QUERY_CANCELED: &str = "57014";
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn stripe_statuses_map_to_documented_codes() {
         let status = |s: u16| {
-            ApiError::Status(Box::new(crate::stripe::StatusError {
+            ApiError::Status(Box::new(stripe_sql::stripe::StatusError {
                 method: "GET".into(),
                 path: "/v1/customers/cus_x".into(),
                 status: s,

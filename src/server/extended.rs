@@ -54,7 +54,7 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut sql = crate::actions::rewrite_sql(sql);
+        let mut sql = stripe_sql::actions::rewrite_sql(sql);
         if let Some(rewritten) = crate::server::rewrite::catalog_query(&sql) {
             sql = rewritten;
         }

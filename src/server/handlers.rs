@@ -24,7 +24,7 @@ use crate::Result;
 use crate::server::ServerOptions;
 use crate::server::auth::PasswordAuth;
 use crate::server::session::Session;
-use crate::stripe;
+use stripe_sql::stripe;
 
 /// Everything pgwire asks for while serving one socket.
 pub struct ConnectionHandlers {
@@ -67,7 +67,7 @@ impl ConnectionHandlers {
 fn server_parameters() -> DefaultServerParameterProvider {
     let mut params = DefaultServerParameterProvider::default();
     params.server_version = "16.6".to_owned();
-    params.search_path = crate::engine::SCHEMA.to_owned();
+    params.search_path = stripe_sql::engine::SCHEMA.to_owned();
     params
 }
 

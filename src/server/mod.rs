@@ -41,7 +41,7 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::server::connection::{ConnectionLimits, ConnectionSlots};
-use crate::stripe;
+use stripe_sql::stripe;
 use crate::{Error, Result};
 
 pub use auth::{PasswordAuth, ServerPassword};
@@ -207,7 +207,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
             args.listen
         )));
     }
-    let engine = crate::engine::run::build_engine(config)?;
+    let engine = crate::run::build_engine(config)?;
     let server = Server::bind(args.listen, engine.client().clone(), options).await?;
     let addr = server.local_addr()?;
     let mut out = std::io::stdout();
@@ -235,7 +235,7 @@ pub fn parse_idle_timeout(text: &str) -> std::result::Result<std::time::Duration
     if text.trim() == "0" {
         return Ok(std::time::Duration::ZERO);
     }
-    crate::watch::parse_interval(text)
+    stripe_sql::watch::parse_interval(text)
 }
 
 /// Parses a size such as `512MB`, `2GiB`, `1048576` (bytes; K/M/G/T with or

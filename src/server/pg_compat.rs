@@ -13,7 +13,7 @@ use datafusion::common::cast::as_boolean_array;
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 
-use crate::engine::{CATALOG, SCHEMA};
+use stripe_sql::engine::{CATALOG, SCHEMA};
 use crate::Result;
 
 /// The version string `version()` answers; drivers read the number after `PostgreSQL`.

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{Statement, TableFactor, Visit, Visitor};
 
-use crate::catalog;
+use stripe_sql::catalog;
 use datafusion_postgres::pgwire;
 use crate::server::errors;
 

@@ -29,7 +29,7 @@ use pgwire::messages::PgWireBackendMessage;
 use pgwire::types::format::FormatOptions;
 use futures::channel::oneshot;
 
-use crate::engine::Engine;
+use stripe_sql::engine::Engine;
 use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::server::encode;
@@ -37,7 +37,8 @@ use crate::server::session_tables::SessionTables;
 use crate::server::errors;
 use crate::server::{pg_compat, settings};
 use crate::server::policy::{self, Dml};
-use crate::{Result, stripe};
+use crate::Result;
+use stripe_sql::stripe;
 
 /// The per-connection query handler.
 pub struct Session {
@@ -66,7 +67,7 @@ impl Session {
             vec![Arc::new(CursorStatementHook), Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
         let service = DfSessionService::new_with_hooks(Arc::clone(&ctx), hooks.clone());
         let parser = service.query_parser();
-        let functions = crate::repl::Backend::functions(&crate::engine::backend::EngineBackend::new(Arc::clone(&engine)));
+        let functions = crate::repl::Backend::functions(&crate::backend::EngineBackend::new(Arc::clone(&engine)));
         let tables = SessionTables::new(&ctx);
         Ok(Self { engine, functions, ctx, parser, compat: PostgresCompatibilityParser::new(), hooks, read_only, tables })
     }
@@ -229,7 +230,7 @@ impl SimpleQueryHandler for Session {
         if let Some(rows) = pg_compat::psql_functions(query, &self.functions) {
             return Ok(vec![text_rows(&["Schema", "Name", "Result data type", "Argument data types", "Type"], rows)?]);
         }
-        let mut query = crate::actions::rewrite_sql(query);
+        let mut query = stripe_sql::actions::rewrite_sql(query);
         if let Some(rewritten) = crate::server::rewrite::catalog_query(&query) {
             query = rewritten;
         }

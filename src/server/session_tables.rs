@@ -1,5 +1,5 @@
-//! Tables a connection makes for itself (`CREATE TABLE … AS`, `CREATE TABLE`
-//! + `INSERT`) live in memory until it drops them or disconnects, so they are
+//! Tables a connection makes for itself (`CREATE TABLE … AS`, or `CREATE
+//! TABLE` then `INSERT`) live in memory until it drops them or disconnects, so they are
 //! charged to the server's memory pool like a running query's buffers.
 //!
 //! `CREATE TABLE … AS` is built here, batch by batch, each batch reserved
@@ -17,7 +17,7 @@ use datafusion::logical_expr::{CreateMemoryTable, DdlStatement, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
-use crate::engine::SCHEMA;
+use stripe_sql::engine::SCHEMA;
 
 /// Schemas whose tables are not the session's own.
 const SYSTEM_SCHEMAS: [&str; 3] = [SCHEMA, "pg_catalog", "information_schema"];

@@ -12,7 +12,7 @@ use crate::{Error, Result};
 
 /// A TLS acceptor serving the certificate chain in `cert` with the key in `key`.
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
-    crate::stripe::install_crypto_provider();
+    stripe_sql::stripe::install_crypto_provider();
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
         .map_err(|e| Error::Config(format!("could not read the TLS certificate {}: {e}", cert.display())))?;

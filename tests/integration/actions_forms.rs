@@ -7,8 +7,8 @@ use super::{
 };
 use serde_json::json;
 use stripe_sql::engine::Engine;
-use stripe_sql::engine::backend::EngineBackend;
-use stripe_sql::repl::Backend;
+use stripe_sql_app::backend::EngineBackend;
+use stripe_sql_app::repl::Backend;
 
 async fn capturable(e: &Engine, n: usize) -> Vec<String> {
     let (cus, pm) = customer_with_card(e).await;
@@ -353,7 +353,7 @@ async fn stripe_get_reads_endpoints_without_a_table() {
 
 #[tokio::test]
 async fn the_repl_rewrites_named_arguments_and_df_lists_them() {
-    use stripe_sql::repl::{OutputFormat, ScriptOptions, run_script};
+    use stripe_sql_app::repl::{OutputFormat, ScriptOptions, run_script};
     let e = std::sync::Arc::new(empty());
     let ids = capturable(&e, 1).await;
     let backend: std::sync::Arc<dyn Backend> =

@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::Arc;
 
-use stripe_sql::repl::{OutputFormat, ScriptOptions, run_script};
+use stripe_sql_app::repl::{OutputFormat, ScriptOptions, run_script};
 use support::TestBackend;
 
 struct Run {

@@ -12,8 +12,8 @@ use futures::StreamExt;
 use serde_json::json;
 use stripe_sql::emulator::EmulatorConfig;
 use stripe_sql::engine::Engine;
-use stripe_sql::engine::backend::EngineBackend;
-use stripe_sql::repl::Backend;
+use stripe_sql_app::backend::EngineBackend;
+use stripe_sql_app::repl::Backend;
 
 use super::readpath::first_column;
 

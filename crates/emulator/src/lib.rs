@@ -7,10 +7,12 @@
 //! Its filtering and validation are written independently of `pushdown/` and of the
 //! catalog, so one wrong table cannot make both sides agree.
 
+#[cfg(feature = "cli")]
 pub mod args;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod error;
 pub mod errors;
 pub mod events;
 pub mod expand;
@@ -28,11 +30,14 @@ pub mod search;
 pub mod server;
 pub mod store;
 
+#[cfg(feature = "cli")]
 pub use args::EmulatorArgs;
 pub use config::{DataSet, EmulatorConfig};
+pub use error::{Error, Result};
 pub use handle::{Emulator, TEST_API_KEY};
 
 /// Runs the emulator in the foreground until Ctrl-C (`stripe-sql emulator ...`).
+#[cfg(feature = "cli")]
 pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
     let data = match args.data.as_str() {
         "demo" => DataSet::Demo,

@@ -69,7 +69,7 @@ impl Collection {
         let e = &self.objects[&self.order[idx].1];
         e.json
             .get_or_init(|| {
-                let v = crate::emulator::events::strip_hidden(&e.value);
+                let v = crate::events::strip_hidden(&e.value);
                 Arc::from(serde_json::to_string(&v).unwrap_or_default())
             })
             .clone()

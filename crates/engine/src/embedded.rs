@@ -16,6 +16,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
 use secrecy::{ExposeSecret, SecretString};
 
+#[cfg(feature = "demo")]
 use crate::emulator::EmulatorConfig;
 use crate::engine::Engine;
 use crate::stripe;
@@ -95,6 +96,7 @@ impl StripeSqlBuilder {
     }
 
     /// Serve the built-in emulator's demo data instead of a Stripe account (no key needed).
+    #[cfg(feature = "demo")]
     pub fn demo(mut self) -> Self {
         self.demo = true;
         self
@@ -108,6 +110,7 @@ impl StripeSqlBuilder {
 
     /// Builds the session: starts the emulator in demo mode, otherwise checks the key.
     pub fn build(self) -> Result<StripeSql> {
+        #[cfg(feature = "demo")]
         if self.demo {
             return Ok(StripeSql { engine: Engine::with_emulator(EmulatorConfig::demo(), |_| {})? });
         }

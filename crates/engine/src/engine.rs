@@ -2,10 +2,8 @@
 //! schema) with one `StripeTable` per catalog table, the `stripe.*` settings,
 //! and the engine's table functions. Also the embedded API (`Engine`).
 
-pub mod backend;
 pub mod functions;
 pub mod options;
-pub mod run;
 
 use std::sync::Arc;
 
@@ -20,6 +18,7 @@ use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::SessionConfig;
 
 use crate::dml;
+#[cfg(feature = "demo")]
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::engine::functions::StatementMarks;
 use crate::engine::options::StripeOptions;
@@ -27,7 +26,6 @@ use crate::provider::StripeTable;
 use crate::stripe;
 use crate::{Error, Result};
 
-pub use run::run_cli;
 
 /// The default catalog name DataFusion uses; the Stripe tables live in its schema `stripe`.
 pub const CATALOG: &str = "datafusion";
@@ -40,12 +38,17 @@ pub struct Engine {
     client: stripe::Client,
     marks: Arc<StatementMarks>,
     // Keeps the in-process emulator of demo mode alive as long as the engine.
+    #[cfg(feature = "demo")]
     emulator: Option<Emulator>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("client", &self.client).field("demo", &self.emulator.is_some()).finish()
+        let mut out = f.debug_struct("Engine");
+        out.field("client", &self.client);
+        #[cfg(feature = "demo")]
+        out.field("demo", &self.emulator.is_some());
+        out.finish()
     }
 }
 
@@ -62,9 +65,16 @@ impl Engine {
         let ctx = SessionContext::new_with_state(session_state_with(runtime));
         let marks = Arc::new(StatementMarks::default());
         register_with_marks(&ctx, &client, Arc::clone(&marks))?;
-        Ok(Self { ctx, client, marks, emulator: None })
+        Ok(Self {
+            ctx,
+            client,
+            marks,
+            #[cfg(feature = "demo")]
+            emulator: None,
+        })
     }
 
+    #[cfg(feature = "demo")]
     /// A session over an in-process emulator serving `config`'s data (demo mode
     /// when `config` is [`EmulatorConfig::demo`]). `tune` adjusts the client.
     pub fn with_emulator(config: EmulatorConfig, tune: impl FnOnce(&mut stripe::ClientConfig)) -> Result<Self> {
@@ -82,6 +92,7 @@ impl Engine {
     }
 
     /// A session over the built-in emulator's demo data.
+    #[cfg(feature = "demo")]
     pub fn demo() -> Result<Self> {
         Self::with_emulator(EmulatorConfig::demo(), |_| {})
     }
@@ -97,6 +108,7 @@ impl Engine {
     }
 
     /// The in-process emulator, in demo mode.
+    #[cfg(feature = "demo")]
     pub fn emulator(&self) -> Option<&Emulator> {
         self.emulator.as_ref()
     }

@@ -19,6 +19,10 @@ pub enum Error {
     /// A call to the Stripe API failed.
     #[error(transparent)]
     Stripe(#[from] crate::stripe::ApiError),
+    /// The built-in emulator could not start.
+    #[cfg(feature = "demo")]
+    #[error(transparent)]
+    Emulator(#[from] stripe_emulator::Error),
     /// I/O outside the HTTP client (files, terminal).
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -13,7 +13,7 @@ use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
-use stripe_sql::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
+use stripe_sql_app::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
 
 /// 2024-01-31 12:00:00 UTC.
 pub const T0: i64 = 1_706_702_400;

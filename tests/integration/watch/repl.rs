@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use stripe_sql::engine::backend::EngineBackend;
-use stripe_sql::repl::{Backend, OutputFormat, ScriptOptions, run_script};
+use stripe_sql_app::backend::EngineBackend;
+use stripe_sql_app::repl::{Backend, OutputFormat, ScriptOptions, run_script};
 
 use super::support::*;
 

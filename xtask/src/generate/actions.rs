@@ -5,7 +5,7 @@ use super::naming::{action_name, segments, with_id_placeholder};
 use super::overrides::{ExtraAction, Overrides};
 use super::params::body_params;
 use super::spec::{Operation, Spec, is_param};
-use crate::catalog::model::{ActionDef, TableDef};
+use stripe_catalog::model::{ActionDef, TableDef};
 
 /// Every action, sorted by name; fails on duplicate names.
 pub fn build_actions(spec: &Spec<'_>, overrides: &Overrides, tables: &[TableDef]) -> Result<Vec<ActionDef>, String> {

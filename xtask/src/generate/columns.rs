@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::spec::Spec;
-use crate::catalog::model::{ColumnDef, ColumnType};
+use stripe_catalog::model::{ColumnDef, ColumnType};
 
 /// The column for property `name` with schema `prop`.
 pub fn column_for(spec: &Spec<'_>, name: &str, prop: &Value) -> ColumnDef {

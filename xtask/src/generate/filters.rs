@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::catalog::model::{FilterDef, FilterKind};
+use stripe_catalog::model::{FilterDef, FilterKind};
 
 /// Query parameters that page or shape the response rather than filter rows.
 const NOT_FILTERS: &[&str] = &["limit", "starting_after", "ending_before", "expand", "page"];

@@ -21,7 +21,7 @@ pub use overrides::{OVERRIDES_JSON, Overrides};
 
 use serde_json::Value;
 
-use crate::catalog::model::Catalog;
+use stripe_catalog::model::Catalog;
 
 /// Builds the catalog from a parsed spec and the overrides text.
 pub fn generate(spec_json: &Value, overrides_text: &str) -> Result<Catalog, String> {

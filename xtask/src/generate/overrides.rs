@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::catalog::model::ColumnType;
+use stripe_catalog::model::ColumnType;
 
 /// The committed overrides file, compiled in so the regeneration test and the
 /// generator binary use the same choices.
-pub const OVERRIDES_JSON: &str = include_str!("../overrides.json");
+pub const OVERRIDES_JSON: &str = include_str!("../../overrides.json");
 
 /// Deserialised `overrides.json`.
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::spec::Spec;
-use crate::catalog::model::{ParamDef, ParamType};
+use stripe_catalog::model::{ParamDef, ParamType};
 
 /// Nesting depth kept in the catalog; deeper shapes are `Any` (sent as given).
 const MAX_DEPTH: usize = 4;

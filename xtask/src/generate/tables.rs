@@ -8,7 +8,7 @@ use super::naming::table_name;
 use super::overrides::Overrides;
 use super::params::body_params;
 use super::spec::{Spec, is_param};
-use crate::catalog::model::*;
+use stripe_catalog::model::*;
 
 /// A GET endpoint returning `object: list`, with the schemas of its items.
 pub struct ListEndpoint<'a> {

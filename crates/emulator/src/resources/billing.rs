@@ -4,10 +4,10 @@
 use super::customers::{default_pm, resolve_pm};
 use super::invoices::{self, Line};
 use super::{base, commit_new, commit_update, copy_params, load, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::list::list_object;
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::list::list_object;
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 use super::calendar::add_interval;
@@ -118,7 +118,7 @@ pub(super) fn item_object(
     it.insert("subscription".into(), json!(sub));
     it.insert("tax_rates".into(), json!([]));
     if let Some(m) = metadata {
-        crate::emulator::params::apply_metadata(&mut it, m)?;
+        crate::params::apply_metadata(&mut it, m)?;
     }
     Ok(it)
 }
@@ -395,7 +395,7 @@ pub fn before_update(
                     cur.insert("quantity".into(), json!(q));
                 }
                 if let Some(m) = it.get("metadata") {
-                    crate::emulator::params::apply_metadata(&mut cur, m)?;
+                    crate::params::apply_metadata(&mut cur, m)?;
                 }
                 state.replace("subscription_items", Value::Object(cur));
             }

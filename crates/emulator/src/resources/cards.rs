@@ -1,7 +1,7 @@
 //! Stripe's test cards, test PaymentMethods (`pm_card_visa`) and tokens (`tok_visa`),
 //! and what happens when they are charged.
 
-use crate::emulator::errors::ApiError;
+use crate::errors::ApiError;
 use serde_json::{Value, json};
 
 /// What a card does when attached or charged.

@@ -3,9 +3,9 @@
 use super::cards::{self, Behaviour};
 use super::customers::{default_pm, resolve_pm, test_card_of};
 use super::{base, commit_new, commit_update, copy_params, load, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 pub use super::refunds::{
@@ -189,7 +189,7 @@ pub fn make_charge(state: &mut State, req: ChargeReq) -> ApiResult<Value> {
         obj.insert("failure_code".into(), json!(e.code.clone()));
         obj.insert("failure_message".into(), json!(e.message.clone()));
         let charge = commit_new(state, sp, obj);
-        crate::emulator::events::emit(state, "charge.failed", &charge, None);
+        crate::events::emit(state, "charge.failed", &charge, None);
         return Err(e.with("charge", json!(id)));
     }
     if req.capture {
@@ -205,7 +205,7 @@ pub fn make_charge(state: &mut State, req: ChargeReq) -> ApiResult<Value> {
         obj.insert("balance_transaction".into(), json!(t));
     }
     let charge = commit_new(state, sp, obj);
-    crate::emulator::events::emit(state, "charge.succeeded", &charge, None);
+    crate::events::emit(state, "charge.succeeded", &charge, None);
     if card.behaviour == Behaviour::Dispute {
         make_dispute(state, &id, "fraudulent", "needs_response");
     }

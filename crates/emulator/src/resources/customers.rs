@@ -2,10 +2,10 @@
 
 use super::cards::{self, TestCard};
 use super::{base, commit_new, commit_update, copy_params, load, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::events;
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::events;
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 /// Customer create parameters.

@@ -3,9 +3,9 @@
 
 use super::customers::{default_pm, resolve_pm};
 use super::{commit_update, load, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 /// `POST /v1/invoices/{id}/{verb}`.
@@ -166,7 +166,7 @@ fn mark_paid(state: &mut State, id: &str, pi: Option<&Value>) -> ApiResult<Value
         inv.insert("charge".into(), pi["latest_charge"].clone());
     }
     let out = commit_update(state, sp, inv, Some("invoice.paid"));
-    crate::emulator::events::emit(state, "invoice.payment_succeeded", &out, None);
+    crate::events::emit(state, "invoice.payment_succeeded", &out, None);
     if let Some(sub) = out["subscription"].as_str().map(String::from)
         && let Some(s) = state.get("subscriptions", &sub).cloned()
         && ["incomplete", "past_due", "unpaid"].contains(&s["status"].as_str().unwrap_or(""))

@@ -2,9 +2,9 @@
 
 use super::invoices::refresh_lines;
 use super::{base, commit_new, copy_params, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 /// Invoice item create parameters.

@@ -1,9 +1,9 @@
 //! Invoices (draft -> open -> paid | void | uncollectible), their lines, and invoice items.
 
 use super::{base, commit_new, copy_params, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 pub use super::invoice_actions::{action, finalize, pay};

@@ -5,9 +5,9 @@
 use super::charges::{self, ChargeReq};
 use super::customers::resolve_pm;
 use super::{base, commit_new, commit_update, copy_params, load, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 /// Create parameters.
@@ -326,7 +326,7 @@ pub fn confirm_intent(state: &mut State, id: &str, params: &Params) -> ApiResult
             pi.insert("payment_method".into(), Value::Null);
             pi.insert("last_payment_error".into(), json!({
                 "charge": charge, "code": e.code, "decline_code": e.extra.get("decline_code"), "message": e.message,
-                "payment_method": crate::emulator::events::strip_hidden(&pm), "type": "card_error",
+                "payment_method": crate::events::strip_hidden(&pm), "type": "card_error",
             }));
             let out = commit_update(state, sp, pi, Some("payment_intent.payment_failed"));
             Err(e.with("payment_intent", out))
@@ -383,7 +383,7 @@ fn capture(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
     charges::capture(state, &charge, &Params(cp))?;
     if let Some(m) = params.get("metadata") {
         let mut p = load(state, sp, id)?;
-        crate::emulator::params::apply_metadata(&mut p, m)?;
+        crate::params::apply_metadata(&mut p, m)?;
         commit_update(state, sp, p, None);
     }
     Ok(state

@@ -2,9 +2,9 @@
 
 use super::charges::txn;
 use super::{base, commit_new, commit_update, copy_params, load, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 /// Create parameters.

@@ -2,10 +2,10 @@
 
 use super::invoices::{self, Line};
 use super::{base, commit_new, commit_update, copy_params, load, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::list::list_object;
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::list::list_object;
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value, json};
 
 /// Create parameters.

@@ -2,9 +2,9 @@
 
 use super::charges::txn;
 use super::{base, commit_new, commit_update, copy_params, load, require_ref, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Value, json};
 
 /// Refund create parameters.

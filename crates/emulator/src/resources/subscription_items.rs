@@ -2,9 +2,9 @@
 
 use super::billing::{item_object, recurring_price, sync_items};
 use super::{commit_new, spec};
-use crate::emulator::errors::{ApiError, ApiResult};
-use crate::emulator::params::Params;
-use crate::emulator::store::State;
+use crate::errors::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::store::State;
 use serde_json::{Map, Value};
 
 /// Subscription item create parameters.

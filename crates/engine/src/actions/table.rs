@@ -18,6 +18,7 @@ use super::exec::{ActionExec, IdSource, Output};
 use crate::catalog::TableDef;
 use crate::provider::decode::Decoder;
 use crate::stripe;
+use crate::catalog::ArrowSchema;
 
 /// The rows of one planned action call.
 #[derive(Debug)]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
-use super::model::{ColumnType, TableDef};
+use stripe_catalog::model::{ColumnType, TableDef};
 
 /// The Arrow type of a catalog column type. `StringMap` uses the field names
 /// arrow's `MapBuilder` produces (`entries` / `keys` / `values`) and
@@ -27,10 +27,15 @@ pub fn arrow_type(ty: ColumnType) -> DataType {
     }
 }
 
-impl TableDef {
+/// A catalog table's Arrow schema (the catalog crate knows no Arrow).
+pub trait ArrowSchema {
     /// The table's Arrow schema: one nullable field per column, in order
     /// (Stripe omits or nulls fields freely, so nothing is declared non-null).
-    pub fn arrow_schema(&self) -> SchemaRef {
+    fn arrow_schema(&self) -> SchemaRef;
+}
+
+impl ArrowSchema for TableDef {
+    fn arrow_schema(&self) -> SchemaRef {
         Arc::new(Schema::new(
             self.columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>(),
         ))

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray}
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::arrow_type;
-use super::model::{Catalog, DeleteMeaning, FilterKind, SearchFieldKind, TableDef};
+use stripe_catalog::model::{Catalog, DeleteMeaning, FilterKind, SearchFieldKind, TableDef};
 
 /// Schema of [`tables_batch`].
 pub fn tables_schema() -> SchemaRef {

@@ -19,6 +19,7 @@ use datafusion::physical_plan::filter::FilterExec;
 use crate::dml::params::invalid;
 use crate::dml::policy::WriteContext;
 use crate::provider::scan::{ScanSpec, StripeScanExec};
+use crate::catalog::ArrowSchema;
 
 /// `expr` with table qualifiers removed (the scan's schema is unqualified).
 pub fn unqualified(expr: Expr) -> Result<Expr> {

@@ -17,6 +17,7 @@ use crate::engine::options::StripeOptions;
 use crate::provider::scan::{ScanSpec, StripeScanExec};
 use crate::pushdown;
 use crate::stripe;
+use crate::catalog::ArrowSchema;
 
 /// Every built-in catalog table's definition and Arrow schema, built once per
 /// process: each session (a `serve` connection, say) shares them instead of

@@ -13,10 +13,8 @@
 pub mod budget;
 pub mod changes;
 pub mod cursor;
-pub mod feed;
 pub mod interval;
 pub mod query;
-pub mod run;
 pub mod state;
 pub mod watcher;
 
@@ -25,6 +23,5 @@ pub use changes::ChangeKind;
 pub use cursor::Cursor;
 pub use interval::parse_interval;
 pub use query::WatchQuery;
-pub use run::run_cli;
 pub use state::WatchState;
 pub use watcher::{Poll, WatchOptions, Watcher};

@@ -25,6 +25,7 @@ use crate::stripe::RawObjects;
 use builders::ColumnBuilder;
 use plan::KeyPlan;
 use scalar::Scalar;
+use crate::catalog::ArrowSchema;
 
 /// Name of the column holding the whole object as JSON.
 pub const RAW_COLUMN: &str = "_raw";

@@ -1,0 +1,43 @@
+//! stripe-sql's engine: a SQL engine whose tables are a Stripe account.
+//!
+//! ```text
+//!      front ends (the `stripe-sql` application: REPL, -c/-f, pgwire server, watch)
+//!      and embedders (StripeSql, register)
+//!                                     |
+//!                   +------------- engine ---------------+      one DataFusion SessionContext,
+//!                                     |                         schema `stripe`, options `stripe.*`
+//!         +---------------+-----------+-----------+---------------+
+//!      provider/        dml/       actions/     catalog/        watch/
+//!    TableProvider    INSERT/      table-valued  (crate          polling for new
+//!    + scan exec      UPDATE/      functions     stripe-catalog  and changed rows
+//!         |           DELETE          |          + Arrow types)
+//!      pushdown/          \           |          /
+//!    Expr -> request plan  +---- crate stripe-client ----+     HTTP client: auth, pagination,
+//!                                     |                        retries, rate limits, idempotency
+//!                      Stripe API  or  crate stripe-emulator (feature `demo`; same HTTP)
+//! ```
+//!
+//! Data flows one way: SQL -> DataFusion plan -> pushdown decides the API calls ->
+//! the client makes them -> JSON pages -> Arrow batches -> DataFusion finishes the query.
+//! The crates below this one (`stripe-client`, `stripe-catalog`, `stripe-emulator`)
+//! know nothing of DataFusion; this crate knows nothing of terminals or wire
+//! protocols (no rustyline, clap, pgwire or axum without `demo`).
+
+pub mod actions;
+pub mod catalog;
+pub mod dml;
+pub mod embedded;
+pub mod engine;
+pub mod error;
+pub mod provider;
+pub mod pushdown;
+pub mod watch;
+
+/// The Stripe HTTP client (crate `stripe-client`).
+pub use stripe_client as stripe;
+/// The built-in fake Stripe (crate `stripe-emulator`), with feature `demo`.
+#[cfg(feature = "demo")]
+pub use stripe_emulator as emulator;
+
+pub use embedded::StripeSql;
+pub use error::{Error, Result};
