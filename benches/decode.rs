@@ -79,7 +79,8 @@ fn bench(c: &mut Criterion) {
             let page = RawPage::parse(body).expect("page");
             decoder.decode_raw(&page.objects, &[]).expect("decode").num_rows()
         };
-        let scan = report(table, "bytes -> RecordBatch, compact JSON (the scan's path)", measure(&compact, window, text_path));
+        let scan =
+            report(table, "bytes -> RecordBatch, compact JSON (the scan's path)", measure(&compact, window, text_path));
         report(table, "bytes -> RecordBatch, pretty JSON as Stripe sends it", measure(&pretty, window, text_path));
         report(
             table,
@@ -94,7 +95,10 @@ fn bench(c: &mut Criterion) {
                 decoder.decode(value["data"].as_array().expect("data")).expect("decode").num_rows()
             }),
         );
-        println!("decode: {table}: bytes -> RecordBatch is {:.2}x faster than through values (compact JSON)", scan / old);
+        println!(
+            "decode: {table}: bytes -> RecordBatch is {:.2}x faster than through values (compact JSON)",
+            scan / old
+        );
 
         let mut group = c.benchmark_group(format!("decode_{table}"));
         group.sample_size(10);

@@ -8,10 +8,7 @@ use stripe_sql::emulator::{Emulator, EmulatorConfig};
 
 fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(16)
-        .build()
-        .expect("client")
+    reqwest::Client::builder().pool_max_idle_per_host(16).build().expect("client")
 }
 
 async fn list(c: &reqwest::Client, url: &str, key: &str) -> usize {
@@ -20,12 +17,7 @@ async fn list(c: &reqwest::Client, url: &str, key: &str) -> usize {
     r.bytes().await.expect("body").len()
 }
 
-fn throughput(
-    rt: &tokio::runtime::Runtime,
-    emu: &Emulator,
-    concurrency: usize,
-    total: usize,
-) -> f64 {
+fn throughput(rt: &tokio::runtime::Runtime, emu: &Emulator, concurrency: usize, total: usize) -> f64 {
     let url = format!("{}/v1/charges?limit=100", emu.base_url());
     let key = emu.api_key().to_string();
     rt.block_on(async {
@@ -48,16 +40,8 @@ fn throughput(
 }
 
 fn bench(c: &mut Criterion) {
-    let emu = Emulator::start(EmulatorConfig {
-        scale: 5,
-        ..EmulatorConfig::demo()
-    })
-    .expect("emulator");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let emu = Emulator::start(EmulatorConfig { scale: 5, ..EmulatorConfig::demo() }).expect("emulator");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let seq = throughput(&rt, &emu, 1, 1000);
     let par = throughput(&rt, &emu, 8, 2000);
     println!(
@@ -69,9 +53,7 @@ fn bench(c: &mut Criterion) {
     let base = emu.base_url();
     let deep = rt.block_on(async {
         let r = http
-            .get(format!(
-                "{base}/v1/charges?limit=100&created[lt]=1780000000"
-            ))
+            .get(format!("{base}/v1/charges?limit=100&created[lt]=1780000000"))
             .bearer_auth(&key)
             .send()
             .await
@@ -83,18 +65,9 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(5)).sample_size(30);
     for (name, url) in [
         ("first_page_100", format!("{base}/v1/charges?limit=100")),
-        (
-            "deep_cursor_100",
-            format!("{base}/v1/charges?limit=100&starting_after={deep}"),
-        ),
-        (
-            "created_range_10",
-            format!("{base}/v1/charges?created[gte]=1770000000&created[lt]=1775000000"),
-        ),
-        (
-            "filtered_customer_10",
-            format!("{base}/v1/payment_intents?customer=cus_none"),
-        ),
+        ("deep_cursor_100", format!("{base}/v1/charges?limit=100&starting_after={deep}")),
+        ("created_range_10", format!("{base}/v1/charges?created[gte]=1770000000&created[lt]=1775000000")),
+        ("filtered_customer_10", format!("{base}/v1/payment_intents?customer=cus_none")),
     ] {
         g.bench_function(name, |b| b.to_async(&rt).iter(|| list(&http, &url, &key)));
     }

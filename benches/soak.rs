@@ -57,7 +57,9 @@ fn run(label: &str, bin: &Path, busy: Duration) -> soak::SoakFigures {
 
 fn bench(_c: &mut Criterion) {
     let busy = Duration::from_secs(std::env::var("SOAK_BUSY_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60));
-    let bin = std::env::var_os("SOAK_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stripe-sql")));
+    let bin = std::env::var_os("SOAK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stripe-sql")));
     let now = run("this build", &bin, busy);
     if let Some(old) = std::env::var_os("SOAK_BASELINE_BIN") {
         let before = run("baseline", Path::new(&old), busy);

@@ -128,7 +128,8 @@ fn bench(c: &mut Criterion) {
 
     // The split decision itself (pure) is far below a request's cost.
     let segment = Segment::range(i64::MIN, i64::MAX);
-    let page = PageFacts { count: 100, newest: 1_780_000_000, oldest: 1_779_998_000, last_id: "ch_1".into(), has_more: true };
+    let page =
+        PageFacts { count: 100, newest: 1_780_000_000, oldest: 1_779_998_000, last_id: "ch_1".into(), has_more: true };
     c.bench_function("split::rest with 9 free workers", |b| {
         b.iter(|| split::rest(std::hint::black_box(&segment), &page, 9, SplitPolicy::default()))
     });

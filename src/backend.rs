@@ -8,12 +8,12 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::Result;
 use datafusion::execution::context::SessionContext;
 
+use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo, collect_sql};
 use stripe_sql::actions;
-use stripe_sql::dml;
 use stripe_sql::catalog::{self, TableDef, listing};
+use stripe_sql::dml;
 use stripe_sql::engine::Engine;
 use stripe_sql::engine::functions::params_text;
-use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo, collect_sql};
 
 /// Adapts an [`Engine`] to the REPL.
 pub struct EngineBackend {
@@ -85,7 +85,9 @@ impl Backend for EngineBackend {
 
     fn columns(&self, table: &str) -> Option<Vec<ColumnInfo>> {
         let def = catalog::builtin().table(table.strip_prefix("stripe.").unwrap_or(table))?;
-        let writable = |w: &Option<catalog::WriteDef>, name: &str| w.as_ref().is_some_and(|w| w.params.iter().any(|p| p.name == name));
+        let writable = |w: &Option<catalog::WriteDef>, name: &str| {
+            w.as_ref().is_some_and(|w| w.params.iter().any(|p| p.name == name))
+        };
         Some(
             def.columns
                 .iter()
@@ -128,11 +130,31 @@ impl Backend for EngineBackend {
 
     fn functions(&self) -> Vec<FunctionInfo> {
         let mut out = vec![
-            FunctionInfo { name: "stripe_tables".into(), arguments: "()".into(), description: "every table: pushdown, writes, actions".into() },
-            FunctionInfo { name: "stripe_columns".into(), arguments: "(table)".into(), description: "a table's columns and how each pushes down".into() },
-            FunctionInfo { name: "stripe_request_log".into(), arguments: "()".into(), description: "the Stripe API calls of this session (the last request_log_size)".into() },
-            FunctionInfo { name: "stripe_request_log_status".into(), arguments: "()".into(), description: "calls the request log keeps, has dropped, and may keep".into() },
-            FunctionInfo { name: "stripe_last_requests".into(), arguments: "()".into(), description: "the API calls of the previous statement".into() },
+            FunctionInfo {
+                name: "stripe_tables".into(),
+                arguments: "()".into(),
+                description: "every table: pushdown, writes, actions".into(),
+            },
+            FunctionInfo {
+                name: "stripe_columns".into(),
+                arguments: "(table)".into(),
+                description: "a table's columns and how each pushes down".into(),
+            },
+            FunctionInfo {
+                name: "stripe_request_log".into(),
+                arguments: "()".into(),
+                description: "the Stripe API calls of this session (the last request_log_size)".into(),
+            },
+            FunctionInfo {
+                name: "stripe_request_log_status".into(),
+                arguments: "()".into(),
+                description: "calls the request log keeps, has dropped, and may keep".into(),
+            },
+            FunctionInfo {
+                name: "stripe_last_requests".into(),
+                arguments: "()".into(),
+                description: "the API calls of the previous statement".into(),
+            },
         ];
         out.push(FunctionInfo {
             name: "stripe_get".into(),
@@ -163,7 +185,16 @@ impl Backend for EngineBackend {
                 if e.cached {
                     return format!("{} {}{} -> {} from the cache", e.method, e.path, query, status);
                 }
-                format!("{} {}{} -> {} in {} ms (attempt {}){}", e.method, e.path, query, status, e.duration.as_millis(), e.attempt, error)
+                format!(
+                    "{} {}{} -> {} in {} ms (attempt {}){}",
+                    e.method,
+                    e.path,
+                    query,
+                    status,
+                    e.duration.as_millis(),
+                    e.attempt,
+                    error
+                )
             })
             .collect()
     }

@@ -224,10 +224,9 @@ mod tests {
         ])
         .unwrap();
         match cli.command {
-            Some(Command::Watch(w)) => assert_eq!(
-                (w.sql.as_deref(), w.interval.as_str(), w.changes),
-                (Some("select 1"), "5s", true)
-            ),
+            Some(Command::Watch(w)) => {
+                assert_eq!((w.sql.as_deref(), w.interval.as_str(), w.changes), (Some("select 1"), "5s", true))
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(cli.global.format, Some(OutputFormat::Ndjson));

@@ -6,13 +6,12 @@
 
 use crate::cli::GlobalArgs;
 use crate::repl::OutputFormat;
-use stripe_sql::stripe::{
-    ApiKey, ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, Mode,
-    ProxyConfig,
-};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use stripe_sql::stripe::{
+    ApiKey, ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, Mode, ProxyConfig,
+};
 
 /// Where the API key came from (for messages; never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,11 +102,7 @@ impl Config {
     }
 
     /// Loads with an injected environment lookup and home directory.
-    pub fn load_from(
-        args: &GlobalArgs,
-        env: &dyn Fn(&str) -> Option<String>,
-        home: Option<&Path>,
-    ) -> Result<Config> {
+    pub fn load_from(args: &GlobalArgs, env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Result<Config> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let file = match &args.config {
             Some(path) => read_file_config(path)?,
@@ -127,9 +122,7 @@ impl Config {
             }
         };
         let api_key = match (&raw_key, &key_source) {
-            (Some(raw), Some(src)) => {
-                Some(ApiKey::parse(raw).map_err(|e| config_err(format!("{e} (from {src})")))?)
-            }
+            (Some(raw), Some(src)) => Some(ApiKey::parse(raw).map_err(|e| config_err(format!("{e} (from {src})")))?),
             _ => None,
         };
 
@@ -142,16 +135,10 @@ impl Config {
         let parsed = url::Url::parse(&api_base)
             .map_err(|e| config_err(format!("the api base {api_base:?} is not a url: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(config_err(format!(
-                "the api base {api_base:?} must be an http or https url"
-            )));
+            return Err(config_err(format!("the api base {api_base:?} must be an http or https url")));
         }
 
-        let account = args
-            .account
-            .clone()
-            .or_else(|| env("STRIPE_ACCOUNT"))
-            .or(file.account);
+        let account = args.account.clone().or_else(|| env("STRIPE_ACCOUNT")).or(file.account);
         let stripe_version = args
             .stripe_version
             .clone()
@@ -173,15 +160,11 @@ impl Config {
         };
         let max_rps = args.max_rps.or(file.max_rps).unwrap_or(default_rps);
         if !(max_rps.is_finite() && max_rps > 0.0) {
-            return Err(config_err(format!(
-                "max_rps must be a positive number, got {max_rps}"
-            )));
+            return Err(config_err(format!("max_rps must be a positive number, got {max_rps}")));
         }
         let endpoint_rps = file.endpoint_rps.unwrap_or(MAX_ENDPOINT_RPS);
         if !(endpoint_rps.is_finite() && endpoint_rps > 0.0) {
-            return Err(config_err(format!(
-                "endpoint_rps must be a positive number, got {endpoint_rps}"
-            )));
+            return Err(config_err(format!("endpoint_rps must be a positive number, got {endpoint_rps}")));
         }
         let endpoint_rps = endpoint_rps.min(MAX_ENDPOINT_RPS).min(max_rps);
         let request_log_size = file.request_log_size.unwrap_or(stripe_sql::stripe::log::DEFAULT_CAPACITY);
@@ -231,25 +214,13 @@ impl Config {
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        config_err(format!(
-            "could not read the config file {}: {e}",
-            path.display()
-        ))
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        config_err(format!(
-            "could not parse the config file {}: {e}",
-            path.display()
-        ))
-    })
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| config_err(format!("could not read the config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| config_err(format!("could not parse the config file {}: {e}", path.display())))
 }
 
 /// The `[default]` profile's `test_mode_api_key` from the Stripe CLI's config file.
-fn stripe_cli_key(
-    env: &dyn Fn(&str) -> Option<String>,
-    home: Option<&Path>,
-) -> Option<(String, PathBuf)> {
+fn stripe_cli_key(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Option<(String, PathBuf)> {
     let dir = match env("XDG_CONFIG_HOME") {
         Some(xdg) => PathBuf::from(xdg),
         None => home?.join(".config"),
@@ -257,11 +228,7 @@ fn stripe_cli_key(
     let path = dir.join("stripe").join("config.toml");
     let text = std::fs::read_to_string(&path).ok()?;
     let table: toml::Table = toml::from_str(&text).ok()?;
-    let key = table
-        .get("default")?
-        .get("test_mode_api_key")?
-        .as_str()?
-        .to_owned();
+    let key = table.get("default")?.get("test_mode_api_key")?.as_str()?.to_owned();
     Some((key, path))
 }
 

@@ -23,13 +23,12 @@ fn main() {
 
 async fn run(cli: Cli, config: Config) -> i32 {
     let result = match &cli.command {
-        Some(Command::Emulator(args)) => stripe_emulator::run_standalone(args.clone())
-            .await
-            .map(|()| 0)
-            .map_err(|e| match e {
+        Some(Command::Emulator(args)) => {
+            stripe_emulator::run_standalone(args.clone()).await.map(|()| 0).map_err(|e| match e {
                 stripe_emulator::Error::Config(m) => stripe_sql::Error::Config(m),
                 other => other.into(),
-            }),
+            })
+        }
         Some(Command::Serve(args)) => {
             if !config.demo
                 && let Err(e) = config.client_config()
@@ -80,8 +79,5 @@ fn init_tracing(verbose: u8) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::new(format!("stripe_sql={level}"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

@@ -5,13 +5,13 @@ use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::backend::EngineBackend;
 use crate::cli::Cli;
 use crate::config::Config;
-use stripe_sql::emulator::EmulatorConfig;
-use stripe_sql::engine::Engine;
-use crate::backend::EngineBackend;
 use crate::repl::{self, Backend, ReplOptions, ScriptOptions};
 use crate::{Error, Result};
+use stripe_sql::emulator::EmulatorConfig;
+use stripe_sql::engine::Engine;
 use stripe_sql::stripe;
 
 /// Builds the engine `config` asks for and runs the SQL mode `cli` selects.
@@ -45,7 +45,10 @@ pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
         return Ok(repl::run_script(backend, &sql, &opts, &mut out, &mut err).await);
     }
     if config.demo {
-        let _ = writeln!(err, "stripe-sql: demo mode: tables are served by the built-in Stripe emulator (no Stripe account is used)");
+        let _ = writeln!(
+            err,
+            "stripe-sql: demo mode: tables are served by the built-in Stripe emulator (no Stripe account is used)"
+        );
     }
     let opts = ReplOptions { format, history_file: repl::default_history_path(), quiet: false };
     repl::run_interactive(backend, opts).await?;
@@ -73,10 +76,9 @@ pub const DEMO_LATENCY_ENV: &str = "STRIPE_SQL_DEMO_LATENCY_MS";
 fn demo_latency(value: Option<&str>) -> Result<Duration> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(Duration::ZERO),
-        Some(v) => v
-            .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| Error::Config(format!("{DEMO_LATENCY_ENV} must be a whole number of milliseconds, not {v:?}"))),
+        Some(v) => v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+            Error::Config(format!("{DEMO_LATENCY_ENV} must be a whole number of milliseconds, not {v:?}"))
+        }),
     }
 }
 

@@ -10,17 +10,17 @@ use std::time::{Duration, SystemTime};
 
 use datafusion::arrow::compute::kernels::cast_utils::string_to_timestamp_nanos;
 
+use crate::cli::WatchArgs;
+use crate::config::Config;
+use crate::repl::{FormatOptions, OutputFormat, write_batches};
+use crate::{Error, Result};
+use stripe_sql::emulator::EmulatorConfig;
+use stripe_sql::engine::Engine;
+use stripe_sql::stripe;
 use stripe_sql::watch::budget::{self, CallBudget};
 use stripe_sql::watch::interval::parse_interval;
 use stripe_sql::watch::state::WatchState;
 use stripe_sql::watch::watcher::{Poll, WatchOptions, Watcher};
-use crate::cli::WatchArgs;
-use crate::config::Config;
-use stripe_sql::emulator::EmulatorConfig;
-use stripe_sql::engine::Engine;
-use crate::repl::{FormatOptions, OutputFormat, write_batches};
-use crate::{Error, Result};
-use stripe_sql::stripe;
 
 /// Runs `stripe-sql watch` until Ctrl-C/SIGTERM; returns the exit code.
 pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
@@ -94,7 +94,9 @@ fn watched_sql(args: &WatchArgs) -> Result<String> {
             Ok(format!("SELECT * FROM {table}"))
         }
         (Some(_), Some(_)) => Err(Error::Config("give either a query or --new TABLE, not both".into())),
-        (None, None) => Err(Error::Config("watch needs a query (e.g. \"SELECT * FROM charges\") or --new TABLE".into())),
+        (None, None) => {
+            Err(Error::Config("watch needs a query (e.g. \"SELECT * FROM charges\") or --new TABLE".into()))
+        }
     }
 }
 
@@ -115,7 +117,9 @@ pub fn parse_since(text: &str) -> Result<i64> {
         return Ok(secs);
     }
     string_to_timestamp_nanos(t).map(|ns| ns.div_euclid(1_000_000_000)).map_err(|_| {
-        Error::Config(format!("could not read --since {text:?}: expected unix seconds or a time like 2024-01-31T12:00:00Z"))
+        Error::Config(format!(
+            "could not read --since {text:?}: expected unix seconds or a time like 2024-01-31T12:00:00Z"
+        ))
     })
 }
 
@@ -139,7 +143,12 @@ fn log_budget(engine: &Engine, polls: u64, poll: &Poll, budget: Option<CallBudge
     let entries = engine.client().request_log().entries();
     let recent = budget::calls_in_last(&entries, per, SystemTime::now());
     let limit = budget.map_or_else(|| "none".to_string(), |b| b.calls.to_string());
-    tracing::info!(poll = polls, calls = poll.calls, rows = poll.rows, "watch poll: {recent} calls in the last {per:?} (budget {limit})");
+    tracing::info!(
+        poll = polls,
+        calls = poll.calls,
+        rows = poll.rows,
+        "watch poll: {recent} calls in the last {per:?} (budget {limit})"
+    );
 }
 
 /// Writes polls in one output format; CSV's header only once.

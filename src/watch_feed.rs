@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
 
-use stripe_sql::watch::watcher::{DEFAULT_SETTLE_SECS, WatchOptions, Watcher};
-use stripe_sql::engine::Engine;
 use crate::repl::RowFeed;
+use stripe_sql::engine::Engine;
+use stripe_sql::watch::watcher::{DEFAULT_SETTLE_SECS, WatchOptions, Watcher};
 
 /// Starts watching `sql` on `engine` from now (with `changes`: updates and deletions too).
 pub async fn start(engine: Arc<Engine>, sql: &str, changes: bool) -> Result<Box<dyn RowFeed>, String> {

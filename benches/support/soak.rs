@@ -225,7 +225,14 @@ pub const BUSY_QUERIES: [&str; 4] = [
 /// Runs the soak: `warmup` short connections, then `connections` short ones
 /// (`parallel` at a time, one `SELECT 1` each), then `busy_connections` busy
 /// ones for `busy`.
-pub fn soak(server: &Server, warmup: usize, connections: usize, parallel: usize, busy_connections: usize, busy: Busy) -> SoakFigures {
+pub fn soak(
+    server: &Server,
+    warmup: usize,
+    connections: usize,
+    parallel: usize,
+    busy_connections: usize,
+    busy: Busy,
+) -> SoakFigures {
     let errors = AtomicUsize::new(0);
     let mut figures = SoakFigures::default();
     churn(server.addr, warmup, parallel, &errors);

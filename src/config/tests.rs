@@ -5,10 +5,7 @@ use crate::cli::KeyArg;
 use std::collections::HashMap;
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     move |name| map.get(name).cloned()
 }
 
@@ -46,20 +43,11 @@ fn file_then_env_then_flags() {
         max_rps = 7
     "#,
     );
-    let args = GlobalArgs {
-        config: Some(file.clone()),
-        ..Default::default()
-    };
+    let args = GlobalArgs { config: Some(file.clone()), ..Default::default() };
     let cfg = Config::load_from(&args, &env_of(&[]), None).unwrap();
     assert_eq!(cfg.key_source, Some(KeySource::ConfigFile(file.clone())));
-    assert_eq!(
-        (cfg.api_base.as_str(), cfg.account.as_deref()),
-        ("http://file.local", Some("acct_file"))
-    );
-    assert_eq!(
-        (cfg.format, cfg.max_rps, cfg.endpoint_rps),
-        (OutputFormat::Csv, 7.0, 7.0)
-    );
+    assert_eq!((cfg.api_base.as_str(), cfg.account.as_deref()), ("http://file.local", Some("acct_file")));
+    assert_eq!((cfg.format, cfg.max_rps, cfg.endpoint_rps), (OutputFormat::Csv, 7.0, 7.0));
 
     let env = env_of(&[
         ("STRIPE_API_KEY", "sk_test_fromenv1"),
@@ -70,11 +58,7 @@ fn file_then_env_then_flags() {
     let cfg = Config::load_from(&args, &env, None).unwrap();
     assert_eq!(cfg.key_source, Some(KeySource::Env));
     assert_eq!(
-        (
-            cfg.api_base.as_str(),
-            cfg.account.as_deref(),
-            cfg.stripe_version.as_str()
-        ),
+        (cfg.api_base.as_str(), cfg.account.as_deref(), cfg.stripe_version.as_str()),
         ("http://env.local", Some("acct_env"), "2021-01-01")
     );
 
@@ -92,26 +76,12 @@ fn file_then_env_then_flags() {
     assert_eq!(cfg.key_source, Some(KeySource::Flag));
     assert_eq!(cfg.api_key.as_ref().unwrap().mode(), Mode::Live);
     assert_eq!(
-        (
-            cfg.api_base.as_str(),
-            cfg.account.as_deref(),
-            cfg.stripe_version.as_str()
-        ),
+        (cfg.api_base.as_str(), cfg.account.as_deref(), cfg.stripe_version.as_str()),
         ("http://flag.local", Some("acct_flag"), "2022-01-01")
     );
-    assert_eq!(
-        (cfg.format, cfg.max_rps, cfg.endpoint_rps),
-        (OutputFormat::Json, 50.0, 25.0)
-    );
+    assert_eq!((cfg.format, cfg.max_rps, cfg.endpoint_rps), (OutputFormat::Json, 50.0, 25.0));
     let client = cfg.client_config().unwrap();
-    assert_eq!(
-        (
-            client.api_base.as_str(),
-            client.max_rps,
-            client.endpoint_rps
-        ),
-        ("http://flag.local", 50.0, 25.0)
-    );
+    assert_eq!((client.api_base.as_str(), client.max_rps, client.endpoint_rps), ("http://flag.local", 50.0, 25.0));
 }
 
 #[test]
@@ -125,10 +95,7 @@ fn live_keys_default_to_100_rps_but_25_per_endpoint() {
 fn endpoint_budget_is_capped_at_25() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "c.toml", "endpoint_rps = 80\nmax_rps = 200\n");
-    let args = GlobalArgs {
-        config: Some(file),
-        ..Default::default()
-    };
+    let args = GlobalArgs { config: Some(file), ..Default::default() };
     let cfg = Config::load_from(&args, &env_of(&[]), None).unwrap();
     assert_eq!((cfg.max_rps, cfg.endpoint_rps), (200.0, 25.0));
 }
@@ -152,13 +119,8 @@ fn stripe_cli_profile_is_the_last_fallback() {
 #[test]
 fn malformed_key_is_a_clear_error_without_the_key() {
     let env = env_of(&[("STRIPE_API_KEY", "pk_test_oops123")]);
-    let err = Config::load_from(&GlobalArgs::default(), &env, None)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("STRIPE_API_KEY") && err.contains("not a stripe key"),
-        "{err}"
-    );
+    let err = Config::load_from(&GlobalArgs::default(), &env, None).unwrap_err().to_string();
+    assert!(err.contains("STRIPE_API_KEY") && err.contains("not a stripe key"), "{err}");
     assert!(!err.contains("pk_test_oops123"), "{err}");
 }
 
@@ -167,29 +129,15 @@ fn proxy_from_env_and_bad_values_are_errors() {
     let env = env_of(&[("HTTPS_PROXY", "http://u:p@proxy.local:8080")]);
     let cfg = Config::load_from(&GlobalArgs::default(), &env, None).unwrap();
     let proxy = cfg.proxy.unwrap();
-    assert_eq!(
-        (proxy.url.as_str(), proxy.username.as_deref()),
-        ("http://proxy.local:8080/", Some("u"))
-    );
-    let args = GlobalArgs {
-        max_rps: Some(0.0),
-        ..Default::default()
-    };
+    assert_eq!((proxy.url.as_str(), proxy.username.as_deref()), ("http://proxy.local:8080/", Some("u")));
+    let args = GlobalArgs { max_rps: Some(0.0), ..Default::default() };
     assert!(Config::load_from(&args, &env_of(&[]), None).is_err());
-    let args = GlobalArgs {
-        api_base: Some("ftp://x".into()),
-        ..Default::default()
-    };
+    let args = GlobalArgs { api_base: Some("ftp://x".into()), ..Default::default() };
     assert!(Config::load_from(&args, &env_of(&[]), None).is_err());
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "c.toml", "unknown_key = 1\n");
-    let args = GlobalArgs {
-        config: Some(file),
-        ..Default::default()
-    };
-    let err = Config::load_from(&args, &env_of(&[]), None)
-        .unwrap_err()
-        .to_string();
+    let args = GlobalArgs { config: Some(file), ..Default::default() };
+    let err = Config::load_from(&args, &env_of(&[]), None).unwrap_err().to_string();
     assert!(err.contains("could not parse the config file"), "{err}");
 }
 

@@ -19,16 +19,30 @@ use super::statements::is_complete;
 
 /// SQL keywords offered by completion and highlighted.
 pub const KEYWORDS: &[&str] = &[
-    "ALL", "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CREATE", "CROSS", "DELETE", "DESC", "DISTINCT", "ELSE", "END",
-    "EXISTS", "EXPLAIN", "FALSE", "FROM", "FULL", "GROUP", "HAVING", "ILIKE", "IN", "INNER", "INSERT", "INTERVAL", "INTO", "IS",
-    "JOIN", "LEFT", "LIKE", "LIMIT", "NOT", "NULL", "OFFSET", "ON", "OR", "ORDER", "OUTER", "RIGHT", "SELECT", "SET", "SHOW",
-    "TABLE", "TABLES", "THEN", "TRUE", "UNION", "UPDATE", "VALUES", "VIEW", "WHEN", "WHERE", "WITH",
+    "ALL", "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CREATE", "CROSS", "DELETE", "DESC", "DISTINCT",
+    "ELSE", "END", "EXISTS", "EXPLAIN", "FALSE", "FROM", "FULL", "GROUP", "HAVING", "ILIKE", "IN", "INNER", "INSERT",
+    "INTERVAL", "INTO", "IS", "JOIN", "LEFT", "LIKE", "LIMIT", "NOT", "NULL", "OFFSET", "ON", "OR", "ORDER", "OUTER",
+    "RIGHT", "SELECT", "SET", "SHOW", "TABLE", "TABLES", "THEN", "TRUE", "UNION", "UPDATE", "VALUES", "VIEW", "WHEN",
+    "WHERE", "WITH",
 ];
 
 /// Common built-in functions, offered next to the backend's functions and actions.
 const BUILTINS: &[&str] = &[
-    "avg", "coalesce", "concat", "count", "date_trunc", "from_unixtime", "length", "lower", "max", "min", "now", "round", "sum",
-    "to_timestamp", "upper",
+    "avg",
+    "coalesce",
+    "concat",
+    "count",
+    "date_trunc",
+    "from_unixtime",
+    "length",
+    "lower",
+    "max",
+    "min",
+    "now",
+    "round",
+    "sum",
+    "to_timestamp",
+    "upper",
 ];
 
 /// Words after which a table name is expected.
@@ -48,7 +62,9 @@ pub struct Schema<'a> {
 /// offset where the replaced word starts and the replacements, best first.
 pub fn candidates(buffer: &str, pos: usize, schema: &Schema<'_>) -> (usize, Vec<String>) {
     let before = &buffer[..pos];
-    let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '\\')).map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+    let start = before
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '\\'))
+        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
     let word = &before[start..];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = &before[line_start..];
@@ -63,7 +79,10 @@ pub fn candidates(buffer: &str, pos: usize, schema: &Schema<'_>) -> (usize, Vec<
         if qualifier.eq_ignore_ascii_case("stripe") {
             return (from, matching(schema.tables.iter().map(|t| t.name.clone()), prefix));
         }
-        let table = referenced.iter().find(|(t, alias)| alias.as_deref() == Some(qualifier) || t == qualifier).map_or(qualifier, |(t, _)| t.as_str());
+        let table = referenced
+            .iter()
+            .find(|(t, alias)| alias.as_deref() == Some(qualifier) || t == qualifier)
+            .map_or(qualifier, |(t, _)| t.as_str());
         let cols = (schema.columns)(table).unwrap_or_default();
         return (from, matching(cols.into_iter().map(|c| c.name), prefix));
     }
@@ -141,7 +160,9 @@ pub fn referenced_tables(statement: &str, tables: &[TableInfo]) -> Vec<(String, 
                 if tokens.get(i).is_some_and(|t| t.eq_ignore_ascii_case("as")) {
                     i += 1;
                 }
-                if let Some(a) = tokens.get(i).filter(|t| is_identifier(t) && !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(t))) {
+                if let Some(a) =
+                    tokens.get(i).filter(|t| is_identifier(t) && !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(t)))
+                {
                     alias = Some(a.clone());
                     i += 1;
                 }

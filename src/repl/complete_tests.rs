@@ -1,11 +1,18 @@
 use super::*;
 
 fn tables() -> Vec<TableInfo> {
-    ["customers", "charges", "invoices"].iter().map(|n| TableInfo { name: n.to_string(), hint: String::new() }).collect()
+    ["customers", "charges", "invoices"]
+        .iter()
+        .map(|n| TableInfo { name: n.to_string(), hint: String::new() })
+        .collect()
 }
 
 fn functions() -> Vec<FunctionInfo> {
-    vec![FunctionInfo { name: "capture_payment_intent".into(), arguments: "id text".into(), description: String::new() }]
+    vec![FunctionInfo {
+        name: "capture_payment_intent".into(),
+        arguments: "id text".into(),
+        description: String::new(),
+    }]
 }
 
 fn columns(table: &str) -> Option<Vec<ColumnInfo>> {
@@ -14,7 +21,17 @@ fn columns(table: &str) -> Option<Vec<ColumnInfo>> {
         "charges" => &["id", "amount", "customer"],
         _ => return None,
     };
-    Some(names.iter().map(|n| ColumnInfo { name: n.to_string(), data_type: "Utf8".into(), pushdown: String::new(), writable: String::new() }).collect())
+    Some(
+        names
+            .iter()
+            .map(|n| ColumnInfo {
+                name: n.to_string(),
+                data_type: "Utf8".into(),
+                pushdown: String::new(),
+                writable: String::new(),
+            })
+            .collect(),
+    )
 }
 
 fn complete(buffer: &str) -> (usize, Vec<String>) {
@@ -66,8 +83,12 @@ fn meta_commands_and_their_arguments() {
 
 #[test]
 fn referenced_tables_with_aliases() {
-    let got = referenced_tables("select * from customers c join charges as ch on c.id = ch.customer, invoices", &tables());
-    assert_eq!(got, vec![("customers".to_string(), Some("c".to_string())), ("charges".to_string(), Some("ch".to_string()))]);
+    let got =
+        referenced_tables("select * from customers c join charges as ch on c.id = ch.customer, invoices", &tables());
+    assert_eq!(
+        got,
+        vec![("customers".to_string(), Some("c".to_string())), ("charges".to_string(), Some("ch".to_string()))]
+    );
     let got = referenced_tables("select * from customers, invoices i where 1=1", &tables());
     assert_eq!(got, vec![("customers".to_string(), None), ("invoices".to_string(), Some("i".to_string()))]);
 }

@@ -71,7 +71,8 @@ pub fn nearest_tables<'a>(name: &str, tables: &'a [TableInfo]) -> Vec<&'a str> {
 
 fn text_batch(columns: &[(&str, Vec<&str>)]) -> RecordBatch {
     let schema = Schema::new(columns.iter().map(|(n, _)| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>());
-    let arrays: Vec<ArrayRef> = columns.iter().map(|(_, v)| Arc::new(StringArray::from(v.clone())) as ArrayRef).collect();
+    let arrays: Vec<ArrayRef> =
+        columns.iter().map(|(_, v)| Arc::new(StringArray::from(v.clone())) as ArrayRef).collect();
     RecordBatch::try_new(Arc::new(schema), arrays).expect("columns of equal length")
 }
 
@@ -100,7 +101,10 @@ mod tests {
     #[test]
     fn unknown_table_suggests_nearest_names() {
         let tables = [table("customers"), table("charges"), table("invoices")];
-        assert_eq!(unknown_table("custmers", &tables), "could not describe `custmers`: no such table; did you mean customers?");
+        assert_eq!(
+            unknown_table("custmers", &tables),
+            "could not describe `custmers`: no such table; did you mean customers?"
+        );
         assert!(unknown_table("zzzzzzzzzz", &tables).contains("\\dt lists the tables"));
     }
 

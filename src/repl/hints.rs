@@ -14,7 +14,11 @@ pub fn with_hint(message: String, tables: &[TableInfo]) -> String {
         return message;
     };
     let near = nearest_tables(name, tables);
-    let hint = if near.is_empty() { "\\dt lists the tables".to_string() } else { format!("did you mean {}?", near.join(", ")) };
+    let hint = if near.is_empty() {
+        "\\dt lists the tables".to_string()
+    } else {
+        format!("did you mean {}?", near.join(", "))
+    };
     format!("{message}; {hint}")
 }
 
@@ -45,7 +49,10 @@ mod tests {
     use super::*;
 
     fn tables() -> Vec<TableInfo> {
-        ["customers", "charges", "invoices"].iter().map(|n| TableInfo { name: n.to_string(), hint: String::new() }).collect()
+        ["customers", "charges", "invoices"]
+            .iter()
+            .map(|n| TableInfo { name: n.to_string(), hint: String::new() })
+            .collect()
     }
 
     #[test]
@@ -64,8 +71,12 @@ mod tests {
     fn engine_and_parser_errors_lose_their_wrapping() {
         let external = "External error: could not reach stripe at http://127.0.0.1:1".to_string();
         assert_eq!(with_hint(external, &tables()), "could not reach stripe at http://127.0.0.1:1");
-        let parser = r#"SQL error: ParserError("Expected: an SQL statement, found: \"selec\" at Line: 1, Column: 1")"#.to_string();
-        assert_eq!(with_hint(parser, &tables()), r#"syntax error: Expected: an SQL statement, found: "selec" at Line: 1, Column: 1"#);
+        let parser = r#"SQL error: ParserError("Expected: an SQL statement, found: \"selec\" at Line: 1, Column: 1")"#
+            .to_string();
+        assert_eq!(
+            with_hint(parser, &tables()),
+            r#"syntax error: Expected: an SQL statement, found: "selec" at Line: 1, Column: 1"#
+        );
     }
 
     #[test]

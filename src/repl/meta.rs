@@ -53,7 +53,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("\\format", "\\format table|csv|json|ndjson|markdown: output format"),
     ("\\x", "\\x [on|off]: expanded rows (one line per column)"),
     ("\\requests", "API calls made by the last statement"),
-    ("\\watch", "\\watch [new|changes] [SECONDS] [COUNT]: re-run the last query (new: print only new rows) until Ctrl-C"),
+    (
+        "\\watch",
+        "\\watch [new|changes] [SECONDS] [COUNT]: re-run the last query (new: print only new rows) until Ctrl-C",
+    ),
     ("\\i", "\\i FILE: run statements from FILE"),
     ("\\o", "\\o [FILE]: send results to FILE (no FILE: back to standard output)"),
     ("\\cache", "\\cache clear: drop cached API results"),
@@ -124,14 +127,20 @@ fn on_off(name: &str, args: &[&str]) -> Result<Option<bool>, String> {
 
 fn parse_watch(args: &[&str]) -> Result<MetaCommand, String> {
     let seconds = |s: &str| -> Result<Duration, String> {
-        let secs: f64 = s.trim_end_matches('s').parse().map_err(|_| format!("\\watch interval must be a number of seconds, got `{s}`"))?;
+        let secs: f64 = s
+            .trim_end_matches('s')
+            .parse()
+            .map_err(|_| format!("\\watch interval must be a number of seconds, got `{s}`"))?;
         if !(secs > 0.0 && secs.is_finite()) {
             return Err(format!("\\watch interval must be positive, got `{s}`"));
         }
         Ok(Duration::from_secs_f64(secs))
     };
     let count = |s: &str| -> Result<u64, String> {
-        s.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| format!("\\watch count must be a positive integer, got `{s}`"))
+        s.parse::<u64>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("\\watch count must be a positive integer, got `{s}`"))
     };
     if let Some((mode, rest)) = args.split_first().filter(|(m, _)| matches!(**m, "new" | "changes")) {
         let changes = *mode == "changes";

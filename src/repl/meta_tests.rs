@@ -48,7 +48,10 @@ fn every_listed_command_parses_or_needs_an_argument() {
 
 #[test]
 fn watch_new_and_changes_modes() {
-    assert_eq!(parse("\\watch new"), Ok(MetaCommand::WatchNew { interval: Duration::from_secs(2), count: None, changes: false }));
+    assert_eq!(
+        parse("\\watch new"),
+        Ok(MetaCommand::WatchNew { interval: Duration::from_secs(2), count: None, changes: false })
+    );
     assert_eq!(
         parse("\\watch changes 0.5 3"),
         Ok(MetaCommand::WatchNew { interval: Duration::from_millis(500), count: Some(3), changes: true })

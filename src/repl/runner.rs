@@ -80,7 +80,14 @@ impl Runner {
 
     /// Runs every statement and meta-command of `text`. `source` names the
     /// file for error messages; `first_line` is the line `text` starts on.
-    pub fn run_text<'a>(&'a mut self, text: &'a str, source: Option<&'a str>, first_line: usize, out: &'a mut dyn Write, err: &'a mut dyn Write) -> Step<'a> {
+    pub fn run_text<'a>(
+        &'a mut self,
+        text: &'a str,
+        source: Option<&'a str>,
+        first_line: usize,
+        out: &'a mut dyn Write,
+        err: &'a mut dyn Write,
+    ) -> Step<'a> {
         Box::pin(async move {
             let split = split(text);
             let mut pieces = split.pieces;
@@ -92,7 +99,14 @@ impl Runner {
     }
 
     /// Runs already split pieces in order (see `run_text`).
-    pub fn run_pieces<'a>(&'a mut self, pieces: Vec<Piece>, source: Option<&'a str>, first_line: usize, out: &'a mut dyn Write, err: &'a mut dyn Write) -> Step<'a> {
+    pub fn run_pieces<'a>(
+        &'a mut self,
+        pieces: Vec<Piece>,
+        source: Option<&'a str>,
+        first_line: usize,
+        out: &'a mut dyn Write,
+        err: &'a mut dyn Write,
+    ) -> Step<'a> {
         Box::pin(async move {
             let mut failed = false;
             for piece in pieces {
@@ -165,21 +179,32 @@ impl Runner {
         match joined {
             Ok(Ok(batches)) => Ok(batches),
             Ok(Err(e)) => Err(e.to_string()),
-            Err(e) if e.is_panic() => Err(format!("statement failed: the engine panicked: {}", panic_text(e.into_panic()))),
+            Err(e) if e.is_panic() => {
+                Err(format!("statement failed: the engine panicked: {}", panic_text(e.into_panic())))
+            }
             Err(_) => Err("statement canceled".to_string()),
         }
     }
 
     fn print(&mut self, batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), String> {
-        let opts = FormatOptions { max_width: self.max_width.filter(|_| self.output.is_none()), expanded: self.expanded, ..Default::default() };
+        let opts = FormatOptions {
+            max_width: self.max_width.filter(|_| self.output.is_none()),
+            expanded: self.expanded,
+            ..Default::default()
+        };
         let format = self.format;
         let has_columns = batches.first().is_some_and(|b| b.num_columns() > 0);
         let target: &mut dyn Write = match &mut self.output {
             Some((_, file)) => file,
             None => out,
         };
-        let written = write_batches(target, batches, format, &opts).map_err(|e| format!("could not write the result: {e}"));
-        let spaced = if written.is_ok() && has_columns && format == OutputFormat::Table { writeln!(target).map_err(|e| e.to_string()) } else { Ok(()) };
+        let written =
+            write_batches(target, batches, format, &opts).map_err(|e| format!("could not write the result: {e}"));
+        let spaced = if written.is_ok() && has_columns && format == OutputFormat::Table {
+            writeln!(target).map_err(|e| e.to_string())
+        } else {
+            Ok(())
+        };
         written.and(spaced).and_then(|_| target.flush().map_err(|e| format!("could not write the result: {e}")))
     }
 
@@ -227,7 +252,11 @@ impl Runner {
                 self.notice(err, &format!("Output format is {f}."));
             }
             MetaCommand::Requests => {
-                let lines = if self.last_requests.is_empty() { vec!["(no API requests)".to_string()] } else { self.last_requests.clone() };
+                let lines = if self.last_requests.is_empty() {
+                    vec!["(no API requests)".to_string()]
+                } else {
+                    self.last_requests.clone()
+                };
                 let target = self.target(out);
                 for line in &lines {
                     let _ = writeln!(target, "{line}");
@@ -247,13 +276,20 @@ impl Runner {
         Ok(Flow::Continue)
     }
 
-    async fn watch(&mut self, interval: Duration, count: Option<u64>, out: &mut dyn Write, err: &mut dyn Write) -> Result<Flow, String> {
+    async fn watch(
+        &mut self,
+        interval: Duration,
+        count: Option<u64>,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<Flow, String> {
         let sql = self.last_statement.clone().ok_or("\\watch needs a query to repeat; run one first")?;
         let mut run = 0u64;
         loop {
             run += 1;
             if self.format == OutputFormat::Table {
-                let _ = writeln!(self.target(out), "-- every {}s, run {run}: {}", interval.as_secs_f64(), first_line(&sql));
+                let _ =
+                    writeln!(self.target(out), "-- every {}s, run {run}: {}", interval.as_secs_f64(), first_line(&sql));
             }
             self.run_statement(&sql, out, err).await?;
             if count.is_some_and(|c| run >= c) {
@@ -267,7 +303,13 @@ impl Runner {
     }
 
     /// `\watch new`: the backend's feed of new rows, printed as they come.
-    async fn watch_new(&mut self, interval: Duration, count: Option<u64>, changes: bool, out: &mut dyn Write) -> Result<Flow, String> {
+    async fn watch_new(
+        &mut self,
+        interval: Duration,
+        count: Option<u64>,
+        changes: bool,
+        out: &mut dyn Write,
+    ) -> Result<Flow, String> {
         let sql = self.last_statement.clone().ok_or("\\watch new needs a query to watch; run one first")?;
         let mut feed = match self.backend.watch_new(&sql, changes).await {
             Some(feed) => feed?,

@@ -39,7 +39,13 @@ impl ScriptOptions {
 /// Runs `sql` (statements ended by `;`, the last one may lack it; meta-commands
 /// on their own lines). Returns the exit code: 0 when everything ran, 1 when a
 /// statement or meta-command failed (the run stops there).
-pub async fn run_script(backend: Arc<dyn Backend>, sql: &str, opts: &ScriptOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub async fn run_script(
+    backend: Arc<dyn Backend>,
+    sql: &str,
+    opts: &ScriptOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let mut runner = Runner::new(backend, opts.format, opts.quiet);
     runner.max_width = opts.max_width;
     runner.timing = opts.timing;

@@ -37,7 +37,11 @@ pub struct ReplOptions {
 /// Await it from the program's main task (the future is not `Send`).
 pub async fn run_interactive(backend: Arc<dyn Backend>, opts: ReplOptions) -> crate::Result<()> {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let config = Config::builder().auto_add_history(false).completion_type(CompletionType::List).history_ignore_space(true).build();
+    let config = Config::builder()
+        .auto_add_history(false)
+        .completion_type(CompletionType::List)
+        .history_ignore_space(true)
+        .build();
     let mut editor: Editor<ReplHelper, FileHistory> = Editor::with_config(config).map_err(readline_error)?;
     editor.set_helper(Some(ReplHelper::new(backend.clone(), color)));
     let history = opts.history_file.clone().or_else(default_history_path);

@@ -44,7 +44,13 @@ fn meta_commands_at_statement_start_take_the_line() {
     let s = split("\\dt\nselect 1;\n  \\d customers\n\\format csv\nselect 2;");
     assert_eq!(
         s.pieces,
-        vec![meta("\\dt", 1), sql("select 1", 2), meta("\\d customers", 3), meta("\\format csv", 4), sql("select 2", 5)]
+        vec![
+            meta("\\dt", 1),
+            sql("select 1", 2),
+            meta("\\d customers", 3),
+            meta("\\format csv", 4),
+            sql("select 2", 5)
+        ]
     );
 }
 

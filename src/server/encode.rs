@@ -10,8 +10,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions as ArrowFormat};
 use datafusion::common::DFSchema;
 use datafusion::dataframe::DataFrame;
-use futures::{Stream, StreamExt};
 use datafusion_postgres::{arrow_pg, pgwire};
+use futures::channel::oneshot;
+use futures::{Stream, StreamExt};
 use pgwire::api::Type;
 use pgwire::api::portal::Format;
 use pgwire::api::results::FieldInfo;
@@ -19,10 +20,9 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 use pgwire::types::format::FormatOptions;
 use serde_json::{Map, Value};
-use futures::channel::oneshot;
 
-use stripe_sql::catalog::{self, ColumnType};
 use crate::server::errors;
+use stripe_sql::catalog::{self, ColumnType};
 
 /// The Postgres view of a result schema: the Arrow schema rows are encoded
 /// from (maps turned into text) and which columns are `json`.
@@ -142,7 +142,10 @@ pub async fn encode(
 
 /// `rows`, ended early with a 57014 error when `cancel` fires (dropping the
 /// running scan, which stops its Stripe calls).
-pub fn cancellable<S>(rows: S, cancel: Option<oneshot::Receiver<()>>) -> impl Stream<Item = PgWireResult<DataRow>> + Send + 'static
+pub fn cancellable<S>(
+    rows: S,
+    cancel: Option<oneshot::Receiver<()>>,
+) -> impl Stream<Item = PgWireResult<DataRow>> + Send + 'static
 where
     S: Stream<Item = PgWireResult<DataRow>> + Send + 'static,
 {
@@ -179,8 +182,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stripe_sql::provider::decode::Decoder;
     use datafusion::arrow::array::StringArray;
+    use stripe_sql::provider::decode::Decoder;
 
     #[test]
     fn maps_and_json_columns_are_json_text() {

@@ -42,7 +42,11 @@ pub struct StatementParser {
 impl StatementParser {
     /// Wraps the catalog-aware parser of `session`.
     pub fn new(session: &Session) -> Self {
-        Self { inner: Arc::clone(&session.parser), compat: PostgresCompatibilityParser::new(), read_only: session.read_only }
+        Self {
+            inner: Arc::clone(&session.parser),
+            compat: PostgresCompatibilityParser::new(),
+            read_only: session.read_only,
+        }
     }
 }
 
@@ -88,10 +92,8 @@ impl QueryParser for StatementParser {
 /// what DataFusion inferred from the plan.
 fn bind_parameters(plan: &LogicalPlan, portal: &Portal<Prepared>) -> PgWireResult<ParamValues> {
     let types = plan.get_parameter_types().map_err(|e| errors::from_datafusion(&e))?;
-    let mut ordered: Vec<(u32, Option<DataType>)> = types
-        .into_iter()
-        .map(|(k, v)| (k.trim_start_matches('$').parse::<u32>().unwrap_or(u32::MAX), v))
-        .collect();
+    let mut ordered: Vec<(u32, Option<DataType>)> =
+        types.into_iter().map(|(k, v)| (k.trim_start_matches('$').parse::<u32>().unwrap_or(u32::MAX), v)).collect();
     ordered.sort_by_key(|(k, _)| *k);
     let inferred: Vec<Option<&DataType>> = ordered.iter().map(|(_, t)| t.as_ref()).collect();
     deserialize_parameters(portal, &inferred)

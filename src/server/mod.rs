@@ -41,8 +41,8 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::server::connection::{ConnectionLimits, ConnectionSlots};
-use stripe_sql::stripe;
 use crate::{Error, Result};
+use stripe_sql::stripe;
 
 pub use auth::{PasswordAuth, ServerPassword};
 pub use pg_compat::register as register_pg_catalog;
@@ -125,12 +125,18 @@ impl Server {
                  give --password-file FILE or listen on 127.0.0.1"
             )));
         }
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| Error::Config(format!("could not listen on {addr}: {e}")))?;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|e| Error::Config(format!("could not listen on {addr}: {e}")))?;
         let runtime = shared_runtime(options.memory_limit)?;
         let slots = ConnectionSlots::new(options.max_connections);
-        Ok(Self { listener, client, options: Arc::new(options), connections: Arc::new(ConnectionManager::new()), slots, runtime })
+        Ok(Self {
+            listener,
+            client,
+            options: Arc::new(options),
+            connections: Arc::new(ConnectionManager::new()),
+            slots,
+            runtime,
+        })
     }
 
     /// Client sessions open now.
@@ -191,7 +197,8 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
         password: args.password_file.as_deref().map(ServerPassword::from_file).transpose()?,
         password_auth: args.password_auth,
         max_connections: args.max_connections as usize,
-        idle_timeout: parse_idle_timeout(&args.idle_timeout).map_err(|e| Error::Config(format!("--idle-timeout: {e}")))?,
+        idle_timeout: parse_idle_timeout(&args.idle_timeout)
+            .map_err(|e| Error::Config(format!("--idle-timeout: {e}")))?,
         memory_limit: parse_bytes(&args.memory_limit).map_err(|e| Error::Config(format!("--memory-limit: {e}")))?,
         read_only: args.read_only,
         tls: match (&args.tls_cert, &args.tls_key) {
@@ -225,8 +232,10 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
 /// The runtime every session of the server shares: one memory pool of
 /// `limit` bytes, whose errors name the largest consumers.
 pub fn shared_runtime(limit: usize) -> Result<Arc<RuntimeEnv>> {
-    let pool: Arc<dyn MemoryPool> =
-        Arc::new(TrackConsumersPool::new(GreedyMemoryPool::new(limit), std::num::NonZeroUsize::new(3).expect("3 is not zero")));
+    let pool: Arc<dyn MemoryPool> = Arc::new(TrackConsumersPool::new(
+        GreedyMemoryPool::new(limit),
+        std::num::NonZeroUsize::new(3).expect("3 is not zero"),
+    ));
     Ok(RuntimeEnvBuilder::new().with_memory_pool(pool).build_arc()?)
 }
 
@@ -253,7 +262,8 @@ pub fn parse_bytes(text: &str) -> std::result::Result<usize, String> {
         "t" | "tb" | "tib" => 40,
         other => return Err(format!("unknown unit {other:?} in {text:?}: use B, kB, MB, GB or TB")),
     };
-    let bytes = number.checked_shl(shift).filter(|b| b >> shift == number).ok_or_else(|| format!("{text:?} is too large"))?;
+    let bytes =
+        number.checked_shl(shift).filter(|b| b >> shift == number).ok_or_else(|| format!("{text:?} is too large"))?;
     if bytes < 1 << 20 {
         return Err(format!("{text:?} is below the 1MB a query needs to run"));
     }

@@ -22,7 +22,9 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::catalog_info::Catalo
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::generate_series_arg_coercion::CoerceIntArgsToBigInt;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::oid_type_planner::PgOidTypePlanner;
-use datafusion_postgres::datafusion_pg_catalog::pg_catalog::{self as pg, PgCatalogSchemaProvider, PgCatalogStaticTables};
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::{
+    self as pg, PgCatalogSchemaProvider, PgCatalogStaticTables,
+};
 
 use crate::{Error, Result};
 
@@ -78,9 +80,8 @@ pub fn install(ctx: &SessionContext, catalog: &str) -> Result<()> {
         // Postgres oid-alias type names (`regclass`, ...) must parse as types.
         let state = ctx.state_ref();
         let existing = state.read().clone();
-        let with_planner = SessionStateBuilder::new_from_existing(existing)
-            .with_type_planner(Arc::new(PgOidTypePlanner))
-            .build();
+        let with_planner =
+            SessionStateBuilder::new_from_existing(existing).with_type_planner(Arc::new(PgOidTypePlanner)).build();
         *state.write() = with_planner;
     }
     CoerceIntArgsToBigInt::widen(ctx);

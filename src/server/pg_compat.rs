@@ -13,8 +13,8 @@ use datafusion::common::cast::as_boolean_array;
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 
-use stripe_sql::engine::{CATALOG, SCHEMA};
 use crate::Result;
+use stripe_sql::engine::{CATALOG, SCHEMA};
 
 /// The version string `version()` answers; drivers read the number after `PostgreSQL`.
 pub fn version_string() -> String {
@@ -28,7 +28,8 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
     ctx.register_udf(constant_text("current_schema", SCHEMA.to_owned()));
     ctx.register_udf(constant_text("version", version_string()));
     ctx.register_udf(current_schemas());
-    for name in ["pg_function_is_visible", "pg_type_is_visible", "pg_collation_is_visible", "pg_conversion_is_visible"] {
+    for name in ["pg_function_is_visible", "pg_type_is_visible", "pg_collation_is_visible", "pg_conversion_is_visible"]
+    {
         ctx.register_udf(always_visible(name));
     }
     ctx.register_udf(to_regtype());
@@ -72,7 +73,9 @@ fn current_schemas() -> ScalarUDF {
 /// Answers psql's `\df [PATTERN]` query with the engine's functions and
 /// actions (the emulated `pg_proc` only knows Postgres built-ins).
 pub fn psql_functions(query: &str, functions: &[crate::repl::FunctionInfo]) -> Option<Vec<[String; 5]>> {
-    if !(query.contains("pg_catalog.pg_get_function_result(p.oid)") && query.contains("pg_catalog.pg_function_is_visible(p.oid)")) {
+    if !(query.contains("pg_catalog.pg_get_function_result(p.oid)")
+        && query.contains("pg_catalog.pg_function_is_visible(p.oid)"))
+    {
         return None;
     }
     // `\df cap*` arrives as `p.proname OPERATOR(pg_catalog.~) '^(cap.*)$'`.
@@ -170,7 +173,8 @@ mod tests {
     #[test]
     fn psql_df_query_lists_engine_functions_with_patterns() {
         let all = [f("capture_payment_intent"), f("stripe_get"), f("cancel_subscription")];
-        let q = "SELECT ... pg_catalog.pg_get_function_result(p.oid) ... WHERE pg_catalog.pg_function_is_visible(p.oid)";
+        let q =
+            "SELECT ... pg_catalog.pg_get_function_result(p.oid) ... WHERE pg_catalog.pg_function_is_visible(p.oid)";
         assert_eq!(psql_functions(q, &all).unwrap().len(), 3);
         let q2 = format!("{q} AND p.proname OPERATOR(pg_catalog.~) '^(cap.*)$' COLLATE pg_catalog.default");
         let rows = psql_functions(&q2, &all).unwrap();

@@ -6,9 +6,9 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{Statement, TableFactor, Visit, Visitor};
 
-use stripe_sql::catalog;
-use datafusion_postgres::pgwire;
 use crate::server::errors;
+use datafusion_postgres::pgwire;
+use stripe_sql::catalog;
 
 /// The DML kind of a statement, for its command tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,9 @@ pub fn check_read_only(statement: &Statement) -> Result<(), pgwire::error::PgWir
     if let Some(action) = action_called(statement) {
         return Err(errors::user_error(
             errors::READ_ONLY,
-            format!("cannot call action {action}() on a read-only server (started with --read-only); reads and stripe_get() still work"),
+            format!(
+                "cannot call action {action}() on a read-only server (started with --read-only); reads and stripe_get() still work"
+            ),
         ));
     }
     Ok(())

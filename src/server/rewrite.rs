@@ -7,9 +7,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, SelectItem, SetExpr, Statement, Value, visit_expressions,
-};
+use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, SelectItem, SetExpr, Statement, Value, visit_expressions};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -50,7 +48,9 @@ pub fn catalog_query(sql: &str) -> Option<String> {
             .parse_expr()
             .ok()?;
         select.selection = Some(match select.selection.take() {
-            Some(existing) => Expr::BinaryOp { left: Box::new(existing), op: BinaryOperator::And, right: Box::new(keep) },
+            Some(existing) => {
+                Expr::BinaryOp { left: Box::new(existing), op: BinaryOperator::And, right: Box::new(keep) }
+            }
             None => keep,
         });
     }

@@ -19,6 +19,7 @@ use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use datafusion_postgres::pgwire;
 use datafusion_postgres::{DfSessionService, Parser};
 use futures::Sink;
+use futures::channel::oneshot;
 use pgwire::api::portal::Format;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{QueryResponse, Response, Tag};
@@ -27,17 +28,16 @@ use pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::types::format::FormatOptions;
-use futures::channel::oneshot;
 
-use stripe_sql::engine::Engine;
 use datafusion::execution::runtime_env::RuntimeEnv;
+use stripe_sql::engine::Engine;
 
-use crate::server::encode;
-use crate::server::session_tables::SessionTables;
-use crate::server::errors;
-use crate::server::{pg_compat, settings};
-use crate::server::policy::{self, Dml};
 use crate::Result;
+use crate::server::encode;
+use crate::server::errors;
+use crate::server::policy::{self, Dml};
+use crate::server::session_tables::SessionTables;
+use crate::server::{pg_compat, settings};
 use stripe_sql::stripe;
 
 /// The per-connection query handler.
@@ -57,7 +57,12 @@ impl Session {
     /// functions and the `pg_catalog` emulation clients query at connect. It
     /// logs its own requests (a log of the size `client`'s has) and its
     /// queries draw on `runtime`'s memory pool.
-    pub fn new(client: &stripe::Client, allow_live_writes: bool, read_only: bool, runtime: Arc<RuntimeEnv>) -> Result<Self> {
+    pub fn new(
+        client: &stripe::Client,
+        allow_live_writes: bool,
+        read_only: bool,
+        runtime: Arc<RuntimeEnv>,
+    ) -> Result<Self> {
         let own_log = stripe::RequestLog::with_capacity(client.request_log().capacity());
         let engine = Arc::new(Engine::with_runtime(client.with_request_log(own_log), runtime)?);
         engine.set_allow_live_writes(allow_live_writes);
@@ -69,7 +74,16 @@ impl Session {
         let parser = service.query_parser();
         let functions = crate::repl::Backend::functions(&crate::backend::EngineBackend::new(Arc::clone(&engine)));
         let tables = SessionTables::new(&ctx);
-        Ok(Self { engine, functions, ctx, parser, compat: PostgresCompatibilityParser::new(), hooks, read_only, tables })
+        Ok(Self {
+            engine,
+            functions,
+            ctx,
+            parser,
+            compat: PostgresCompatibilityParser::new(),
+            hooks,
+            read_only,
+            tables,
+        })
     }
 
     /// Runs one parsed statement of a simple query. `text` is the statement's
@@ -113,7 +127,12 @@ impl Session {
 
     /// Executes a planned (parameters bound) query and streams its rows; a
     /// client cancel while rows stream ends the stream with 57014.
-    pub(crate) async fn run_plan<C: ClientInfo>(&self, plan: LogicalPlan, format: &Format, client: &C) -> PgWireResult<Response> {
+    pub(crate) async fn run_plan<C: ClientInfo>(
+        &self,
+        plan: LogicalPlan,
+        format: &Format,
+        client: &C,
+    ) -> PgWireResult<Response> {
         if let Some(create) = SessionTables::as_create(&plan) {
             self.tables.create(&self.ctx, create).await.map_err(|e| errors::from_datafusion(&e))?;
             return Ok(Response::Execution(Tag::new("CREATE TABLE")));
@@ -155,10 +174,7 @@ impl Session {
         if batches.is_empty() {
             return Ok(Response::Execution(Tag::new(dml.tag()).with_rows(0)));
         }
-        let df = self
-            .ctx
-            .read_batches(batches)
-            .map_err(|e| errors::from_datafusion(&e))?;
+        let df = self.ctx.read_batches(batches).map_err(|e| errors::from_datafusion(&e))?;
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
         let (fields, rows) = encode::encode(df, format, Some(options)).await?;
         Ok(Response::Query(QueryResponse::new(fields, rows)))
@@ -199,7 +215,10 @@ fn text_rows<const N: usize>(names: &[&str; N], rows: Vec<[String; N]>) -> PgWir
     use pgwire::api::Type;
     use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
     let fields = Arc::new(
-        names.iter().map(|n| FieldInfo::new((*n).to_owned(), None, None, Type::TEXT, FieldFormat::Text)).collect::<Vec<_>>(),
+        names
+            .iter()
+            .map(|n| FieldInfo::new((*n).to_owned(), None, None, Type::TEXT, FieldFormat::Text))
+            .collect::<Vec<_>>(),
     );
     let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
     let mut out = Vec::with_capacity(rows.len());

@@ -55,7 +55,8 @@ impl SessionTables {
         if exists && !cmd.or_replace {
             return Err(DataFusionError::Plan(format!("table '{}' already exists", cmd.name)));
         }
-        let building = MemoryConsumer::new(format!("CREATE TABLE {}", cmd.name)).register(&ctx.runtime_env().memory_pool);
+        let building =
+            MemoryConsumer::new(format!("CREATE TABLE {}", cmd.name)).register(&ctx.runtime_env().memory_pool);
         let frame = ctx.execute_logical_plan(cmd.input.as_ref().clone()).await?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
         let mut stream = frame.execute_stream().await?;
@@ -131,12 +132,13 @@ async fn mem_table_bytes(table: &dyn TableProvider) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
     use datafusion::execution::memory_pool::GreedyMemoryPool;
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
     use datafusion::prelude::SessionConfig;
 
     fn context(limit: usize) -> SessionContext {
-        let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(GreedyMemoryPool::new(limit))).build_arc().unwrap();
+        let runtime =
+            RuntimeEnvBuilder::new().with_memory_pool(Arc::new(GreedyMemoryPool::new(limit))).build_arc().unwrap();
         SessionContext::new_with_config_rt(SessionConfig::new(), runtime)
     }
 
@@ -172,9 +174,10 @@ mod tests {
     async fn a_table_past_the_limit_fails_while_it_is_built() {
         let ctx = context(4 << 20);
         let tables = SessionTables::new(&ctx);
-        let err = run(&ctx, &tables, "CREATE TABLE big AS SELECT v, v * 2 AS w FROM generate_series(1, 2000000) AS s(v)")
-            .await
-            .unwrap_err();
+        let err =
+            run(&ctx, &tables, "CREATE TABLE big AS SELECT v, v * 2 AS w FROM generate_series(1, 2000000) AS s(v)")
+                .await
+                .unwrap_err();
         assert!(matches!(err.find_root(), DataFusionError::ResourcesExhausted(_)), "{err}");
         assert!(!ctx.table_exist("big").unwrap(), "a failed CREATE TABLE leaves no table");
         // The query's own operators free their share as their tasks wind down.

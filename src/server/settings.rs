@@ -51,10 +51,10 @@ async fn set(ctx: &SessionContext, statement: &Statement) -> PgWireResult<Respon
 fn show(ctx: &SessionContext, name: &str) -> PgWireResult<Response> {
     let lower = name.to_lowercase();
     let entries = ctx.state().config().options().entries();
-    let entry = entries
-        .iter()
-        .find(|e| e.key == lower || lower.strip_prefix("stripe.") == Some(e.key.as_str()))
-        .ok_or_else(|| errors::user_error(INVALID_PARAMETER, format!("unrecognized configuration parameter \"{name}\"")))?;
+    let entry =
+        entries.iter().find(|e| e.key == lower || lower.strip_prefix("stripe.") == Some(e.key.as_str())).ok_or_else(
+            || errors::user_error(INVALID_PARAMETER, format!("unrecognized configuration parameter \"{name}\"")),
+        )?;
     let value = entry.value.clone().unwrap_or_default();
     let fields = Arc::new(vec![FieldInfo::new(lower, None, None, Type::TEXT, FieldFormat::Text)]);
     let mut encoder = DataRowEncoder::new(Arc::clone(&fields));

@@ -64,69 +64,35 @@ pub async fn error(engine: &Engine, sql: &str) -> String {
 
 /// Creates an object directly through the client (test setup, not under test).
 pub async fn post(engine: &Engine, path: &str, body: Value) -> Value {
-    engine
-        .client()
-        .post(path, &body)
-        .await
-        .unwrap_or_else(|e| panic!("setup POST {path} failed: {e}"))
+    engine.client().post(path, &body).await.unwrap_or_else(|e| panic!("setup POST {path} failed: {e}"))
 }
 
 /// Reads an object directly through the client.
 pub async fn get(engine: &Engine, path: &str) -> Value {
-    engine
-        .client()
-        .get(path, &json!({}))
-        .await
-        .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+    engine.client().get(path, &json!({})).await.unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
 }
 
 /// Number of write requests (POST/DELETE) in the request log so far.
 pub fn writes(engine: &Engine) -> usize {
-    engine
-        .client()
-        .request_log()
-        .entries()
-        .iter()
-        .filter(|e| e.method != "GET")
-        .count()
+    engine.client().request_log().entries().iter().filter(|e| e.method != "GET").count()
 }
 
 /// The id field of a JSON object.
 pub fn id(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {v}"))
-        .to_string()
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
 }
 
 /// A customer with a default card attached; returns (customer, payment method).
 pub async fn customer_with_card(engine: &Engine) -> (String, String) {
-    let cus = id(&post(
-        engine,
-        "/v1/customers",
-        json!({"email": "actions@example.com"}),
-    )
-    .await);
-    let pm = id(&post(
-        engine,
-        "/v1/payment_methods/pm_card_visa/attach",
-        json!({"customer": cus}),
-    )
-    .await);
-    post(
-        engine,
-        &format!("/v1/customers/{cus}"),
-        json!({"invoice_settings": {"default_payment_method": pm}}),
-    )
-    .await;
+    let cus = id(&post(engine, "/v1/customers", json!({"email": "actions@example.com"})).await);
+    let pm = id(&post(engine, "/v1/payment_methods/pm_card_visa/attach", json!({"customer": cus})).await);
+    post(engine, &format!("/v1/customers/{cus}"), json!({"invoice_settings": {"default_payment_method": pm}})).await;
     (cus, pm)
 }
 
 /// A payment intent for 2000 usd created with `extra` params.
 pub async fn payment_intent(engine: &Engine, extra: Value) -> Value {
     let mut body = json!({"amount": 2000, "currency": "usd"});
-    body.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     post(engine, "/v1/payment_intents", body).await
 }

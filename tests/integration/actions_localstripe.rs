@@ -18,15 +18,8 @@ async fn payment_intent_and_payment_method_actions_run_against_localstripe() {
     let cus = id(&post(&e, "/v1/customers", json!({"email": "peer@example.com"})).await);
     let pm = card(&e).await;
 
-    let row = one(
-        &e,
-        &format!("SELECT id, customer FROM attach_payment_method('{pm}', customer => '{cus}')"),
-    )
-    .await;
-    assert_eq!(
-        (row["id"].as_str(), row["customer"].as_str()),
-        (Some(pm.as_str()), Some(cus.as_str()))
-    );
+    let row = one(&e, &format!("SELECT id, customer FROM attach_payment_method('{pm}', customer => '{cus}')")).await;
+    assert_eq!((row["id"].as_str(), row["customer"].as_str()), (Some(pm.as_str()), Some(cus.as_str())));
 
     let new_pi = |capture: &'static str| {
         let (e, cus, pm) = (&e, cus.clone(), pm.clone());
@@ -35,89 +28,35 @@ async fn payment_intent_and_payment_method_actions_run_against_localstripe() {
         }
     };
     let pi = new_pi("automatic").await;
-    assert_eq!(
-        one(
-            &e,
-            &format!("SELECT status FROM confirm_payment_intent('{pi}')")
-        )
-        .await["status"],
-        "succeeded"
-    );
+    assert_eq!(one(&e, &format!("SELECT status FROM confirm_payment_intent('{pi}')")).await["status"], "succeeded");
     let err = error(&e, &format!("SELECT * FROM confirm_payment_intent('{pi}')")).await;
-    assert!(
-        err.contains("confirm_payment_intent('") && err.contains("400"),
-        "{err}"
-    );
+    assert!(err.contains("confirm_payment_intent('") && err.contains("400"), "{err}");
     let err = error(&e, &format!("SELECT * FROM cancel_payment_intent('{pi}')")).await;
-    assert!(
-        err.contains("cancel_payment_intent('") && err.contains("400"),
-        "canceling a succeeded intent: {err}"
-    );
+    assert!(err.contains("cancel_payment_intent('") && err.contains("400"), "canceling a succeeded intent: {err}");
 
     let manual = new_pi("manual").await;
     assert_eq!(
-        one(
-            &e,
-            &format!("SELECT status FROM confirm_payment_intent('{manual}')")
-        )
-        .await["status"],
+        one(&e, &format!("SELECT status FROM confirm_payment_intent('{manual}')")).await["status"],
         "requires_capture"
     );
-    let row = one(
-        &e,
-        &format!(
-            "SELECT id, status FROM capture_payment_intent('{manual}', amount_to_capture => 1000)"
-        ),
-    )
-    .await;
-    assert_eq!(
-        (row["id"].as_str(), row["status"].as_str()),
-        (Some(manual.as_str()), Some("succeeded")),
-        "{row:?}"
-    );
+    let row =
+        one(&e, &format!("SELECT id, status FROM capture_payment_intent('{manual}', amount_to_capture => 1000)")).await;
+    assert_eq!((row["id"].as_str(), row["status"].as_str()), (Some(manual.as_str()), Some("succeeded")), "{row:?}");
     let sent = e.client().request_log().entries().last().cloned().unwrap();
     assert_eq!(
-        (
-            sent.path.clone(),
-            sent.param("amount_to_capture").map(String::from)
-        ),
-        (
-            format!("/v1/payment_intents/{manual}/capture"),
-            Some("1000".into())
-        )
+        (sent.path.clone(), sent.param("amount_to_capture").map(String::from)),
+        (format!("/v1/payment_intents/{manual}/capture"), Some("1000".into()))
     );
 
     let open = new_pi("automatic").await;
-    assert_eq!(
-        one(
-            &e,
-            &format!("SELECT status FROM cancel_payment_intent('{open}')")
-        )
-        .await["status"],
-        "canceled"
-    );
+    assert_eq!(one(&e, &format!("SELECT status FROM cancel_payment_intent('{open}')")).await["status"], "canceled");
 
-    let row = one(
-        &e,
-        &format!("SELECT id, customer FROM detach_payment_method('{pm}')"),
-    )
-    .await;
-    assert_eq!(
-        (row["id"].as_str(), row.get("customer")),
-        (Some(pm.as_str()), None)
-    );
+    let row = one(&e, &format!("SELECT id, customer FROM detach_payment_method('{pm}')")).await;
+    assert_eq!((row["id"].as_str(), row.get("customer")), (Some(pm.as_str()), None));
 
     let before = writes(&e);
-    rows_explain(
-        &e,
-        &format!("EXPLAIN SELECT * FROM capture_payment_intent('{manual}')"),
-    )
-    .await;
-    assert_eq!(
-        writes(&e),
-        before,
-        "EXPLAIN sends nothing to localstripe either"
-    );
+    rows_explain(&e, &format!("EXPLAIN SELECT * FROM capture_payment_intent('{manual}')")).await;
+    assert_eq!(writes(&e), before, "EXPLAIN sends nothing to localstripe either");
 }
 
 async fn rows_explain(e: &Engine, sql: &str) {

@@ -33,8 +33,22 @@ fn spec() -> Option<Value> {
 }
 
 const CHECKED: &[&str] = &[
-    "customers", "payment_intents", "charges", "refunds", "prices", "subscriptions", "balance_transactions",
-    "products", "invoices", "invoice_items", "payment_methods", "quotes", "coupons", "events", "disputes", "payouts",
+    "customers",
+    "payment_intents",
+    "charges",
+    "refunds",
+    "prices",
+    "subscriptions",
+    "balance_transactions",
+    "products",
+    "invoices",
+    "invoice_items",
+    "payment_methods",
+    "quotes",
+    "coupons",
+    "events",
+    "disputes",
+    "payouts",
 ];
 
 #[test]
@@ -147,7 +161,12 @@ fn every_fixture_decodes_into_its_tables_without_loss() {
             // The scan path decodes the response text (pretty-printed, as Stripe sends it).
             let body = format!(r#"{{"data": [{}], "has_more": false}}"#, serde_json::to_string_pretty(object).unwrap());
             let page = stripe_sql::stripe::RawPage::parse(body.as_bytes()).unwrap();
-            assert_eq!(decoder.decode_raw(&page.objects, &[]).unwrap(), batch, "{key} in {}: text and value decoding differ", t.name);
+            assert_eq!(
+                decoder.decode_raw(&page.objects, &[]).unwrap(),
+                batch,
+                "{key} in {}: text and value decoding differ",
+                t.name
+            );
             for (field, value) in object.as_object().unwrap() {
                 let i = t.column_index(field).unwrap_or_else(|| panic!("{key} in {}: no column {field}", t.name));
                 assert_eq!(batch.column(i).is_null(0), value.is_null(), "{key} in {}: {field}", t.name);
@@ -164,9 +183,15 @@ fn every_fixture_decodes_into_its_tables_without_loss() {
 fn search_actions_and_deletes_follow_the_overrides() {
     let c = builtin();
     let searchable: Vec<&str> = c.tables.iter().filter(|t| t.search.is_some()).map(|t| t.name.as_str()).collect();
-    assert_eq!(searchable, ["charges", "customers", "invoices", "payment_intents", "prices", "products", "subscriptions"]);
+    assert_eq!(
+        searchable,
+        ["charges", "customers", "invoices", "payment_intents", "prices", "products", "subscriptions"]
+    );
     let cap = c.action("capture_payment_intent").unwrap();
-    assert_eq!((cap.path.as_str(), cap.result_table.as_deref()), ("/v1/payment_intents/{id}/capture", Some("payment_intents")));
+    assert_eq!(
+        (cap.path.as_str(), cap.result_table.as_deref()),
+        ("/v1/payment_intents/{id}/capture", Some("payment_intents"))
+    );
     let refund = c.action("refund_charge").unwrap();
     assert_eq!((refund.path.as_str(), refund.id_param.as_deref()), ("/v1/refunds", Some("charge")));
     assert_eq!(c.action("cancel_subscription").unwrap().method, "DELETE");
@@ -176,7 +201,16 @@ fn search_actions_and_deletes_follow_the_overrides() {
     assert!(c.table("prices").unwrap().delete_hint.as_ref().unwrap().contains("active = false"));
     let price_create = c.table("prices").unwrap().create.as_ref().unwrap();
     assert!(price_create.params.iter().any(|p| p.name == "currency" && p.required));
-    assert!(c.table("customers").unwrap().update.as_ref().unwrap().params.iter().any(|p| p.name == "metadata" && p.unsettable));
+    assert!(
+        c.table("customers")
+            .unwrap()
+            .update
+            .as_ref()
+            .unwrap()
+            .params
+            .iter()
+            .any(|p| p.name == "metadata" && p.unsettable)
+    );
 }
 
 #[test]

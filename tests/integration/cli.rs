@@ -27,7 +27,11 @@ fn c_runs_several_statements_and_repeated_flags_in_order() {
 fn f_runs_a_file_of_statements() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.sql");
-    std::fs::write(&path, format!("-- two statements\nSELECT 1 AS one;\nSELECT id\n  FROM customers\n WHERE id = '{CUSTOMER}';\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("-- two statements\nSELECT 1 AS one;\nSELECT id\n  FROM customers\n WHERE id = '{CUSTOMER}';\n"),
+    )
+    .unwrap();
     let out = demo(&["-f", path.to_str().unwrap()]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     let want = format!(" one\n-----\n   1\n(1 row)\n\n id\n------------------------------\n {CUSTOMER}\n(1 row)\n\n");
@@ -54,7 +58,12 @@ fn missing_file_is_a_configuration_error() {
     let out = demo(&["-f", "/nonexistent/stripe-sql/query.sql"]);
     assert_eq!(out.code, 2);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.starts_with("stripe-sql: error: configuration error: could not read /nonexistent/stripe-sql/query.sql: "), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("stripe-sql: error: configuration error: could not read /nonexistent/stripe-sql/query.sql: "),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -132,7 +141,10 @@ fn unknown_table_exits_1_with_the_nearest_names() {
     let out = demo(&["-c", "SELECT 1 AS before; SELECT * FROM custmers; SELECT 2 AS after"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, " before\n--------\n      1\n(1 row)\n\n", "statements after the failure do not run");
-    assert_eq!(out.stderr, "error: Error during planning: table 'datafusion.stripe.custmers' not found; did you mean customers?\n");
+    assert_eq!(
+        out.stderr,
+        "error: Error during planning: table 'datafusion.stripe.custmers' not found; did you mean customers?\n"
+    );
 }
 
 #[test]
@@ -180,14 +192,19 @@ fn missing_key_exits_2_and_says_how_to_provide_one() {
 #[test]
 fn unreachable_api_exits_1_with_a_clear_error() {
     let key = "sk_test_unreachable0123";
-    let out = run(&["--api-key", key, "--api-base", "http://127.0.0.1:1", "-c", "SELECT * FROM customers LIMIT 1"], None);
+    let out =
+        run(&["--api-key", key, "--api-base", "http://127.0.0.1:1", "-c", "SELECT * FROM customers LIMIT 1"], None);
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert!(
         out.stderr.starts_with("error: could not reach stripe at http://127.0.0.1:1 for GET /v1/customers: "),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("Connection refused") && out.stderr.trim_end().ends_with("attempt(s))"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Connection refused") && out.stderr.trim_end().ends_with("attempt(s))"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(!out.stderr.contains(key));
 }
@@ -217,13 +234,20 @@ fn demo_latency_slows_every_api_call() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(started.elapsed() >= std::time::Duration::from_millis(400));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let took: u64 = stdout.lines().last().and_then(|l| l.split(" in ").nth(1)).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).expect("a request line");
+    let took: u64 = stdout
+        .lines()
+        .last()
+        .and_then(|l| l.split(" in ").nth(1))
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a request line");
     assert!(took >= 400, "{stdout}");
 }
 
 #[test]
 fn requests_shows_the_calls_of_the_last_statement_only() {
-    let out = demo(&["-c", "SELECT count(*) FROM charges", "-c", "SELECT id FROM customers LIMIT 2", "-c", "\\requests"]);
+    let out =
+        demo(&["-c", "SELECT count(*) FROM charges", "-c", "SELECT id FROM customers LIMIT 2", "-c", "\\requests"]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     let requests: Vec<&str> = out.stdout.lines().skip_while(|l| !l.starts_with("(2 rows)")).skip(2).collect();
     assert_eq!(requests.len(), 1, "{}", out.stdout);
@@ -240,7 +264,11 @@ fn meta_commands_describe_the_real_catalog() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "table,pushdown");
     assert_eq!(lines.len(), 1 + 95, "one row per catalog table");
-    assert!(lines.contains(&"customers,pushes down: id created(range) email(eq) test_clock(eq) search"), "{}", out.stdout);
+    assert!(
+        lines.contains(&"customers,pushes down: id created(range) email(eq) test_clock(eq) search"),
+        "{}",
+        out.stdout
+    );
 
     let out = demo(&["--format", "csv", "-c", "\\d customers"]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
@@ -254,9 +282,19 @@ fn meta_commands_describe_the_real_catalog() {
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "function,arguments,description");
-    assert_eq!(lines.len(), 1 + 6 + 57, "six table functions (stripe_tables, stripe_columns, stripe_request_log, stripe_request_log_status, stripe_last_requests, stripe_get) and every catalog action");
+    assert_eq!(
+        lines.len(),
+        1 + 6 + 57,
+        "six table functions (stripe_tables, stripe_columns, stripe_request_log, stripe_request_log_status, stripe_last_requests, stripe_get) and every catalog action"
+    );
     assert!(lines.iter().any(|l| l.starts_with("stripe_get,")), "{}", out.stdout);
-    assert!(lines.iter().any(|l| l.starts_with("capture_payment_intent,\"(id text | text[] | (SELECT id …), amount_to_capture => bigint,") && l.ends_with(",POST /v1/payment_intents/{id}/capture → payment_intents rows")), "{}", out.stdout);
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with("capture_payment_intent,\"(id text | text[] | (SELECT id …), amount_to_capture => bigint,")
+            && l.ends_with(",POST /v1/payment_intents/{id}/capture → payment_intents rows")),
+        "{}",
+        out.stdout
+    );
 
     let out = demo(&["-c", "\\d custmers"]);
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));

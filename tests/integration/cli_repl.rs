@@ -30,7 +30,13 @@ fn repl_completes_runs_describes_cancels_and_quits() {
     let customers = demo_customer_count();
     let home = tempfile::tempdir().unwrap();
     let home_dir = home.path().to_str().unwrap();
-    let env = [("HOME", home_dir), ("TERM", "screen"), ("NO_COLOR", "1"), ("LANG", "C.UTF-8"), ("STRIPE_SQL_DEMO_LATENCY_MS", LATENCY_MS)];
+    let env = [
+        ("HOME", home_dir),
+        ("TERM", "screen"),
+        ("NO_COLOR", "1"),
+        ("LANG", "C.UTF-8"),
+        ("STRIPE_SQL_DEMO_LATENCY_MS", LATENCY_MS),
+    ];
     let term = Tmux::start(support::BIN, &["--demo"], &env, 160, 50);
     term.wait_for("the prompt", |s| s.contains("stripe-sql> "));
 
@@ -50,7 +56,9 @@ fn repl_completes_runs_describes_cancels_and_quits() {
     term.press("Enter");
     term.type_text("FROM customers");
     term.press("Enter");
-    let screen = term.wait_for("the statement to continue", |s| s.contains("\nFROM customers\n") || s.trim_end().ends_with("FROM customers"));
+    let screen = term.wait_for("the statement to continue", |s| {
+        s.contains("\nFROM customers\n") || s.trim_end().ends_with("FROM customers")
+    });
     assert!(screen.matches("(1 row)").count() == 1 && !screen.contains("error:"), "ran before the `;`: {screen}");
     term.type_text(&format!("WHERE id = '{CUSTOMER}';"));
     term.press("Enter");
@@ -76,7 +84,9 @@ fn repl_completes_runs_describes_cancels_and_quits() {
     term.wait_for("the prompt after the cancellation", |s| s.trim_end().ends_with("stripe-sql>"));
     term.type_text("SELECT count(*) AS after_cancel FROM customers;");
     term.press("Enter");
-    let screen = term.wait_for("the query after the cancellation", |s| s.contains("after_cancel") && s.matches("(1 row)").count() == 3);
+    let screen = term.wait_for("the query after the cancellation", |s| {
+        s.contains("after_cancel") && s.matches("(1 row)").count() == 3
+    });
     assert_eq!(value_below(&screen, "after_cancel"), Some(customers.trim()), "{screen}");
 
     term.type_text("\\q");

@@ -80,9 +80,7 @@ fn agree(step: &str, peer: &Resp, ours: &Resp, departures: &[(&str, &str)]) {
             continue;
         }
         if va != vb {
-            diffs.push(format!(
-                "field `{k}` differs: localstripe {va} vs emulator {vb}"
-            ));
+            diffs.push(format!("field `{k}` differs: localstripe {va} vs emulator {vb}"));
         }
     }
     assert!(diffs.is_empty(), "{step}: {}", diffs.join("; "));
@@ -94,9 +92,7 @@ fn id(r: &Resp) -> String {
 
 /// An id whether the field is an id or (as localstripe does) an embedded object.
 fn ref_id(v: &Value) -> String {
-    v.as_str()
-        .map(String::from)
-        .unwrap_or_else(|| v["id"].as_str().unwrap_or("").to_string())
+    v.as_str().map(String::from).unwrap_or_else(|| v["id"].as_str().unwrap_or("").to_string())
 }
 
 #[tokio::test]
@@ -107,60 +103,25 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     let e = Api::new(&emu);
 
     // 1. Customer create and list by email.
-    let form = [
-        ("email", "peer@example.com"),
-        ("name", "Peer Person"),
-        ("metadata[tier]", "gold"),
-    ];
-    let (pc, ec) = (
-        p.post("/v1/customers", &form).await,
-        e.post("/v1/customers", &form).await,
-    );
-    agree(
-        "create customer",
-        &pc,
-        &ec,
-        &[(
-            "currency",
-            "localstripe sets a new customer's currency to eur",
-        )],
-    );
-    assert!(
-        ec.body["currency"].is_null(),
-        "Stripe leaves a new customer's currency null until it is first charged"
-    );
+    let form = [("email", "peer@example.com"), ("name", "Peer Person"), ("metadata[tier]", "gold")];
+    let (pc, ec) = (p.post("/v1/customers", &form).await, e.post("/v1/customers", &form).await);
+    agree("create customer", &pc, &ec, &[("currency", "localstripe sets a new customer's currency to eur")]);
+    assert!(ec.body["currency"].is_null(), "Stripe leaves a new customer's currency null until it is first charged");
     assert_eq!(pc.body["metadata"], ec.body["metadata"]);
     let (pcus, ecus) = (id(&pc), id(&ec));
     let (pl, el) = (
-        p.get("/v1/customers", &[("email", "peer@example.com")])
-            .await,
-        e.get("/v1/customers", &[("email", "peer@example.com")])
-            .await,
+        p.get("/v1/customers", &[("email", "peer@example.com")]).await,
+        e.get("/v1/customers", &[("email", "peer@example.com")]).await,
     );
-    agree(
-        "list customers by email",
-        &pl,
-        &el,
-        &[("total_count", "localstripe returns the legacy total_count")],
-    );
+    agree("list customers by email", &pl, &el, &[("total_count", "localstripe returns the legacy total_count")]);
     assert_eq!(pl.body["data"].as_array().unwrap().len(), 1);
     assert_eq!(el.body["data"].as_array().unwrap().len(), 1);
     // Metadata unset: Stripe deletes a key set to ''; localstripe stores "" (documented departure).
     let (pu, eu) = (
-        p.post(&format!("/v1/customers/{pcus}"), &[("metadata[tier]", "")])
-            .await,
-        e.post(&format!("/v1/customers/{ecus}"), &[("metadata[tier]", "")])
-            .await,
+        p.post(&format!("/v1/customers/{pcus}"), &[("metadata[tier]", "")]).await,
+        e.post(&format!("/v1/customers/{ecus}"), &[("metadata[tier]", "")]).await,
     );
-    agree(
-        "unset metadata key",
-        &pu,
-        &eu,
-        &[(
-            "currency",
-            "localstripe sets a new customer's currency to eur",
-        )],
-    );
+    agree("unset metadata key", &pu, &eu, &[("currency", "localstripe sets a new customer's currency to eur")]);
     assert!(
         eu.body["metadata"].get("tier").is_none(),
         "Stripe removes a metadata key set to '' (localstripe keeps \"\")"
@@ -174,50 +135,26 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
         ("card[exp_year]", "2031"),
         ("card[cvc]", "123"),
     ];
-    let (ppm, epm) = (
-        p.post("/v1/payment_methods", &card).await,
-        e.post("/v1/payment_methods", &card).await,
-    );
+    let (ppm, epm) = (p.post("/v1/payment_methods", &card).await, e.post("/v1/payment_methods", &card).await);
     agree("create payment method", &ppm, &epm, &[]);
     assert_eq!(ppm.body["card"]["last4"], epm.body["card"]["last4"]);
     assert_eq!(ppm.body["card"]["brand"], epm.body["card"]["brand"]);
     let (ppmid, epmid) = (id(&ppm), id(&epm));
     let (pa, ea) = (
-        p.post(
-            &format!("/v1/payment_methods/{ppmid}/attach"),
-            &[("customer", &pcus)],
-        )
-        .await,
-        e.post(
-            &format!("/v1/payment_methods/{epmid}/attach"),
-            &[("customer", &ecus)],
-        )
-        .await,
+        p.post(&format!("/v1/payment_methods/{ppmid}/attach"), &[("customer", &pcus)]).await,
+        e.post(&format!("/v1/payment_methods/{epmid}/attach"), &[("customer", &ecus)]).await,
     );
     agree("attach", &pa, &ea, &[]);
-    assert_eq!(
-        (ref_id(&pa.body["customer"]), ref_id(&ea.body["customer"])),
-        (pcus.clone(), ecus.clone())
-    );
+    assert_eq!((ref_id(&pa.body["customer"]), ref_id(&ea.body["customer"])), (pcus.clone(), ecus.clone()));
     let (pd, ed) = (
-        p.post(&format!("/v1/payment_methods/{ppmid}/detach"), &[])
-            .await,
-        e.post(&format!("/v1/payment_methods/{epmid}/detach"), &[])
-            .await,
+        p.post(&format!("/v1/payment_methods/{ppmid}/detach"), &[]).await,
+        e.post(&format!("/v1/payment_methods/{epmid}/detach"), &[]).await,
     );
     agree("detach", &pd, &ed, &[]);
     assert!(pd.body["customer"].is_null() && ed.body["customer"].is_null());
     let (pa, ea) = (
-        p.post(
-            &format!("/v1/payment_methods/{ppmid}/attach"),
-            &[("customer", &pcus)],
-        )
-        .await,
-        e.post(
-            &format!("/v1/payment_methods/{epmid}/attach"),
-            &[("customer", &ecus)],
-        )
-        .await,
+        p.post(&format!("/v1/payment_methods/{ppmid}/attach"), &[("customer", &pcus)]).await,
+        e.post(&format!("/v1/payment_methods/{epmid}/attach"), &[("customer", &ecus)]).await,
     );
     agree("attach again", &pa, &ea, &[]);
 
@@ -232,22 +169,14 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
             ("confirm", "true".into()),
         ]
     };
-    let as_ref = |v: &Vec<(&'static str, String)>| {
-        v.iter().map(|(k, x)| (*k, x.clone())).collect::<Vec<_>>()
-    };
+    let as_ref = |v: &Vec<(&'static str, String)>| v.iter().map(|(k, x)| (*k, x.clone())).collect::<Vec<_>>();
     let pf = as_ref(&pi_form(&pcus, &ppmid));
     let ef = as_ref(&pi_form(&ecus, &epmid));
     let pfr: Vec<(&str, &str)> = pf.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let efr: Vec<(&str, &str)> = ef.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (ppi, epi) = (
-        p.post("/v1/payment_intents", &pfr).await,
-        e.post("/v1/payment_intents", &efr).await,
-    );
+    let (ppi, epi) = (p.post("/v1/payment_intents", &pfr).await, e.post("/v1/payment_intents", &efr).await);
     agree("create+confirm manual payment intent", &ppi, &epi, &[]);
-    assert_eq!(
-        (ppi.s("status"), epi.s("status")),
-        ("requires_capture".into(), "requires_capture".into())
-    );
+    assert_eq!((ppi.s("status"), epi.s("status")), ("requires_capture".into(), "requires_capture".into()));
     // localstripe embeds latest_charge as an object; Stripe returns the id unless expanded.
     assert!(
         epi.body["latest_charge"].is_string(),
@@ -255,19 +184,15 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     );
     let (ppiid, epiid) = (id(&ppi), id(&epi));
     let (pcap, ecap) = (
-        p.post(&format!("/v1/payment_intents/{ppiid}/capture"), &[])
-            .await,
-        e.post(&format!("/v1/payment_intents/{epiid}/capture"), &[])
-            .await,
+        p.post(&format!("/v1/payment_intents/{ppiid}/capture"), &[]).await,
+        e.post(&format!("/v1/payment_intents/{epiid}/capture"), &[]).await,
     );
     agree("capture", &pcap, &ecap, &[]);
     assert_eq!(ecap.s("status"), "succeeded");
     assert_eq!(ecap.body["amount_received"], 2000);
     let (pcap2, ecap2) = (
-        p.post(&format!("/v1/payment_intents/{ppiid}/cancel"), &[])
-            .await,
-        e.post(&format!("/v1/payment_intents/{epiid}/cancel"), &[])
-            .await,
+        p.post(&format!("/v1/payment_intents/{ppiid}/cancel"), &[]).await,
+        e.post(&format!("/v1/payment_intents/{epiid}/cancel"), &[]).await,
     );
     agree("cancel a succeeded intent", &pcap2, &ecap2, &[]);
     assert_eq!(ecap2.status, 400);
@@ -282,16 +207,8 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     let pf = simple(&pcus, &ppmid);
     let ef = simple(&ecus, &epmid);
     let (ppi2, epi2) = (
-        p.post(
-            "/v1/payment_intents",
-            &pf.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
-        )
-        .await,
-        e.post(
-            "/v1/payment_intents",
-            &ef.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
-        )
-        .await,
+        p.post("/v1/payment_intents", &pf.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await,
+        e.post("/v1/payment_intents", &ef.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await,
     );
     let cm = [(
         "capture_method",
@@ -300,92 +217,45 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     agree("create unconfirmed intent", &ppi2, &epi2, &cm);
     assert_eq!(epi2.s("capture_method"), "automatic");
     let (pcn, ecn) = (
-        p.post(&format!("/v1/payment_intents/{}/cancel", id(&ppi2)), &[])
-            .await,
-        e.post(&format!("/v1/payment_intents/{}/cancel", id(&epi2)), &[])
-            .await,
+        p.post(&format!("/v1/payment_intents/{}/cancel", id(&ppi2)), &[]).await,
+        e.post(&format!("/v1/payment_intents/{}/cancel", id(&epi2)), &[]).await,
     );
     agree("cancel", &pcn, &ecn, &cm);
     assert_eq!(ecn.s("status"), "canceled");
     let (pbad, ebad) = (
-        p.post(&format!("/v1/payment_intents/{}/capture", id(&ppi2)), &[])
-            .await,
-        e.post(&format!("/v1/payment_intents/{}/capture", id(&epi2)), &[])
-            .await,
+        p.post(&format!("/v1/payment_intents/{}/capture", id(&ppi2)), &[]).await,
+        e.post(&format!("/v1/payment_intents/{}/capture", id(&epi2)), &[]).await,
     );
     // Stripe documents a 400 payment_intent_unexpected_state; localstripe 1.15.10 crashes
     // with a text/plain 500 here, so the emulator is checked against the documentation.
     if pbad.status != 500 {
         agree("capture a canceled intent", &pbad, &ebad, &[]);
     }
-    assert_eq!(
-        (ebad.status, ebad.err("code").as_str()),
-        (400, "payment_intent_unexpected_state")
-    );
+    assert_eq!((ebad.status, ebad.err("code").as_str()), (400, "payment_intent_unexpected_state"));
 
     // 4. A charge and a partial refund; balance transactions.
     let (pch, ech) = (
-        p.post(
-            "/v1/charges",
-            &[
-                ("amount", "1500"),
-                ("currency", "usd"),
-                ("customer", &pcus),
-                ("source", &ppmid),
-            ],
-        )
-        .await,
-        e.post(
-            "/v1/charges",
-            &[
-                ("amount", "1500"),
-                ("currency", "usd"),
-                ("customer", &ecus),
-                ("source", &epmid),
-            ],
-        )
-        .await,
+        p.post("/v1/charges", &[("amount", "1500"), ("currency", "usd"), ("customer", &pcus), ("source", &ppmid)])
+            .await,
+        e.post("/v1/charges", &[("amount", "1500"), ("currency", "usd"), ("customer", &ecus), ("source", &epmid)])
+            .await,
     );
     agree(
         "charge",
         &pch,
         &ech,
-        &[
-            (
-                "calculated_statement_descriptor",
-                "server-specific descriptor",
-            ),
-            ("outcome", "server-specific"),
-        ],
+        &[("calculated_statement_descriptor", "server-specific descriptor"), ("outcome", "server-specific")],
     );
     let (pchid, echid) = (id(&pch), id(&ech));
     let (pr, er) = (
-        p.post("/v1/refunds", &[("charge", &pchid), ("amount", "500")])
-            .await,
-        e.post("/v1/refunds", &[("charge", &echid), ("amount", "500")])
-            .await,
+        p.post("/v1/refunds", &[("charge", &pchid), ("amount", "500")]).await,
+        e.post("/v1/refunds", &[("charge", &echid), ("amount", "500")]).await,
     );
     agree("refund", &pr, &er, &[]);
-    let (pg, eg) = (
-        p.get(&format!("/v1/charges/{pchid}"), &[]).await,
-        e.get(&format!("/v1/charges/{echid}"), &[]).await,
-    );
-    agree(
-        "charge after refund",
-        &pg,
-        &eg,
-        &[(
-            "calculated_statement_descriptor",
-            "server-specific descriptor",
-        )],
-    );
-    assert_eq!(
-        (
-            eg.body["amount_refunded"].as_i64(),
-            eg.body["refunded"].as_bool()
-        ),
-        (Some(500), Some(false))
-    );
+    let (pg, eg) =
+        (p.get(&format!("/v1/charges/{pchid}"), &[]).await, e.get(&format!("/v1/charges/{echid}"), &[]).await);
+    agree("charge after refund", &pg, &eg, &[("calculated_statement_descriptor", "server-specific descriptor")]);
+    assert_eq!((eg.body["amount_refunded"].as_i64(), eg.body["refunded"].as_bool()), (Some(500), Some(false)));
     // Stripe charges a fee (2.9% + 30c on US cards); localstripe books fee=0.
     let fee_departure = [
         ("fee", "localstripe books no Stripe fee"),
@@ -394,82 +264,33 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
         ("description", "server-specific"),
         ("status", "settlement timing differs"),
         ("reporting_category", "server-specific"),
-        (
-            "exchange_rate",
-            "localstripe sets 1.0; Stripe uses null when no currency conversion happened",
-        ),
+        ("exchange_rate", "localstripe sets 1.0; Stripe uses null when no currency conversion happened"),
     ];
     let (pt, et) = (
-        p.get(
-            &format!(
-                "/v1/balance_transactions/{}",
-                ref_id(&pg.body["balance_transaction"])
-            ),
-            &[],
-        )
-        .await,
-        e.get(
-            &format!(
-                "/v1/balance_transactions/{}",
-                ref_id(&eg.body["balance_transaction"])
-            ),
-            &[],
-        )
-        .await,
+        p.get(&format!("/v1/balance_transactions/{}", ref_id(&pg.body["balance_transaction"])), &[]).await,
+        e.get(&format!("/v1/balance_transactions/{}", ref_id(&eg.body["balance_transaction"])), &[]).await,
     );
     agree("charge balance transaction", &pt, &et, &fee_departure);
     assert_eq!(
-        (
-            et.body["amount"].as_i64(),
-            et.body["fee"].as_i64(),
-            et.body["net"].as_i64()
-        ),
+        (et.body["amount"].as_i64(), et.body["fee"].as_i64(), et.body["net"].as_i64()),
         (Some(1500), Some(74), Some(1426)),
         "Stripe's fee on 15.00 USD is 0.74"
     );
     let (prt, ert) = (
-        p.get(
-            &format!(
-                "/v1/balance_transactions/{}",
-                ref_id(&pr.body["balance_transaction"])
-            ),
-            &[],
-        )
-        .await,
-        e.get(
-            &format!(
-                "/v1/balance_transactions/{}",
-                ref_id(&er.body["balance_transaction"])
-            ),
-            &[],
-        )
-        .await,
+        p.get(&format!("/v1/balance_transactions/{}", ref_id(&pr.body["balance_transaction"])), &[]).await,
+        e.get(&format!("/v1/balance_transactions/{}", ref_id(&er.body["balance_transaction"])), &[]).await,
     );
     agree("refund balance transaction", &prt, &ert, &fee_departure);
-    assert_eq!(
-        (ert.body["amount"].as_i64(), ert.s("type").as_str()),
-        (Some(-500), "refund")
-    );
-    let (pbl, ebl) = (
-        p.get("/v1/balance_transactions", &[]).await,
-        e.get("/v1/balance_transactions", &[]).await,
-    );
+    assert_eq!((ert.body["amount"].as_i64(), ert.s("type").as_str()), (Some(-500), "refund"));
+    let (pbl, ebl) = (p.get("/v1/balance_transactions", &[]).await, e.get("/v1/balance_transactions", &[]).await);
     assert_eq!(pbl.status, ebl.status);
     let kinds = |r: &Resp| {
-        let mut k: Vec<String> = r.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["type"].as_str().unwrap_or("").to_string())
-            .collect();
+        let mut k: Vec<String> =
+            r.body["data"].as_array().unwrap().iter().map(|t| t["type"].as_str().unwrap_or("").to_string()).collect();
         k.sort();
         k
     };
-    assert_eq!(
-        kinds(&pbl),
-        kinds(&ebl),
-        "the same balance transactions (by type) on both"
-    );
+    assert_eq!(kinds(&pbl), kinds(&ebl), "the same balance transactions (by type) on both");
 
     // 5. Subscription and cancel by DELETE. localstripe has no prices (legacy plans only),
     // so each side subscribes with what it supports.
@@ -481,59 +302,25 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
         &eprod,
         &[
             ("type", "legacy field"),
-            (
-                "shippable",
-                "localstripe defaults shippable to true; Stripe leaves it null unless set",
-            ),
+            ("shippable", "localstripe defaults shippable to true; Stripe leaves it null unless set"),
         ],
     );
     assert!(eprod.body["shippable"].is_null());
     let pplan = p
-        .post(
-            "/v1/plans",
-            &[
-                ("product", &id(&pprod)),
-                ("amount", "900"),
-                ("currency", "usd"),
-                ("interval", "month"),
-            ],
-        )
+        .post("/v1/plans", &[("product", &id(&pprod)), ("amount", "900"), ("currency", "usd"), ("interval", "month")])
         .await;
     assert_eq!(pplan.status, 200, "{}", pplan.body);
     let eprice = e
         .post(
             "/v1/prices",
-            &[
-                ("product", &id(&eprod)),
-                ("unit_amount", "900"),
-                ("currency", "usd"),
-                ("recurring[interval]", "month"),
-            ],
+            &[("product", &id(&eprod)), ("unit_amount", "900"), ("currency", "usd"), ("recurring[interval]", "month")],
         )
         .await;
     assert_eq!(eprice.status, 200);
-    p.post(
-        &format!("/v1/customers/{pcus}"),
-        &[("invoice_settings[default_payment_method]", &ppmid)],
-    )
-    .await;
-    e.post(
-        &format!("/v1/customers/{ecus}"),
-        &[("invoice_settings[default_payment_method]", &epmid)],
-    )
-    .await;
-    let psub = p
-        .post(
-            "/v1/subscriptions",
-            &[("customer", &pcus), ("items[0][plan]", &id(&pplan))],
-        )
-        .await;
-    let esub = e
-        .post(
-            "/v1/subscriptions",
-            &[("customer", &ecus), ("items[0][price]", &id(&eprice))],
-        )
-        .await;
+    p.post(&format!("/v1/customers/{pcus}"), &[("invoice_settings[default_payment_method]", &ppmid)]).await;
+    e.post(&format!("/v1/customers/{ecus}"), &[("invoice_settings[default_payment_method]", &epmid)]).await;
+    let psub = p.post("/v1/subscriptions", &[("customer", &pcus), ("items[0][plan]", &id(&pplan))]).await;
+    let esub = e.post("/v1/subscriptions", &[("customer", &ecus), ("items[0][price]", &id(&eprice))]).await;
     agree("create subscription", &psub, &esub, &[]);
     assert_eq!(esub.s("status"), "active");
     let (pdel, edel) = (
@@ -541,14 +328,8 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
         e.delete(&format!("/v1/subscriptions/{}", id(&esub))).await,
     );
     agree("cancel subscription by DELETE", &pdel, &edel, &[]);
-    assert_eq!(
-        (pdel.s("status"), edel.s("status")),
-        ("canceled".into(), "canceled".into())
-    );
-    let (psl, esl) = (
-        p.get("/v1/subscriptions", &[]).await,
-        e.get("/v1/subscriptions", &[]).await,
-    );
+    assert_eq!((pdel.s("status"), edel.s("status")), ("canceled".into(), "canceled".into()));
+    let (psl, esl) = (p.get("/v1/subscriptions", &[]).await, e.get("/v1/subscriptions", &[]).await);
     assert_eq!(
         psl.body["data"].as_array().unwrap().len(),
         esl.body["data"].as_array().unwrap().len(),
@@ -558,10 +339,7 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
         p.get("/v1/subscriptions", &[("status", "all")]).await,
         e.get("/v1/subscriptions", &[("status", "all")]).await,
     );
-    assert_eq!(
-        psa.body["data"].as_array().unwrap().len(),
-        esa.body["data"].as_array().unwrap().len()
-    );
+    assert_eq!(psa.body["data"].as_array().unwrap().len(), esa.body["data"].as_array().unwrap().len());
 
     // 6. Events.
     let (pev, eev) = (
@@ -570,31 +348,16 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
     );
     assert_eq!(pev.status, eev.status);
     let objs = |r: &Resp| {
-        r.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|ev| ev["data"]["object"]["email"].clone())
-            .collect::<Vec<_>>()
+        r.body["data"].as_array().unwrap().iter().map(|ev| ev["data"]["object"]["email"].clone()).collect::<Vec<_>>()
     };
-    assert_eq!(
-        objs(&pev),
-        objs(&eev),
-        "one customer.created event for our customer on both"
-    );
+    assert_eq!(objs(&pev), objs(&eev), "one customer.created event for our customer on both");
     // Stripe also emits charge.* events; localstripe emits none (documented departure).
     let ech_ev = e.get("/v1/events", &[("type", "charge.refunded")]).await;
-    assert_eq!(
-        ech_ev.body["data"].as_array().unwrap().len(),
-        1,
-        "Stripe emits charge.refunded (localstripe does not)"
-    );
+    assert_eq!(ech_ev.body["data"].as_array().unwrap().len(), 1, "Stripe emits charge.refunded (localstripe does not)");
 
     // 7. Errors: both 404 for a missing object; Stripe's shape has code and param.
-    let (pm404, em404) = (
-        p.get("/v1/customers/cus_doesnotexist", &[]).await,
-        e.get("/v1/customers/cus_doesnotexist", &[]).await,
-    );
+    let (pm404, em404) =
+        (p.get("/v1/customers/cus_doesnotexist", &[]).await, e.get("/v1/customers/cus_doesnotexist", &[]).await);
     assert_eq!(pm404.status, em404.status);
     assert_eq!(pm404.err("type"), em404.err("type"));
     assert_eq!(
@@ -610,48 +373,18 @@ async fn emulator_agrees_with_localstripe_on_a_payment_flow() {
         ("card[exp_year]", "2031"),
         ("card[cvc]", "123"),
     ];
-    let (pdm, edm) = (
-        p.post("/v1/payment_methods", &decl).await,
-        e.post("/v1/payment_methods", &decl).await,
-    );
+    let (pdm, edm) = (p.post("/v1/payment_methods", &decl).await, e.post("/v1/payment_methods", &decl).await);
     agree("create declining card", &pdm, &edm, &[]);
     let (pda, eda) = (
-        p.post(
-            &format!("/v1/payment_methods/{}/attach", id(&pdm)),
-            &[("customer", &pcus)],
-        )
-        .await,
-        e.post(
-            &format!("/v1/payment_methods/{}/attach", id(&edm)),
-            &[("customer", &ecus)],
-        )
-        .await,
+        p.post(&format!("/v1/payment_methods/{}/attach", id(&pdm)), &[("customer", &pcus)]).await,
+        e.post(&format!("/v1/payment_methods/{}/attach", id(&edm)), &[("customer", &ecus)]).await,
     );
-    assert_eq!(
-        pda.status, eda.status,
-        "attaching a declining card: {} / {}",
-        pda.body, eda.body
-    );
-    assert_eq!(
-        (eda.err("type").as_str(), eda.err("code").as_str()),
-        ("card_error", "card_declined")
-    );
+    assert_eq!(pda.status, eda.status, "attaching a declining card: {} / {}", pda.body, eda.body);
+    assert_eq!((eda.err("type").as_str(), eda.err("code").as_str()), ("card_error", "card_declined"));
 
     // 8. Idempotency: localstripe ignores Idempotency-Key (documented departure); Stripe replays.
-    let a = e
-        .post_key(
-            "/v1/customers",
-            &[("email", "idem@example.com")],
-            "peer-key",
-        )
-        .await;
-    let b = e
-        .post_key(
-            "/v1/customers",
-            &[("email", "idem@example.com")],
-            "peer-key",
-        )
-        .await;
+    let a = e.post_key("/v1/customers", &[("email", "idem@example.com")], "peer-key").await;
+    let b = e.post_key("/v1/customers", &[("email", "idem@example.com")], "peer-key").await;
     assert_eq!(a.body, b.body);
     assert_eq!(b.header("idempotent-replayed").as_deref(), Some("true"));
 }

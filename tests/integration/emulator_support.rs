@@ -16,10 +16,7 @@ pub struct Resp {
 impl Resp {
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from)
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(String::from)
     }
 
     /// `body.error.<field>` as text.
@@ -46,11 +43,7 @@ pub fn enc(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, NON_ALPHANUMERIC),
-                utf8_percent_encode(v, NON_ALPHANUMERIC)
-            )
+            format!("{}={}", utf8_percent_encode(k, NON_ALPHANUMERIC), utf8_percent_encode(v, NON_ALPHANUMERIC))
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -58,10 +51,7 @@ pub fn enc(pairs: &[(&str, &str)]) -> String {
 
 fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .expect("reqwest client")
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("reqwest client")
 }
 
 impl Api {
@@ -72,37 +62,21 @@ impl Api {
 
     /// Talks to any Stripe-like server.
     pub fn with(base: &str, key: &str) -> Self {
-        Api {
-            base: base.to_string(),
-            key: key.to_string(),
-            http: client(),
-        }
+        Api { base: base.to_string(), key: key.to_string(), http: client() }
     }
 
     async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
-        let r = rb
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .expect("request sent");
+        let r = rb.bearer_auth(&self.key).send().await.expect("request sent");
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let bytes = r.bytes().await.expect("body read");
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Resp {
-            status,
-            body,
-            headers,
-        }
+        let body =
+            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Resp { status, body, headers }
     }
 
     fn url(&self, path: &str, q: &[(&str, &str)]) -> String {
-        if q.is_empty() {
-            format!("{}{path}", self.base)
-        } else {
-            format!("{}{path}?{}", self.base, enc(q))
-        }
+        if q.is_empty() { format!("{}{path}", self.base) } else { format!("{}{path}?{}", self.base, enc(q)) }
     }
 
     /// GET with query pairs.
@@ -117,16 +91,12 @@ impl Api {
 
     /// POST a form with an Idempotency-Key.
     pub async fn post_key(&self, path: &str, form: &[(&str, &str)], key: &str) -> Resp {
-        self.send(self.form(path, form).header("Idempotency-Key", key))
-            .await
+        self.send(self.form(path, form).header("Idempotency-Key", key)).await
     }
 
     /// The raw request builder for a form POST (for fault tests).
     pub fn form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
-        self.http
-            .post(self.url(path, &[]))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(enc(form))
+        self.http.post(self.url(path, &[])).header("Content-Type", "application/x-www-form-urlencoded").body(enc(form))
     }
 
     /// The raw request builder for a GET (for fault tests).
@@ -165,9 +135,7 @@ impl Api {
 
 /// Ids of objects.
 pub fn ids(v: &[Value]) -> Vec<String> {
-    v.iter()
-        .map(|o| o["id"].as_str().unwrap_or("").to_string())
-        .collect()
+    v.iter().map(|o| o["id"].as_str().unwrap_or("").to_string()).collect()
 }
 
 /// A shared read-only demo emulator (never written to by tests).
@@ -183,27 +151,14 @@ pub fn fresh() -> Emulator {
 
 /// A customer with an attached default card, on an API.
 pub async fn customer_with_card(api: &Api, email: &str, card: &str) -> (String, String) {
-    let c = api
-        .post(
-            "/v1/customers",
-            &[("email", email), ("name", "Test Person")],
-        )
-        .await;
+    let c = api.post("/v1/customers", &[("email", email), ("name", "Test Person")]).await;
     assert_eq!(c.status, 200, "{}", c.body);
     let cus = c.s("id");
-    let pm = api
-        .post(
-            &format!("/v1/payment_methods/{card}/attach"),
-            &[("customer", cus.as_str())],
-        )
-        .await;
+    let pm = api.post(&format!("/v1/payment_methods/{card}/attach"), &[("customer", cus.as_str())]).await;
     assert_eq!(pm.status, 200, "{}", pm.body);
     let pm_id = pm.s("id");
     let u = api
-        .post(
-            &format!("/v1/customers/{cus}"),
-            &[("invoice_settings[default_payment_method]", pm_id.as_str())],
-        )
+        .post(&format!("/v1/customers/{cus}"), &[("invoice_settings[default_payment_method]", pm_id.as_str())])
         .await;
     assert_eq!(u.status, 200, "{}", u.body);
     (cus, pm_id)

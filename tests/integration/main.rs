@@ -1,21 +1,21 @@
 //! The one integration-test binary (one link of DataFusion instead of many).
 //! Each component adds a module here.
-mod pushdown;
-mod watch;
-mod readpath;
+mod actions;
 mod catalog;
-mod emulator;
-mod repl;
 mod cli;
 mod cli_repl;
 mod client;
-mod slt;
-mod read_path;
 mod dml;
-mod actions;
+mod embedded;
+mod emulator;
 mod peers;
+mod pushdown;
+mod read_path;
+mod readpath;
 mod reliability;
+mod repl;
 mod serve;
 mod serve_limits;
-mod embedded;
+mod slt;
 mod speed;
+mod watch;

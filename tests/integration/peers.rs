@@ -24,19 +24,12 @@ impl Drop for Peer {
 
 fn peers_dir() -> String {
     std::env::var("STRIPE_SQL_PEERS").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/stripe-sql-peers",
-            std::env::var("HOME").unwrap_or_else(|_| "/root".into())
-        )
+        format!("{}/.cache/stripe-sql-peers", std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
     })
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn ready(mut child: Child, port: u16, name: &str) -> Peer {
@@ -51,10 +44,7 @@ async fn ready(mut child: Child, port: u16, name: &str) -> Peer {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Peer {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    }
+    Peer { child, base: format!("http://127.0.0.1:{port}") }
 }
 
 /// localstripe 1.15.10, in memory (no pickle file), bound to 127.0.0.1.
@@ -75,9 +65,7 @@ pub async fn localstripe() -> Peer {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start localstripe with {python}: {e}; run tests/peers/install.sh")
-        });
+        .unwrap_or_else(|e| panic!("cannot start localstripe with {python}: {e}; run tests/peers/install.sh"));
     ready(child, port, "localstripe").await
 }
 
@@ -90,8 +78,7 @@ pub async fn stateful_mock() -> Peer {
         "stripe-stateful-mock is not installed ({module} missing): run tests/peers/install.sh"
     );
     let port = free_port();
-    let script =
-        format!("require('stripe-stateful-mock').createExpressApp().listen({port}, '127.0.0.1')");
+    let script = format!("require('stripe-stateful-mock').createExpressApp().listen({port}, '127.0.0.1')");
     let child = Command::new("node")
         .args(["-e", &script])
         .current_dir(&dir)
@@ -99,9 +86,7 @@ pub async fn stateful_mock() -> Peer {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start node for stripe-stateful-mock: {e}; run tests/peers/install.sh")
-        });
+        .unwrap_or_else(|e| panic!("cannot start node for stripe-stateful-mock: {e}; run tests/peers/install.sh"));
     ready(child, port, "stripe-stateful-mock").await
 }
 

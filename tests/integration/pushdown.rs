@@ -175,7 +175,11 @@ async fn pushdown_retrieve_and_limit_from_sql() {
     )
     .await;
     // A filter DataFusion re-checks (LIKE, not pushable here) keeps the limit above the scan.
-    assert_plan("SELECT id FROM charges WHERE customer = 'a' AND email LIKE 'x%' LIMIT 5", "list GET /v1/charges?customer=a&limit=100").await;
+    assert_plan(
+        "SELECT id FROM charges WHERE customer = 'a' AND email LIKE 'x%' LIMIT 5",
+        "list GET /v1/charges?customer=a&limit=100",
+    )
+    .await;
 }
 
 #[tokio::test]

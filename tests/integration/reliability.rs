@@ -54,8 +54,5 @@ pub async fn error(engine: &Engine, sql: &str) -> String {
 
 /// A string field of a row.
 pub fn s(row: &Map<String, Value>, k: &str) -> String {
-    row.get(k)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    row.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
 }

@@ -72,7 +72,10 @@ async fn csv_format_via_meta_command_and_option() {
     let sql = "\\format csv\nselect id, email, created from customers order by id;";
     let r = run(sql).await;
     assert_eq!(r.code, 0, "{}", r.err);
-    assert_eq!(r.out, "id,email,created\ncus_1,ada@example.com,2024-01-31T12:00:00Z\ncus_2,,2024-02-01T12:00:00Z\ncus_3,grace@example.com,\n");
+    assert_eq!(
+        r.out,
+        "id,email,created\ncus_1,ada@example.com,2024-01-31T12:00:00Z\ncus_2,,2024-02-01T12:00:00Z\ncus_3,grace@example.com,\n"
+    );
     let opts = ScriptOptions { format: OutputFormat::Csv, ..Default::default() };
     let r2 = run_with(TestBackend::new(), "select id, email, created from customers order by id", &opts).await;
     assert_eq!(r2.out, r.out);
@@ -113,7 +116,8 @@ async fn functions_are_listed_and_filtered() {
 async fn output_redirects_to_a_file_and_back() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.csv");
-    let sql = format!("\\format csv\n\\o {}\nselect id from charges order by id;\n\\o\nselect 'back' as s;", file.display());
+    let sql =
+        format!("\\format csv\n\\o {}\nselect id from charges order by id;\n\\o\nselect 'back' as s;", file.display());
     let r = run(&sql).await;
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "id\nch_1\nch_2\n");
@@ -173,9 +177,18 @@ async fn watch_repeats_the_last_query_and_quit_stops() {
 #[tokio::test]
 async fn notices_toggles_and_cache_clear() {
     let backend = TestBackend::new();
-    let r = run_with(backend.clone(), "\\timing\n\\x\nselect id from charges order by id limit 1;\n\\cache clear", &ScriptOptions::default()).await;
+    let r = run_with(
+        backend.clone(),
+        "\\timing\n\\x\nselect id from charges order by id limit 1;\n\\cache clear",
+        &ScriptOptions::default(),
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(r.err.contains("Timing is on.") && r.err.contains("Expanded display is on.") && r.err.contains("Time: "), "{}", r.err);
+    assert!(
+        r.err.contains("Timing is on.") && r.err.contains("Expanded display is on.") && r.err.contains("Time: "),
+        "{}",
+        r.err
+    );
     assert!(r.out.starts_with("-[ RECORD 1 ]"), "{}", r.out);
     assert!(r.out.contains("id | ch_1"), "{}", r.out);
     assert_eq!(*backend.cache_clears.lock().unwrap(), 1);

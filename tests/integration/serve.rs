@@ -30,7 +30,11 @@ fn psql_lists_describes_joins_and_aggregates() {
         assert!(dt.stdout.lines().any(|l| l.contains(&format!("|{table}|"))), "\\dt lacks {table}:\n{}", dt.stdout);
     }
     let d = psql(server.addr, None, &[r"\d customers"]).ok();
-    assert!(d.stdout.contains("email|text") || d.stdout.contains("email|character varying"), "\\d customers:\n{}", d.stdout);
+    assert!(
+        d.stdout.contains("email|text") || d.stdout.contains("email|character varying"),
+        "\\d customers:\n{}",
+        d.stdout
+    );
     assert!(d.stdout.contains("created|timestamp with time zone"), "\\d customers:\n{}", d.stdout);
 
     let expected = single_value(&cli_csv("select count(*) from customers"));
@@ -58,18 +62,28 @@ fn psql_gets_sqlstates_tags_and_per_connection_settings() {
         assert!(out.stderr.contains(&format!("ERROR:  {code}")), "{sql}: expected SQLSTATE {code}:\n{}", out.stderr);
     }
     let missing = psql(server.addr, None, &["select * from stripe_get('/v1/customers/cus_doesnotexist')"]);
-    assert!(missing.stderr.to_lowercase().contains("request id"), "Stripe's request id is reported:\n{}", missing.stderr);
+    assert!(
+        missing.stderr.to_lowercase().contains("request id"),
+        "Stripe's request id is reported:\n{}",
+        missing.stderr
+    );
 
     let id = single_value(&cli_csv("select id from customers order by id limit 1"));
-    let update = psql(server.addr, None, &[&format!("update customers set name = 'Renamed By Serve' where id = '{id}'")]).ok();
+    let update =
+        psql(server.addr, None, &[&format!("update customers set name = 'Renamed By Serve' where id = '{id}'")]).ok();
     assert!(update.stdout.contains("UPDATE 1"), "update tag:\n{}", update.stdout);
     let check = psql(server.addr, None, &[&format!("select name from customers where id = '{id}'")]).ok();
     assert!(check.stdout.contains("Renamed By Serve"), "{}", check.stdout);
 
-    let set = psql(server.addr, None, &["begin", "set stripe.use_search = false", "show stripe.use_search", "commit"]).ok();
+    let set =
+        psql(server.addr, None, &["begin", "set stripe.use_search = false", "show stripe.use_search", "commit"]).ok();
     assert!(set.stdout.lines().any(|l| l.trim() == "false"), "SET then SHOW on one connection:\n{}", set.stdout);
     let other = psql(server.addr, None, &["show stripe.use_search"]).ok();
-    assert!(other.stdout.lines().any(|l| l.trim() == "true"), "another connection keeps the default:\n{}", other.stdout);
+    assert!(
+        other.stdout.lines().any(|l| l.trim() == "true"),
+        "another connection keeps the default:\n{}",
+        other.stdout
+    );
     let bad = psql(server.addr, None, &["set stripe.no_such_setting = 1"]);
     assert!(bad.stderr.contains("22023"), "an unknown stripe setting is an error:\n{}", bad.stderr);
 }
@@ -137,9 +151,8 @@ fn eight_concurrent_connections_all_answer() {
     let server = serve(&[], &[]);
     let expected = single_value(&cli_csv("select count(*) from charges"));
     let addr = server.addr;
-    let workers: Vec<_> = (0..8)
-        .map(|_| std::thread::spawn(move || psql(addr, None, &["select count(*) from charges"])))
-        .collect();
+    let workers: Vec<_> =
+        (0..8).map(|_| std::thread::spawn(move || psql(addr, None, &["select count(*) from charges"]))).collect();
     for w in workers {
         let out = w.join().expect("worker").ok();
         assert_eq!(out.stdout.lines().nth(1).map(str::trim), Some(expected.as_str()), "{}", out.stdout);
@@ -204,7 +217,10 @@ fn read_only_refuses_writes_and_actions_but_reads_work() {
     let get = psql(server.addr, None, &[&format!("select json from stripe_get('/v1/customers/{id}')")]).ok();
     assert!(get.stdout.contains(&id), "{}", get.stdout);
     let count = psql(server.addr, None, &["select count(*) from customers"]).ok();
-    assert_eq!(count.stdout.lines().nth(1).map(str::trim), Some(single_value(&cli_csv("select count(*) from customers")).as_str()));
+    assert_eq!(
+        count.stdout.lines().nth(1).map(str::trim),
+        Some(single_value(&cli_csv("select count(*) from customers")).as_str())
+    );
 }
 
 #[test]
@@ -221,5 +237,8 @@ fn tls_is_served_with_a_certificate_and_key() {
     assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
     let server = serve(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()], &[]);
     let out = serve_support::psql_tls(server.addr, &["select count(*) from customers"]).ok();
-    assert_eq!(out.stdout.lines().nth(1).map(str::trim), Some(single_value(&cli_csv("select count(*) from customers")).as_str()));
+    assert_eq!(
+        out.stdout.lines().nth(1).map(str::trim),
+        Some(single_value(&cli_csv("select count(*) from customers")).as_str())
+    );
 }

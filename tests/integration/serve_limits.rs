@@ -44,7 +44,12 @@ fn the_client_past_max_connections_is_refused_with_53300() {
     first.close();
     // The freed slot is taken by the next client (the server notices the close asynchronously).
     let mut third = (0..200)
-        .find_map(|_| soak::Conn::open(server.addr).ok().or_else(|| { std::thread::yield_now(); None }))
+        .find_map(|_| {
+            soak::Conn::open(server.addr).ok().or_else(|| {
+                std::thread::yield_now();
+                None
+            })
+        })
         .expect("a slot frees when a session closes");
     assert_eq!(third.query("SELECT 1").unwrap(), 1);
 }
@@ -76,7 +81,11 @@ fn a_query_past_the_memory_limit_fails_alone_with_53200() {
     assert_eq!(c.query("SELECT v FROM small WHERE v <= 10").unwrap(), 10);
     let out = std::process::Command::new(BIN).args(["serve", "--demo", "--memory-limit", "lots"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--memory-limit"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--memory-limit"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The authentication request a server sends after a startup message.

@@ -47,17 +47,16 @@ async fn sequential_and_parallel(engine: &Engine, sql: &str) -> (Vec<String>, Ve
     engine.sql("SET stripe.max_concurrency = 8").await.expect("set");
     let mark = engine.client().request_log().len();
     let parallel = unique_ids(engine, sql).await;
-    let split = engine.client().request_log().since(mark as u64).iter().filter(|e| e.param("created[lte]").is_some()).count();
+    let split =
+        engine.client().request_log().since(mark as u64).iter().filter(|e| e.param("created[lte]").is_some()).count();
     (sequential, parallel, split)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_scan_returns_exactly_the_sequential_walk() {
-    let engine = Engine::with_emulator(
-        EmulatorConfig { jitter: Duration::from_millis(15), ..EmulatorConfig::demo() },
-        |_| {},
-    )
-    .expect("demo engine");
+    let engine =
+        Engine::with_emulator(EmulatorConfig { jitter: Duration::from_millis(15), ..EmulatorConfig::demo() }, |_| {})
+            .expect("demo engine");
     let total = engine.emulator().expect("emulator").count("charges");
     let (sequential, parallel, split) = sequential_and_parallel(&engine, "SELECT id FROM charges").await;
     assert_eq!(sequential.len(), total);
@@ -76,7 +75,8 @@ async fn a_split_scan_returns_exactly_the_sequential_walk() {
     // Streaming: the first batch comes after the first page, and dropping the
     // stream stops the scan (in-flight requests are aborted).
     let mark = engine.client().request_log().len();
-    let mut stream = engine.dataframe("SELECT id FROM charges").await.expect("plan").execute_stream().await.expect("run");
+    let mut stream =
+        engine.dataframe("SELECT id FROM charges").await.expect("plan").execute_stream().await.expect("run");
     stream.next().await.expect("a batch").expect("batch ok");
     assert_eq!(list_calls(&engine, mark, "/v1/charges").len(), 1, "the first batch waited for more pages");
     stream.next().await.expect("a batch").expect("batch ok");
@@ -112,8 +112,9 @@ async fn a_split_scan_returns_exactly_the_sequential_walk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objects_sharing_a_second_are_walked_by_cursor() {
-    let engine = Engine::with_emulator(EmulatorConfig { jitter: Duration::from_millis(5), ..EmulatorConfig::default() }, |_| {})
-        .expect("engine");
+    let engine =
+        Engine::with_emulator(EmulatorConfig { jitter: Duration::from_millis(5), ..EmulatorConfig::default() }, |_| {})
+            .expect("engine");
     // Three bursts of 150 customers: each burst shares one or two created seconds.
     for burst in 0..3 {
         for i in 0..150 {
@@ -131,11 +132,9 @@ async fn objects_sharing_a_second_are_walked_by_cursor() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objects_created_during_a_scan_are_left_out() {
-    let engine = Engine::with_emulator(
-        EmulatorConfig { latency: Duration::from_millis(30), ..EmulatorConfig::demo() },
-        |_| {},
-    )
-    .expect("demo engine");
+    let engine =
+        Engine::with_emulator(EmulatorConfig { latency: Duration::from_millis(30), ..EmulatorConfig::demo() }, |_| {})
+            .expect("demo engine");
     let before = unique_ids(&engine, "SELECT id FROM customers").await;
     assert!(before.len() > 150, "needs several pages, the demo has {}", before.len());
 
@@ -161,10 +160,9 @@ async fn objects_created_during_a_scan_are_left_out() {
 async fn rate_limits_slow_a_scan_down_but_never_fail_it() {
     // The server allows 4 requests/s per endpoint; the client has no budget of
     // its own and learns from the 429s.
-    let engine = Engine::with_emulator(
-        EmulatorConfig { endpoint_rps: 4.0, ..EmulatorConfig::demo() },
-        |c| c.retry_max_delay = Duration::from_secs(2),
-    )
+    let engine = Engine::with_emulator(EmulatorConfig { endpoint_rps: 4.0, ..EmulatorConfig::demo() }, |c| {
+        c.retry_max_delay = Duration::from_secs(2)
+    })
     .expect("demo engine");
     let emulator = engine.emulator().expect("emulator");
     let total = emulator.count("charges");
@@ -185,7 +183,8 @@ async fn rate_limits_slow_a_scan_down_but_never_fail_it() {
     })
     .expect("engine");
     quick.emulator().expect("emulator").fail_next_on(1000, 429, "/v1/customers");
-    let err = quick.sql("SELECT id FROM customers WHERE email = 'a@b.c'").await.expect_err("retries run out").to_string();
+    let err =
+        quick.sql("SELECT id FROM customers WHERE email = 'a@b.c'").await.expect_err("retries run out").to_string();
     assert!(err.contains("429") && err.contains("retries exhausted"), "{err}");
 }
 

@@ -92,7 +92,9 @@ mod tests {
         let generated = to_json(&generate(&read_spec(&path).unwrap(), OVERRIDES_JSON).expect("generator succeeds"));
         if generated != stripe_catalog::CATALOG_JSON {
             let diff = generated.lines().zip(stripe_catalog::CATALOG_JSON.lines()).find(|(a, b)| a != b);
-            panic!("the committed catalog.json is stale; run `cargo run -p xtask -- gen-catalog`; first differing line: {diff:?}");
+            panic!(
+                "the committed catalog.json is stale; run `cargo run -p xtask -- gen-catalog`; first differing line: {diff:?}"
+            );
         }
     }
 }

@@ -23,26 +23,15 @@ pub(crate) struct Prepared {
 /// What came back from one attempt.
 pub(crate) enum AttemptResult {
     /// 2xx with its body and request id.
-    Success {
-        status: u16,
-        body: bytes::Bytes,
-        request_id: Option<String>,
-    },
+    Success { status: u16, body: bytes::Bytes, request_id: Option<String> },
     /// A non-2xx response.
-    Status {
-        error: StatusError,
-        should_retry: Option<bool>,
-        retry_after: Option<Duration>,
-    },
+    Status { error: StatusError, should_retry: Option<bool>, retry_after: Option<Duration> },
     /// No (complete) response.
     Transport { message: String, timeout: bool },
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// The chain of causes of a transport error, e.g. "error sending request: connection refused".
@@ -83,9 +72,7 @@ pub(crate) async fn send_once(
         builder = builder.header("Idempotency-Key", key);
     }
     if let Some(body) = &req.body {
-        builder = builder
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body.clone());
+        builder = builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.clone());
     }
     tracing::trace!(method = %req.method, url = %req.url, "> authorization: Bearer [redacted]");
     tracing::trace!(method = %req.method, url = %req.url, "> stripe-version: {}", cfg.stripe_version);
@@ -104,36 +91,21 @@ pub(crate) async fn send_once(
             match resp.bytes().await {
                 Ok(body) => {
                     let key = cfg.api_key.expose();
-                    tracing::trace!(
-                        status,
-                        "< body: {}",
-                        redact(&String::from_utf8_lossy(&body), key)
-                    );
+                    tracing::trace!(status, "< body: {}", redact(&String::from_utf8_lossy(&body), key));
                     let mut result = classify(req, status, &headers, body);
                     if let AttemptResult::Status { error, .. } = &mut result {
-                        for text in [
-                            &mut error.message,
-                            &mut error.raw_body,
-                            &mut error.request_id,
-                        ]
-                        .into_iter()
-                        .flatten()
+                        for text in
+                            [&mut error.message, &mut error.raw_body, &mut error.request_id].into_iter().flatten()
                         {
                             *text = redact(text, key);
                         }
                     }
                     result
                 }
-                Err(e) => AttemptResult::Transport {
-                    message: describe(&e),
-                    timeout: e.is_timeout(),
-                },
+                Err(e) => AttemptResult::Transport { message: describe(&e), timeout: e.is_timeout() },
             }
         }
-        Err(e) => AttemptResult::Transport {
-            message: describe(&e),
-            timeout: e.is_timeout(),
-        },
+        Err(e) => AttemptResult::Transport { message: describe(&e), timeout: e.is_timeout() },
     };
 
     let (status, error) = match &result {
@@ -166,11 +138,7 @@ fn redact(text: &str, key: &str) -> String {
 fn classify(req: &Prepared, status: u16, headers: &HeaderMap, body: bytes::Bytes) -> AttemptResult {
     let request_id = header_str(headers, "request-id");
     if (200..300).contains(&status) {
-        return AttemptResult::Success {
-            status,
-            body,
-            request_id,
-        };
+        return AttemptResult::Success { status, body, request_id };
     }
     let error = StatusError::from_response(
         req.method.as_str(),
@@ -182,9 +150,7 @@ fn classify(req: &Prepared, status: u16, headers: &HeaderMap, body: bytes::Bytes
     );
     AttemptResult::Status {
         error,
-        should_retry: header_str(headers, "stripe-should-retry")
-            .and_then(|v| super::retry::parse_should_retry(&v)),
-        retry_after: header_str(headers, "retry-after")
-            .and_then(|v| super::retry::parse_retry_after(&v)),
+        should_retry: header_str(headers, "stripe-should-retry").and_then(|v| super::retry::parse_should_retry(&v)),
+        retry_after: header_str(headers, "retry-after").and_then(|v| super::retry::parse_retry_after(&v)),
     }
 }

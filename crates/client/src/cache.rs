@@ -107,7 +107,10 @@ mod tests {
         let t0 = Instant::now();
         let ttl = Duration::from_secs(30);
         cache.put("GET /v1/charges?limit=10".into(), json(r#"{"data": []}"#), cache.generation(), ttl, t0);
-        assert_eq!(cache.get("GET /v1/charges?limit=10", ttl, t0 + Duration::from_secs(29)), Some(json(r#"{"data": []}"#)));
+        assert_eq!(
+            cache.get("GET /v1/charges?limit=10", ttl, t0 + Duration::from_secs(29)),
+            Some(json(r#"{"data": []}"#))
+        );
         assert_eq!(cache.get("GET /v1/charges?limit=10", ttl, t0 + Duration::from_secs(30)), None);
         assert_eq!(cache.get("GET /v1/charges?limit=11", ttl, t0), None, "other params are another entry");
         assert_eq!(cache.get("GET /v1/charges?limit=10", Duration::ZERO, t0), None, "a zero ttl never hits");

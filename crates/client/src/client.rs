@@ -8,8 +8,8 @@ use super::form;
 use super::log::RequestLog;
 use super::pagination::{ListCursor, SearchCursor};
 use super::rate_limit::{RateLimiter, endpoint_key};
-use super::retry::{Decision, Outcome, RetryPolicy};
 use super::raw::{RawObjects, RawPage};
+use super::retry::{Decision, Outcome, RetryPolicy};
 use super::wire::{ApiError, Page};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -42,9 +42,7 @@ struct Inner {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
     }
 }
 
@@ -57,12 +55,8 @@ impl Client {
     /// Builds a client from `config`.
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         install_crypto_provider();
-        url::Url::parse(&config.api_base).map_err(|e| {
-            ApiError::InvalidRequest(format!(
-                "the api base url {:?} is invalid: {e}",
-                config.api_base
-            ))
-        })?;
+        url::Url::parse(&config.api_base)
+            .map_err(|e| ApiError::InvalidRequest(format!("the api base url {:?} is invalid: {e}", config.api_base)))?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("stripe-sql/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
@@ -70,9 +64,8 @@ impl Client {
         builder = match &config.proxy {
             None => builder.no_proxy(),
             Some(p) => {
-                let mut proxy = reqwest::Proxy::all(&p.url).map_err(|e| {
-                    ApiError::InvalidRequest(format!("the proxy url is invalid: {e}"))
-                })?;
+                let mut proxy = reqwest::Proxy::all(&p.url)
+                    .map_err(|e| ApiError::InvalidRequest(format!("the proxy url is invalid: {e}")))?;
                 if let Some(user) = &p.username {
                     use secrecy::ExposeSecret;
                     let pass = p.password.as_ref().map(|s| s.expose_secret()).unwrap_or("");
@@ -81,9 +74,9 @@ impl Client {
                 builder.proxy(proxy)
             }
         };
-        let http = builder.build().map_err(|e| {
-            ApiError::InvalidRequest(format!("the http client could not be built: {e}"))
-        })?;
+        let http = builder
+            .build()
+            .map_err(|e| ApiError::InvalidRequest(format!("the http client could not be built: {e}")))?;
         let policy = RetryPolicy {
             max_retries: config.max_retries,
             base_delay: config.retry_base_delay,
@@ -93,13 +86,7 @@ impl Client {
         let limiter = RateLimiter::new(config.max_rps, config.endpoint_rps);
         let log = RequestLog::with_capacity(config.request_log_size);
         Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                config,
-                limiter,
-                policy,
-                cache: ResponseCache::new(),
-            }),
+            inner: Arc::new(Inner { http, config, limiter, policy, cache: ResponseCache::new() }),
             cache_ttl: Duration::ZERO,
             observer: None,
             log,
@@ -166,14 +153,8 @@ impl Client {
     }
 
     /// `POST path` with the caller's `Idempotency-Key` (e.g. to resume a multi-row write).
-    pub async fn post_with_key(
-        &self,
-        path: &str,
-        body: &Value,
-        key: &str,
-    ) -> Result<Value, ApiError> {
-        self.call(Method::POST, path, body, Some(key.to_owned()), parse_value)
-            .await
+    pub async fn post_with_key(&self, path: &str, body: &Value, key: &str) -> Result<Value, ApiError> {
+        self.call(Method::POST, path, body, Some(key.to_owned()), parse_value).await
     }
 
     /// `DELETE path?query`.
@@ -284,7 +265,11 @@ impl Client {
     }
 
     /// Sends `req` with retries under the limiter; returns the parsed answer and its body.
-    async fn send<T>(&self, req: Prepared, parse: fn(&[u8]) -> Result<T, serde_json::Error>) -> Result<(T, Bytes), ApiError> {
+    async fn send<T>(
+        &self,
+        req: Prepared,
+        parse: fn(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Result<(T, Bytes), ApiError> {
         let endpoint = endpoint_key(req.method.as_str(), &req.path);
         let started = Instant::now();
         tracing::debug!(method = %req.method, path = %req.path, params = ?req.params, "stripe request");
@@ -296,20 +281,9 @@ impl Client {
             if let Some(observer) = &self.observer {
                 observer.on_request();
             }
-            let result = send_once(
-                &self.inner.http,
-                &self.inner.config,
-                &self.log,
-                &req,
-                attempt,
-            )
-            .await;
+            let result = send_once(&self.inner.http, &self.inner.config, &self.log, &req, attempt).await;
             let (outcome, error) = match result {
-                AttemptResult::Success {
-                    status,
-                    body,
-                    request_id,
-                } => match parse(&body) {
+                AttemptResult::Success { status, body, request_id } => match parse(&body) {
                     Ok(value) => {
                         self.inner.limiter.on_success(&endpoint);
                         tracing::info!(method = %req.method, path = %req.path, status, attempt,
@@ -340,19 +314,11 @@ impl Client {
                         },
                     ),
                 },
-                AttemptResult::Status {
-                    error,
-                    should_retry,
-                    retry_after,
-                } => {
+                AttemptResult::Status { error, should_retry, retry_after } => {
                     if error.status == 429 {
                         self.inner.limiter.on_rate_limited(&endpoint, retry_after);
                     }
-                    let outcome = Outcome::Status {
-                        status: error.status,
-                        should_retry,
-                        retry_after,
-                    };
+                    let outcome = Outcome::Status { status: error.status, should_retry, retry_after };
                     (outcome, ApiError::Status(Box::new(error)))
                 }
                 AttemptResult::Transport { message, timeout } => {
@@ -439,17 +405,11 @@ impl Client {
             )));
         }
         if !params.is_object() && !params.is_null() {
-            return Err(ApiError::InvalidRequest(format!(
-                "parameters for {path} must be a json object"
-            )));
+            return Err(ApiError::InvalidRequest(format!("parameters for {path} must be a json object")));
         }
         let params = form::encode(params);
         let encoded = form::to_urlencoded(&params);
-        let mut url = format!(
-            "{}{}",
-            self.inner.config.api_base.trim_end_matches('/'),
-            path
-        );
+        let mut url = format!("{}{}", self.inner.config.api_base.trim_end_matches('/'), path);
         let body = if method == Method::POST {
             Some(encoded)
         } else {
@@ -459,14 +419,7 @@ impl Client {
             }
             None
         };
-        Ok(Prepared {
-            method,
-            path: path.to_owned(),
-            url,
-            params,
-            body,
-            idempotency_key,
-        })
+        Ok(Prepared { method, path: path.to_owned(), url, params, body, idempotency_key })
     }
 }
 
@@ -475,17 +428,9 @@ fn parse_value(body: &[u8]) -> Result<Value, serde_json::Error> {
 }
 
 fn unreadable(path: &str, message: String) -> ApiError {
-    ApiError::InvalidResponse {
-        method: "GET".into(),
-        path: path.to_owned(),
-        message,
-        request_id: None,
-    }
+    ApiError::InvalidResponse { method: "GET".into(), path: path.to_owned(), message, request_id: None }
 }
 
 fn pagination(path: &str, e: super::pagination::PaginationError) -> ApiError {
-    ApiError::Pagination {
-        path: path.to_owned(),
-        message: e.to_string(),
-    }
+    ApiError::Pagination { path: path.to_owned(), message: e.to_string() }
 }

@@ -61,7 +61,8 @@ mod tests {
 
     #[test]
     fn compact_text_parses_to_the_same_value() {
-        let value = serde_json::json!({"s": "line\nbreak \u{1F600}", "n": [1, -2.5e3, null, true], "o": {"k": {"deep": [[]]}}});
+        let value =
+            serde_json::json!({"s": "line\nbreak \u{1F600}", "n": [1, -2.5e3, null, true], "o": {"k": {"deep": [[]]}}});
         let pretty = serde_json::to_string_pretty(&value).unwrap();
         let out = compact(&pretty);
         assert!(!out.contains(": ") && !out.contains('\n'));

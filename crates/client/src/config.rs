@@ -26,28 +26,16 @@ pub struct ProxyConfig {
 impl ProxyConfig {
     /// Splits `http://user:pass@host:port` into URL and credentials.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let mut url =
-            url::Url::parse(raw.trim()).map_err(|e| format!("the proxy url is invalid: {e}"))?;
+        let mut url = url::Url::parse(raw.trim()).map_err(|e| format!("the proxy url is invalid: {e}"))?;
         if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
-            return Err(format!(
-                "the proxy url has unsupported scheme {:?}",
-                url.scheme()
-            ));
+            return Err(format!("the proxy url has unsupported scheme {:?}", url.scheme()));
         }
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
         let username = (!url.username().is_empty()).then(|| decode(url.username()));
         let password = url.password().map(|p| SecretString::from(decode(p)));
         let _ = url.set_username("");
         let _ = url.set_password(None);
-        Ok(ProxyConfig {
-            url: url.to_string(),
-            username,
-            password,
-        })
+        Ok(ProxyConfig { url: url.to_string(), username, password })
     }
 }
 

@@ -38,11 +38,7 @@ fn encode_value(name: String, value: &Value, out: &mut Vec<(String, String)>) {
             // stay grouped per element.
             let indexed = items.iter().any(|v| v.is_object() || v.is_array());
             for (i, inner) in items.iter().enumerate() {
-                let child = if indexed {
-                    format!("{name}[{i}]")
-                } else {
-                    format!("{name}[]")
-                };
+                let child = if indexed { format!("{name}[{i}]") } else { format!("{name}[]") };
                 encode_value(child, inner, out);
             }
         }
@@ -73,17 +69,8 @@ mod tests {
 
     #[test]
     fn scalars_booleans_integers_and_unset() {
-        let got =
-            pairs(json!({"email": "a@b.c", "amount": 2000, "livemode": false, "description": ""}));
-        assert_eq!(
-            got,
-            vec![
-                p("email", "a@b.c"),
-                p("amount", "2000"),
-                p("livemode", "false"),
-                p("description", "")
-            ]
-        );
+        let got = pairs(json!({"email": "a@b.c", "amount": 2000, "livemode": false, "description": ""}));
+        assert_eq!(got, vec![p("email", "a@b.c"), p("amount", "2000"), p("livemode", "false"), p("description", "")]);
     }
 
     #[test]

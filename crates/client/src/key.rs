@@ -70,20 +70,13 @@ impl ApiKey {
         if key.is_empty() {
             return Err(KeyError::Empty);
         }
-        let (prefix, kind, mode) = PREFIXES
-            .iter()
-            .copied()
-            .find(|(p, _, _)| key.starts_with(p))
-            .ok_or(KeyError::UnknownPrefix)?;
+        let (prefix, kind, mode) =
+            PREFIXES.iter().copied().find(|(p, _, _)| key.starts_with(p)).ok_or(KeyError::UnknownPrefix)?;
         let rest = &key[prefix.len()..];
         if rest.is_empty() || !rest.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(KeyError::Malformed { prefix });
         }
-        Ok(ApiKey {
-            secret: SecretString::from(key.to_owned()),
-            mode,
-            kind,
-        })
+        Ok(ApiKey { secret: SecretString::from(key.to_owned()), mode, kind })
     }
 
     /// Test or live.
@@ -137,26 +130,14 @@ mod tests {
 
     #[test]
     fn rejects_other_strings_without_echoing_them() {
-        assert_eq!(
-            ApiKey::parse("sk_test_").unwrap_err(),
-            KeyError::Malformed { prefix: "sk_test_" }
-        );
-        for bad in [
-            "pk_test_abc",
-            "sk_abc123",
-            "hello",
-            "sk_test_a b",
-            "sk_test_abc$",
-        ] {
+        assert_eq!(ApiKey::parse("sk_test_").unwrap_err(), KeyError::Malformed { prefix: "sk_test_" });
+        for bad in ["pk_test_abc", "sk_abc123", "hello", "sk_test_a b", "sk_test_abc$"] {
             let err = ApiKey::parse(bad).unwrap_err().to_string();
             assert!(!err.contains(bad.trim()), "{err} echoes {bad}");
             assert!(err.contains("api key"), "{err}");
         }
         assert_eq!(ApiKey::parse("   ").unwrap_err(), KeyError::Empty);
-        assert_eq!(
-            ApiKey::parse("pk_test_1").unwrap_err(),
-            KeyError::UnknownPrefix
-        );
+        assert_eq!(ApiKey::parse("pk_test_1").unwrap_err(), KeyError::UnknownPrefix);
     }
 
     #[test]

@@ -23,9 +23,7 @@ pub mod wire;
 
 pub use cache::CallObserver;
 pub use client::{Client, install_crypto_provider};
-pub use config::{
-    ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, ProxyConfig,
-};
+pub use config::{ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, ProxyConfig};
 pub use key::{ApiKey, KeyError, KeyKind, Mode};
 pub use log::{LogEntry, RequestLog};
 pub use raw::{RawObjects, RawPage};

@@ -54,10 +54,7 @@ pub struct LogEntry {
 impl LogEntry {
     /// The value of parameter `name`, if sent (first occurrence).
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 

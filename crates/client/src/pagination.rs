@@ -42,19 +42,9 @@ impl ListCursor {
     /// Starts from the caller's query (which may already hold `starting_after` or
     /// `ending_before`; the latter makes the walk go backwards).
     pub fn new(query: Value) -> Self {
-        let query = if query.is_object() {
-            query
-        } else {
-            Value::Object(Default::default())
-        };
+        let query = if query.is_object() { query } else { Value::Object(Default::default()) };
         let backwards = query.get("ending_before").is_some_and(|v| !v.is_null());
-        ListCursor {
-            base: query,
-            backwards,
-            cursor: None,
-            seen: HashSet::new(),
-            done: false,
-        }
+        ListCursor { base: query, backwards, cursor: None, seen: HashSet::new(), done: false }
     }
 
     /// The query for the next request, or `None` when the walk is over.
@@ -64,11 +54,7 @@ impl ListCursor {
         }
         let mut q = self.base.clone();
         if let (Some(c), Some(map)) = (&self.cursor, q.as_object_mut()) {
-            let key = if self.backwards {
-                "ending_before"
-            } else {
-                "starting_after"
-            };
+            let key = if self.backwards { "ending_before" } else { "starting_after" };
             map.insert(key.to_owned(), Value::String(c.clone()));
         }
         Some(q)
@@ -145,17 +131,8 @@ pub struct SearchCursor {
 impl SearchCursor {
     /// Starts from the caller's query (holding at least `query`).
     pub fn new(query: Value) -> Self {
-        let query = if query.is_object() {
-            query
-        } else {
-            Value::Object(Default::default())
-        };
-        SearchCursor {
-            base: query,
-            token: None,
-            seen: HashSet::new(),
-            done: false,
-        }
+        let query = if query.is_object() { query } else { Value::Object(Default::default()) };
+        SearchCursor { base: query, token: None, seen: HashSet::new(), done: false }
     }
 
     /// The query for the next request, or `None` when the walk is over.
@@ -200,10 +177,7 @@ mod tests {
     use serde_json::json;
 
     fn page(ids: &[&str], has_more: bool) -> Page {
-        Page {
-            data: ids.iter().map(|id| json!({"id": id})).collect(),
-            has_more,
-        }
+        Page { data: ids.iter().map(|id| json!({"id": id})).collect(), has_more }
     }
 
     #[test]
@@ -211,10 +185,7 @@ mod tests {
         let mut c = ListCursor::new(json!({"limit": 2, "email": "a@b"}));
         assert_eq!(c.next_query(), Some(json!({"limit": 2, "email": "a@b"})));
         c.advance(&page(&["a", "b"], true)).unwrap();
-        assert_eq!(
-            c.next_query(),
-            Some(json!({"limit": 2, "email": "a@b", "starting_after": "b"}))
-        );
+        assert_eq!(c.next_query(), Some(json!({"limit": 2, "email": "a@b", "starting_after": "b"})));
         c.advance(&page(&["c", "d"], true)).unwrap();
         assert_eq!(c.next_query().unwrap()["starting_after"], "d");
         c.advance(&page(&["e"], false)).unwrap();
@@ -241,16 +212,10 @@ mod tests {
     #[test]
     fn empty_page_with_more_and_missing_id_are_errors() {
         let mut c = ListCursor::new(json!({}));
-        assert_eq!(
-            c.advance(&page(&[], true)),
-            Err(PaginationError::EmptyPageWithMore)
-        );
+        assert_eq!(c.advance(&page(&[], true)), Err(PaginationError::EmptyPageWithMore));
         assert_eq!(c.next_query(), None);
         let mut c = ListCursor::new(json!({}));
-        let p = Page {
-            data: vec![json!({"object": "x"})],
-            has_more: true,
-        };
+        let p = Page { data: vec![json!({"object": "x"})], has_more: true };
         assert_eq!(c.advance(&p), Err(PaginationError::MissingId));
         // An empty last page is a normal end.
         let mut c = ListCursor::new(json!({}));
@@ -267,19 +232,10 @@ mod tests {
         let mut c = SearchCursor::new(json!({"query": "email:'a'"}));
         assert_eq!(c.next_query(), Some(json!({"query": "email:'a'"})));
         c.advance(&sp(&["a"], true, Some("t1"))).unwrap();
-        assert_eq!(
-            c.next_query(),
-            Some(json!({"query": "email:'a'", "page": "t1"}))
-        );
-        assert_eq!(
-            c.advance(&sp(&["b"], true, Some("t1"))),
-            Err(PaginationError::RepeatedCursor("t1".into()))
-        );
+        assert_eq!(c.next_query(), Some(json!({"query": "email:'a'", "page": "t1"})));
+        assert_eq!(c.advance(&sp(&["b"], true, Some("t1"))), Err(PaginationError::RepeatedCursor("t1".into())));
         let mut c = SearchCursor::new(json!({}));
-        assert_eq!(
-            c.advance(&sp(&["a"], true, None)),
-            Err(PaginationError::MissingNextPage)
-        );
+        assert_eq!(c.advance(&sp(&["a"], true, None)), Err(PaginationError::MissingNextPage));
         let mut c = SearchCursor::new(json!({}));
         c.advance(&sp(&["a"], false, None)).unwrap();
         assert_eq!(c.next_query(), None);

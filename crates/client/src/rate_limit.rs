@@ -69,11 +69,7 @@ struct Endpoint {
 const UNLIMITED_AGAIN_RPS: f64 = 400.0;
 
 fn interval(rps: f64) -> Duration {
-    if rps.is_finite() && rps > 0.0 {
-        Duration::from_secs_f64(1.0 / rps)
-    } else {
-        Duration::ZERO
-    }
+    if rps.is_finite() && rps > 0.0 { Duration::from_secs_f64(1.0 / rps) } else { Duration::ZERO }
 }
 
 impl RateLimiter {
@@ -102,10 +98,7 @@ impl RateLimiter {
     pub fn reserve(&self, endpoint: &str, now: Instant) -> Instant {
         let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let endpoint_rps = st.endpoint_rps;
-        let ep = st.endpoints.entry(endpoint.to_owned()).or_insert(Endpoint {
-            next: None,
-            rps: endpoint_rps,
-        });
+        let ep = st.endpoints.entry(endpoint.to_owned()).or_insert(Endpoint { next: None, rps: endpoint_rps });
         let earliest = now.max(ep.next.unwrap_or(now));
         let ep_interval = interval(ep.rps);
         let slot = st.reserve_global(earliest, now);
@@ -119,10 +112,7 @@ impl RateLimiter {
     pub fn on_rate_limited(&self, endpoint: &str, retry_after: Option<Duration>) {
         let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let configured = st.endpoint_rps;
-        let ep = st.endpoints.entry(endpoint.to_owned()).or_insert(Endpoint {
-            next: None,
-            rps: configured,
-        });
+        let ep = st.endpoints.entry(endpoint.to_owned()).or_insert(Endpoint { next: None, rps: configured });
         if ep.rps.is_finite() && ep.rps > 0.0 {
             let floor = if configured > 0.0 { 1.0_f64.min(configured) } else { 1.0 };
             ep.rps = (ep.rps / 2.0).max(floor);
@@ -155,9 +145,7 @@ impl RateLimiter {
     /// The current rate of `endpoint` (requests per second), after any adaptive slowdown.
     pub fn endpoint_rate(&self, endpoint: &str) -> f64 {
         let st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        st.endpoints
-            .get(endpoint)
-            .map_or(st.endpoint_rps, |e| e.rps)
+        st.endpoints.get(endpoint).map_or(st.endpoint_rps, |e| e.rps)
     }
 }
 
@@ -170,11 +158,7 @@ pub fn endpoint_key(method: &str, path: &str) -> String {
         .split('/')
         .map(|seg| {
             let word = seg.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-            if word || seg == "v1" || seg == "v2" {
-                seg
-            } else {
-                "{id}"
-            }
+            if word || seg == "v1" || seg == "v2" { seg } else { "{id}" }
         })
         .collect();
     format!("{} {}", method.to_ascii_uppercase(), collapsed.join("/"))
@@ -187,51 +171,26 @@ mod tests {
     #[test]
     fn endpoint_keys_collapse_ids() {
         assert_eq!(endpoint_key("get", "/v1/customers"), "GET /v1/customers");
+        assert_eq!(endpoint_key("GET", "/v1/customers/cus_NffrFeUfNV2Hib"), "GET /v1/customers/{id}");
         assert_eq!(
-            endpoint_key("GET", "/v1/customers/cus_NffrFeUfNV2Hib"),
-            "GET /v1/customers/{id}"
-        );
-        assert_eq!(
-            endpoint_key(
-                "POST",
-                "/v1/payment_intents/pi_3MtwBwLkdIwHu7ix28a3tqPa/capture"
-            ),
+            endpoint_key("POST", "/v1/payment_intents/pi_3MtwBwLkdIwHu7ix28a3tqPa/capture"),
             "POST /v1/payment_intents/{id}/capture"
         );
-        assert_eq!(
-            endpoint_key("GET", "/v1/customers/search?query=x"),
-            "GET /v1/customers/search"
-        );
-        assert_eq!(
-            endpoint_key("GET", "/v1/customers/cus_0001/sources/card_9"),
-            "GET /v1/customers/{id}/sources/{id}"
-        );
+        assert_eq!(endpoint_key("GET", "/v1/customers/search?query=x"), "GET /v1/customers/search");
+        assert_eq!(endpoint_key("GET", "/v1/customers/cus_0001/sources/card_9"), "GET /v1/customers/{id}/sources/{id}");
     }
 
     #[test]
     fn slots_are_spaced_per_endpoint_and_globally() {
         let lim = RateLimiter::new(100.0, 10.0);
         let now = Instant::now();
-        let a: Vec<Duration> = (0..3)
-            .map(|_| lim.reserve("GET /v1/customers", now) - now)
-            .collect();
-        assert_eq!(
-            a,
-            vec![
-                Duration::ZERO,
-                Duration::from_millis(100),
-                Duration::from_millis(200)
-            ]
-        );
+        let a: Vec<Duration> = (0..3).map(|_| lim.reserve("GET /v1/customers", now) - now).collect();
+        assert_eq!(a, vec![Duration::ZERO, Duration::from_millis(100), Duration::from_millis(200)]);
         // Another endpoint takes the first free global slot, not a place behind the queue.
         let b = lim.reserve("GET /v1/charges", now) - now;
         assert_eq!(b, Duration::from_millis(10));
         let c = lim.reserve("GET /v1/charges", now) - now;
-        assert_eq!(
-            c,
-            Duration::from_millis(110),
-            "the endpoint's own interval applies"
-        );
+        assert_eq!(c, Duration::from_millis(110), "the endpoint's own interval applies");
     }
 
     #[test]

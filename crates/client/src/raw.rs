@@ -171,9 +171,9 @@ fn compact_text(body: &[u8]) -> Result<Arc<String>, serde_json::Error> {
             Ok(Arc::new(compact))
         }
         // Let serde_json word the error (it points at the bad byte).
-        Err(_) => Err(serde_json::from_slice::<serde::de::IgnoredAny>(body).err().unwrap_or_else(|| {
-            serde::de::Error::custom("the body is not valid UTF-8")
-        })),
+        Err(_) => Err(serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            .err()
+            .unwrap_or_else(|| serde::de::Error::custom("the body is not valid UTF-8"))),
     }
 }
 

@@ -82,11 +82,7 @@ impl RetryPolicy {
             return Decision::GiveUp;
         }
         let retry_after = match *outcome {
-            Outcome::Status {
-                status,
-                should_retry,
-                retry_after,
-            } => {
+            Outcome::Status { status, should_retry, retry_after } => {
                 let retryable = match should_retry {
                     Some(explicit) => explicit,
                     None => status == 409 || status == 429 || (500..600).contains(&status),
@@ -134,11 +130,7 @@ mod tests {
     use super::*;
 
     fn status(status: u16) -> Outcome {
-        Outcome::Status {
-            status,
-            should_retry: None,
-            retry_after: None,
-        }
+        Outcome::Status { status, should_retry: None, retry_after: None }
     }
 
     fn policy() -> RetryPolicy {
@@ -166,83 +158,38 @@ mod tests {
     fn retryable_statuses_and_transport_errors() {
         let p = policy();
         for s in [409, 429, 500, 502, 503] {
-            assert!(
-                matches!(
-                    p.decide(1, "GET", false, &status(s), 0.0),
-                    Decision::RetryAfter(_)
-                ),
-                "{s}"
-            );
+            assert!(matches!(p.decide(1, "GET", false, &status(s), 0.0), Decision::RetryAfter(_)), "{s}");
         }
         for s in [400, 401, 402, 403, 404] {
-            assert_eq!(
-                p.decide(1, "GET", false, &status(s), 0.0),
-                Decision::GiveUp,
-                "{s}"
-            );
+            assert_eq!(p.decide(1, "GET", false, &status(s), 0.0), Decision::GiveUp, "{s}");
         }
-        assert!(matches!(
-            p.decide(1, "DELETE", false, &Outcome::Transport, 0.0),
-            Decision::RetryAfter(_)
-        ));
+        assert!(matches!(p.decide(1, "DELETE", false, &Outcome::Transport, 0.0), Decision::RetryAfter(_)));
     }
 
     #[test]
     fn stripe_should_retry_wins_over_status() {
         let p = policy();
-        let no = Outcome::Status {
-            status: 503,
-            should_retry: Some(false),
-            retry_after: None,
-        };
+        let no = Outcome::Status { status: 503, should_retry: Some(false), retry_after: None };
         assert_eq!(p.decide(1, "GET", false, &no, 0.5), Decision::GiveUp);
-        let yes = Outcome::Status {
-            status: 400,
-            should_retry: Some(true),
-            retry_after: None,
-        };
-        assert!(matches!(
-            p.decide(1, "GET", false, &yes, 0.5),
-            Decision::RetryAfter(_)
-        ));
+        let yes = Outcome::Status { status: 400, should_retry: Some(true), retry_after: None };
+        assert!(matches!(p.decide(1, "GET", false, &yes, 0.5), Decision::RetryAfter(_)));
     }
 
     #[test]
     fn post_is_retried_only_with_an_idempotency_key() {
         let p = policy();
-        assert_eq!(
-            p.decide(1, "POST", false, &status(500), 0.0),
-            Decision::GiveUp
-        );
-        assert_eq!(
-            p.decide(1, "POST", false, &Outcome::Transport, 0.0),
-            Decision::GiveUp
-        );
-        assert!(matches!(
-            p.decide(1, "POST", true, &status(500), 0.0),
-            Decision::RetryAfter(_)
-        ));
+        assert_eq!(p.decide(1, "POST", false, &status(500), 0.0), Decision::GiveUp);
+        assert_eq!(p.decide(1, "POST", false, &Outcome::Transport, 0.0), Decision::GiveUp);
+        assert!(matches!(p.decide(1, "POST", true, &status(500), 0.0), Decision::RetryAfter(_)));
     }
 
     #[test]
     fn attempts_are_bounded() {
         let p = policy();
-        assert!(matches!(
-            p.decide(3, "GET", false, &status(500), 0.0),
-            Decision::RetryAfter(_)
-        ));
-        assert_eq!(
-            p.decide(4, "GET", false, &status(500), 0.0),
-            Decision::GiveUp
-        );
-        let none = RetryPolicy {
-            max_retries: 0,
-            ..p
-        };
-        assert_eq!(
-            none.decide(1, "GET", false, &status(500), 0.0),
-            Decision::GiveUp
-        );
+        assert!(matches!(p.decide(3, "GET", false, &status(500), 0.0), Decision::RetryAfter(_)));
+        assert_eq!(p.decide(4, "GET", false, &status(500), 0.0), Decision::GiveUp);
+        let none = RetryPolicy { max_retries: 0, ..p };
+        assert_eq!(none.decide(1, "GET", false, &status(500), 0.0), Decision::GiveUp);
     }
 
     #[test]
@@ -254,33 +201,16 @@ mod tests {
         assert_eq!(p.backoff(3, 1.0), Duration::from_millis(400));
         assert_eq!(p.backoff(10, 1.0), Duration::from_millis(1000));
         let d = p.backoff(2, 0.5);
-        assert!(
-            d > Duration::from_millis(100) && d < Duration::from_millis(200),
-            "{d:?}"
-        );
+        assert!(d > Duration::from_millis(100) && d < Duration::from_millis(200), "{d:?}");
     }
 
     #[test]
     fn retry_after_is_used_and_capped() {
         let p = policy();
-        let o = Outcome::Status {
-            status: 429,
-            should_retry: None,
-            retry_after: Some(Duration::from_secs(2)),
-        };
-        assert_eq!(
-            p.decide(1, "GET", false, &o, 0.9),
-            Decision::RetryAfter(Duration::from_secs(2))
-        );
-        let o = Outcome::Status {
-            status: 429,
-            should_retry: None,
-            retry_after: Some(Duration::from_secs(600)),
-        };
-        assert_eq!(
-            p.decide(1, "GET", false, &o, 0.9),
-            Decision::RetryAfter(Duration::from_secs(5))
-        );
+        let o = Outcome::Status { status: 429, should_retry: None, retry_after: Some(Duration::from_secs(2)) };
+        assert_eq!(p.decide(1, "GET", false, &o, 0.9), Decision::RetryAfter(Duration::from_secs(2)));
+        let o = Outcome::Status { status: 429, should_retry: None, retry_after: Some(Duration::from_secs(600)) };
+        assert_eq!(p.decide(1, "GET", false, &o, 0.9), Decision::RetryAfter(Duration::from_secs(5)));
     }
 
     #[test]

@@ -63,19 +63,10 @@ impl StatusError {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Self {
-        let mut err = StatusError {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            status,
-            request_id,
-            ..Default::default()
-        };
+        let mut err =
+            StatusError { method: method.to_owned(), path: path.to_owned(), status, request_id, ..Default::default() };
         let parsed: Option<Value> = serde_json::from_slice(body).ok();
-        match parsed
-            .as_ref()
-            .and_then(|v| v.get("error"))
-            .filter(|e| e.is_object())
-        {
+        match parsed.as_ref().and_then(|v| v.get("error")).filter(|e| e.is_object()) {
             Some(e) => {
                 let field = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
                 err.error_type = field("type");
@@ -85,11 +76,7 @@ impl StatusError {
                 err.decline_code = field("decline_code");
             }
             None => {
-                let kind = if parsed.is_some() {
-                    "json without an error object"
-                } else {
-                    "non-json body"
-                };
+                let kind = if parsed.is_some() { "json without an error object" } else { "non-json body" };
                 let ct = content_type.unwrap_or("no content type");
                 err.raw_body = Some(format!("{kind} ({ct}): {}", excerpt(body)));
             }
@@ -114,16 +101,9 @@ fn excerpt(body: &[u8]) -> String {
 
 impl fmt::Display for StatusError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "stripe answered {} to {} {}",
-            self.status, self.method, self.path
-        )?;
-        let detail: Vec<&str> = [&self.error_type, &self.code, &self.decline_code]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
+        write!(f, "stripe answered {} to {} {}", self.status, self.method, self.path)?;
+        let detail: Vec<&str> =
+            [&self.error_type, &self.code, &self.decline_code].into_iter().flatten().map(String::as_str).collect();
         if !detail.is_empty() {
             write!(f, " ({})", detail.join(", "))?;
         }
@@ -150,9 +130,7 @@ pub enum ApiError {
     #[error("{0}")]
     Status(Box<StatusError>),
     /// The connection failed (refused, reset, DNS, TLS) before a response arrived.
-    #[error(
-        "could not reach stripe at {base} for {method} {path}: {message} (after {attempts} attempt(s))"
-    )]
+    #[error("could not reach stripe at {base} for {method} {path}: {message} (after {attempts} attempt(s))")]
     Transport {
         /// HTTP method.
         method: String,
@@ -253,26 +231,16 @@ mod tests {
         let err = ApiError::Status(Box::new(e));
         assert!(err.is_not_found());
         let msg = err.to_string();
-        assert!(
-            msg.starts_with("stripe answered 404 to GET /v1/customers/cus_x"),
-            "{msg}"
-        );
-        assert!(
-            msg.contains("No such customer") && msg.contains("req_1") && msg.contains("param: id"),
-            "{msg}"
-        );
+        assert!(msg.starts_with("stripe answered 404 to GET /v1/customers/cus_x"), "{msg}");
+        assert!(msg.contains("No such customer") && msg.contains("req_1") && msg.contains("param: id"), "{msg}");
     }
 
     #[test]
     fn html_body_becomes_an_excerpt() {
         let body = b"<html>\n<body>  <h1>502 Bad Gateway</h1></body></html>";
-        let e =
-            StatusError::from_response("GET", "/v1/charges", 502, None, Some("text/html"), body);
+        let e = StatusError::from_response("GET", "/v1/charges", 502, None, Some("text/html"), body);
         let msg = ApiError::Status(Box::new(e)).to_string();
-        assert!(
-            msg.contains("non-json body (text/html)") && msg.contains("502 Bad Gateway"),
-            "{msg}"
-        );
+        assert!(msg.contains("non-json body (text/html)") && msg.contains("502 Bad Gateway"), "{msg}");
         assert!(msg.contains("no request id"), "{msg}");
     }
 }

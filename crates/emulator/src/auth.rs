@@ -16,34 +16,21 @@ pub fn check(header: Option<&str>) -> Result<String, ApiError> {
         k.trim().to_string()
     } else if let Some(b) = strip_scheme(h, "basic") {
         let raw = base64_decode(b.trim()).ok_or_else(|| {
-            ApiError::unauthorized(
-                "Invalid API Key provided: the Basic credentials are not valid base64.",
-            )
+            ApiError::unauthorized("Invalid API Key provided: the Basic credentials are not valid base64.")
         })?;
         let text = String::from_utf8(raw).map_err(|_| {
-            ApiError::unauthorized(
-                "Invalid API Key provided: the Basic credentials are not valid UTF-8.",
-            )
+            ApiError::unauthorized("Invalid API Key provided: the Basic credentials are not valid UTF-8.")
         })?;
         text.split(':').next().unwrap_or("").to_string()
     } else {
-        return Err(ApiError::unauthorized(
-            "Invalid Authorization header: use Bearer or Basic authentication.",
-        ));
+        return Err(ApiError::unauthorized("Invalid Authorization header: use Bearer or Basic authentication."));
     };
     let prefix = PREFIXES.iter().find(|p| key.starts_with(**p));
     match prefix {
-        Some(p)
-            if key.len() > p.len()
-                && key[p.len()..]
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
-        {
+        Some(p) if key.len() > p.len() && key[p.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
             Ok(key)
         }
-        Some(p) => Err(ApiError::unauthorized(format!(
-            "Invalid API Key provided: {p}***"
-        ))),
+        Some(p) => Err(ApiError::unauthorized(format!("Invalid API Key provided: {p}***"))),
         None => Err(ApiError::unauthorized(
             "Invalid API Key provided: keys start with sk_test_, sk_live_, rk_test_ or rk_live_.",
         )),
@@ -94,10 +81,7 @@ mod tests {
     fn bearer_basic_and_rejections() {
         assert_eq!(check(Some("Bearer sk_test_abc")).unwrap(), "sk_test_abc");
         // base64("rk_live_xyz:")
-        assert_eq!(
-            check(Some("Basic cmtfbGl2ZV94eXo6")).unwrap(),
-            "rk_live_xyz"
-        );
+        assert_eq!(check(Some("Basic cmtfbGl2ZV94eXo6")).unwrap(), "rk_live_xyz");
         assert_eq!(check(None).unwrap_err().status, 401);
         assert_eq!(check(Some("Bearer pk_test_abc")).unwrap_err().status, 401);
         let e = check(Some("Bearer sk_test_")).unwrap_err();

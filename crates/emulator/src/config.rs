@@ -56,9 +56,6 @@ impl Default for EmulatorConfig {
 impl EmulatorConfig {
     /// The demo account at scale 1.
     pub fn demo() -> Self {
-        EmulatorConfig {
-            data: DataSet::Demo,
-            ..Default::default()
-        }
+        EmulatorConfig { data: DataSet::Demo, ..Default::default() }
     }
 }

@@ -21,14 +21,7 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            kind,
-            message: message.into(),
-            param: None,
-            code: None,
-            extra: Box::default(),
-        }
+        ApiError { status, kind, message: message.into(), param: None, code: None, extra: Box::default() }
     }
 
     /// 400 `invalid_request_error`.
@@ -43,23 +36,17 @@ impl ApiError {
 
     /// 400 for a missing required parameter.
     pub fn missing(param: &str) -> Self {
-        Self::invalid_param(param, format!("Missing required param: {param}."))
-            .with_code("parameter_missing")
+        Self::invalid_param(param, format!("Missing required param: {param}.")).with_code("parameter_missing")
     }
 
     /// 400 for a parameter the endpoint does not know.
     pub fn unknown_param(param: &str) -> Self {
-        Self::invalid_param(param, format!("Received unknown parameter: {param}"))
-            .with_code("parameter_unknown")
+        Self::invalid_param(param, format!("Received unknown parameter: {param}")).with_code("parameter_unknown")
     }
 
     /// 404 `resource_missing` for an id that does not exist.
     pub fn no_such(object: &str, id: &str, param: &str) -> Self {
-        let mut e = Self::new(
-            404,
-            "invalid_request_error",
-            format!("No such {object}: '{id}'"),
-        );
+        let mut e = Self::new(404, "invalid_request_error", format!("No such {object}: '{id}'"));
         e.param = Some(param.to_string());
         e.code = Some("resource_missing".into());
         e
@@ -142,24 +129,13 @@ impl ApiError {
         let mut err = Map::new();
         if let Some(c) = &self.code {
             err.insert("code".into(), json!(c));
-            err.insert(
-                "doc_url".into(),
-                json!(format!(
-                    "https://stripe.com/docs/error-codes/{}",
-                    c.replace('_', "-")
-                )),
-            );
+            err.insert("doc_url".into(), json!(format!("https://stripe.com/docs/error-codes/{}", c.replace('_', "-"))));
         }
         err.insert("message".into(), json!(self.message));
         if let Some(p) = &self.param {
             err.insert("param".into(), json!(p));
         }
-        err.insert(
-            "request_log_url".into(),
-            json!(format!(
-                "https://dashboard.stripe.com/test/logs/{request_id}"
-            )),
-        );
+        err.insert("request_log_url".into(), json!(format!("https://dashboard.stripe.com/test/logs/{request_id}")));
         err.insert("type".into(), json!(self.kind));
         for (k, v) in self.extra.iter() {
             err.insert(k.clone(), v.clone());

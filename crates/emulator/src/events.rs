@@ -37,12 +37,9 @@ pub fn emit(state: &mut State, kind: &str, object: &Value, previous: Option<Valu
 /// A copy without the emulator's internal `_` fields.
 pub fn strip_hidden(v: &Value) -> Value {
     match v {
-        Value::Object(m) if m.keys().any(|k| k.starts_with('_')) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| !k.starts_with('_'))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
+        Value::Object(m) if m.keys().any(|k| k.starts_with('_')) => {
+            Value::Object(m.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
         other => other.clone(),
     }
 }

@@ -28,13 +28,7 @@ pub fn render(state: &State, v: &Value, expand: &[String]) -> ApiResult<Value> {
     Ok(out)
 }
 
-fn expand_path(
-    state: &State,
-    node: &mut Value,
-    parts: &[&str],
-    full: &str,
-    original: &Value,
-) -> ApiResult<()> {
+fn expand_path(state: &State, node: &mut Value, parts: &[&str], full: &str, original: &Value) -> ApiResult<()> {
     let Some((first, rest)) = parts.split_first() else {
         return Ok(());
     };
@@ -56,10 +50,7 @@ fn expand_path(
         return Ok(());
     }
     let Some(field) = obj.get_mut(*first) else {
-        return Err(ApiError::invalid_param(
-            "expand",
-            format!("This property cannot be expanded ({full})."),
-        ));
+        return Err(ApiError::invalid_param("expand", format!("This property cannot be expanded ({full}).")));
     };
     if let Value::String(id) = field {
         let target = spec_for_id(id).and_then(|s| state.get(s.name, id));
@@ -68,10 +59,7 @@ fn expand_path(
             None => return Ok(()),
         }
     } else if !field.is_object() && !field.is_null() {
-        return Err(ApiError::invalid_param(
-            "expand",
-            format!("This property cannot be expanded ({full})."),
-        ));
+        return Err(ApiError::invalid_param("expand", format!("This property cannot be expanded ({full}).")));
     }
     if !rest.is_empty() && field.is_object() {
         let inner = field.clone();

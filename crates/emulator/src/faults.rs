@@ -83,11 +83,8 @@ pub struct After {
 
 /// `GET /v1/customers/cus_1` -> `GET /v1/customers/{id}`.
 pub fn endpoint_key(method: &str, path: &str) -> String {
-    let segs: Vec<&str> = path
-        .split('/')
-        .enumerate()
-        .map(|(i, s)| if i == 3 && s != "search" { "{id}" } else { s })
-        .collect();
+    let segs: Vec<&str> =
+        path.split('/').enumerate().map(|(i, s)| if i == 3 && s != "search" { "{id}" } else { s }).collect();
     format!("{method} {}", segs.join("/"))
 }
 
@@ -115,17 +112,8 @@ impl Faults {
 
     /// Decides latency, hanging, rate limiting and injected failures for a request.
     pub fn before(&mut self, method: &str, path: &str) -> Before {
-        let jitter = if self.jitter.is_zero() {
-            Duration::ZERO
-        } else {
-            self.jitter.mul_f64(self.rng.unit())
-        };
-        let mut b = Before {
-            delay: self.latency + jitter,
-            hang: false,
-            reject: None,
-            drop: false,
-        };
+        let jitter = if self.jitter.is_zero() { Duration::ZERO } else { self.jitter.mul_f64(self.rng.unit()) };
+        let mut b = Before { delay: self.latency + jitter, hang: false, reject: None, drop: false };
         if self.hang_next > 0 {
             self.hang_next -= 1;
             b.hang = true;
@@ -137,10 +125,8 @@ impl Faults {
             return b;
         }
         if self.global_rps > 0.0 {
-            let bucket = self.global.get_or_insert_with(|| Bucket {
-                tokens: self.global_rps.max(1.0),
-                last: Instant::now(),
-            });
+            let bucket =
+                self.global.get_or_insert_with(|| Bucket { tokens: self.global_rps.max(1.0), last: Instant::now() });
             if !bucket.take(self.global_rps) {
                 b.reject = Some(ApiError::rate_limited());
                 return b;
@@ -151,10 +137,7 @@ impl Faults {
             let bucket = self
                 .endpoints
                 .entry(endpoint_key(method, path))
-                .or_insert_with(|| Bucket {
-                    tokens: rps.max(1.0),
-                    last: Instant::now(),
-                });
+                .or_insert_with(|| Bucket { tokens: rps.max(1.0), last: Instant::now() });
             if !bucket.take(rps) {
                 b.reject = Some(ApiError::rate_limited());
                 return b;
@@ -168,11 +151,7 @@ impl Faults {
             rule.remaining -= 1;
             let status = rule.status;
             self.fail_next.retain(|r| r.remaining > 0);
-            b.reject = Some(if status == 429 {
-                ApiError::rate_limited()
-            } else {
-                ApiError::server(status)
-            });
+            b.reject = Some(if status == 429 { ApiError::rate_limited() } else { ApiError::server(status) });
             return b;
         }
         if self.fail_rate > 0.0 && self.rng.chance(self.fail_rate) {
@@ -201,11 +180,7 @@ impl Faults {
 
     /// Fails the next `n` requests (optionally only those under `prefix`) with `status`.
     pub fn fail_next(&mut self, n: u32, status: u16, prefix: Option<String>) {
-        self.fail_next.push(FailRule {
-            remaining: n,
-            status,
-            prefix,
-        });
+        self.fail_next.push(FailRule { remaining: n, status, prefix });
     }
 
     /// Drops the connection of the next `n` writes after committing them.
@@ -260,14 +235,8 @@ mod tests {
 
     #[test]
     fn endpoint_keys_and_scheduled_failures() {
-        assert_eq!(
-            endpoint_key("GET", "/v1/customers/cus_1"),
-            "GET /v1/customers/{id}"
-        );
-        assert_eq!(
-            endpoint_key("GET", "/v1/customers/search"),
-            "GET /v1/customers/search"
-        );
+        assert_eq!(endpoint_key("GET", "/v1/customers/cus_1"), "GET /v1/customers/{id}");
+        assert_eq!(endpoint_key("GET", "/v1/customers/search"), "GET /v1/customers/search");
         let mut f = Faults::new(&EmulatorConfig::default());
         f.fail_next(1, 503, Some("/v1/charges".into()));
         assert!(f.before("GET", "/v1/customers").reject.is_none());
@@ -292,13 +261,8 @@ mod tests {
 
     #[test]
     fn rate_limit_rejects_burst() {
-        let mut f = Faults::new(&EmulatorConfig {
-            global_rps: 2.0,
-            ..Default::default()
-        });
-        let rejected = (0..10)
-            .filter(|_| f.before("GET", "/v1/x").reject.is_some())
-            .count();
+        let mut f = Faults::new(&EmulatorConfig { global_rps: 2.0, ..Default::default() });
+        let rejected = (0..10).filter(|_| f.before("GET", "/v1/x").reject.is_some()).count();
         assert!(rejected >= 7, "{rejected}");
     }
 }

@@ -39,11 +39,7 @@ const SUB_STATUSES: &[&str] = &[
 
 fn rules(resource: &str) -> &'static [Rule] {
     match resource {
-        "customers" => &[
-            Range("created", "created"),
-            Eq("email", "email"),
-            Eq("test_clock", "test_clock"),
-        ],
+        "customers" => &[Range("created", "created"), Eq("email", "email"), Eq("test_clock", "test_clock")],
         "payment_intents" => &[Range("created", "created"), Eq("customer", "customer")],
         "charges" => &[
             Range("created", "created"),
@@ -51,11 +47,7 @@ fn rules(resource: &str) -> &'static [Rule] {
             Eq("payment_intent", "payment_intent"),
             Eq("transfer_group", "transfer_group"),
         ],
-        "refunds" => &[
-            Range("created", "created"),
-            Eq("charge", "charge"),
-            Eq("payment_intent", "payment_intent"),
-        ],
+        "refunds" => &[Range("created", "created"), Eq("charge", "charge"), Eq("payment_intent", "payment_intent")],
         "prices" => &[
             Range("created", "created"),
             Bool("active", "active"),
@@ -69,11 +61,7 @@ fn rules(resource: &str) -> &'static [Rule] {
             Range("created", "created"),
             Range("current_period_end", "current_period_end"),
             Range("current_period_start", "current_period_start"),
-            Enum(
-                "collection_method",
-                "collection_method",
-                &["charge_automatically", "send_invoice"],
-            ),
+            Enum("collection_method", "collection_method", &["charge_automatically", "send_invoice"]),
             Eq("customer", "customer"),
             Custom("price"),
             Custom("status"),
@@ -98,46 +86,22 @@ fn rules(resource: &str) -> &'static [Rule] {
         "invoices" => &[
             Range("created", "created"),
             Range("due_date", "due_date"),
-            Enum(
-                "collection_method",
-                "collection_method",
-                &["charge_automatically", "send_invoice"],
-            ),
+            Enum("collection_method", "collection_method", &["charge_automatically", "send_invoice"]),
             Eq("customer", "customer"),
-            Enum(
-                "status",
-                "status",
-                &["draft", "open", "paid", "uncollectible", "void"],
-            ),
+            Enum("status", "status", &["draft", "open", "paid", "uncollectible", "void"]),
             Eq("subscription", "subscription"),
         ],
-        "invoiceitems" => &[
-            Range("created", "date"),
-            Eq("customer", "customer"),
-            Eq("invoice", "invoice"),
-            Custom("pending"),
-        ],
+        "invoiceitems" => {
+            &[Range("created", "date"), Eq("customer", "customer"), Eq("invoice", "invoice"), Custom("pending")]
+        }
         "payment_methods" => &[Eq("customer", "customer"), Eq("type", "type")],
         "quotes" => &[
             Eq("customer", "customer"),
-            Enum(
-                "status",
-                "status",
-                &["accepted", "canceled", "draft", "open"],
-            ),
+            Enum("status", "status", &["accepted", "canceled", "draft", "open"]),
             Eq("test_clock", "test_clock"),
         ],
-        "events" => &[
-            Range("created", "created"),
-            Custom("delivery_success"),
-            Custom("type"),
-            In("types", "type"),
-        ],
-        "disputes" => &[
-            Range("created", "created"),
-            Eq("charge", "charge"),
-            Eq("payment_intent", "payment_intent"),
-        ],
+        "events" => &[Range("created", "created"), Custom("delivery_success"), Custom("type"), In("types", "type")],
+        "disputes" => &[Range("created", "created"), Eq("charge", "charge"), Eq("payment_intent", "payment_intent")],
         "payouts" => &[
             Range("created", "created"),
             Range("arrival_date", "arrival_date"),
@@ -169,10 +133,7 @@ const PAGING: &[&str] = &["limit", "starting_after", "ending_before", "expand"];
 /// Builds the filter of a list request; unknown or malformed params fail like Stripe.
 pub fn compile(resource: &str, params: &Params) -> ApiResult<Compiled> {
     let rules = rules(resource);
-    let mut out = Compiled {
-        created: None,
-        preds: vec![],
-    };
+    let mut out = Compiled { created: None, preds: vec![] };
     for (key, value) in &params.0 {
         if PAGING.contains(&key.as_str()) {
             continue;
@@ -187,15 +148,11 @@ pub fn compile(resource: &str, params: &Params) -> ApiResult<Compiled> {
                     let (a, b) = out.created.unwrap_or((i64::MIN, i64::MAX));
                     out.created = Some((a.max(lo), b.min(hi)));
                 }
-                out.preds.push(Box::new(move |v, _| {
-                    v[field].as_i64().is_some_and(|x| x >= lo && x <= hi)
-                }));
+                out.preds.push(Box::new(move |v, _| v[field].as_i64().is_some_and(|x| x >= lo && x <= hi)));
             }
             Eq(p, field) => {
                 let want = string(p, value)?;
-                out.preds.push(Box::new(move |v, _| {
-                    id_of(&v[field]) == Some(want.as_str())
-                }));
+                out.preds.push(Box::new(move |v, _| id_of(&v[field]) == Some(want.as_str())));
             }
             Enum(p, field, allowed) => {
                 let want = string(p, value)?;
@@ -205,22 +162,15 @@ pub fn compile(resource: &str, params: &Params) -> ApiResult<Compiled> {
                         format!("Invalid {p}: must be one of {}", allowed.join(", ")),
                     ));
                 }
-                out.preds.push(Box::new(move |v, _| {
-                    v[field].as_str() == Some(want.as_str())
-                }));
+                out.preds.push(Box::new(move |v, _| v[field].as_str() == Some(want.as_str())));
             }
             Bool(p, field) => {
                 let want = parse_bool(p, value)?;
-                out.preds
-                    .push(Box::new(move |v, _| v[field].as_bool() == Some(want)));
+                out.preds.push(Box::new(move |v, _| v[field].as_bool() == Some(want)));
             }
             In(p, field) => {
                 let wants = strings(p, value)?;
-                out.preds.push(Box::new(move |v, _| {
-                    v[field]
-                        .as_str()
-                        .is_some_and(|s| wants.iter().any(|w| w == s))
-                }));
+                out.preds.push(Box::new(move |v, _| v[field].as_str().is_some_and(|s| wants.iter().any(|w| w == s))));
             }
             Custom(p) => out.preds.push(custom(resource, p, value)?),
         }
@@ -290,9 +240,7 @@ fn custom(resource: &str, p: &str, value: &Value) -> ApiResult<Pred> {
                 },
                 _ => return Err(ApiError::invalid_param("automatic_tax", "Invalid hash")),
             };
-            Box::new(move |v, _| {
-                v["automatic_tax"]["enabled"].as_bool().unwrap_or(false) == enabled
-            })
+            Box::new(move |v, _| v["automatic_tax"]["enabled"].as_bool().unwrap_or(false) == enabled)
         }
         ("subscription_items", "subscription") => {
             let want = string("subscription", value)?;
@@ -342,10 +290,7 @@ fn id_of(v: &Value) -> Option<&str> {
 fn string(p: &str, v: &Value) -> ApiResult<String> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        _ => Err(ApiError::invalid_param(
-            p,
-            format!("Invalid string: {p} must be a string"),
-        )),
+        _ => Err(ApiError::invalid_param(p, format!("Invalid string: {p} must be a string"))),
     }
 }
 
@@ -353,10 +298,7 @@ fn strings(p: &str, v: &Value) -> ApiResult<Vec<String>> {
     match v {
         Value::Array(a) => a.iter().map(|x| string(p, x)).collect(),
         Value::String(s) => Ok(vec![s.clone()]),
-        _ => Err(ApiError::invalid_param(
-            p,
-            format!("Invalid array: {p} must be an array of strings"),
-        )),
+        _ => Err(ApiError::invalid_param(p, format!("Invalid array: {p} must be an array of strings"))),
     }
 }
 
@@ -396,18 +338,12 @@ mod tests {
 
     #[test]
     fn ranges_and_unknown_params() {
-        let c = compile(
-            "customers",
-            &p(json!({"created": {"gt": "10", "lte": "20"}})),
-        )
-        .unwrap();
+        let c = compile("customers", &p(json!({"created": {"gt": "10", "lte": "20"}}))).unwrap();
         assert_eq!(c.created, Some((11, 20)));
         let st = State::new(1);
         assert!(c.matches(&json!({"created": 15}), &st));
         assert!(!c.matches(&json!({"created": 10}), &st));
-        let e = compile("customers", &p(json!({"colour": "red"})))
-            .err()
-            .unwrap();
+        let e = compile("customers", &p(json!({"colour": "red"}))).err().unwrap();
         assert_eq!(e.message, "Received unknown parameter: colour");
         assert!(compile("customers", &p(json!({"created": {"around": "1"}}))).is_err());
         assert!(compile("invoices", &p(json!({"status": "bogus"}))).is_err());
@@ -417,16 +353,8 @@ mod tests {
     fn subscription_status_default_and_all() {
         let st = State::new(1);
         let canceled = json!({"status": "canceled"});
-        assert!(
-            !compile("subscriptions", &p(json!({})))
-                .unwrap()
-                .matches(&canceled, &st)
-        );
-        assert!(
-            compile("subscriptions", &p(json!({"status": "all"})))
-                .unwrap()
-                .matches(&canceled, &st)
-        );
+        assert!(!compile("subscriptions", &p(json!({}))).unwrap().matches(&canceled, &st));
+        assert!(compile("subscriptions", &p(json!({"status": "all"}))).unwrap().matches(&canceled, &st));
         let c = compile("events", &p(json!({"type": "customer.*"}))).unwrap();
         assert!(c.matches(&json!({"type": "customer.created"}), &st));
         assert!(!c.matches(&json!({"type": "charge.created"}), &st));

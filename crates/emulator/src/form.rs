@@ -44,9 +44,7 @@ fn split_key(key: &str) -> Result<Vec<String>, String> {
         if !rest.starts_with('[') {
             return Err(format!("invalid parameter name {key:?}"));
         }
-        let end = rest
-            .find(']')
-            .ok_or_else(|| format!("invalid parameter name {key:?}"))?;
+        let end = rest.find(']').ok_or_else(|| format!("invalid parameter name {key:?}"))?;
         parts.push(rest[1..end].to_string());
         rest = &rest[end + 1..];
     }
@@ -106,10 +104,8 @@ fn normalize(v: Value) -> Value {
         Value::Object(m) => {
             let indexed = !m.is_empty() && m.keys().all(|k| k.parse::<usize>().is_ok());
             if indexed {
-                let mut items: Vec<(usize, Value)> = m
-                    .into_iter()
-                    .map(|(k, v)| (k.parse().unwrap_or(0), normalize(v)))
-                    .collect();
+                let mut items: Vec<(usize, Value)> =
+                    m.into_iter().map(|(k, v)| (k.parse().unwrap_or(0), normalize(v))).collect();
                 items.sort_by_key(|(i, _)| *i);
                 Value::Array(items.into_iter().map(|(_, v)| v).collect())
             } else {
@@ -129,10 +125,7 @@ mod tests {
 
     #[test]
     fn nested_arrays_and_expand_parse() {
-        let m = parse(
-            "a[b][0][c]=v&a[b][1][c]=w&expand[]=customer&expand[]=data.x&email=a%40b.c&q=x+y",
-        )
-        .unwrap();
+        let m = parse("a[b][0][c]=v&a[b][1][c]=w&expand[]=customer&expand[]=data.x&email=a%40b.c&q=x+y").unwrap();
         assert_eq!(
             Value::Object(m),
             json!({"a": {"b": [{"c": "v"}, {"c": "w"}]}, "expand": ["customer", "data.x"],

@@ -24,9 +24,7 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator")
-            .field("addr", &self.addr)
-            .finish()
+        f.debug_struct("Emulator").field("addr", &self.addr).finish()
     }
 }
 
@@ -40,66 +38,49 @@ impl Emulator {
         if config.data == DataSet::Demo {
             super::demo::generate(&mut state, config.seed, config.scale.max(1));
         }
-        let listen = config
-            .listen
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let listener = std::net::TcpListener::bind(listen).map_err(|e| {
-            crate::Error::Config(format!("cannot bind the emulator to {listen}: {e}"))
-        })?;
+        let listen = config.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = std::net::TcpListener::bind(listen)
+            .map_err(|e| crate::Error::Config(format!("cannot bind the emulator to {listen}: {e}")))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                state,
-                idem: idempotency::Store::default(),
-            }),
+            inner: Mutex::new(Inner { state, idem: idempotency::Store::default() }),
             faults: Mutex::new(Faults::new(&config)),
             request_ids: Mutex::new(Rng::new(config.seed ^ 0x0EE1)),
             shutdown: stop_rx.clone(),
             served: Default::default(),
         });
         let app = server::app(shared.clone());
-        let thread = std::thread::Builder::new()
-            .name("stripe-emulator".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        tracing::error!("emulator runtime failed to start: {e}");
-                        return;
-                    }
+        let thread = std::thread::Builder::new().name("stripe-emulator".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("emulator runtime failed to start: {e}");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
                 };
-                rt.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    let mut rx = stop_rx.clone();
-                    let signal = async move {
-                        let _ = rx.wait_for(|v| *v).await;
-                    };
-                    let serve = axum::serve(listener, app).with_graceful_shutdown(signal);
-                    let mut rx2 = stop_rx;
-                    let deadline = async move {
-                        let _ = rx2.wait_for(|v| *v).await;
-                        tokio::time::sleep(Duration::from_secs(2)).await;
-                    };
-                    tokio::select! {
-                        _ = serve => {}
-                        _ = deadline => {}
-                    }
-                });
-            })?;
-        Ok(Emulator {
-            addr,
-            shared,
-            stop,
-            thread: Some(thread),
-        })
+                let mut rx = stop_rx.clone();
+                let signal = async move {
+                    let _ = rx.wait_for(|v| *v).await;
+                };
+                let serve = axum::serve(listener, app).with_graceful_shutdown(signal);
+                let mut rx2 = stop_rx;
+                let deadline = async move {
+                    let _ = rx2.wait_for(|v| *v).await;
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                };
+                tokio::select! {
+                    _ = serve => {}
+                    _ = deadline => {}
+                }
+            });
+        })?;
+        Ok(Emulator { addr, shared, stop, thread: Some(thread) })
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash; API paths start with `/v1/`).

@@ -44,11 +44,7 @@ pub fn fingerprint(v: &Value) -> String {
             Value::Object(m) => {
                 let mut keys: Vec<&String> = m.keys().collect();
                 keys.sort();
-                Value::Object(
-                    keys.into_iter()
-                        .map(|k| (k.clone(), canon(&m[k])))
-                        .collect(),
-                )
+                Value::Object(keys.into_iter().map(|k| (k.clone(), canon(&m[k]))).collect())
             }
             Value::Array(a) => Value::Array(a.iter().map(canon).collect()),
             other => other.clone(),
@@ -59,13 +55,7 @@ pub fn fingerprint(v: &Value) -> String {
 
 impl Store {
     /// A saved answer to replay, a mismatch error, or `None` to run the request.
-    pub fn lookup(
-        &self,
-        account: &str,
-        key: &str,
-        endpoint: &str,
-        fp: &str,
-    ) -> Result<Option<&Saved>, ApiError> {
+    pub fn lookup(&self, account: &str, key: &str, endpoint: &str, fp: &str) -> Result<Option<&Saved>, ApiError> {
         let Some(s) = self.saved.get(&(account.to_string(), key.to_string())) else {
             return Ok(None);
         };
@@ -116,7 +106,13 @@ mod tests {
     use super::*;
 
     fn saved() -> Saved {
-        Saved { endpoint: "POST /v1/customers".into(), fingerprint: "{}".into(), status: 200, body: vec![], request_id: "req_1".into() }
+        Saved {
+            endpoint: "POST /v1/customers".into(),
+            fingerprint: "{}".into(),
+            status: 200,
+            body: vec![],
+            request_id: "req_1".into(),
+        }
     }
 
     #[test]
@@ -132,6 +128,10 @@ mod tests {
         for i in 0..10_000 {
             store.save("acct", &format!("n{i}"), saved(), 1_000 + RETENTION_SECS + i * 60);
         }
-        assert!(store.len() <= RETENTION_SECS as usize / 60 + 1, "a steady stream keeps a day's worth: {}", store.len());
+        assert!(
+            store.len() <= RETENTION_SECS as usize / 60 + 1,
+            "a steady stream keeps a day's worth: {}",
+            store.len()
+        );
     }
 }

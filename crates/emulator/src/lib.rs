@@ -43,16 +43,11 @@ pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
         "demo" => DataSet::Demo,
         "empty" => DataSet::Empty,
         other => {
-            return Err(crate::Error::Config(format!(
-                "unknown --data {other:?}: expected demo or empty"
-            )));
+            return Err(crate::Error::Config(format!("unknown --data {other:?}: expected demo or empty")));
         }
     };
     if !(0.0..=1.0).contains(&args.fail_rate) {
-        return Err(crate::Error::Config(format!(
-            "--fail-rate must be between 0 and 1, got {}",
-            args.fail_rate
-        )));
+        return Err(crate::Error::Config(format!("--fail-rate must be between 0 and 1, got {}", args.fail_rate)));
     }
     let config = EmulatorConfig {
         data,
@@ -76,8 +71,6 @@ pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
         emulator.count("customers")
     );
     tokio::signal::ctrl_c().await?;
-    tokio::task::spawn_blocking(move || drop(emulator))
-        .await
-        .ok();
+    tokio::task::spawn_blocking(move || drop(emulator)).await.ok();
     Ok(())
 }

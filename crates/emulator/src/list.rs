@@ -36,9 +36,7 @@ fn page_indices(
     let after = params.str("starting_after")?;
     let before = params.str("ending_before")?;
     if after.is_some() && before.is_some() {
-        return Err(ApiError::invalid(
-            "You may only specify one of these parameters: starting_after, ending_before.",
-        ));
+        return Err(ApiError::invalid("You may only specify one of these parameters: starting_after, ending_before."));
     }
     let Some(col) = state.col(resource) else {
         return match after.or(before) {
@@ -52,16 +50,9 @@ fn page_indices(
             return Ok((vec![], false));
         }
         lo = col.lower_bound((min, 0));
-        hi = if max == i64::MAX {
-            col.len()
-        } else {
-            col.lower_bound((max + 1, 0))
-        };
+        hi = if max == i64::MAX { col.len() } else { col.lower_bound((max + 1, 0)) };
     }
-    let cursor_key = |id: &str, param: &str| {
-        col.key(id)
-            .ok_or_else(|| ApiError::no_such(object, id, param))
-    };
+    let cursor_key = |id: &str, param: &str| col.key(id).ok_or_else(|| ApiError::no_such(object, id, param));
     let mut out = Vec::with_capacity(limit + 1);
     if let Some(id) = before {
         let k = cursor_key(&id, "ending_before")?;
@@ -144,18 +135,11 @@ pub fn page_json(
 pub fn page_of(items: &[Value], url: &str, params: &Params) -> ApiResult<Value> {
     let limit = parse_limit(params)?;
     let start = match params.str("starting_after")? {
-        Some(id) => items
-            .iter()
-            .position(|v| v["id"] == id.as_str())
-            .map(|p| p + 1)
-            .unwrap_or(items.len()),
+        Some(id) => items.iter().position(|v| v["id"] == id.as_str()).map(|p| p + 1).unwrap_or(items.len()),
         None => 0,
     };
     let end = match params.str("ending_before")? {
-        Some(id) => items
-            .iter()
-            .position(|v| v["id"] == id.as_str())
-            .unwrap_or(0),
+        Some(id) => items.iter().position(|v| v["id"] == id.as_str()).unwrap_or(0),
         None => items.len(),
     };
     let (from, to) = if params.has("ending_before") {
@@ -163,11 +147,7 @@ pub fn page_of(items: &[Value], url: &str, params: &Params) -> ApiResult<Value> 
     } else {
         (start, (start + limit).min(items.len()))
     };
-    let has_more = if params.has("ending_before") {
-        from > 0
-    } else {
-        to < items.len()
-    };
+    let has_more = if params.has("ending_before") { from > 0 } else { to < items.len() };
     Ok(list_object(url, items[from..to].to_vec(), has_more))
 }
 

@@ -38,10 +38,7 @@ impl Params {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::invalid_param(
-                key,
-                format!("Invalid string: {key} must be a string"),
-            )),
+            Some(_) => Err(ApiError::invalid_param(key, format!("Invalid string: {key} must be a string"))),
         }
     }
 
@@ -74,10 +71,7 @@ impl Params {
     /// `expand[]` values.
     pub fn expand(&self) -> Vec<String> {
         match self.0.get("expand") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
             Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
             _ => vec![],
         }
@@ -89,10 +83,7 @@ impl Params {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(Params(m.clone()))),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(_) => Err(ApiError::invalid_param(
-                key,
-                format!("Invalid object: {key} must be a hash"),
-            )),
+            Some(_) => Err(ApiError::invalid_param(key, format!("Invalid object: {key} must be a hash"))),
         }
     }
 
@@ -104,17 +95,11 @@ impl Params {
                 .iter()
                 .map(|v| match v {
                     Value::Object(m) => Ok(Params(m.clone())),
-                    _ => Err(ApiError::invalid_param(
-                        key,
-                        format!("Invalid array: {key} must be an array of hashes"),
-                    )),
+                    _ => Err(ApiError::invalid_param(key, format!("Invalid array: {key} must be an array of hashes"))),
                 })
                 .collect(),
             Some(Value::String(s)) if s.is_empty() => Ok(vec![]),
-            Some(_) => Err(ApiError::invalid_param(
-                key,
-                format!("Invalid array: {key} must be an array"),
-            )),
+            Some(_) => Err(ApiError::invalid_param(key, format!("Invalid array: {key} must be an array"))),
         }
     }
 }
@@ -122,17 +107,11 @@ impl Params {
 /// Parses an integer form value.
 pub fn parse_int(key: &str, v: &Value) -> ApiResult<i64> {
     match v {
-        Value::String(s) => s
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| ApiError::invalid_param(key, format!("Invalid integer: {s}"))),
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| ApiError::invalid_param(key, format!("Invalid integer: {n}"))),
-        _ => Err(ApiError::invalid_param(
-            key,
-            format!("Invalid integer: {key} must be an integer"),
-        )),
+        Value::String(s) => {
+            s.trim().parse::<i64>().map_err(|_| ApiError::invalid_param(key, format!("Invalid integer: {s}")))
+        }
+        Value::Number(n) => n.as_i64().ok_or_else(|| ApiError::invalid_param(key, format!("Invalid integer: {n}"))),
+        _ => Err(ApiError::invalid_param(key, format!("Invalid integer: {key} must be an integer"))),
     }
 }
 
@@ -142,10 +121,7 @@ pub fn parse_bool(key: &str, v: &Value) -> ApiResult<bool> {
         Value::String(s) if s == "true" => Ok(true),
         Value::String(s) if s == "false" => Ok(false),
         Value::Bool(b) => Ok(*b),
-        other => Err(ApiError::invalid_param(
-            key,
-            format!("Invalid boolean: {}", other.as_str().unwrap_or("?")),
-        )),
+        other => Err(ApiError::invalid_param(key, format!("Invalid boolean: {}", other.as_str().unwrap_or("?")))),
     }
 }
 
@@ -203,12 +179,8 @@ pub fn coerce(key: &str, v: &Value) -> ApiResult<Value> {
         Value::String(_) if INT_KEYS.contains(&key) => Value::from(parse_int(key, v)?),
         Value::String(_) if BOOL_KEYS.contains(&key) => Value::Bool(parse_bool(key, v)?),
         Value::String(s) if FLOAT_KEYS.contains(&key) => {
-            let f: f64 = s
-                .parse()
-                .map_err(|_| ApiError::invalid_param(key, format!("Invalid decimal: {s}")))?;
-            serde_json::Number::from_f64(f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null)
+            let f: f64 = s.parse().map_err(|_| ApiError::invalid_param(key, format!("Invalid decimal: {s}")))?;
+            serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
         }
         Value::Object(m) if key == "metadata" => Value::Object(m.clone()),
         Value::Object(m) => {
@@ -218,9 +190,7 @@ pub fn coerce(key: &str, v: &Value) -> ApiResult<Value> {
             }
             Value::Object(out)
         }
-        Value::Array(a) => {
-            Value::Array(a.iter().map(|x| coerce(key, x)).collect::<ApiResult<_>>()?)
-        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| coerce(key, x)).collect::<ApiResult<_>>()?),
         other => other.clone(),
     })
 }
@@ -228,9 +198,7 @@ pub fn coerce(key: &str, v: &Value) -> ApiResult<Value> {
 /// Applies `metadata` with Stripe's rules: keys merge, a key set to `""` is removed,
 /// `metadata=""` clears every key.
 pub fn apply_metadata(obj: &mut Map<String, Value>, value: &Value) -> ApiResult<()> {
-    let current = obj
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let current = obj.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
     if !current.is_object() {
         *current = Value::Object(Map::new());
     }
@@ -287,10 +255,7 @@ mod tests {
 
     #[test]
     fn metadata_merge_unset_and_clear() {
-        let mut o = json!({"metadata": {"a": "1", "b": "2"}})
-            .as_object()
-            .unwrap()
-            .clone();
+        let mut o = json!({"metadata": {"a": "1", "b": "2"}}).as_object().unwrap().clone();
         apply_metadata(&mut o, &json!({"b": "", "c": "3"})).unwrap();
         assert_eq!(o["metadata"], json!({"a": "1", "c": "3"}));
         apply_metadata(&mut o, &json!("")).unwrap();
@@ -301,16 +266,10 @@ mod tests {
     fn coercion_by_key_and_errors() {
         assert_eq!(coerce("amount", &json!("12")).unwrap(), json!(12));
         assert_eq!(coerce("active", &json!("false")).unwrap(), json!(false));
-        assert_eq!(
-            coerce("x", &json!({"quantity": "2"})).unwrap(),
-            json!({"quantity": 2})
-        );
+        assert_eq!(coerce("x", &json!({"quantity": "2"})).unwrap(), json!({"quantity": 2}));
         assert_eq!(coerce("description", &json!("")).unwrap(), Value::Null);
         assert!(coerce("amount", &json!("abc")).is_err());
         let p = Params(json!({"zz": "1"}).as_object().unwrap().clone());
-        assert_eq!(
-            p.check_allowed(&["a"]).unwrap_err().param.as_deref(),
-            Some("zz")
-        );
+        assert_eq!(p.check_allowed(&["a"]).unwrap_err().param.as_deref(), Some("zz"));
     }
 }

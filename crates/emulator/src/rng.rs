@@ -45,9 +45,7 @@ impl Rng {
 
     /// `len` random base-62 characters (id suffixes, secrets).
     pub fn base62(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| BASE62[(self.next_u64() % 62) as usize] as char)
-            .collect()
+        (0..len).map(|_| BASE62[(self.next_u64() % 62) as usize] as char).collect()
     }
 }
 

@@ -18,12 +18,7 @@ pub fn is_write(method: &str) -> bool {
 
 /// The fast path for a plain top-level list without `expand`: the body text, or
 /// `None` when the request is not such a list.
-pub fn list_fast(
-    state: &State,
-    method: &str,
-    path: &str,
-    params: &Params,
-) -> Option<ApiResult<String>> {
+pub fn list_fast(state: &State, method: &str, path: &str, params: &Params) -> Option<ApiResult<String>> {
     if method != "GET" || params.has("expand") {
         return None;
     }
@@ -32,10 +27,7 @@ pub fn list_fast(
         return None;
     }
     let sp = spec(res)?;
-    Some(
-        filters::compile(sp.name, params)
-            .and_then(|f| list::page_json(state, sp.name, sp.object, path, params, &f)),
-    )
+    Some(filters::compile(sp.name, params).and_then(|f| list::page_json(state, sp.name, sp.object, path, params, &f)))
 }
 
 /// Serves one API request against the state.
@@ -47,11 +39,7 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
         return Err(unrecognized());
     }
     // `total_count` on search results is computed by the search itself, not expanded.
-    let expand: Vec<String> = params
-        .expand()
-        .into_iter()
-        .filter(|e| e != "total_count")
-        .collect();
+    let expand: Vec<String> = params.expand().into_iter().filter(|e| e != "total_count").collect();
     let out = match (method, segs.as_slice()) {
         ("GET", ["balance"]) => balance(state),
         ("GET", [res]) => {
@@ -59,46 +47,29 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
             let f = filters::compile(sp.name, &params)?;
             list::page(state, sp.name, sp.object, path, &params, &f)?
         }
-        ("GET", [res, "search"]) if search::fields(res).is_some() => {
-            search::run(state, res, path, &params)?
-        }
+        ("GET", [res, "search"]) if search::fields(res).is_some() => search::run(state, res, path, &params)?,
         ("POST", [res]) => resources::create(state, spec(res).ok_or_else(unrecognized)?, &params)?,
         ("GET", [res, id]) => {
             let sp = spec(res).ok_or_else(unrecognized)?;
             let found = if sp.name == "payment_methods" && id.starts_with("pm_card_") {
                 customers::resolve_pm(state, id, "payment_method")?
             } else {
-                state
-                    .get(sp.name, id)
-                    .cloned()
-                    .ok_or_else(|| ApiError::no_such(sp.object, id, "id"))?
+                state.get(sp.name, id).cloned().ok_or_else(|| ApiError::no_such(sp.object, id, "id"))?
             };
             params.check_allowed(&[])?;
             found
         }
-        ("POST", [res, id]) => {
-            resources::update(state, spec(res).ok_or_else(unrecognized)?, id, &params)?
-        }
-        ("DELETE", [res, id]) => {
-            resources::delete(state, spec(res).ok_or_else(unrecognized)?, id, &params)?
-        }
+        ("POST", [res, id]) => resources::update(state, spec(res).ok_or_else(unrecognized)?, id, &params)?,
+        ("DELETE", [res, id]) => resources::delete(state, spec(res).ok_or_else(unrecognized)?, id, &params)?,
         ("GET", ["invoices", id, "lines"]) => {
             params.check_allowed(&["limit", "starting_after", "ending_before"])?;
             let inv = state.require("invoices", "invoice", id, "invoice")?;
-            page_of(
-                inv["lines"]["data"].as_array().map_or(&[][..], |v| v),
-                path,
-                &params,
-            )?
+            page_of(inv["lines"]["data"].as_array().map_or(&[][..], |v| v), path, &params)?
         }
         ("GET", ["quotes", id, "line_items"]) => {
             params.check_allowed(&["limit", "starting_after", "ending_before"])?;
             let q = state.require("quotes", "quote", id, "quote")?;
-            page_of(
-                q["_line_items"]["data"].as_array().map_or(&[][..], |v| v),
-                path,
-                &params,
-            )?
+            page_of(q["_line_items"]["data"].as_array().map_or(&[][..], |v| v), path, &params)?
         }
         ("GET", ["customers", id, "payment_methods"]) => {
             state.require("customers", "customer", id, "customer")?;
@@ -107,13 +78,7 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
             let f = filters::compile("payment_methods", &p)?;
             list::page(state, "payment_methods", "payment_method", path, &p, &f)?
         }
-        ("POST", [res, id, verb]) => resources::action(
-            state,
-            spec(res).ok_or_else(unrecognized)?,
-            id,
-            verb,
-            &params,
-        )?,
+        ("POST", [res, id, verb]) => resources::action(state, spec(res).ok_or_else(unrecognized)?, id, verb, &params)?,
         _ => return Err(unrecognized()),
     };
     render(state, &out, &expand)
@@ -127,20 +92,12 @@ fn balance(state: &State) -> Value {
         for t in c.iter() {
             let cur = t["currency"].as_str().unwrap_or("usd").to_string();
             let net = t["net"].as_i64().unwrap_or(0);
-            let slot = if t["status"] == "available" {
-                &mut avail
-            } else {
-                &mut pending
-            };
+            let slot = if t["status"] == "available" { &mut avail } else { &mut pending };
             *slot.entry(cur).or_default() += net;
         }
     }
     let fmt = |m: &std::collections::BTreeMap<String, i64>| -> Value {
-        Value::Array(
-            m.iter()
-                .map(|(c, a)| json!({"amount": a, "currency": c, "source_types": {"card": a}}))
-                .collect(),
-        )
+        Value::Array(m.iter().map(|(c, a)| json!({"amount": a, "currency": c, "source_types": {"card": a}})).collect())
     };
     json!({"object": "balance", "available": fmt(&avail), "livemode": false, "pending": fmt(&pending)})
 }

@@ -91,25 +91,9 @@ pub fn fields(resource: &str) -> Option<&'static [&'static str]> {
             "subscription",
             "total",
         ],
-        "payment_intents" => &[
-            "amount", "created", "currency", "customer", "metadata", "status",
-        ],
-        "prices" => &[
-            "active",
-            "currency",
-            "lookup_key",
-            "metadata",
-            "product",
-            "type",
-        ],
-        "products" => &[
-            "active",
-            "description",
-            "metadata",
-            "name",
-            "shippable",
-            "url",
-        ],
+        "payment_intents" => &["amount", "created", "currency", "customer", "metadata", "status"],
+        "prices" => &["active", "currency", "lookup_key", "metadata", "product", "type"],
+        "products" => &["active", "description", "metadata", "name", "shippable", "url"],
         "subscriptions" => &["created", "metadata", "status"],
         _ => return None,
     })
@@ -121,10 +105,7 @@ fn err(msg: impl Into<String>) -> ApiError {
 
 /// Parses a query and checks its fields against `allowed`.
 pub fn parse(input: &str, allowed: &[&str]) -> ApiResult<Query> {
-    let mut p = Parser {
-        s: input.as_bytes(),
-        i: 0,
-    };
+    let mut p = Parser { s: input.as_bytes(), i: 0 };
     let mut clauses = vec![p.clause(allowed)?];
     let mut joiner: Option<bool> = None;
     loop {
@@ -137,15 +118,10 @@ pub fn parse(input: &str, allowed: &[&str]) -> ApiResult<Query> {
         } else if p.keyword("OR") {
             true
         } else {
-            return Err(err(format!(
-                "Invalid query: expected AND or OR at position {}",
-                p.i
-            )));
+            return Err(err(format!("Invalid query: expected AND or OR at position {}", p.i)));
         };
         if joiner.is_some_and(|j| j != any) {
-            return Err(err(
-                "Invalid query: AND and OR cannot be combined in one query",
-            ));
+            return Err(err("Invalid query: AND and OR cannot be combined in one query"));
         }
         joiner = Some(any);
         clauses.push(p.clause(allowed)?);
@@ -153,10 +129,7 @@ pub fn parse(input: &str, allowed: &[&str]) -> ApiResult<Query> {
     if clauses.len() > 10 {
         return Err(err("Invalid query: a query may contain at most 10 clauses"));
     }
-    Ok(Query {
-        clauses,
-        any: joiner == Some(true),
-    })
+    Ok(Query { clauses, any: joiner == Some(true) })
 }
 
 struct Parser<'a> {
@@ -173,10 +146,7 @@ impl Parser<'_> {
 
     fn keyword(&mut self, kw: &str) -> bool {
         let end = self.i + kw.len();
-        if self.s.len() > end
-            && &self.s[self.i..end] == kw.as_bytes()
-            && self.s[end].is_ascii_whitespace()
-        {
+        if self.s.len() > end && &self.s[self.i..end] == kw.as_bytes() && self.s[end].is_ascii_whitespace() {
             self.i = end;
             true
         } else {
@@ -191,23 +161,15 @@ impl Parser<'_> {
             self.i += 1;
         }
         let start = self.i;
-        while self.i < self.s.len()
-            && (self.s[self.i].is_ascii_alphanumeric() || b"_.".contains(&self.s[self.i]))
-        {
+        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || b"_.".contains(&self.s[self.i])) {
             self.i += 1;
         }
-        let name = std::str::from_utf8(&self.s[start..self.i])
-            .unwrap_or("")
-            .to_string();
+        let name = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("").to_string();
         if name.is_empty() {
-            return Err(err(format!(
-                "Invalid query: expected a field name at position {start}"
-            )));
+            return Err(err(format!("Invalid query: expected a field name at position {start}")));
         }
         if !allowed.contains(&name.as_str()) {
-            return Err(err(format!(
-                "Invalid query: field `{name}` is not supported for this search"
-            )));
+            return Err(err(format!("Invalid query: field `{name}` is not supported for this search")));
         }
         let mut field: Vec<String> = name.split('.').map(String::from).collect();
         if name == "metadata" {
@@ -230,9 +192,7 @@ impl Parser<'_> {
             (Some(b'>'), _) => (Op::Gt, 1),
             (Some(b'<'), _) => (Op::Lt, 1),
             _ => {
-                return Err(err(format!(
-                    "Invalid query: expected an operator after `{name}`"
-                )));
+                return Err(err(format!("Invalid query: expected an operator after `{name}`")));
             }
         };
         self.i += op.1;
@@ -256,26 +216,16 @@ impl Parser<'_> {
             }
         };
         if op.0 == Op::Contains && !matches!(&value, Lit::Str(s) if s.chars().count() >= 3) {
-            return Err(err(
-                "Invalid query: substring match (~) needs a quoted value of at least 3 characters",
-            ));
+            return Err(err("Invalid query: substring match (~) needs a quoted value of at least 3 characters"));
         }
         if matches!(op.0, Op::Gt | Op::Ge | Op::Lt | Op::Le) && !matches!(value, Lit::Num(_)) {
             return Err(err("Invalid query: range comparisons need a number"));
         }
-        Ok(Clause {
-            negate,
-            field,
-            op: op.0,
-            value,
-        })
+        Ok(Clause { negate, field, op: op.0, value })
     }
 
     fn quoted(&mut self) -> ApiResult<String> {
-        let q = *self
-            .s
-            .get(self.i)
-            .ok_or_else(|| err("Invalid query: expected a quoted value"))?;
+        let q = *self.s.get(self.i).ok_or_else(|| err("Invalid query: expected a quoted value"))?;
         if q != b'\'' && q != b'"' {
             return Err(err("Invalid query: expected a quoted value"));
         }
@@ -285,10 +235,7 @@ impl Parser<'_> {
             match self.s.get(self.i) {
                 None => return Err(err("Invalid query: unterminated string")),
                 Some(b'\\') => {
-                    let c = *self
-                        .s
-                        .get(self.i + 1)
-                        .ok_or_else(|| err("Invalid query: unterminated string"))?;
+                    let c = *self.s.get(self.i + 1).ok_or_else(|| err("Invalid query: unterminated string"))?;
                     out.push(c);
                     self.i += 2;
                 }
@@ -310,11 +257,7 @@ impl Query {
     /// True when the object matches.
     pub fn matches(&self, obj: &Value) -> bool {
         let mut it = self.clauses.iter().map(|c| c.matches(obj));
-        if self.any {
-            it.any(|b| b)
-        } else {
-            it.all(|b| b)
-        }
+        if self.any { it.any(|b| b) } else { it.all(|b| b) }
     }
 }
 
@@ -325,21 +268,13 @@ impl Clause {
             v = &v[part.as_str()];
         }
         // References may be expanded objects; compare their id.
-        let v = if v.is_object() && v.get("id").is_some() {
-            &v["id"]
-        } else {
-            v
-        };
+        let v = if v.is_object() && v.get("id").is_some() { &v["id"] } else { v };
         let hit = match (&self.op, &self.value) {
             (Op::Eq, Lit::Null) => v.is_null(),
             (_, Lit::Null) => false,
             (Op::Eq, Lit::Str(s)) => text(v).is_some_and(|t| t.eq_ignore_ascii_case(s)),
-            (Op::Eq, Lit::Num(n)) => {
-                v.as_f64() == Some(*n) || text(v).is_some_and(|t| t == fmt_num(*n))
-            }
-            (Op::Contains, Lit::Str(s)) => {
-                text(v).is_some_and(|t| t.to_lowercase().contains(&s.to_lowercase()))
-            }
+            (Op::Eq, Lit::Num(n)) => v.as_f64() == Some(*n) || text(v).is_some_and(|t| t == fmt_num(*n)),
+            (Op::Contains, Lit::Str(s)) => text(v).is_some_and(|t| t.to_lowercase().contains(&s.to_lowercase())),
             (Op::Contains, _) => false,
             (op, Lit::Num(n)) => v.as_f64().is_some_and(|x| match op {
                 Op::Gt => x > *n,
@@ -354,11 +289,7 @@ impl Clause {
 }
 
 fn fmt_num(n: f64) -> String {
-    if n.fract() == 0.0 {
-        format!("{}", n as i64)
-    } else {
-        n.to_string()
-    }
+    if n.fract() == 0.0 { format!("{}", n as i64) } else { n.to_string() }
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -373,8 +304,7 @@ fn text(v: &Value) -> Option<String> {
 /// Runs a search request: `query` (required), `limit`, `page`.
 pub fn run(state: &State, resource: &str, url: &str, params: &Params) -> ApiResult<Value> {
     params.check_allowed(&["query", "limit", "page"])?;
-    let allowed = fields(resource)
-        .ok_or_else(|| ApiError::invalid("search is not supported for this resource"))?;
+    let allowed = fields(resource).ok_or_else(|| ApiError::invalid("search is not supported for this resource"))?;
     let query = parse(&params.req_str("query")?, allowed)?;
     let limit = parse_limit(params)?;
     let offset = match params.str("page")? {
@@ -408,12 +338,9 @@ pub fn run(state: &State, resource: &str, url: &str, params: &Params) -> ApiResu
             matched += 1;
         }
     }
-    let next_page = if has_more {
-        json!(format!("page_{}", offset + limit))
-    } else {
-        Value::Null
-    };
-    let mut out = json!({"object": "search_result", "data": data, "has_more": has_more, "next_page": next_page, "url": url});
+    let next_page = if has_more { json!(format!("page_{}", offset + limit)) } else { Value::Null };
+    let mut out =
+        json!({"object": "search_result", "data": data, "has_more": has_more, "next_page": next_page, "url": url});
     if want_total {
         out["total_count"] = json!(matched);
     }
@@ -428,11 +355,7 @@ mod tests {
 
     #[test]
     fn parses_and_evaluates() {
-        let q = parse(
-            r#"email:'a@b.c' AND metadata['plan']:"pro" AND amount>=100"#,
-            F,
-        )
-        .unwrap();
+        let q = parse(r#"email:'a@b.c' AND metadata['plan']:"pro" AND amount>=100"#, F).unwrap();
         assert_eq!(q.clauses.len(), 3);
         let obj = json!({"email": "A@b.c", "metadata": {"plan": "pro"}, "amount": 150});
         assert!(q.matches(&obj));

@@ -66,10 +66,7 @@ fn json_response(status: u16, body: Vec<u8>, request_id: &str) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("request-id", v);
     }
@@ -78,28 +75,20 @@ fn json_response(status: u16, body: Vec<u8>, request_id: &str) -> Response {
 }
 
 fn error_response(e: &ApiError, request_id: &str) -> Response {
-    json_response(
-        e.status,
-        serde_json::to_vec(&e.body(request_id)).unwrap_or_default(),
-        request_id,
-    )
+    json_response(e.status, serde_json::to_vec(&e.body(request_id)).unwrap_or_default(), request_id)
 }
 
 fn parse_params(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Params, ApiError> {
     let mut m = form::parse(uri.query().unwrap_or("")).map_err(ApiError::invalid)?;
     if !body.is_empty() {
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let extra: Map<String, Value> = if ct.starts_with("application/json") {
             match serde_json::from_slice(body) {
                 Ok(Value::Object(o)) => o,
                 _ => return Err(ApiError::invalid("Invalid JSON body: expected an object")),
             }
         } else {
-            let text = std::str::from_utf8(body)
-                .map_err(|_| ApiError::invalid("Invalid request body: not UTF-8"))?;
+            let text = std::str::from_utf8(body).map_err(|_| ApiError::invalid("Invalid request body: not UTF-8"))?;
             form::parse(text).map_err(ApiError::invalid)?
         };
         m.extend(extra);
@@ -127,13 +116,10 @@ async fn handle(
     }
     if before.hang {
         let mut rx = sh.shutdown.clone();
-        let _ =
-            tokio::time::timeout(std::time::Duration::from_secs(600), rx.wait_for(|v| *v)).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(600), rx.wait_for(|v| *v)).await;
         return error_response(&ApiError::server(503), &request_id);
     }
-    let auth_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let auth_header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let account = match auth::check(auth_header) {
         Ok(k) => k,
         Err(e) => return error_response(&e, &request_id),
@@ -147,21 +133,15 @@ async fn handle(
     };
     let write = is_write(&method);
     let idem_key = if method == "POST" {
-        headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from)
+        headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(String::from)
     } else {
         None
     };
     let endpoint = format!("{method} {path}");
     let (status, bytes, replay_of) = {
         let mut inner = lock(&sh.inner);
-        let fp = if idem_key.is_some() {
-            idempotency::fingerprint(&Value::Object(params.0.clone()))
-        } else {
-            String::new()
-        };
+        let fp =
+            if idem_key.is_some() { idempotency::fingerprint(&Value::Object(params.0.clone())) } else { String::new() };
         let mut replay = None;
         if let Some(k) = &idem_key {
             match inner.idem.lookup(&account, k, &endpoint, &fp) {
@@ -172,18 +152,10 @@ async fn handle(
         }
         match replay {
             Some(s) => (s.status, s.body, Some(s.request_id)),
-            None if !write
-                && let Some(fast) = router::list_fast(&inner.state, &method, &path, &params) =>
-            {
-                match fast {
-                    Ok(text) => (200u16, text.into_bytes(), None),
-                    Err(e) => (
-                        e.status,
-                        serde_json::to_vec(&e.body(&request_id)).unwrap_or_default(),
-                        None,
-                    ),
-                }
-            }
+            None if !write && let Some(fast) = router::list_fast(&inner.state, &method, &path, &params) => match fast {
+                Ok(text) => (200u16, text.into_bytes(), None),
+                Err(e) => (e.status, serde_json::to_vec(&e.body(&request_id)).unwrap_or_default(), None),
+            },
             None => {
                 inner.state.current_request = Some((request_id.clone(), idem_key.clone()));
                 let result = router::route(&mut inner.state, &method, &path, params);
@@ -224,23 +196,15 @@ async fn handle(
         let half = Bytes::from(bytes[..bytes.len() / 2].to_vec());
         let mut rx = sh.shutdown.clone();
         let rest = futures::stream::once(async move {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(600), rx.wait_for(|v| *v))
-                .await;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(600), rx.wait_for(|v| *v)).await;
             Err::<Bytes, std::io::Error>(std::io::Error::other("emulator stalled"))
         });
-        let body = futures::StreamExt::chain(
-            futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]),
-            rest,
-        );
+        let body = futures::StreamExt::chain(futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]), rest);
         let mut r = json_response(status, vec![], &request_id);
         *r.body_mut() = Body::from_stream(body);
         return r;
     }
-    let bytes = if after.truncate {
-        bytes[..bytes.len() / 2].to_vec()
-    } else {
-        bytes
-    };
+    let bytes = if after.truncate { bytes[..bytes.len() / 2].to_vec() } else { bytes };
     let mut r = json_response(status, bytes, &request_id);
     if let Some(k) = &idem_key
         && let Ok(v) = HeaderValue::from_str(k)
@@ -248,8 +212,7 @@ async fn handle(
         r.headers_mut().insert("idempotency-key", v);
     }
     if let Some(orig) = replay_of {
-        r.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
         if let Ok(v) = HeaderValue::from_str(&orig) {
             r.headers_mut().insert("original-request", v);
         }

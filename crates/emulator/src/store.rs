@@ -18,11 +18,7 @@ struct Entry {
 
 impl Entry {
     fn new(key: Key, value: Value) -> Self {
-        Entry {
-            key,
-            value,
-            json: OnceLock::new(),
-        }
+        Entry { key, value, json: OnceLock::new() }
     }
 }
 
@@ -86,9 +82,7 @@ impl Collection {
     }
 
     fn remove(&mut self, id: &str) -> Option<Value> {
-        let Entry {
-            key, value: obj, ..
-        } = self.objects.remove(id)?;
+        let Entry { key, value: obj, .. } = self.objects.remove(id)?;
         let pos = self.order.partition_point(|(k, _)| *k < key);
         if self.order.get(pos).is_some_and(|(_, i)| i == id) {
             self.order.remove(pos);
@@ -143,10 +137,7 @@ impl State {
     /// Current unix time (seconds).
     pub fn now(&self) -> i64 {
         self.fixed_now.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0)
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
         })
     }
 
@@ -177,29 +168,20 @@ impl State {
 
     /// An object by id, or Stripe's 404 naming `object`.
     pub fn require(&self, resource: &str, object: &str, id: &str, param: &str) -> ApiResult<Value> {
-        self.get(resource, id)
-            .cloned()
-            .ok_or_else(|| ApiError::no_such(object, id, param))
+        self.get(resource, id).cloned().ok_or_else(|| ApiError::no_such(object, id, param))
     }
 
     /// Stores a new object under its `id`, ordered by `created`.
     pub fn insert(&mut self, resource: &str, created: i64, obj: Value) {
         self.seq += 1;
         let id = obj["id"].as_str().unwrap_or_default().to_string();
-        self.collections
-            .entry(resource.to_string())
-            .or_default()
-            .insert((created, self.seq), id, obj);
+        self.collections.entry(resource.to_string()).or_default().insert((created, self.seq), id, obj);
     }
 
     /// Replaces an existing object (keeps its position).
     pub fn replace(&mut self, resource: &str, obj: Value) {
         let id = obj["id"].as_str().unwrap_or_default().to_string();
-        if let Some(slot) = self
-            .collections
-            .get_mut(resource)
-            .and_then(|c| c.objects.get_mut(&id))
-        {
+        if let Some(slot) = self.collections.get_mut(resource).and_then(|c| c.objects.get_mut(&id)) {
             slot.value = obj;
             slot.json = OnceLock::new();
         }
@@ -219,9 +201,7 @@ impl State {
 
     /// Objects of a resource matching `pred` (a full scan, for side effects and tests).
     pub fn find(&self, resource: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
-        self.collections
-            .get(resource)
-            .map_or(vec![], |c| c.iter().filter(|v| pred(v)).cloned().collect())
+        self.collections.get(resource).map_or(vec![], |c| c.iter().filter(|v| pred(v)).cloned().collect())
     }
 }
 
@@ -236,12 +216,7 @@ mod tests {
         s.insert("x", 10, json!({"id": "a"}));
         s.insert("x", 5, json!({"id": "b"}));
         s.insert("x", 10, json!({"id": "c"}));
-        let ids: Vec<&str> = s
-            .col("x")
-            .unwrap()
-            .iter()
-            .map(|v| v["id"].as_str().unwrap())
-            .collect();
+        let ids: Vec<&str> = s.col("x").unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["b", "a", "c"]);
         s.remove("x", "a");
         assert_eq!(s.count("x"), 2);

@@ -26,7 +26,6 @@ use crate::provider::StripeTable;
 use crate::stripe;
 use crate::{Error, Result};
 
-
 /// The default catalog name DataFusion uses; the Stripe tables live in its schema `stripe`.
 pub const CATALOG: &str = "datafusion";
 /// The schema holding the Stripe tables.

@@ -48,7 +48,11 @@ pub fn text(array: &dyn Array, row: usize, style: Style) -> Option<String> {
         DataType::Date64 => date(as_date::<Date64Type>(array.as_primitive::<Date64Type>().value(row))),
         DataType::Float32 => float(array.as_primitive::<Float32Type>().value(row) as f64),
         DataType::Float64 => float(array.as_primitive::<Float64Type>().value(row)),
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) | DataType::Struct(_) | DataType::Map(..) => {
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::FixedSizeList(..)
+        | DataType::Struct(_)
+        | DataType::Map(..) => {
             let mut s = String::new();
             json(array, row, &mut s);
             s
@@ -77,7 +81,12 @@ pub fn json(array: &dyn Array, row: usize, out: &mut String) {
             };
             if v.is_finite() { out.push_str(&float(v)) } else { out.push_str("null") }
         }
-        t if t.is_integer() || matches!(t, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..)) => {
+        t if t.is_integer()
+            || matches!(
+                t,
+                DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..)
+            ) =>
+        {
             out.push_str(&fallback(array, row))
         }
         DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) => {
@@ -146,9 +155,15 @@ fn dictionary_value(t: &DataType) -> &DataType {
 fn timestamp(array: &dyn Array, row: usize, unit: TimeUnit, has_tz: bool, style: Style) -> String {
     let dt = match unit {
         TimeUnit::Second => as_datetime::<TimestampSecondType>(array.as_primitive::<TimestampSecondType>().value(row)),
-        TimeUnit::Millisecond => as_datetime::<TimestampMillisecondType>(array.as_primitive::<TimestampMillisecondType>().value(row)),
-        TimeUnit::Microsecond => as_datetime::<TimestampMicrosecondType>(array.as_primitive::<TimestampMicrosecondType>().value(row)),
-        TimeUnit::Nanosecond => as_datetime::<TimestampNanosecondType>(array.as_primitive::<TimestampNanosecondType>().value(row)),
+        TimeUnit::Millisecond => {
+            as_datetime::<TimestampMillisecondType>(array.as_primitive::<TimestampMillisecondType>().value(row))
+        }
+        TimeUnit::Microsecond => {
+            as_datetime::<TimestampMicrosecondType>(array.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
+        TimeUnit::Nanosecond => {
+            as_datetime::<TimestampNanosecondType>(array.as_primitive::<TimestampNanosecondType>().value(row))
+        }
     };
     let Some(dt) = dt else { return fallback(array, row) };
     // Arrow timestamps with a zone store UTC instants; show them in UTC with `Z`.

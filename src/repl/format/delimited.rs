@@ -12,7 +12,8 @@ pub fn write_csv(out: &mut dyn Write, grid: &Grid) -> io::Result<()> {
     let header: Vec<String> = grid.headers.iter().map(|h| csv_field(h, true)).collect();
     writeln!(out, "{}", header.join(","))?;
     for row in &grid.rows {
-        let fields: Vec<String> = row.iter().map(|c| c.as_deref().map_or(String::new(), |v| csv_field(v, false))).collect();
+        let fields: Vec<String> =
+            row.iter().map(|c| c.as_deref().map_or(String::new(), |v| csv_field(v, false))).collect();
         writeln!(out, "{}", fields.join(","))?;
     }
     Ok(())
@@ -26,7 +27,11 @@ fn csv_field(v: &str, header: bool) -> String {
 
 /// Writes a Markdown table with padded columns; numeric columns right-aligned.
 pub fn write_markdown(out: &mut dyn Write, grid: &Grid) -> io::Result<()> {
-    let cells: Vec<Vec<String>> = grid.rows.iter().map(|r| r.iter().map(|c| c.as_deref().map_or("NULL".to_string(), md_cell)).collect()).collect();
+    let cells: Vec<Vec<String>> = grid
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.as_deref().map_or("NULL".to_string(), md_cell)).collect())
+        .collect();
     let headers: Vec<String> = grid.headers.iter().map(|h| md_cell(h)).collect();
     let widths: Vec<usize> = (0..headers.len())
         .map(|i| cells.iter().map(|r| r[i].width()).chain([headers[i].width(), 3]).max().unwrap_or(3))

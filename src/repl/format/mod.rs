@@ -86,7 +86,12 @@ impl Default for FormatOptions {
 
 /// Writes one result (all `batches` share a schema) to `out` in `fmt`.
 /// A result without columns (DDL, `SET`) prints nothing.
-pub fn write_batches(out: &mut dyn Write, batches: &[RecordBatch], fmt: OutputFormat, opts: &FormatOptions) -> crate::Result<()> {
+pub fn write_batches(
+    out: &mut dyn Write,
+    batches: &[RecordBatch],
+    fmt: OutputFormat,
+    opts: &FormatOptions,
+) -> crate::Result<()> {
     let Some(first) = batches.first() else {
         return Ok(());
     };
@@ -135,7 +140,6 @@ fn grid(batches: &[RecordBatch], style: Style) -> Grid {
 pub fn row_count_footer(n: usize) -> String {
     if n == 1 { "(1 row)".to_string() } else { format!("({n} rows)") }
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -19,10 +19,22 @@ pub fn write_table(out: &mut dyn Write, grid: &Grid, opts: &FormatOptions) -> io
     let cells: Vec<Vec<Vec<String>>> = grid
         .rows
         .iter()
-        .map(|r| r.iter().enumerate().map(|(i, c)| display_cell(c, grid.nested[i], opts, true).split('\n').map(str::to_string).collect()).collect())
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| display_cell(c, grid.nested[i], opts, true).split('\n').map(str::to_string).collect())
+                .collect()
+        })
         .collect();
     let natural: Vec<usize> = (0..grid.headers.len())
-        .map(|i| cells.iter().flat_map(|r| r[i].iter().map(|l| l.width())).chain([grid.headers[i].width()]).max().unwrap_or(0))
+        .map(|i| {
+            cells
+                .iter()
+                .flat_map(|r| r[i].iter().map(|l| l.width()))
+                .chain([grid.headers[i].width()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let widths = fit(&natural, opts.max_width);
     // One printed line: each value padded, followed by `+` when its cell goes
@@ -31,7 +43,13 @@ pub fn write_table(out: &mut dyn Write, grid: &Grid, opts: &FormatOptions) -> io
         let parts: Vec<String> = values
             .iter()
             .enumerate()
-            .map(|(i, (v, more))| format!("{}{}", pad(&truncate(v, widths[i]), widths[i], align_numeric && grid.numeric[i]), if *more { '+' } else { ' ' }))
+            .map(|(i, (v, more))| {
+                format!(
+                    "{}{}",
+                    pad(&truncate(v, widths[i]), widths[i], align_numeric && grid.numeric[i]),
+                    if *more { '+' } else { ' ' }
+                )
+            })
             .collect();
         format!(" {}", parts.join("| ")).trim_end().to_string()
     };
@@ -42,7 +60,8 @@ pub fn write_table(out: &mut dyn Write, grid: &Grid, opts: &FormatOptions) -> io
     for row in &cells {
         let height = row.iter().map(Vec::len).max().unwrap_or(1);
         for k in 0..height {
-            let values: Vec<(&str, bool)> = row.iter().map(|lines| (lines.get(k).map_or("", String::as_str), k + 1 < lines.len())).collect();
+            let values: Vec<(&str, bool)> =
+                row.iter().map(|lines| (lines.get(k).map_or("", String::as_str), k + 1 < lines.len())).collect();
             writeln!(out, "{}", line(&values, true))?;
         }
     }
@@ -110,7 +129,12 @@ fn fit(natural: &[usize], max_width: Option<usize>) -> Vec<usize> {
     // The rule line is the widest: ` a | b ` padded both sides, joined by `+`.
     let total = |w: &[usize]| (w.iter().sum::<usize>() + 3 * w.len()).saturating_sub(1);
     while total(&widths) > max {
-        let Some((i, _)) = widths.iter().enumerate().filter(|&(i, &w)| w > MIN_COLUMN.min(natural[i])).max_by_key(|&(i, &w)| (w, usize::MAX - i)) else {
+        let Some((i, _)) = widths
+            .iter()
+            .enumerate()
+            .filter(|&(i, &w)| w > MIN_COLUMN.min(natural[i]))
+            .max_by_key(|&(i, &w)| (w, usize::MAX - i))
+        else {
             break;
         };
         widths[i] -= 1;

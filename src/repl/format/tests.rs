@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, MapBuilder, StringArray, StringBuilder, TimestampSecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, MapBuilder, StringArray, StringBuilder, TimestampSecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -109,7 +111,10 @@ fn markdown_escapes_pipes_and_right_aligns_numbers() {
     let schema = Schema::new(vec![Field::new("n", DataType::Float64, true), Field::new("s", DataType::Utf8, true)]);
     let batch = RecordBatch::try_new(
         Arc::new(schema),
-        vec![Arc::new(Float64Array::from(vec![Some(1.5), None])), Arc::new(StringArray::from(vec![Some("a|b"), Some("x\ny")]))],
+        vec![
+            Arc::new(Float64Array::from(vec![Some(1.5), None])),
+            Arc::new(StringArray::from(vec![Some("a|b"), Some("x\ny")])),
+        ],
     )
     .unwrap();
     let got = render(&[batch], OutputFormat::Markdown, &FormatOptions::default());
@@ -119,9 +124,14 @@ fn markdown_escapes_pipes_and_right_aligns_numbers() {
 
 #[test]
 fn wide_tables_are_fitted_by_truncating_the_widest_column() {
-    let schema = Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("description", DataType::Utf8, true)]);
+    let schema =
+        Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("description", DataType::Utf8, true)]);
     let long = "x".repeat(100);
-    let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(Int64Array::from(vec![7])), Arc::new(StringArray::from(vec![long.as_str()]))]).unwrap();
+    let batch = RecordBatch::try_new(
+        Arc::new(schema),
+        vec![Arc::new(Int64Array::from(vec![7])), Arc::new(StringArray::from(vec![long.as_str()]))],
+    )
+    .unwrap();
     let opts = FormatOptions { max_width: Some(30), ..Default::default() };
     let got = render(&[batch], OutputFormat::Table, &opts);
     for line in got.lines() {
@@ -193,10 +203,16 @@ fn naive_and_fractional_timestamps() {
 
 #[test]
 fn multi_line_cells_span_lines_marked_with_plus() {
-    let schema = Arc::new(Schema::new(vec![Field::new("plan_type", DataType::Utf8, false), Field::new("plan", DataType::Utf8, false)]));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("plan_type", DataType::Utf8, false),
+        Field::new("plan", DataType::Utf8, false),
+    ]));
     let batch = RecordBatch::try_new(
         schema,
-        vec![Arc::new(StringArray::from(vec!["physical_plan", "x"])), Arc::new(StringArray::from(vec!["CooperativeExec\n  StripeScanExec: table=charges\n", "one"]))],
+        vec![
+            Arc::new(StringArray::from(vec!["physical_plan", "x"])),
+            Arc::new(StringArray::from(vec!["CooperativeExec\n  StripeScanExec: table=charges\n", "one"])),
+        ],
     )
     .unwrap();
     let text = render(&[batch], OutputFormat::Table, &FormatOptions::default());

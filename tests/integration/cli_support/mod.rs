@@ -24,7 +24,12 @@ pub fn command(args: &[&str], home: &std::path::Path) -> Command {
     cmd.args(args);
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy().to_string();
-        if name.starts_with("STRIPE") || name == "HTTPS_PROXY" || name == "https_proxy" || name.starts_with("XDG_") || name == "COLUMNS" {
+        if name.starts_with("STRIPE")
+            || name == "HTTPS_PROXY"
+            || name == "https_proxy"
+            || name.starts_with("XDG_")
+            || name == "COLUMNS"
+        {
             cmd.env_remove(&name);
         }
     }

@@ -45,7 +45,10 @@ impl Tmux {
             "trap '' INT; status=\"$1\"; shift; \"$@\"; echo $? > \"$status\"".into(),
             "sh".into(),
             tmux.status_path.to_string_lossy().into_owned(),
-            "env".into(), "-i".into(), format!("PATH={}", std::env::var("PATH").unwrap_or_default())];
+            "env".into(),
+            "-i".into(),
+            format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
+        ];
         command.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         command.push(program.into());
         command.extend(args.iter().map(|a| a.to_string()));

@@ -49,32 +49,16 @@ fn help_lists_the_contract() {
 #[test]
 fn a_malformed_key_is_a_clear_error_that_does_not_echo_it() {
     let key = "pk_live_NotASecretKey42";
-    let out = stripe_sql()
-        .args(["--api-key", key, "-c", "select 1"])
-        .output()
-        .unwrap();
+    let out = stripe_sql().args(["--api-key", key, "-c", "select 1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("not a stripe key") && err.contains("--api-key"),
-        "{err}"
-    );
-    assert!(
-        !err.contains(key) && !String::from_utf8_lossy(&out.stdout).contains(key),
-        "{err}"
-    );
+    assert!(err.contains("not a stripe key") && err.contains("--api-key"), "{err}");
+    assert!(!err.contains(key) && !String::from_utf8_lossy(&out.stdout).contains(key), "{err}");
 
-    let out = stripe_sql()
-        .env("STRIPE_API_KEY", "sk_test_has space")
-        .args(["-c", "select 1"])
-        .output()
-        .unwrap();
+    let out = stripe_sql().env("STRIPE_API_KEY", "sk_test_has space").args(["-c", "select 1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("malformed") && err.contains("STRIPE_API_KEY") && !err.contains("has space"),
-        "{err}"
-    );
+    assert!(err.contains("malformed") && err.contains("STRIPE_API_KEY") && !err.contains("has space"), "{err}");
 }
 
 #[test]

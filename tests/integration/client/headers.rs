@@ -10,26 +10,14 @@ async fn auth_account_version_and_user_agent_are_sent() {
         c.account = Some("acct_123".into());
         c.stripe_version = "2023-08-16".into();
     });
-    client
-        .get(
-            "/v1/customers/cus_1",
-            &json!({"expand": ["default_source"]}),
-        )
-        .await
-        .unwrap();
+    client.get("/v1/customers/cus_1", &json!({"expand": ["default_source"]})).await.unwrap();
     let req = &server.requests()[0];
     assert_eq!(req.header("stripe-account"), Some("acct_123"));
     assert_eq!(req.header("stripe-version"), Some("2023-08-16"));
-    assert_eq!(
-        req.header("authorization"),
-        Some(format!("Bearer {TEST_KEY}").as_str())
-    );
+    assert_eq!(req.header("authorization"), Some(format!("Bearer {TEST_KEY}").as_str()));
     assert!(req.header("user-agent").unwrap().starts_with("stripe-sql/"));
     assert_eq!(req.query("expand[]"), Some("default_source"));
-    assert!(
-        req.header("idempotency-key").is_none(),
-        "GET carries no idempotency key"
-    );
+    assert!(req.header("idempotency-key").is_none(), "GET carries no idempotency key");
 }
 
 #[tokio::test]

@@ -41,14 +41,10 @@ async fn the_key_never_appears_in_errors_debug_or_trace_logs() {
         let auth = req.header("authorization").unwrap_or("").to_owned();
         match n {
             0 | 1 => Reply::json(200, json!({"id": "cus_1", "seen": auth})),
-            2 => Reply::json(
-                500,
-                json!({"error": {"type": "api_error", "message": format!("bad auth {auth}")}}),
-            )
-            .header("Request-Id", &auth)
-            .header("X-Echo", &auth),
-            _ => Reply::html(502, &format!("<html>{auth}</html>"))
-                .header("Stripe-Should-Retry", "false"),
+            2 => Reply::json(500, json!({"error": {"type": "api_error", "message": format!("bad auth {auth}")}}))
+                .header("Request-Id", &auth)
+                .header("X-Echo", &auth),
+            _ => Reply::html(502, &format!("<html>{auth}</html>")).header("Stripe-Should-Retry", "false"),
         }
     })
     .await;
@@ -57,19 +53,10 @@ async fn the_key_never_appears_in_errors_debug_or_trace_logs() {
     // Other tests run concurrently on threads without a subscriber and may cache the log
     // callsites as disabled while registering them; once every callsite of the client has
     // been hit, recompute their interest with our subscriber in place.
-    client
-        .get("/v1/customers/cus_1", &json!({"expand": ["x"]}))
-        .await
-        .unwrap();
+    client.get("/v1/customers/cus_1", &json!({"expand": ["x"]})).await.unwrap();
     tracing::callsite::rebuild_interest_cache();
-    client
-        .get("/v1/customers/cus_1", &json!({"expand": ["x"]}))
-        .await
-        .unwrap();
-    let err = client
-        .post("/v1/customers", &json!({"email": "a@b.c"}))
-        .await
-        .unwrap_err();
+    client.get("/v1/customers/cus_1", &json!({"expand": ["x"]})).await.unwrap();
+    let err = client.post("/v1/customers", &json!({"email": "a@b.c"})).await.unwrap_err();
     let texts = [
         err.to_string(),
         format!("{err:?}"),
@@ -81,26 +68,13 @@ async fn the_key_never_appears_in_errors_debug_or_trace_logs() {
         assert!(!text.contains(TEST_KEY), "key leaked: {text}");
     }
     assert!(texts[0].contains("502"), "{}", texts[0]);
-    assert!(
-        texts[0].contains("[redacted]"),
-        "the echoed key is replaced: {}",
-        texts[0]
-    );
+    assert!(texts[0].contains("[redacted]"), "the echoed key is replaced: {}", texts[0]);
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("stripe request"),
-        "trace logging captured nothing: {logs}"
-    );
-    assert!(
-        logs.contains("TRACE") && logs.contains("< body"),
-        "no response lines at trace level: {logs}"
-    );
+    assert!(logs.contains("stripe request"), "trace logging captured nothing: {logs}");
+    assert!(logs.contains("TRACE") && logs.contains("< body"), "no response lines at trace level: {logs}");
     assert!(logs.contains("authorization: Bearer [redacted]"), "{logs}");
     assert!(!logs.contains(TEST_KEY), "key leaked into logs");
     // The key's secret part alone must not appear either.
-    assert!(
-        !logs.contains(&TEST_KEY["sk_test_".len()..]),
-        "key leaked into logs"
-    );
+    assert!(!logs.contains(&TEST_KEY["sk_test_".len()..]), "key leaked into logs");
 }

@@ -27,10 +27,7 @@ pub struct Recorded {
 impl Recorded {
     /// First query-string value of `name`.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     /// A request header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -58,13 +55,7 @@ impl Reply {
         }
     }
     pub fn html(status: u16, body: &str) -> Self {
-        Reply {
-            status,
-            content_type: "text/html",
-            headers: vec![],
-            body: body.to_owned(),
-            delay: Duration::ZERO,
-        }
+        Reply { status, content_type: "text/html", headers: vec![], body: body.to_owned(), delay: Duration::ZERO }
     }
     /// Answers only after `delay` (without blocking the server).
     pub fn delayed(mut self, delay: Duration) -> Self {
@@ -94,16 +85,9 @@ pub struct TestServer {
 
 impl TestServer {
     /// Starts a server whose answers come from `handler(request, index_of_request)`.
-    pub async fn start(
-        handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
-    ) -> Self {
-        let shared = Shared {
-            handler: Arc::new(handler),
-            requests: Arc::default(),
-        };
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(shared.clone());
+    pub async fn start(handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let shared = Shared { handler: Arc::new(handler), requests: Arc::default() };
+        let app = axum::Router::new().fallback(handle).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -114,11 +98,7 @@ impl TestServer {
                 })
                 .await;
         });
-        TestServer {
-            base,
-            requests: shared.requests,
-            shutdown: Some(tx),
-        }
+        TestServer { base, requests: shared.requests, shutdown: Some(tx) }
     }
 
     /// Every request so far, in arrival order.
@@ -149,17 +129,13 @@ impl Drop for TestServer {
 }
 
 fn pairs(text: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(text.as_bytes())
-        .into_owned()
-        .collect()
+    url::form_urlencoded::parse(text.as_bytes()).into_owned().collect()
 }
 
 async fn handle(State(shared): State<Shared>, req: Request) -> Response {
     let at = Instant::now();
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let recorded = Recorded {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
@@ -175,9 +151,7 @@ async fn handle(State(shared): State<Shared>, req: Request) -> Response {
     };
     let reply = (shared.handler)(&recorded, index);
     tokio::time::sleep(reply.delay).await;
-    let mut resp = Response::builder()
-        .status(reply.status)
-        .header("content-type", reply.content_type);
+    let mut resp = Response::builder().status(reply.status).header("content-type", reply.content_type);
     for (k, v) in &reply.headers {
         resp = resp.header(k, v);
     }

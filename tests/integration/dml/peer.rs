@@ -8,7 +8,11 @@ async fn customers_and_products_round_trip_through_localstripe() {
     let peer = crate::peers::localstripe().await;
     let engine = crate::peers::engine(&peer, 3);
 
-    assert_eq!(count(&engine, "INSERT INTO customers (email, name) VALUES ('p1@example.com', 'P1'), ('p2@example.com', 'P2')").await, 2);
+    assert_eq!(
+        count(&engine, "INSERT INTO customers (email, name) VALUES ('p1@example.com', 'P1'), ('p2@example.com', 'P2')")
+            .await,
+        2
+    );
     assert_eq!(count(&engine, "UPDATE customers SET name = name || ' (vip)' WHERE email = 'p1@example.com'").await, 1);
     let names = strings(&engine, "SELECT name FROM customers WHERE email = 'p1@example.com'").await;
     assert_eq!(names, ["P1 (vip)"]);

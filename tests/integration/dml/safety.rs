@@ -95,7 +95,10 @@ async fn dry_run_records_the_calls_and_sends_no_write() {
     count(&engine, "INSERT INTO customers (email) VALUES ('d@example.com')").await;
     engine.sql("SET stripe.dry_run = true").await.unwrap();
     let writes_before = writes(&engine).len();
-    assert_eq!(count(&engine, "INSERT INTO customers (email, metadata) VALUES ('e@example.com', MAP {'k': 'v'})").await, 0);
+    assert_eq!(
+        count(&engine, "INSERT INTO customers (email, metadata) VALUES ('e@example.com', MAP {'k': 'v'})").await,
+        0
+    );
     let planned = rows(&engine, "SELECT row, outcome, method, path, params FROM stripe_last_write()").await;
     assert_eq!(planned, vec![vec!["1", "planned", "POST", "/v1/customers", "email=e@example.com&metadata[k]=v"]]);
     assert_eq!(count(&engine, "UPDATE customers SET name = 'D' WHERE email = 'd@example.com'").await, 0);
@@ -147,10 +150,11 @@ async fn partial_failure_reports_written_failed_and_not_attempted_rows() {
     assert!(message.contains("2 not attempted (rows 3, 4)"), "{message}");
     assert_eq!(engine.emulator().unwrap().count("prices"), 1);
     let report = rows(&engine, "SELECT row, outcome FROM stripe_last_write() ORDER BY row").await;
-    let expected: Vec<Vec<String>> = [["1", "written"], ["2", "failed"], ["3", "not_attempted"], ["4", "not_attempted"]]
-        .iter()
-        .map(|r| r.iter().map(|s| s.to_string()).collect())
-        .collect();
+    let expected: Vec<Vec<String>> =
+        [["1", "written"], ["2", "failed"], ["3", "not_attempted"], ["4", "not_attempted"]]
+            .iter()
+            .map(|r| r.iter().map(|s| s.to_string()).collect())
+            .collect();
     assert_eq!(report, expected);
 
     // An injected server-side failure mid-way through an UPDATE.
@@ -180,7 +184,9 @@ async fn a_session_without_the_guard_refuses_update_and_delete() {
     let engine = empty();
     let ctx = datafusion::execution::context::SessionContext::new();
     stripe_sql::engine::register(&ctx, engine.client()).unwrap();
-    for sql in ["DELETE FROM stripe.customers WHERE id = 'cus_1'", "UPDATE stripe.customers SET name = 'x' WHERE id = 'cus_1'"] {
+    for sql in
+        ["DELETE FROM stripe.customers WHERE id = 'cus_1'", "UPDATE stripe.customers SET name = 'x' WHERE id = 'cus_1'"]
+    {
         let message = match ctx.sql(sql).await {
             Ok(df) => df.collect().await.unwrap_err().to_string(),
             Err(e) => e.to_string(),

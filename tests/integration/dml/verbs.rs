@@ -23,7 +23,10 @@ async fn insert_sends_one_create_per_row_with_only_the_named_columns() {
         assert!(p.idempotency_key);
         assert!(p.param("metadata[tier]").is_some(), "{p:?}");
         // Unnamed columns (and explicit NULLs) are not sent.
-        assert!(p.params.iter().all(|(k, _)| !["phone", "description", "address", "id"].contains(&k.as_str())), "{p:?}");
+        assert!(
+            p.params.iter().all(|(k, _)| !["phone", "description", "address", "id"].contains(&k.as_str())),
+            "{p:?}"
+        );
     }
     let b = posts.iter().find(|p| p.param("email") == Some("b@example.com")).unwrap();
     assert_eq!(b.param("name"), None);
@@ -47,7 +50,11 @@ async fn insert_takes_nested_params_from_json_text_and_raw() {
     assert_eq!(city, ["FR"]);
 
     // A product, a recurring price and a subscription with items.
-    count(&engine, "INSERT INTO products (id, name, images, shippable) VALUES ('prod_t', 'T-shirt', ['https://x/1.png'], true)").await;
+    count(
+        &engine,
+        "INSERT INTO products (id, name, images, shippable) VALUES ('prod_t', 'T-shirt', ['https://x/1.png'], true)",
+    )
+    .await;
     count(
         &engine,
         r#"INSERT INTO prices (product, currency, unit_amount, recurring) VALUES ('prod_t', 'usd', 1500, '{"interval": "month"}')"#,
@@ -58,7 +65,9 @@ async fn insert_takes_nested_params_from_json_text_and_raw() {
     assert_eq!(post.param("unit_amount"), Some("1500"));
     let price = strings(&engine, "SELECT id FROM prices WHERE product = 'prod_t'").await.remove(0);
     let customer = strings(&engine, "SELECT id FROM customers WHERE email = 'n@example.com'").await.remove(0);
-    let sql = format!(r#"INSERT INTO subscriptions (customer, collection_method, days_until_due, items) VALUES ('{customer}', 'send_invoice', 30, '[{{"price": "{price}", "quantity": 2}}]')"#);
+    let sql = format!(
+        r#"INSERT INTO subscriptions (customer, collection_method, days_until_due, items) VALUES ('{customer}', 'send_invoice', 30, '[{{"price": "{price}", "quantity": 2}}]')"#
+    );
     assert_eq!(count(&engine, &sql).await, 1);
     let post = writes(&engine).pop().unwrap();
     assert_eq!(post.param("items[0][price]"), Some(price.as_str()));
@@ -77,7 +86,10 @@ async fn invalid_inserts_name_the_column_and_send_nothing() {
         ("INSERT INTO customers (tax_exempt) VALUES ('sometimes')", "column tax_exempt"),
         (r#"INSERT INTO customers (_raw) VALUES ('{"no_such_param": 1}')"#, "unknown parameter no_such_param"),
         ("INSERT INTO products (description) VALUES ('no name')", "row 1 is missing required column name"),
-        ("INSERT INTO customers (email, created) VALUES ('x@example.com', 5) RETURNING id", "column created is read-only"),
+        (
+            "INSERT INTO customers (email, created) VALUES ('x@example.com', 5) RETURNING id",
+            "column created is read-only",
+        ),
     ];
     for (sql, expected) in cases {
         let before = logged(&engine);
@@ -112,7 +124,11 @@ async fn update_by_email_lists_once_then_updates_each_row() {
     assert_eq!(calls[1].method, "POST");
     assert_eq!(calls[1].param("description"), Some("Ann (vip)"));
     assert_eq!(calls[1].param("metadata[b]"), Some(""));
-    let got = rows(&engine, "SELECT description, metadata['a'], metadata['b'], metadata['c'] FROM customers ORDER BY email DESC").await;
+    let got = rows(
+        &engine,
+        "SELECT description, metadata['a'], metadata['b'], metadata['c'] FROM customers ORDER BY email DESC",
+    )
+    .await;
     assert_eq!(got[0], ["Ann (vip)", "1", "NULL", "3"]);
     assert_eq!(got[1], ["Bob", "1", "NULL", "NULL"]);
 }
@@ -120,7 +136,8 @@ async fn update_by_email_lists_once_then_updates_each_row() {
 #[tokio::test]
 async fn update_unsets_with_null_only_where_stripe_allows() {
     let engine = empty();
-    count(&engine, "INSERT INTO products (id, name, description, url) VALUES ('prod_a', 'A', 'old', 'https://a')").await;
+    count(&engine, "INSERT INTO products (id, name, description, url) VALUES ('prod_a', 'A', 'old', 'https://a')")
+        .await;
     assert_eq!(count(&engine, "UPDATE products SET description = NULL, active = false WHERE id = 'prod_a'").await, 1);
     let post = writes(&engine).pop().unwrap();
     assert_eq!(post.param("description"), Some(""));
@@ -184,14 +201,29 @@ async fn the_seed_operations_are_expressible() {
     let engine = empty();
     count(&engine, "INSERT INTO customers (email, name, phone, description, metadata) VALUES ('s@example.com', 'S', '+100', 'd', MAP {'k': 'v'})").await;
     let customer = strings(&engine, "SELECT id FROM customers WHERE id LIKE 'cus_%'").await.remove(0);
-    assert_eq!(count(&engine, &format!("UPDATE customers SET phone = '+200', name = 'S2' WHERE id = '{customer}'")).await, 1);
+    assert_eq!(
+        count(&engine, &format!("UPDATE customers SET phone = '+200', name = 'S2' WHERE id = '{customer}'")).await,
+        1
+    );
     count(&engine, "INSERT INTO products (name, active, description, images, shippable, url) VALUES ('P', true, 'd', ['https://x/p.png'], false, 'https://x')").await;
-    assert_eq!(count(&engine, "UPDATE products SET url = 'https://y', images = ['https://y/1.png'] WHERE name = 'P'").await, 1);
-    let charge = format!(r#"INSERT INTO charges (amount, currency, customer, _raw) VALUES (500, 'usd', '{customer}', '{{"source": "tok_visa"}}')"#);
+    assert_eq!(
+        count(&engine, "UPDATE products SET url = 'https://y', images = ['https://y/1.png'] WHERE name = 'P'").await,
+        1
+    );
+    let charge = format!(
+        r#"INSERT INTO charges (amount, currency, customer, _raw) VALUES (500, 'usd', '{customer}', '{{"source": "tok_visa"}}')"#
+    );
     assert_eq!(count(&engine, &charge).await, 1);
     let post = writes(&engine).pop().unwrap();
     assert_eq!((post.param("source"), post.param("amount")), (Some("tok_visa"), Some("500")));
-    assert_eq!(count(&engine, "INSERT INTO payment_intents (amount, currency, payment_method) VALUES (700, 'usd', 'pm_card_visa')").await, 1);
+    assert_eq!(
+        count(
+            &engine,
+            "INSERT INTO payment_intents (amount, currency, payment_method) VALUES (700, 'usd', 'pm_card_visa')"
+        )
+        .await,
+        1
+    );
     let got = rows(&engine, "SELECT url, images FROM products").await;
     assert_eq!(got, vec![vec!["https://y".to_string(), "[https://y/1.png]".to_string()]]);
     assert_eq!(count(&engine, &format!("DELETE FROM customers WHERE id = '{customer}'")).await, 1);

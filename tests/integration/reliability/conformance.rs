@@ -12,8 +12,7 @@ use stripe_sql::stripe::LogEntry;
 /// `stripe-openapi/spec3.json` beside the crate (`../shared`) or in `/work/shared`,
 /// as the catalog tests find it.
 pub fn load_spec() -> Option<Value> {
-    let beside =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/stripe-openapi/spec3.json");
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/stripe-openapi/spec3.json");
     let fallback = PathBuf::from("/work/shared/stripe-openapi/spec3.json");
     let path = [beside, fallback].into_iter().find(|p| p.exists())?;
     Some(serde_json::from_str(&std::fs::read_to_string(path).ok()?).expect("spec3.json parses"))
@@ -31,11 +30,7 @@ pub struct Checker {
 impl Checker {
     /// Wraps a parsed spec.
     pub fn new(spec: Value) -> Self {
-        Checker {
-            spec,
-            covered: BTreeSet::new(),
-            checked: 0,
-        }
+        Checker { spec, covered: BTreeSet::new(), checked: 0 }
     }
 
     /// The spec path template a concrete path matches; literal segments win over
@@ -76,17 +71,13 @@ impl Checker {
         };
         let m = method.to_ascii_lowercase();
         let Some(op) = self.spec["paths"][&template].get(&m).cloned() else {
-            return vec![format!(
-                "{method} {path}: the spec has no {method} on {template}"
-            )];
+            return vec![format!("{method} {path}: the spec has no {method} on {template}")];
         };
         self.covered.insert(format!("{method} {template}"));
         let mut problems = vec![];
         for (name, value) in params {
             if let Err(why) = self.check_param(&op, name, value) {
-                problems.push(format!(
-                    "{method} {template}: param {name}={value:?}: {why}"
-                ));
+                problems.push(format!("{method} {template}: param {name}={value:?}: {why}"));
             }
         }
         problems
@@ -94,10 +85,7 @@ impl Checker {
 
     /// Checks every entry of a request log; returns all problems found.
     pub fn check_log(&mut self, entries: &[LogEntry]) -> Vec<String> {
-        entries
-            .iter()
-            .flat_map(|e| self.check(&e.method, &e.path, &e.params))
-            .collect()
+        entries.iter().flat_map(|e| self.check(&e.method, &e.path, &e.params)).collect()
     }
 
     fn check_param(&self, op: &Value, name: &str, value: &str) -> Result<(), String> {
@@ -110,16 +98,11 @@ impl Checker {
 
     /// The schema of a top-level name: a query parameter or a body property.
     fn top_schema(&self, op: &Value, name: &str) -> Option<Value> {
-        let query = op["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["in"] == "query" && p["name"] == name);
+        let query = op["parameters"].as_array().into_iter().flatten().find(|p| p["in"] == "query" && p["name"] == name);
         if let Some(p) = query {
             return Some(p["schema"].clone());
         }
-        let body =
-            op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"].clone();
+        let body = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"].clone();
         self.resolve(&body)["properties"].get(name).cloned()
     }
 
@@ -127,10 +110,7 @@ impl Checker {
         let mut s = schema.clone();
         for _ in 0..16 {
             match s.get("$ref").and_then(Value::as_str) {
-                Some(r) => {
-                    s = self.spec["components"]["schemas"][r.rsplit('/').next().unwrap_or("")]
-                        .clone()
-                }
+                Some(r) => s = self.spec["components"]["schemas"][r.rsplit('/').next().unwrap_or("")].clone(),
                 None => break,
             }
         }
@@ -140,11 +120,7 @@ impl Checker {
     /// Walks the remaining name segments into `schema`, then type-checks the value.
     fn walk(&self, schema: &Value, rest: &[String], value: &str) -> Result<(), String> {
         let schema = self.resolve(schema);
-        if let Some(alts) = schema
-            .get("anyOf")
-            .or_else(|| schema.get("oneOf"))
-            .and_then(Value::as_array)
-        {
+        if let Some(alts) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
             let mut why = vec![];
             for alt in alts {
                 match self.walk(alt, rest, value) {
@@ -161,9 +137,7 @@ impl Checker {
             Some("object") => {
                 if let Some(p) = schema["properties"].get(seg.as_str()) {
                     self.walk(p, tail, value)
-                } else if let Some(extra) =
-                    schema.get("additionalProperties").filter(|a| a.is_object())
-                {
+                } else if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object()) {
                     self.walk(extra, tail, value)
                 } else {
                     Err(format!("unknown key `{seg}`"))
@@ -172,10 +146,7 @@ impl Checker {
             Some("array") if seg.is_empty() || seg.chars().all(|c| c.is_ascii_digit()) => {
                 self.walk(&schema["items"], tail, value)
             }
-            other => Err(format!(
-                "`[{seg}]` indexes a {}",
-                other.unwrap_or("untyped value")
-            )),
+            other => Err(format!("`[{seg}]` indexes a {}", other.unwrap_or("untyped value"))),
         }
     }
 }
@@ -188,23 +159,14 @@ fn leaf(schema: &Value, value: &str) -> Result<(), String> {
         return Err(format!("not one of {allowed:?}"));
     }
     let ok = match schema["type"].as_str() {
-        Some("string") => schema["maxLength"]
-            .as_u64()
-            .is_none_or(|max| value.chars().count() as u64 <= max),
+        Some("string") => schema["maxLength"].as_u64().is_none_or(|max| value.chars().count() as u64 <= max),
         Some("integer") => value.parse::<i64>().is_ok(),
         Some("number") => value.parse::<f64>().is_ok_and(f64::is_finite),
         Some("boolean") => value == "true" || value == "false",
         Some(other) => return Err(format!("a scalar where the spec wants {other}")),
         None => true,
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "not a valid {}",
-            schema["type"].as_str().unwrap_or("value")
-        ))
-    }
+    if ok { Ok(()) } else { Err(format!("not a valid {}", schema["type"].as_str().unwrap_or("value"))) }
 }
 
 /// `a[b][]` -> `["a", "b", ""]`; `None` for malformed names.

@@ -12,9 +12,9 @@ use stripe_sql::engine::Engine;
 use super::conformance::{Checker, bracket_segments, load_spec};
 
 fn checker() -> Checker {
-    Checker::new(load_spec().expect(
-        "stripe-openapi/spec3.json not found beside the crate (../shared) or in /work/shared",
-    ))
+    Checker::new(
+        load_spec().expect("stripe-openapi/spec3.json not found beside the crate (../shared) or in /work/shared"),
+    )
 }
 
 /// Every SQL text of one slt file, in order.
@@ -63,17 +63,10 @@ fn catalog_workload() -> Vec<String> {
         if let Some(insert) = create_statement(t) {
             out.push(insert);
         }
-        let parent = t
-            .parent
-            .as_ref()
-            .map(|p| format!("{} = 'x_parent1'", p.column));
+        let parent = t.parent.as_ref().map(|p| format!("{} = 'x_parent1'", p.column));
         let with = |pred: Option<String>| -> String {
             let preds: Vec<String> = parent.iter().cloned().chain(pred).collect();
-            let wh = if preds.is_empty() {
-                String::new()
-            } else {
-                format!(" WHERE {}", preds.join(" AND "))
-            };
+            let wh = if preds.is_empty() { String::new() } else { format!(" WHERE {}", preds.join(" AND ")) };
             format!("SELECT * FROM {}{wh} LIMIT 2", t.name)
         };
         out.push(with(None));
@@ -104,44 +97,25 @@ fn catalog_workload() -> Vec<String> {
 /// metadata (when updatable) and DELETE it (when deletable). Returns statements run.
 async fn update_delete_workload(engine: &Engine) -> usize {
     let mut n = 0;
-    for t in builtin()
-        .tables
-        .iter()
-        .filter(|t| t.parent.is_none() && (t.update.is_some() || t.delete.is_some()))
-    {
+    for t in builtin().tables.iter().filter(|t| t.parent.is_none() && (t.update.is_some() || t.delete.is_some())) {
         n += 1;
-        let Ok(batches) = engine
-            .sql(&format!("SELECT id FROM {} LIMIT 1", t.name))
-            .await
-        else {
+        let Ok(batches) = engine.sql(&format!("SELECT id FROM {} LIMIT 1", t.name)).await else {
             continue;
         };
         let rows = super::json_rows(&batches);
-        let Some(id) = rows
-            .first()
-            .and_then(|r| r.get("id"))
-            .and_then(|v| v.as_str())
-        else {
+        let Some(id) = rows.first().and_then(|r| r.get("id")).and_then(|v| v.as_str()) else {
             continue;
         };
-        let metadata = t
-            .update
-            .as_ref()
-            .is_some_and(|u| u.params.iter().any(|p| p.name == "metadata"));
+        let metadata = t.update.as_ref().is_some_and(|u| u.params.iter().any(|p| p.name == "metadata"));
         if metadata && t.column("metadata").is_some() {
             n += 1;
             let _ = engine
-                .sql(&format!(
-                    "UPDATE {} SET metadata = MAP {{'conformance': 'yes'}} WHERE id = '{id}'",
-                    t.name
-                ))
+                .sql(&format!("UPDATE {} SET metadata = MAP {{'conformance': 'yes'}} WHERE id = '{id}'", t.name))
                 .await;
         }
         if t.delete.is_some() {
             n += 1;
-            let _ = engine
-                .sql(&format!("DELETE FROM {} WHERE id = '{id}'", t.name))
-                .await;
+            let _ = engine.sql(&format!("DELETE FROM {} WHERE id = '{id}'", t.name)).await;
         }
     }
     n
@@ -169,17 +143,12 @@ fn create_statement(t: &TableDef) -> Option<String> {
     for p in create.params.iter().filter(|p| p.required) {
         body.insert(p.name.clone(), json_value(&p.ty, &p.name)?);
     }
-    if let Some((name, v)) = create
-        .params
-        .iter()
-        .filter(|p| !p.required)
-        .find_map(|p| Some((p.name.clone(), json_value(&p.ty, &p.name)?)))
+    if let Some((name, v)) =
+        create.params.iter().filter(|p| !p.required).find_map(|p| Some((p.name.clone(), json_value(&p.ty, &p.name)?)))
     {
         body.insert(name, v);
     }
-    let raw = serde_json::Value::Object(body)
-        .to_string()
-        .replace('\'', "''");
+    let raw = serde_json::Value::Object(body).to_string().replace('\'', "''");
     Some(format!("INSERT INTO {} (_raw) VALUES ('{raw}')", t.name))
 }
 
@@ -190,9 +159,7 @@ fn filter_predicate(t: &TableDef, column: Option<&str>, kind: &FilterKind) -> Op
         (FilterKind::Enum(values), _) => format!("{name} = '{}'", values.first()?),
         (FilterKind::Boolean, _) => format!("{name} = true"),
         (FilterKind::Range, ColumnType::Timestamp) => {
-            format!(
-                "{name} >= TIMESTAMP '2021-01-01T00:00:00Z' AND {name} < TIMESTAMP '2030-01-01T00:00:00Z'"
-            )
+            format!("{name} >= TIMESTAMP '2021-01-01T00:00:00Z' AND {name} < TIMESTAMP '2030-01-01T00:00:00Z'")
         }
         (FilterKind::Range, ColumnType::Int64) => format!("{name} > 5"),
         (_, ColumnType::Utf8) => format!("{name} = 'x_{name}1'"),
@@ -214,14 +181,9 @@ async fn every_request_of_the_slt_suite_and_the_write_workload_conforms_to_the_s
     assert!(files.len() >= 5, "the slt suite is missing: {files:?}");
     let mut problems = vec![];
     let (mut statements, mut requests) = (0, 0);
-    let mut workloads: Vec<(String, Vec<String>)> = files
-        .iter()
-        .map(|f| (f.display().to_string(), slt_statements(f)))
-        .collect();
-    workloads.push((
-        "extra writes".into(),
-        EXTRA.iter().map(|s| s.to_string()).collect(),
-    ));
+    let mut workloads: Vec<(String, Vec<String>)> =
+        files.iter().map(|f| (f.display().to_string(), slt_statements(f))).collect();
+    workloads.push(("extra writes".into(), EXTRA.iter().map(|s| s.to_string()).collect()));
     workloads.push(("catalog workload".into(), catalog_workload()));
     for (name, sqls) in workloads {
         let engine = Engine::demo().unwrap();
@@ -232,23 +194,13 @@ async fn every_request_of_the_slt_suite_and_the_write_workload_conforms_to_the_s
         }
         let log = engine.client().request_log().entries();
         requests += log.len();
-        problems.extend(
-            checker
-                .check_log(&log)
-                .into_iter()
-                .map(|p| format!("{name}: {p}")),
-        );
+        problems.extend(checker.check_log(&log).into_iter().map(|p| format!("{name}: {p}")));
     }
     let engine = Engine::demo().unwrap();
     statements += update_delete_workload(&engine).await;
     let log = engine.client().request_log().entries();
     requests += log.len();
-    problems.extend(
-        checker
-            .check_log(&log)
-            .into_iter()
-            .map(|p| format!("updates and deletes: {p}")),
-    );
+    problems.extend(checker.check_log(&log).into_iter().map(|p| format!("updates and deletes: {p}")));
     problems.sort();
     problems.dedup();
     eprintln!(
@@ -256,60 +208,21 @@ async fn every_request_of_the_slt_suite_and_the_write_workload_conforms_to_the_s
         checker.covered.len(),
         checker.covered
     );
-    assert!(
-        problems.is_empty(),
-        "{} requests do not conform to the spec:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
-    assert!(
-        checker.covered.len() >= 270,
-        "only {} operations were exercised",
-        checker.covered.len()
-    );
+    assert!(problems.is_empty(), "{} requests do not conform to the spec:\n{}", problems.len(), problems.join("\n"));
+    assert!(checker.covered.len() >= 270, "only {} operations were exercised", checker.covered.len());
 }
 
 #[test]
 fn the_checker_rejects_unknown_paths_methods_params_and_wrong_types() {
     let mut c = checker();
-    let p = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<Vec<_>>()
-    };
+    let p = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
     assert!(
-        c.check(
-            "GET",
-            "/v1/customers",
-            &p(&[
-                ("limit", "10"),
-                ("created[gte]", "5"),
-                ("expand[]", "data.x")
-            ])
-        )
-        .is_empty()
+        c.check("GET", "/v1/customers", &p(&[("limit", "10"), ("created[gte]", "5"), ("expand[]", "data.x")]))
+            .is_empty()
     );
-    assert!(
-        c.check(
-            "POST",
-            "/v1/customers/cus_1",
-            &p(&[("metadata[a b]", "x"), ("metadata", "")])
-        )
-        .is_empty()
-    );
-    assert!(
-        c.check(
-            "GET",
-            "/v1/customers/search",
-            &p(&[("query", "email:'x'"), ("page", "p")])
-        )
-        .is_empty()
-    );
-    assert_eq!(
-        c.template("/v1/customers/search").as_deref(),
-        Some("/v1/customers/search")
-    );
+    assert!(c.check("POST", "/v1/customers/cus_1", &p(&[("metadata[a b]", "x"), ("metadata", "")])).is_empty());
+    assert!(c.check("GET", "/v1/customers/search", &p(&[("query", "email:'x'"), ("page", "p")])).is_empty());
+    assert_eq!(c.template("/v1/customers/search").as_deref(), Some("/v1/customers/search"));
     let bad = [
         c.check("GET", "/v1/customerz", &[]),
         c.check("PUT", "/v1/customers", &[]),
@@ -324,10 +237,7 @@ fn the_checker_rejects_unknown_paths_methods_params_and_wrong_types() {
     for (i, problems) in bad.iter().enumerate() {
         assert!(!problems.is_empty(), "case {i} should have been rejected");
     }
-    assert_eq!(
-        bracket_segments("items[0][price]").unwrap(),
-        ["items", "0", "price"]
-    );
+    assert_eq!(bracket_segments("items[0][price]").unwrap(), ["items", "0", "price"]);
     assert!(bracket_segments("a[b").is_none());
     assert!(bracket_segments("[x]").is_none());
 }
@@ -343,9 +253,5 @@ pub fn assert_conforms_except(engine: &Engine, fixtures: &[&str]) {
     let mut c = checker();
     let mut problems = c.check_log(&engine.client().request_log().entries());
     problems.retain(|p| !fixtures.iter().any(|f| p.contains(f)));
-    assert!(
-        problems.is_empty(),
-        "requests that do not conform to the spec:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "requests that do not conform to the spec:\n{}", problems.join("\n"));
 }

@@ -14,20 +14,14 @@ use stripe_sql::engine::Engine;
 use super::json_rows;
 
 fn engine(seed: u64) -> Engine {
-    Engine::with_emulator(
-        EmulatorConfig {
-            seed,
-            ..EmulatorConfig::demo()
-        },
-        |c| {
-            c.max_retries = 3;
-            c.retry_base_delay = Duration::from_millis(10);
-            c.retry_max_delay = Duration::from_millis(40);
-            c.request_timeout = Duration::from_millis(800);
-            c.max_rps = 0.0;
-            c.endpoint_rps = 0.0;
-        },
-    )
+    Engine::with_emulator(EmulatorConfig { seed, ..EmulatorConfig::demo() }, |c| {
+        c.max_retries = 3;
+        c.retry_base_delay = Duration::from_millis(10);
+        c.retry_max_delay = Duration::from_millis(40);
+        c.request_timeout = Duration::from_millis(800);
+        c.max_rps = 0.0;
+        c.endpoint_rps = 0.0;
+    })
     .unwrap()
 }
 
@@ -42,19 +36,9 @@ const READS: &[&str] = &[
 /// A clear error names what failed: a status, a timeout, the connection or the body.
 fn is_clear(err: &str) -> bool {
     let e = err.to_lowercase();
-    [
-        "429",
-        "500",
-        "502",
-        "503",
-        "timed out",
-        "could not reach",
-        "unreadable",
-        "rate limit",
-        "connection",
-    ]
-    .iter()
-    .any(|k| e.contains(k))
+    ["429", "500", "502", "503", "timed out", "could not reach", "unreadable", "rate limit", "connection"]
+        .iter()
+        .any(|k| e.contains(k))
 }
 
 /// Failed attempts in the log (the faults the client actually met).
@@ -88,9 +72,7 @@ fn scenarios() -> Vec<(&'static str, Inject)> {
             m.fail_next(2, 502);
             m.fail_next(1, 503);
         }),
-        ("latency spike", |m| {
-            m.set_latency(Duration::from_millis(30), Duration::from_millis(120))
-        }),
+        ("latency spike", |m| m.set_latency(Duration::from_millis(30), Duration::from_millis(120))),
         ("truncated json", |m| m.truncate_next(3)),
         ("hung request", |m| m.hang_next(1)),
         ("stall mid-response", |m| m.stall_next(1)),
@@ -110,10 +92,7 @@ fn calm(m: &Emulator) {
 async fn reads_under_faults_are_exact_or_fail_clearly() {
     let e = engine(7);
     let clean = run_reads(&e).await;
-    assert!(
-        clean.iter().all(Result::is_ok),
-        "the clean run must succeed: {clean:?}"
-    );
+    assert!(clean.iter().all(Result::is_ok), "the clean run must succeed: {clean:?}");
     let (mut exact, mut failed) = (0, 0);
     for (name, inject) in scenarios() {
         inject(e.emulator().unwrap());
@@ -122,18 +101,11 @@ async fn reads_under_faults_are_exact_or_fail_clearly() {
         for ((sql, want), got) in READS.iter().zip(&clean).zip(got) {
             match got {
                 Ok(rows) => {
-                    assert_eq!(
-                        &rows,
-                        want.as_ref().unwrap(),
-                        "{name}: {sql} returned different rows"
-                    );
+                    assert_eq!(&rows, want.as_ref().unwrap(), "{name}: {sql} returned different rows");
                     exact += 1;
                 }
                 Err(err) => {
-                    assert!(
-                        is_clear(&err),
-                        "{name}: {sql} failed without a clear reason: {err}"
-                    );
+                    assert!(is_clear(&err), "{name}: {sql} failed without a clear reason: {err}");
                     failed += 1;
                 }
             }
@@ -143,14 +115,8 @@ async fn reads_under_faults_are_exact_or_fail_clearly() {
     eprintln!(
         "fault injection (reads): {faults} failed attempts injected, {exact} exact answers, {failed} clear failures"
     );
-    assert!(
-        faults >= 20,
-        "the scenarios must actually inject faults ({faults})"
-    );
-    assert!(
-        exact >= 30,
-        "retries should absorb most faults ({exact} exact)"
-    );
+    assert!(faults >= 20, "the scenarios must actually inject faults ({faults})");
+    assert!(exact >= 30, "retries should absorb most faults ({exact} exact)");
     super::conformance_suite::assert_conforms(&e);
 }
 
@@ -166,11 +132,7 @@ async fn writes_under_faults_are_never_duplicated_or_lost_silently() {
     let mut write_scenarios: Vec<(&str, Inject, usize)> = vec![
         ("drop after commit", |m| m.drop_next_writes(2), 4),
         ("drop before handling", |m| m.drop_next_before(2), 4),
-        (
-            "5xx before commit",
-            |m| m.fail_next_on(2, 500, "/v1/customers"),
-            4,
-        ),
+        ("5xx before commit", |m| m.fail_next_on(2, 500, "/v1/customers"), 4),
         ("429 storm", |m| m.fail_next_on(5, 429, "/v1/customers"), 4),
         ("stall after commit", |m| m.stall_next(1), 3),
         ("truncated answer", |m| m.truncate_next(1), 3),
@@ -184,61 +146,29 @@ async fn writes_under_faults_are_never_duplicated_or_lost_silently() {
         let tag = format!("s{i}");
         let values: Vec<String> = emails(&tag, n).iter().map(|m| format!("('{m}')")).collect();
         inject(emu);
-        let result = e
-            .sql(&format!(
-                "INSERT INTO customers (email) VALUES {}",
-                values.join(", ")
-            ))
-            .await;
+        let result = e.sql(&format!("INSERT INTO customers (email) VALUES {}", values.join(", "))).await;
         calm(emu);
         // What really exists now, read without faults.
-        let found = e
-            .sql(&format!(
-                "SELECT id, email FROM customers WHERE email LIKE 'w-{tag}-%'"
-            ))
-            .await
-            .unwrap();
+        let found = e.sql(&format!("SELECT id, email FROM customers WHERE email LIKE 'w-{tag}-%'")).await.unwrap();
         let mut by_email: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in json_rows(&found) {
-            by_email
-                .entry(r["email"].as_str().unwrap().into())
-                .or_default()
-                .push(r["id"].as_str().unwrap().into());
+            by_email.entry(r["email"].as_str().unwrap().into()).or_default().push(r["id"].as_str().unwrap().into());
         }
         for (email, ids) in &by_email {
-            assert_eq!(
-                ids.len(),
-                1,
-                "{name}: {email} was created {} times",
-                ids.len()
-            );
+            assert_eq!(ids.len(), 1, "{name}: {email} was created {} times", ids.len());
         }
         inserted_total += by_email.len();
         checked += n;
         match result {
-            Ok(_) => assert_eq!(
-                by_email.len(),
-                n,
-                "{name}: the statement succeeded, so all {n} rows exist"
-            ),
+            Ok(_) => assert_eq!(by_email.len(), n, "{name}: the statement succeeded, so all {n} rows exist"),
             Err(err) => {
                 let err = err.to_string();
                 reported_failed += 1;
                 for (email, ids) in &by_email {
                     // Either reported written, or its row is reported as possibly applied.
-                    let row: usize = email
-                        .split('-')
-                        .nth(2)
-                        .unwrap()
-                        .split('@')
-                        .next()
-                        .unwrap()
-                        .parse::<usize>()
-                        .unwrap()
-                        + 1;
-                    let flagged = err.contains(&format!(
-                        "row {row}: no answer, so this write may have been applied"
-                    ));
+                    let row: usize =
+                        email.split('-').nth(2).unwrap().split('@').next().unwrap().parse::<usize>().unwrap() + 1;
+                    let flagged = err.contains(&format!("row {row}: no answer, so this write may have been applied"));
                     assert!(
                         err.contains(&ids[0]) || flagged,
                         "{name}: {} exists but the error reports it neither written nor possibly applied: {err}",
@@ -249,11 +179,7 @@ async fn writes_under_faults_are_never_duplicated_or_lost_silently() {
             }
         }
     }
-    assert_eq!(
-        emu.count("customers"),
-        before_total + inserted_total,
-        "no other object appeared"
-    );
+    assert_eq!(emu.count("customers"), before_total + inserted_total, "no other object appeared");
     super::conformance_suite::assert_conforms(&e);
     eprintln!(
         "fault injection (writes): {checked} rows checked in 8 scenarios, {reported_failed} statements failed with a report ({unsure} rows flagged as possibly applied), {} failed attempts",
@@ -272,50 +198,25 @@ async fn a_truncated_answer_is_retried_and_a_lost_answer_is_never_reported_as_no
     // The first answer is cut off after the write committed: the retry (same key)
     // gets the replayed answer, and there is one customer.
     emu.truncate_next(1);
-    e.sql("INSERT INTO customers (email) VALUES ('t@example.com')")
-        .await
-        .unwrap();
+    e.sql("INSERT INTO customers (email) VALUES ('t@example.com')").await.unwrap();
     assert_eq!(emu.count("customers"), 1);
-    let posts: Vec<_> = e
-        .client()
-        .request_log()
-        .entries()
-        .into_iter()
-        .filter(|x| x.method == "POST")
-        .collect();
+    let posts: Vec<_> = e.client().request_log().entries().into_iter().filter(|x| x.method == "POST").collect();
     assert_eq!(posts.iter().map(|p| p.attempt).collect::<Vec<_>>(), [1, 2]);
 
     // Three 500s, then the fourth attempt commits but its connection drops: the row is
     // reported as possibly applied (it was), never as plainly failed.
     emu.drop_next_writes(1);
     emu.fail_next_on(3, 500, "/v1/customers");
-    let err = e
-        .sql("INSERT INTO customers (email) VALUES ('lost@example.com')")
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = e.sql("INSERT INTO customers (email) VALUES ('lost@example.com')").await.unwrap_err().to_string();
     assert_eq!(emu.count("customers"), 2, "the last attempt was committed");
-    assert!(
-        err.contains("row 1: no answer, so this write may have been applied"),
-        "{err}"
-    );
+    assert!(err.contains("row 1: no answer, so this write may have been applied"), "{err}");
 
     // The first attempt's connection drops (nothing committed), the retries get 500s:
     // the last status alone would claim "not written"; the error says it may have been.
     emu.drop_next_before(1);
     emu.fail_next_on(3, 500, "/v1/customers");
-    let err = e
-        .sql("INSERT INTO customers (email) VALUES ('unsure@example.com')")
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("row 1: no answer, so this write may have been applied"),
-        "{err}"
-    );
-    assert!(
-        err.contains("an earlier attempt got no answer") && err.contains("500"),
-        "{err}"
-    );
+    let err = e.sql("INSERT INTO customers (email) VALUES ('unsure@example.com')").await.unwrap_err().to_string();
+    assert!(err.contains("row 1: no answer, so this write may have been applied"), "{err}");
+    assert!(err.contains("an earlier attempt got no answer") && err.contains("500"), "{err}");
     assert_eq!(emu.count("customers"), 2);
 }

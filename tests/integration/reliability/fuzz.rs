@@ -24,12 +24,7 @@ fn runner() -> TestRunner {
 }
 
 fn runner_with(cases: u32) -> TestRunner {
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        ..Config::default()
-    };
+    let config = Config { cases, failure_persistence: None, rng_algorithm: RngAlgorithm::ChaCha, ..Config::default() };
     TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
 }
 
@@ -86,12 +81,7 @@ fn literal() -> impl Strategy<Value = L> {
 fn tree() -> impl Strategy<Value = T> {
     let leaf = prop_oneof![
         (any::<usize>(), 0u8..6, literal()).prop_map(|(c, o, l)| T::Cmp(c, o, l)),
-        (
-            any::<usize>(),
-            prop::collection::vec(literal(), 0..6),
-            any::<bool>()
-        )
-            .prop_map(|(c, v, n)| T::In(c, v, n)),
+        (any::<usize>(), prop::collection::vec(literal(), 0..6), any::<bool>()).prop_map(|(c, v, n)| T::In(c, v, n)),
         (any::<usize>(), literal(), literal()).prop_map(|(c, a, b)| T::Between(c, a, b)),
         (any::<usize>(), "[a-z%_]{0,6}").prop_map(|(c, p)| T::Like(c, p)),
         (any::<usize>(), any::<bool>()).prop_map(|(c, n)| T::IsNull(c, n)),
@@ -145,16 +135,11 @@ fn render(t: &T, table: &TableDef) -> Expr {
         T::Ids(ids) => col("id").in_list(ids.iter().map(|i| lit(i.clone())).collect(), false),
         T::Keyed(kind, i, l) => {
             let name = match kind {
-                0 => table
-                    .list_filters
-                    .get(i % table.list_filters.len().max(1))
-                    .and_then(|f| f.column.clone()),
+                0 => table.list_filters.get(i % table.list_filters.len().max(1)).and_then(|f| f.column.clone()),
                 1 => table.parent.as_ref().map(|p| p.column.clone()),
-                _ => table
-                    .search
-                    .as_ref()
-                    .and_then(|s| s.fields.get(i % s.fields.len().max(1)))
-                    .map(|f| f.name.clone()),
+                _ => {
+                    table.search.as_ref().and_then(|s| s.fields.get(i % s.fields.len().max(1))).map(|f| f.name.clone())
+                }
             };
             // Search fields get text, so the search path is reached.
             let value = match (kind, l) {
@@ -175,14 +160,7 @@ fn render(t: &T, table: &TableDef) -> Expr {
 /// `path` is `template` with each `{…}` filled by one valid id segment.
 fn fills(template: &str, path: &str) -> bool {
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    t.len() == p.len()
-        && t.iter().zip(&p).all(|(a, b)| {
-            if a.starts_with('{') {
-                is_valid_id(b)
-            } else {
-                a == b
-            }
-        })
+    t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| if a.starts_with('{') { is_valid_id(b) } else { a == b })
 }
 
 fn check_plan(table: &TableDef, plan: &RequestPlan) -> Result<(), String> {
@@ -195,10 +173,7 @@ fn check_plan(table: &TableDef, plan: &RequestPlan) -> Result<(), String> {
     match plan {
         RequestPlan::Empty => {}
         RequestPlan::Retrieve { path, ids } => {
-            if Some(path) != table.retrieve_path.as_ref()
-                || ids.is_empty()
-                || !ids.iter().all(|i| is_valid_id(i))
-            {
+            if Some(path) != table.retrieve_path.as_ref() || ids.is_empty() || !ids.iter().all(|i| is_valid_id(i)) {
                 return Err(format!("bad retrieve {path} {ids:?}"));
             }
         }
@@ -218,12 +193,7 @@ fn check_plan(table: &TableDef, plan: &RequestPlan) -> Result<(), String> {
                 }
             }
         }
-        RequestPlan::Search {
-            path,
-            query,
-            page_size,
-            ..
-        } => {
+        RequestPlan::Search { path, query, page_size, .. } => {
             if Some(path) != table.search.as_ref().map(|s| &s.path)
                 || query.is_empty()
                 || !(1..=100).contains(page_size)
@@ -250,10 +220,7 @@ fn random_filter_trees_on_every_table_plan_only_catalog_requests() {
     let keyed = (0u8..3, any::<usize>(), literal()).prop_map(|(k, i, l)| T::Keyed(k, i, l));
     let strategy = (
         0..tables.len(),
-        (
-            prop::collection::vec(tree(), 0..3),
-            prop::collection::vec(keyed, 0..2),
-        ),
+        (prop::collection::vec(tree(), 0..3), prop::collection::vec(keyed, 0..2)),
         prop::option::of(0usize..300),
         any::<bool>(),
     );
@@ -265,8 +232,7 @@ fn random_filter_trees_on_every_table_plan_only_catalog_requests() {
             let filters: Vec<Expr> = trees.iter().map(|t| render(t, table)).collect();
             let p = pushdown::plan(table, &filters, limit, &Options { use_search });
             prop_assert_eq!(p.support.len(), filters.len());
-            check_plan(table, &p.plan)
-                .map_err(|e| TestCaseError::fail(format!("{}: {e}", table.name)))?;
+            check_plan(table, &p.plan).map_err(|e| TestCaseError::fail(format!("{}: {e}", table.name)))?;
             let kind = match p.plan {
                 RequestPlan::Empty => "empty",
                 RequestPlan::Retrieve { .. } => "retrieve",
@@ -279,14 +245,8 @@ fn random_filter_trees_on_every_table_plan_only_catalog_requests() {
         })
         .unwrap();
     let kinds = kinds.into_inner();
-    eprintln!(
-        "fuzz pushdown: {PLAN_CASES} cases over {} tables: {kinds:?}",
-        tables.len()
-    );
-    assert!(
-        kinds.len() >= 5,
-        "the generator must reach most plan kinds: {kinds:?}"
-    );
+    eprintln!("fuzz pushdown: {PLAN_CASES} cases over {} tables: {kinds:?}", tables.len());
+    assert!(kinds.len() >= 5, "the generator must reach most plan kinds: {kinds:?}");
 }
 
 #[test]
@@ -296,12 +256,7 @@ fn search_queries_parse_back_to_the_exact_value_in_the_emulator() {
     let searched = std::cell::Cell::new(0usize);
     runner()
         .run(&hostile_string(), |v| {
-            let p = pushdown::plan(
-                customers,
-                &[col("name").eq(lit(v.clone()))],
-                None,
-                &Options { use_search: true },
-            );
+            let p = pushdown::plan(customers, &[col("name").eq(lit(v.clone()))], None, &Options { use_search: true });
             if let RequestPlan::Search { query, .. } = &p.plan {
                 searched.set(searched.get() + 1);
                 let q = stripe_sql::emulator::search::parse(query, fields)
@@ -310,22 +265,14 @@ fn search_queries_parse_back_to_the_exact_value_in_the_emulator() {
                 let c = &q.clauses[0];
                 prop_assert_eq!(&c.field, &vec!["name".to_string()]);
                 prop_assert!(matches!(c.op, Op::Eq) && !c.negate, "{}", query);
-                prop_assert!(
-                    matches!(&c.value, Lit::Str(s) if *s == v),
-                    "{:?} came back as {:?}",
-                    v,
-                    c.value
-                );
+                prop_assert!(matches!(&c.value, Lit::Str(s) if *s == v), "{:?} came back as {:?}", v, c.value);
             }
             Ok(())
         })
         .unwrap();
     let searched = searched.get();
     eprintln!("fuzz search: {CASES} values, {searched} planned as search and parsed back");
-    assert!(
-        searched >= CASES as usize / 3,
-        "too few values reached search ({searched})"
-    );
+    assert!(searched >= CASES as usize / 3, "too few values reached search ({searched})");
 }
 
 fn key() -> impl Strategy<Value = String> {
@@ -341,8 +288,7 @@ fn form_value() -> impl Strategy<Value = Value> {
     scalar.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(key(), inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(key(), inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -355,9 +301,7 @@ fn expected(v: &Value) -> Value {
         Value::Array(a) if a.is_empty() => Value::String(String::new()),
         Value::Object(m) if m.is_empty() => Value::String(String::new()),
         Value::Array(a) => Value::Array(a.iter().map(expected).collect()),
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), expected(v))).collect())
-        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), expected(v))).collect()),
         other => other.clone(),
     }
 }

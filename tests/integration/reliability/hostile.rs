@@ -26,14 +26,8 @@ fn demo() -> Engine {
 fn assert_paths_are_the_specs(e: &Engine, checker: &Checker, what: &str) {
     for entry in e.client().request_log().entries() {
         let p = &entry.path;
-        assert!(
-            checker.template(p).is_some(),
-            "{what}: {p} is not a spec path"
-        );
-        assert!(
-            !p.contains("..") && !p.contains(['?', '#']) && !p.to_lowercase().contains("%2f"),
-            "{what}: {p}"
-        );
+        assert!(checker.template(p).is_some(), "{what}: {p} is not a spec path");
+        assert!(!p.contains("..") && !p.contains(['?', '#']) && !p.to_lowercase().contains("%2f"), "{what}: {p}");
     }
 }
 
@@ -50,43 +44,16 @@ async fn malformed_sql_unknown_names_and_wrong_types_fail_before_any_request() {
         ("SELECT * FROM customers WHERE nope = 1", &["nope"]),
         ("SELECT * FROM no_such_action('cus_1')", &["no_such_action"]),
         ("INSERT INTO customers (balance) VALUES ('lots')", &["lots"]),
-        (
-            "INSERT INTO customers (no_such_column) VALUES ('x')",
-            &["no_such_column"],
-        ),
-        (
-            "INSERT INTO customers (email) VALUES ('a', 'b')",
-            &["values"],
-        ),
-        (
-            "INSERT INTO customers (tax_exempt) VALUES ('sometimes')",
-            &["sometimes"],
-        ),
-        (
-            "UPDATE customers SET id = 'cus_new' WHERE id = 'cus_1'",
-            &["id"],
-        ),
-        (
-            "UPDATE customers SET created = 5 WHERE id = 'cus_1'",
-            &["created"],
-        ),
+        ("INSERT INTO customers (no_such_column) VALUES ('x')", &["no_such_column"]),
+        ("INSERT INTO customers (email) VALUES ('a', 'b')", &["values"]),
+        ("INSERT INTO customers (tax_exempt) VALUES ('sometimes')", &["sometimes"]),
+        ("UPDATE customers SET id = 'cus_new' WHERE id = 'cus_1'", &["id"]),
+        ("UPDATE customers SET created = 5 WHERE id = 'cus_1'", &["created"]),
         ("DELETE FROM charges WHERE id = 'ch_1'", &["refund"]),
-        (
-            "SELECT * FROM capture_payment_intent(42)",
-            &["capture_payment_intent"],
-        ),
-        (
-            "SELECT * FROM capture_payment_intent('pi_1', amount_to_capture => 'lots')",
-            &["amount_to_capture"],
-        ),
-        (
-            "SELECT * FROM capture_payment_intent('pi_1', no_such_param => 1)",
-            &["no_such_param"],
-        ),
-        (
-            "SELECT * FROM customers WHERE created > 'yesterday'",
-            &["yesterday"],
-        ),
+        ("SELECT * FROM capture_payment_intent(42)", &["capture_payment_intent"]),
+        ("SELECT * FROM capture_payment_intent('pi_1', amount_to_capture => 'lots')", &["amount_to_capture"]),
+        ("SELECT * FROM capture_payment_intent('pi_1', no_such_param => 1)", &["no_such_param"]),
+        ("SELECT * FROM customers WHERE created > 'yesterday'", &["yesterday"]),
         ("SELECT \u{0}", &[""]),
     ];
     let mut unclear = vec![];
@@ -97,29 +64,15 @@ async fn malformed_sql_unknown_names_and_wrong_types_fail_before_any_request() {
             Err(err) => err.to_string(),
         };
         let lower = err.to_lowercase();
-        if err.starts_with("succeeded")
-            || !needles.iter().all(|n| lower.contains(&n.to_lowercase()))
-        {
+        if err.starts_with("succeeded") || !needles.iter().all(|n| lower.contains(&n.to_lowercase())) {
             unclear.push(format!("{sql:?}: {err}"));
         }
-        let sent: Vec<_> = e
-            .client()
-            .request_log()
-            .since(before as u64)
-            .into_iter()
-            .filter(|x| x.method != "GET")
-            .collect();
+        let sent: Vec<_> =
+            e.client().request_log().since(before as u64).into_iter().filter(|x| x.method != "GET").collect();
         assert!(sent.is_empty(), "{sql:?} wrote before failing: {sent:?}");
     }
-    assert!(
-        unclear.is_empty(),
-        "unclear or missing errors:\n{}",
-        unclear.join("\n")
-    );
-    eprintln!(
-        "hostile input: {} malformed statements refused",
-        cases.len()
-    );
+    assert!(unclear.is_empty(), "unclear or missing errors:\n{}", unclear.join("\n"));
+    eprintln!("hostile input: {} malformed statements refused", cases.len());
 }
 
 #[tokio::test]
@@ -154,11 +107,7 @@ async fn injection_attempts_in_write_and_action_ids_never_reach_a_path() {
             let before = e.client().request_log().len();
             let result = e.sql(&sql).await;
             for entry in e.client().request_log().since(before as u64) {
-                assert!(
-                    !entry.path.contains(id) || id.is_empty() || id == "cus_1 ",
-                    "{sql:?} sent {}",
-                    entry.path
-                );
+                assert!(!entry.path.contains(id) || id.is_empty() || id == "cus_1 ", "{sql:?} sent {}", entry.path);
             }
             if let Err(err) = result {
                 assert!(!err.to_string().is_empty(), "{sql:?}");
@@ -168,11 +117,7 @@ async fn injection_attempts_in_write_and_action_ids_never_reach_a_path() {
     assert_paths_are_the_specs(&e, &checker, "hostile ids");
     // Search values are quoted: the query stays one clause on the value.
     e.sql("SET stripe.use_search = true").await.unwrap();
-    let n = rows(
-        &e,
-        r#"SELECT id FROM customers WHERE name = 'x'' OR name:''*' AND email LIKE '%" OR 1:1%'"#,
-    )
-    .await;
+    let n = rows(&e, r#"SELECT id FROM customers WHERE name = 'x'' OR name:''*' AND email LIKE '%" OR 1:1%'"#).await;
     assert!(n.is_empty(), "{n:?}");
     assert_paths_are_the_specs(&e, &checker, "hostile search");
     eprintln!("hostile input: {tried} statements with injected ids");
@@ -181,32 +126,20 @@ async fn injection_attempts_in_write_and_action_ids_never_reach_a_path() {
 #[tokio::test]
 async fn a_huge_in_list_is_one_locally_filtered_scan_not_ten_thousand_requests() {
     let e = demo();
-    let real: Vec<String> = rows(&e, "SELECT id FROM customers ORDER BY id LIMIT 5")
+    let real: Vec<String> =
+        rows(&e, "SELECT id FROM customers ORDER BY id LIMIT 5").await.iter().map(|r| s(r, "id")).collect();
+    let mut ids: Vec<String> = (0..9_995).map(|i| format!("'cus_missing{i:05}'")).collect();
+    ids.extend(real.iter().map(|r| format!("'{r}'")));
+    let before = e.client().request_log().len();
+    let got: Vec<String> = rows(&e, &format!("SELECT id FROM customers WHERE id IN ({}) ORDER BY id", ids.join(", ")))
         .await
         .iter()
         .map(|r| s(r, "id"))
         .collect();
-    let mut ids: Vec<String> = (0..9_995).map(|i| format!("'cus_missing{i:05}'")).collect();
-    ids.extend(real.iter().map(|r| format!("'{r}'")));
-    let before = e.client().request_log().len();
-    let got: Vec<String> = rows(
-        &e,
-        &format!(
-            "SELECT id FROM customers WHERE id IN ({}) ORDER BY id",
-            ids.join(", ")
-        ),
-    )
-    .await
-    .iter()
-    .map(|r| s(r, "id"))
-    .collect();
     assert_eq!(got, real);
     let sent = e.client().request_log().since(before as u64);
     assert!(sent.len() < 50, "{} requests for one IN list", sent.len());
-    assert!(
-        sent.iter().all(|x| x.path == "/v1/customers"),
-        "a list scan, not retrieves"
-    );
+    assert!(sent.iter().all(|x| x.path == "/v1/customers"), "a list scan, not retrieves");
 }
 
 fn client_for(base: &str, key: &str) -> Result<Engine, String> {
@@ -227,55 +160,30 @@ async fn bad_keys_wrong_bases_and_html_upstreams_give_clear_errors() {
     // Keys that are not secret or restricted keys are refused before any request,
     // without echoing the key.
     for bad in ["pk_test_abcdef123", "sk_test_", "not a key", ""] {
-        let err = client_for(&emu.base_url(), bad)
-            .err()
-            .unwrap_or_else(|| panic!("{bad:?} accepted"));
-        assert!(
-            bad.len() < 9 || !err.contains(bad.trim()),
-            "the error echoes the key: {err}"
-        );
+        let err = client_for(&emu.base_url(), bad).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
+        assert!(bad.len() < 9 || !err.contains(bad.trim()), "the error echoes the key: {err}");
     }
     // A publishable-looking secret the server refuses: a 401 that names the problem.
     let e = client_for(&emu.base_url(), "sk_test_unknownButWellFormed1").unwrap();
     let rows = e.sql("SELECT id FROM customers LIMIT 1").await;
-    assert!(
-        rows.is_ok(),
-        "the emulator accepts any sk_test_ key: {rows:?}"
-    );
+    assert!(rows.is_ok(), "the emulator accepts any sk_test_ key: {rows:?}");
     // A live key is read-only: writes are refused before sending.
     let live = client_for(&emu.base_url(), "sk_live_reliability0000000").unwrap();
     let before = live.client().request_log().len();
-    let err = live
-        .sql("INSERT INTO customers (email) VALUES ('live@example.com')")
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = live.sql("INSERT INTO customers (email) VALUES ('live@example.com')").await.unwrap_err().to_string();
     assert!(err.to_lowercase().contains("live"), "{err}");
     assert_eq!(live.client().request_log().len(), before);
     assert!(!err.contains("sk_live_reliability"), "{err}");
 
     // Wrong base URLs: nothing listening, not a URL, a non-HTTP scheme.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    for base in [
-        format!("http://{closed}"),
-        "not a url".into(),
-        "ftp://127.0.0.1/".into(),
-    ] {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    for base in [format!("http://{closed}"), "not a url".into(), "ftp://127.0.0.1/".into()] {
         match client_for(&base, "sk_test_reliability0000000") {
             Err(err) => assert!(!err.is_empty()),
             Ok(e) => {
-                let err = e
-                    .sql("SELECT id FROM customers LIMIT 1")
-                    .await
-                    .unwrap_err()
-                    .to_string();
+                let err = e.sql("SELECT id FROM customers LIMIT 1").await.unwrap_err().to_string();
                 assert!(
-                    err.contains("could not reach")
-                        || err.contains("url")
-                        || err.contains("builder"),
+                    err.contains("could not reach") || err.contains("url") || err.contains("builder"),
                     "{base}: {err}"
                 );
                 assert!(!err.contains("sk_test_reliability"), "{err}");
@@ -284,8 +192,7 @@ async fn bad_keys_wrong_bases_and_html_upstreams_give_clear_errors() {
     }
 
     // An upstream that answers HTML (a captive portal, a proxy error page).
-    let html = axum::Router::new()
-        .fallback(|| async { Html("<html><body>Service Unavailable</body></html>") });
+    let html = axum::Router::new().fallback(|| async { Html("<html><body>Service Unavailable</body></html>") });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, html).await });
@@ -296,10 +203,7 @@ async fn bad_keys_wrong_bases_and_html_upstreams_give_clear_errors() {
         "INSERT INTO customers (email) VALUES ('h@example.com')",
     ] {
         let err = e.sql(sql).await.unwrap_err().to_string();
-        assert!(
-            err.contains("not json") || err.contains("unreadable"),
-            "{sql}: {err}"
-        );
+        assert!(err.contains("not json") || err.contains("unreadable"), "{sql}: {err}");
     }
     server.abort();
 }

@@ -102,7 +102,11 @@ impl Backend for TestBackend {
     }
 
     fn functions(&self) -> Vec<FunctionInfo> {
-        vec![FunctionInfo { name: "delete_discount".into(), arguments: "customer text".into(), description: "remove a discount".into() }]
+        vec![FunctionInfo {
+            name: "delete_discount".into(),
+            arguments: "customer text".into(),
+            description: "remove a discount".into(),
+        }]
     }
 
     fn requests_since(&self, mark: u64) -> Vec<String> {
@@ -136,7 +140,13 @@ impl TableProvider for LoggedTable {
         TableType::Base
     }
 
-    async fn scan(&self, state: &dyn Session, projection: Option<&Vec<usize>>, filters: &[Expr], limit: Option<usize>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         self.log.lock().unwrap().push(format!("GET /v1/{} 200", self.name));
         self.inner.scan(state, projection, filters, limit).await
     }

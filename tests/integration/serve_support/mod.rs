@@ -125,8 +125,16 @@ pub fn psql_tls(addr: SocketAddr, commands: &[&str]) -> Output {
 
 fn psql_with(addr: SocketAddr, password: Option<&str>, sslmode: &str, commands: &[&str]) -> Output {
     let mut cmd = Command::new(require("psql"));
-    cmd.args(["-X", "-A", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"])
-        .args(["-h", "127.0.0.1", "-p", &addr.port().to_string(), "-U", "stripe", "-d", "stripe"]);
+    cmd.args(["-X", "-A", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"]).args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &addr.port().to_string(),
+        "-U",
+        "stripe",
+        "-d",
+        "stripe",
+    ]);
     for c in commands {
         cmd.args(["-c", c]);
     }
@@ -158,7 +166,11 @@ pub fn python(script: &str, args: &[&str]) -> Output {
         c.args(["-c", "import psycopg, sqlalchemy, pandas"]);
         c
     });
-    assert_eq!(check.code, 0, "psycopg/sqlalchemy/pandas are not installed: run tests/peers/install.sh\n{}", check.stderr);
+    assert_eq!(
+        check.code, 0,
+        "psycopg/sqlalchemy/pandas are not installed: run tests/peers/install.sh\n{}",
+        check.stderr
+    );
     let mut cmd = Command::new(python);
     cmd.arg(clients_dir().join(script)).args(args);
     run(cmd)

@@ -43,7 +43,10 @@ async fn updates_and_deletions_appear_with_their_kind_exactly_once() {
     // A second update in the same second as the last seen event is still found.
     engine.sql(&format!("UPDATE customers SET name = 'Again' WHERE id = '{id0}'")).await.unwrap();
     let p = w.poll_and_commit().await.unwrap();
-    assert_eq!((column(&p.batches, "change"), column(&p.batches, "name")), (vec!["updated".into()], vec!["Again".into()]));
+    assert_eq!(
+        (column(&p.batches, "change"), column(&p.batches, "name")),
+        (vec!["updated".into()], vec!["Again".into()])
+    );
 }
 
 #[tokio::test]

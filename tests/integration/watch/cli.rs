@@ -108,7 +108,8 @@ async fn prints_new_rows_once_stops_on_sigterm_and_resumes_from_state() {
     let state_arg = state.to_str().unwrap();
     insert_customers(&engine, &emails("old", 2)).await;
     emulator.set_clock(Some(T0 + 1));
-    let args = ["SELECT email FROM customers", "--interval", "200ms", "--since", "2024-01-01T00:00:01Z", "--state", state_arg];
+    let args =
+        ["SELECT email FROM customers", "--interval", "200ms", "--since", "2024-01-01T00:00:01Z", "--state", state_arg];
     let watch = Watch::start(&emulator, &args);
     insert_customers(&engine, &emails("a", 3)).await;
     assert_eq!(field(&watch.take(3), "email"), emails("a", 3));
@@ -134,7 +135,10 @@ async fn prints_new_rows_once_stops_on_sigterm_and_resumes_from_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn changes_are_printed_with_their_kind() {
     let (emulator, engine) = emulator();
-    let watch = Watch::start(&emulator, &["--new", "customers", "--changes", "--interval", "200ms", "--since", &T0.to_string()]);
+    let watch = Watch::start(
+        &emulator,
+        &["--new", "customers", "--changes", "--interval", "200ms", "--since", &T0.to_string()],
+    );
     insert_customers(&engine, &emails("k", 1)).await;
     let created = watch.take(1);
     assert_eq!((created[0]["change"].as_str(), created[0]["email"].as_str()), (Some("created"), Some("k0@watch.test")));

@@ -44,13 +44,10 @@ async fn objects_created_between_polls_are_emitted_exactly_once() {
 #[tokio::test]
 async fn the_where_clause_is_applied_and_pushed_down() {
     let engine = engine();
-    let mut w = Watcher::new(
-        Arc::clone(&engine),
-        "SELECT c.email FROM customers AS c WHERE c.email LIKE 'keep%'",
-        since(T0),
-    )
-    .await
-    .unwrap();
+    let mut w =
+        Watcher::new(Arc::clone(&engine), "SELECT c.email FROM customers AS c WHERE c.email LIKE 'keep%'", since(T0))
+            .await
+            .unwrap();
     insert_customers(&engine, &[emails("keep", 2), emails("drop", 2)].concat()).await;
     let p = w.poll_and_commit().await.unwrap();
     assert_eq!(distinct_sorted(&column(&p.batches, "email")), emails("keep", 2));

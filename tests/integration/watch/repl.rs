@@ -24,7 +24,11 @@ async fn watch_new_prints_new_rows_once_through_the_session_engine() {
     let (out, err) = (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap());
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.iter().filter(|l| l.contains("r0@watch.test")).count(), 2, "once by SELECT, once by \\watch new: {out}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("r0@watch.test")).count(),
+        2,
+        "once by SELECT, once by \\watch new: {out}"
+    );
     assert_eq!(lines.iter().filter(|l| l.contains("r1@watch.test")).count(), 2, "{out}");
     let options = stripe_sql::engine::options::StripeOptions::from_session(&engine.context().state());
     assert!(options.use_search, "the session's use_search is restored after the polls");

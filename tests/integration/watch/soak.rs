@@ -25,7 +25,10 @@ async fn thousands_of_polls_keep_the_watch_state_and_the_request_log_bounded() {
             set_clock(&engine, T0 + (poll / 10) as i64);
             insert_customers(&engine, &emails(&format!("p{poll}_"), 1)).await;
             created += 1;
-            engine.sql(&format!("UPDATE customers SET name = 'n{poll}' WHERE email = 'p{poll}_0@watch.test'")).await.unwrap();
+            engine
+                .sql(&format!("UPDATE customers SET name = 'n{poll}' WHERE email = 'p{poll}_0@watch.test'"))
+                .await
+                .unwrap();
         }
         let p = w.poll_and_commit().await.unwrap();
         reported += column(&p.batches, "email").iter().filter(|c| c.as_str() != "NULL").count();
@@ -39,5 +42,8 @@ async fn thousands_of_polls_keep_the_watch_state_and_the_request_log_bounded() {
     // The cursors keep only the ids of the settle window (10 s = 10 customers
     // and their events), not every id ever seen.
     assert!(largest_seen <= 4 * 11, "the cursors grew to {largest_seen} ids over {created} customers");
-    assert!(reported >= created, "each new customer (and its update) reported: {reported} rows for {created} customers");
+    assert!(
+        reported >= created,
+        "each new customer (and its update) reported: {reported} rows for {created} customers"
+    );
 }

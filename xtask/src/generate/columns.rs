@@ -146,7 +146,13 @@ mod tests {
 
     #[test]
     fn merging_conflicting_types_gives_json() {
-        let a = vec![ColumnDef { name: "x".into(), ty: ColumnType::Utf8, source: vec![], expandable: false, enum_values: vec!["card".into()] }];
+        let a = vec![ColumnDef {
+            name: "x".into(),
+            ty: ColumnType::Utf8,
+            source: vec![],
+            expandable: false,
+            enum_values: vec!["card".into()],
+        }];
         let mut b = a.clone();
         b[0].enum_values = vec!["bank_account".into()];
         let merged = merge_columns(vec![a.clone(), b]);

@@ -22,9 +22,9 @@ pub fn filter_kind(param: &Value) -> Option<FilterKind> {
         Some("boolean") => Some(FilterKind::Boolean),
         Some("array") => Some(FilterKind::Array),
         Some("string") => match schema["enum"].as_array() {
-            Some(values) => Some(FilterKind::Enum(
-                values.iter().filter_map(Value::as_str).map(str::to_string).collect(),
-            )),
+            Some(values) => {
+                Some(FilterKind::Enum(values.iter().filter_map(Value::as_str).map(str::to_string).collect()))
+            }
             None => Some(FilterKind::Equality),
         },
         Some("integer") => Some(FilterKind::Equality),
@@ -37,9 +37,9 @@ pub fn filter_kind(param: &Value) -> Option<FilterKind> {
 
 /// `anyOf [ {gt,gte,lt,lte}, integer ]`: Stripe's range filter.
 fn is_range(schema: &Value) -> bool {
-    schema["anyOf"]
-        .as_array()
-        .is_some_and(|vs| vs.iter().any(|v| v["properties"].get("gte").is_some() && v["properties"].get("lt").is_some()))
+    schema["anyOf"].as_array().is_some_and(|vs| {
+        vs.iter().any(|v| v["properties"].get("gte").is_some() && v["properties"].get("lt").is_some())
+    })
 }
 
 /// The filters of a list endpoint, linking each to the column of the same

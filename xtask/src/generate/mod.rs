@@ -33,7 +33,10 @@ pub fn generate(spec_json: &Value, overrides_text: &str) -> Result<Catalog, Stri
         .collect::<Result<Vec<_>, String>>()?;
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(w) = tables.windows(2).find(|w| w[0].name == w[1].name) {
-        return Err(format!("two list endpoints map to table {}: {} and {}", w[0].name, w[0].list_path, w[1].list_path));
+        return Err(format!(
+            "two list endpoints map to table {}: {} and {}",
+            w[0].name, w[0].list_path, w[1].list_path
+        ));
     }
     for name in overrides.search.keys().chain(overrides.promoted_columns.keys()).chain(overrides.delete_hints.keys()) {
         if !tables.iter().any(|t| &t.name == name) {

@@ -60,9 +60,18 @@ mod tests {
 
     #[test]
     fn action_names_from_paths() {
-        assert_eq!(action_name("/v1/payment_intents/{intent}/capture"), Some(("capture".into(), "capture_payment_intent".into())));
-        assert_eq!(action_name("/v1/issuing/authorizations/{a}/approve"), Some(("approve".into(), "approve_issuing_authorization".into())));
-        assert_eq!(action_name("/v1/charges/{charge}/dispute/close"), Some(("close".into(), "close_charge_dispute".into())));
+        assert_eq!(
+            action_name("/v1/payment_intents/{intent}/capture"),
+            Some(("capture".into(), "capture_payment_intent".into()))
+        );
+        assert_eq!(
+            action_name("/v1/issuing/authorizations/{a}/approve"),
+            Some(("approve".into(), "approve_issuing_authorization".into()))
+        );
+        assert_eq!(
+            action_name("/v1/charges/{charge}/dispute/close"),
+            Some(("close".into(), "close_charge_dispute".into()))
+        );
         assert_eq!(with_id_placeholder("/v1/quotes/{quote}/accept"), "/v1/quotes/{id}/accept");
     }
 }

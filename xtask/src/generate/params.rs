@@ -17,10 +17,8 @@ pub fn body_params(spec: &Spec<'_>, body: &Value) -> Vec<ParamDef> {
 
 /// The fields of an object schema, sorted by name.
 fn object_fields(spec: &Spec<'_>, schema: &Value, depth: usize) -> Vec<ParamDef> {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required: Vec<&str> =
+        schema["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     let mut fields: Vec<ParamDef> = schema["properties"]
         .as_object()
         .map(|props| {
@@ -58,11 +56,7 @@ pub fn param_type(spec: &Spec<'_>, prop: &Value, depth: usize) -> (ParamType, bo
         Some("string") => match prop["enum"].as_array() {
             Some(values) => {
                 let values: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_string).collect();
-                if values.iter().all(|v| v.is_empty()) {
-                    ParamType::String
-                } else {
-                    ParamType::Enum { values }
-                }
+                if values.iter().all(|v| v.is_empty()) { ParamType::String } else { ParamType::Enum { values } }
             }
             None => ParamType::String,
         },
@@ -112,15 +106,23 @@ mod tests {
     #[test]
     fn timestamps_numbers_and_enums() {
         assert_eq!(ty(json!({"type": "integer", "format": "unix-time"})).0, ParamType::Timestamp);
-        assert_eq!(ty(json!({"anyOf": [{"type": "integer", "format": "unix-time"}, {"enum": ["now"], "type": "string"}]})).0, ParamType::Timestamp);
+        assert_eq!(
+            ty(json!({"anyOf": [{"type": "integer", "format": "unix-time"}, {"enum": ["now"], "type": "string"}]})).0,
+            ParamType::Timestamp
+        );
         assert_eq!(ty(json!({"type": "string", "format": "decimal"})).0, ParamType::Number);
-        assert_eq!(ty(json!({"type": "string", "enum": ["a", ""]})), (ParamType::Enum { values: vec!["a".into(), "".into()] }, true));
+        assert_eq!(
+            ty(json!({"type": "string", "enum": ["a", ""]})),
+            (ParamType::Enum { values: vec!["a".into(), "".into()] }, true)
+        );
     }
 
     #[test]
     fn nested_objects_keep_required_fields() {
         let p = json!({"type": "object", "required": ["price"], "properties": {"price": {"type": "string"}, "quantity": {"type": "integer"}}});
-        let (ParamType::Object { fields }, false) = ty(json!({"type": "array", "items": p})).0.clone_items() else { panic!("not an array of objects") };
+        let (ParamType::Object { fields }, false) = ty(json!({"type": "array", "items": p})).0.clone_items() else {
+            panic!("not an array of objects")
+        };
         assert!(fields[0].required && fields[0].name == "price");
         assert!(!fields[1].required && fields[1].ty == ParamType::Integer);
     }

@@ -27,10 +27,8 @@ impl<'a> Spec<'a> {
 
     /// All paths, sorted (the spec's object order is preserved, but sorting makes output stable).
     pub fn paths(&self) -> Vec<&'a str> {
-        let mut paths: Vec<&str> = self.root["paths"]
-            .as_object()
-            .map(|m| m.keys().map(String::as_str).collect())
-            .unwrap_or_default();
+        let mut paths: Vec<&str> =
+            self.root["paths"].as_object().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
         paths.sort_unstable();
         paths
     }
@@ -68,18 +66,13 @@ impl<'a> Spec<'a> {
 
     /// The form-encoded request body schema, resolved.
     pub fn body_schema(&self, op: &Operation<'a>) -> Option<&'a Value> {
-        let s = op.op["requestBody"]["content"]
-            .get("application/x-www-form-urlencoded")?
-            .get("schema")?;
+        let s = op.op["requestBody"]["content"].get("application/x-www-form-urlencoded")?.get("schema")?;
         Some(self.resolve(s))
     }
 
     /// Query parameters of an operation, in spec order.
     pub fn query_params(&self, op: &Operation<'a>) -> Vec<&'a Value> {
-        op.op["parameters"]
-            .as_array()
-            .map(|ps| ps.iter().filter(|p| p["in"] == "query").collect())
-            .unwrap_or_default()
+        op.op["parameters"].as_array().map(|ps| ps.iter().filter(|p| p["in"] == "query").collect()).unwrap_or_default()
     }
 
     /// Names of the component schemas a response item refers to (`anyOf` gives several).

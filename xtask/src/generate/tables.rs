@@ -102,12 +102,11 @@ pub fn build_table(spec: &Spec<'_>, overrides: &Overrides, list: &ListEndpoint<'
 
     let objects: Vec<String> = list.item_schemas.iter().map(|s| spec.object_type(s)).collect();
     let item = item_path(spec, list.path);
-    let retrieve_path = item
-        .filter(|p| spec.operation(p, "get").is_some())
-        .map(|_| format!("{}/{{id}}", list.path));
-    let create = spec
-        .operation(list.path, "post")
-        .map(|op| WriteDef { path: list.path.to_string(), params: spec.body_schema(&op).map(|b| body_params(spec, b)).unwrap_or_default() });
+    let retrieve_path = item.filter(|p| spec.operation(p, "get").is_some()).map(|_| format!("{}/{{id}}", list.path));
+    let create = spec.operation(list.path, "post").map(|op| WriteDef {
+        path: list.path.to_string(),
+        params: spec.body_schema(&op).map(|b| body_params(spec, b)).unwrap_or_default(),
+    });
     let update = item.and_then(|p| spec.operation(p, "post")).map(|op| WriteDef {
         path: format!("{}/{{id}}", list.path),
         params: spec.body_schema(&op).map(|b| body_params(spec, b)).unwrap_or_default(),

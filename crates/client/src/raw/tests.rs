@@ -42,7 +42,8 @@ fn garbled_bodies_are_syntax_errors_and_wrong_shapes_data_errors() {
         let e = RawPage::parse(garbled).unwrap_err();
         assert!(matches!(e.classify(), Category::Syntax | Category::Eof), "{garbled:?}: {e}");
     }
-    for wrong in [&br#"{"data": {}, "has_more": false}"#[..], br#"{"data": []}"#, br#"{"data": [], "has_more": "no"}"#] {
+    for wrong in [&br#"{"data": {}, "has_more": false}"#[..], br#"{"data": []}"#, br#"{"data": [], "has_more": "no"}"#]
+    {
         let e = RawPage::parse(wrong).unwrap_err();
         assert_eq!(e.classify(), Category::Data, "{wrong:?}: {e}");
     }

@@ -6,9 +6,7 @@
 mod names;
 
 use super::params::Params;
-use super::resources::{
-    self, billing, charges, customers, invoices, payments, payouts, products, quotes, spec,
-};
+use super::resources::{self, billing, charges, customers, invoices, payments, payouts, products, quotes, spec};
 use super::rng::Rng;
 use super::store::State;
 use serde_json::{Value, json};
@@ -51,13 +49,13 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         let name = format!(
             "{}{}",
             names::PRODUCTS[i % names::PRODUCTS.len()],
-            if i >= names::PRODUCTS.len() {
-                format!(" {}", i)
-            } else {
-                String::new()
-            }
+            if i >= names::PRODUCTS.len() { format!(" {}", i) } else { String::new() }
         );
-        let prod = products::create_product(state, &p(json!({"name": name, "shippable": i % 4 == 0, "metadata": {"tier": names::PLANS[i % 5]}}))).expect("demo product");
+        let prod = products::create_product(
+            state,
+            &p(json!({"name": name, "shippable": i % 4 == 0, "metadata": {"tier": names::PLANS[i % 5]}})),
+        )
+        .expect("demo product");
         let pid = id(&prod);
         let base = rng.range(5, 200) * 100;
         let cur = if i % 5 == 4 { "eur" } else { "usd" };
@@ -89,21 +87,14 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
     }
     // Customers spread over 18 months, each with a card.
     let n_customers = 200 * s;
-    let mut times: Vec<i64> = (0..n_customers)
-        .map(|_| rng.range(START + DAY, REFERENCE_NOW - DAY))
-        .collect();
+    let mut times: Vec<i64> = (0..n_customers).map(|_| rng.range(START + DAY, REFERENCE_NOW - DAY)).collect();
     times.sort();
     let mut custs: Vec<(i64, String, String)> = vec![];
     for (i, t) in times.iter().enumerate() {
         at(state, *t);
         let first = rng.pick(names::FIRST);
         let last = rng.pick(names::LAST);
-        let email = format!(
-            "{}.{}{}@example.com",
-            first.to_lowercase(),
-            last.to_lowercase().replace(' ', ""),
-            i
-        );
+        let email = format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase().replace(' ', ""), i);
         let country = rng.pick(names::COUNTRIES);
         let plan = rng.pick(names::PLANS);
         let c = customers::create(state, &p(json!({"name": format!("{first} {last}"), "email": email,
@@ -113,12 +104,7 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         let card = if i % 29 == 7 {
             "pm_card_chargeCustomerFail"
         } else {
-            *rng.pick(&[
-                "pm_card_visa",
-                "pm_card_visa",
-                "pm_card_mastercard",
-                "pm_card_amex",
-            ])
+            *rng.pick(&["pm_card_visa", "pm_card_visa", "pm_card_mastercard", "pm_card_amex"])
         };
         let pm = customers::attach_to(state, card, &cid, "payment_method").expect("attach");
         resources::update(
@@ -132,18 +118,10 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
     }
     // Charges through payment intents over 18 months, with refunds and disputes.
     let n_charges = 2000 * s;
-    let mut ctimes: Vec<i64> = (0..n_charges)
-        .map(|_| rng.range(START + 2 * DAY, REFERENCE_NOW - 3600))
-        .collect();
+    let mut ctimes: Vec<i64> = (0..n_charges).map(|_| rng.range(START + 2 * DAY, REFERENCE_NOW - 3600)).collect();
     ctimes.sort();
-    let dispute_statuses = [
-        "needs_response",
-        "under_review",
-        "won",
-        "lost",
-        "warning_needs_response",
-        "warning_closed",
-    ];
+    let dispute_statuses =
+        ["needs_response", "under_review", "won", "lost", "warning_needs_response", "warning_closed"];
     let mut succeeded_charges: Vec<(i64, String, i64)> = vec![];
     for (k, t) in ctimes.iter().enumerate() {
         let known = custs.partition_point(|c| c.0 <= *t);
@@ -156,10 +134,8 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         let manual = k % 17 == 3;
         let created = payments::create(
             state,
-            &p(
-                json!({"amount": amount, "currency": "usd", "customer": cid, "payment_method": pm, "confirm": true,
-            "capture_method": if manual {"manual"} else {"automatic"}, "description": format!("Order #{}", 10_000 + k), "metadata": {"order": (10_000 + k).to_string()}}),
-            ),
+            &p(json!({"amount": amount, "currency": "usd", "customer": cid, "payment_method": pm, "confirm": true,
+            "capture_method": if manual {"manual"} else {"automatic"}, "description": format!("Order #{}", 10_000 + k), "metadata": {"order": (10_000 + k).to_string()}})),
         );
         let Ok(pi) = created else { continue };
         let piid = id(&pi);
@@ -167,12 +143,8 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         if manual {
             if *t < REFERENCE_NOW - 7 * DAY {
                 at(state, t + 3600);
-                let _ = payments::action(
-                    state,
-                    &piid,
-                    if k % 2 == 0 { "capture" } else { "cancel" },
-                    &Params::default(),
-                );
+                let _ =
+                    payments::action(state, &piid, if k % 2 == 0 { "capture" } else { "cancel" }, &Params::default());
             }
             continue;
         }
@@ -180,7 +152,8 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         if k % 12 == 5 {
             at(state, t + rng.range(DAY, 20 * DAY));
             let partial = k % 24 == 5;
-            let mut rp = json!({"charge": ch, "reason": *rng.pick(&["requested_by_customer", "duplicate", "fraudulent"])});
+            let mut rp =
+                json!({"charge": ch, "reason": *rng.pick(&["requested_by_customer", "duplicate", "fraudulent"])});
             if partial {
                 rp["amount"] = json!(amount / 2);
             }
@@ -192,12 +165,7 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         if k % 97 == 11 {
             at(state, t + rng.range(2 * DAY, 30 * DAY));
             let st = dispute_statuses[(k / 97) % dispute_statuses.len()];
-            let reasons = [
-                "fraudulent",
-                "product_not_received",
-                "duplicate",
-                "subscription_canceled",
-            ];
+            let reasons = ["fraudulent", "product_not_received", "duplicate", "subscription_canceled"];
             let reason = *rng.pick(&reasons);
             charges::make_dispute(state, &ch, reason, st);
         }
@@ -207,10 +175,7 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         let (t, cid, pm) = custs[(i * 31) % custs.len()].clone();
         at(state, (t + 5 * DAY).min(REFERENCE_NOW - 3600));
         let amount = 1000 + 250 * i as i64;
-        let _ = payments::create(
-            state,
-            &p(json!({"amount": amount, "currency": "usd", "customer": cid})),
-        );
+        let _ = payments::create(state, &p(json!({"amount": amount, "currency": "usd", "customer": cid})));
         let _ = payments::create(
             state,
             &p(json!({"amount": amount, "currency": "usd", "customer": cid, "payment_method": pm})),
@@ -224,11 +189,7 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
                 "payment_intents",
                 &id(&pi),
                 "status",
-                json!(if i % 2 == 0 {
-                    "processing"
-                } else {
-                    "requires_action"
-                }),
+                json!(if i % 2 == 0 { "processing" } else { "requires_action" }),
             );
         }
         if let Ok(pi) = payments::create(
@@ -239,16 +200,8 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         ) {
             let _ = pi;
         }
-        if let Ok(pi) = payments::create(
-            state,
-            &p(json!({"amount": amount, "currency": "usd", "customer": cid})),
-        ) {
-            let _ = payments::action(
-                state,
-                &id(&pi),
-                "cancel",
-                &p(json!({"cancellation_reason": "abandoned"})),
-            );
+        if let Ok(pi) = payments::create(state, &p(json!({"amount": amount, "currency": "usd", "customer": cid}))) {
+            let _ = payments::action(state, &id(&pi), "cancel", &p(json!({"cancellation_reason": "abandoned"})));
         }
     }
     // Subscriptions in every status.
@@ -300,10 +253,7 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
     // Invoices in every status, with invoice items.
     for i in 0..(40 * s) {
         let (t, cid, _) = custs[(i * 7 + 3) % custs.len()].clone();
-        at(
-            state,
-            (t + (i as i64 % 20 + 2) * DAY).min(REFERENCE_NOW - 3600),
-        );
+        at(state, (t + (i as i64 % 20 + 2) * DAY).min(REFERENCE_NOW - 3600));
         let price = id(&one_time[i % one_time.len()]);
         if one_time[i % one_time.len()]["currency"] != "usd" {
             continue;
@@ -320,25 +270,21 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         let iid = id(&inv);
         let _ = invoices::create_item(
             state,
-            &p(
-                json!({"customer": cid, "price": price, "quantity": (i % 3 + 1) as i64, "invoice": iid}),
-            ),
+            &p(json!({"customer": cid, "price": price, "quantity": (i % 3 + 1) as i64, "invoice": iid})),
         );
         let _ = invoices::create_item(
             state,
-            &p(
-                json!({"customer": cid, "amount": 1500, "currency": "usd", "description": "Setup fee", "invoice": iid}),
-            ),
+            &p(json!({"customer": cid, "amount": 1500, "currency": "usd", "description": "Setup fee", "invoice": iid})),
         );
         let none = Params::default();
         let _ = match i % 5 {
             0 => Ok(Value::Null),
             1 => invoices::finalize(state, &iid),
             2 => invoices::action(state, &iid, "pay", &none),
-            3 => invoices::finalize(state, &iid)
-                .and_then(|_| invoices::action(state, &iid, "void", &none)),
-            _ => invoices::finalize(state, &iid)
-                .and_then(|_| invoices::action(state, &iid, "mark_uncollectible", &none)),
+            3 => invoices::finalize(state, &iid).and_then(|_| invoices::action(state, &iid, "void", &none)),
+            _ => {
+                invoices::finalize(state, &iid).and_then(|_| invoices::action(state, &iid, "mark_uncollectible", &none))
+            }
         };
     }
     // Pending invoice items.
@@ -386,10 +332,8 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
     while week_start < REFERENCE_NOW {
         let week_end = week_start + 7 * DAY;
         let t_end = week_end.min(REFERENCE_NOW - 60);
-        let in_week: Vec<&(i64, String, i64)> = succeeded_charges
-            .iter()
-            .filter(|c| c.0 >= week_start - 7 * DAY && c.0 < week_start)
-            .collect();
+        let in_week: Vec<&(i64, String, i64)> =
+            succeeded_charges.iter().filter(|c| c.0 >= week_start - 7 * DAY && c.0 < week_start).collect();
         let total: i64 = in_week.iter().map(|c| c.2 - charges::fee_for(c.2)).sum();
         if total > 0 {
             at(state, t_end);
@@ -403,10 +347,7 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
             let mut po = payouts::make(state, total, "usd", true, status);
             if status == "failed" {
                 po.insert("failure_code".into(), json!("account_closed"));
-                po.insert(
-                    "failure_message".into(),
-                    json!("The bank account has been closed."),
-                );
+                po.insert("failure_message".into(), json!("The bank account has been closed."));
             }
             let poid = id(&Value::Object(po.clone()));
             resources::commit_new(state, spec("payouts").expect("spec"), po);
@@ -422,31 +363,18 @@ pub fn generate(state: &mut State, seed: u64, scale: u32) {
         w += 1;
     }
     at(state, REFERENCE_NOW - 3 * 3600);
-    let _ = payouts::create(
-        state,
-        &p(json!({"amount": 5000, "currency": "usd", "description": "Manual payout"})),
-    );
+    let _ = payouts::create(state, &p(json!({"amount": 5000, "currency": "usd", "description": "Manual payout"})));
     if let Ok(po) = payouts::create(state, &p(json!({"amount": 2500, "currency": "usd"}))) {
         let _ = payouts::action(state, &id(&po), "cancel", &Params::default());
     }
     // Settle: old balance transactions become available.
     let settled: Vec<String> = state
-        .find("balance_transactions", |t| {
-            t["available_on"]
-                .as_i64()
-                .is_some_and(|a| a <= REFERENCE_NOW)
-        })
+        .find("balance_transactions", |t| t["available_on"].as_i64().is_some_and(|a| a <= REFERENCE_NOW))
         .iter()
         .map(id)
         .collect();
     for t in settled {
-        set_field(
-            state,
-            "balance_transactions",
-            &t,
-            "status",
-            json!("available"),
-        );
+        set_field(state, "balance_transactions", &t, "status", json!("available"));
     }
     state.fixed_now = None;
     state.events_enabled = true;

@@ -67,9 +67,7 @@ pub const LAST: &[&str] = &[
     "Kernighan",
 ];
 /// Customer countries.
-pub const COUNTRIES: &[&str] = &[
-    "US", "US", "US", "GB", "DE", "FR", "CA", "AU", "JP", "NL", "SE", "BR",
-];
+pub const COUNTRIES: &[&str] = &["US", "US", "US", "GB", "DE", "FR", "CA", "AU", "JP", "NL", "SE", "BR"];
 /// Plans stored in customer metadata.
 pub const PLANS: &[&str] = &["free", "starter", "pro", "pro", "enterprise"];
 /// Product names.

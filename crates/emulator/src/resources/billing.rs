@@ -11,9 +11,7 @@ use crate::store::State;
 use serde_json::{Map, Value, json};
 
 use super::calendar::add_interval;
-pub use super::subscription_items::{
-    ITEM_CREATE, ITEM_UPDATE, before_item_delete, before_item_update, create_item,
-};
+pub use super::subscription_items::{ITEM_CREATE, ITEM_UPDATE, before_item_delete, before_item_update, create_item};
 
 /// Create parameters.
 pub const CREATE: &[&str] = &[
@@ -95,9 +93,7 @@ pub(super) fn recurring_price(state: &State, id: &str, param: &str) -> ApiResult
     if p["active"] == false {
         return Err(ApiError::invalid_param(
             param,
-            format!(
-                "The price specified ({id}) is inactive. This field only accepts active prices."
-            ),
+            format!("The price specified ({id}) is inactive. This field only accepts active prices."),
         ));
     }
     Ok(p)
@@ -129,11 +125,7 @@ pub fn sync_items(state: &mut State, sub: &str) {
     items.reverse();
     let n = items.len();
     if let Some(s) = state.get_mut("subscriptions", sub) {
-        let mut l = list_object(
-            &format!("/v1/subscription_items?subscription={sub}"),
-            items,
-            false,
-        );
+        let mut l = list_object(&format!("/v1/subscription_items?subscription={sub}"), items, false);
         l["total_count"] = json!(n);
         s.insert("items".into(), l);
     }
@@ -148,26 +140,16 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     }
     let mut prices = vec![];
     for (i, it) in items.iter().enumerate() {
-        let pid = it
-            .str("price")?
-            .ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
+        let pid = it.str("price")?.ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
         let q = it.int("quantity")?.unwrap_or(1);
-        prices.push((
-            recurring_price(state, &pid, &format!("items[{i}][price]"))?,
-            q,
-            it.get("metadata").cloned(),
-        ));
+        prices.push((recurring_price(state, &pid, &format!("items[{i}][price]"))?, q, it.get("metadata").cloned()));
     }
-    let cm = params
-        .str("collection_method")?
-        .unwrap_or_else(|| "charge_automatically".into());
+    let cm = params.str("collection_method")?.unwrap_or_else(|| "charge_automatically".into());
     let days = params.int("days_until_due")?;
     if cm == "send_invoice" && days.is_none() {
         return Err(ApiError::missing("days_until_due"));
     }
-    let behaviour = params
-        .str("payment_behavior")?
-        .unwrap_or_else(|| "allow_incomplete".into());
+    let behaviour = params.str("payment_behavior")?.unwrap_or_else(|| "allow_incomplete".into());
     let pm = match params.str("default_payment_method")? {
         Some(p) => Some(resolve_pm(state, &p, "default_payment_method")?),
         None => default_pm(state, &customer),
@@ -175,15 +157,10 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let sp = spec("subscriptions").expect("spec");
     let now = state.now();
     let start = params.int("backdate_start_date")?.unwrap_or(now);
-    let currency = prices[0].0["currency"]
-        .as_str()
-        .unwrap_or("usd")
-        .to_string();
+    let currency = prices[0].0["currency"].as_str().unwrap_or("usd").to_string();
     let rec = prices[0].0["recurring"].clone();
-    let (interval, count) = (
-        rec["interval"].as_str().unwrap_or("month").to_string(),
-        rec["interval_count"].as_i64().unwrap_or(1),
-    );
+    let (interval, count) =
+        (rec["interval"].as_str().unwrap_or("month").to_string(), rec["interval_count"].as_i64().unwrap_or(1));
     let trial_end = match (params.int("trial_end")?, params.int("trial_period_days")?) {
         (Some(t), _) => Some(t),
         (None, Some(d)) => Some(start + d * 86_400),
@@ -201,10 +178,7 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
         ("cancel_at", Value::Null),
         ("cancel_at_period_end", json!(false)),
         ("canceled_at", Value::Null),
-        (
-            "cancellation_details",
-            json!({"comment": null, "feedback": null, "reason": null}),
-        ),
+        ("cancellation_details", json!({"comment": null, "feedback": null, "reason": null})),
         ("collection_method", json!(cm)),
         ("currency", json!(currency)),
         ("current_period_end", json!(period_end)),
@@ -224,10 +198,7 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
         ("description", Value::Null),
         ("discount", Value::Null),
         ("ended_at", Value::Null),
-        (
-            "items",
-            list_object("/v1/subscription_items", vec![], false),
-        ),
+        ("items", list_object("/v1/subscription_items", vec![], false)),
         ("latest_invoice", Value::Null),
         ("next_pending_invoice_item_invoice", Value::Null),
         ("on_behalf_of", Value::Null),
@@ -245,29 +216,13 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
         ("test_clock", Value::Null),
         ("transfer_data", Value::Null),
         ("trial_end", json!(trial_end)),
-        (
-            "trial_settings",
-            json!({"end_behavior": {"missing_payment_method": "create_invoice"}}),
-        ),
+        ("trial_settings", json!({"end_behavior": {"missing_payment_method": "create_invoice"}})),
         ("trial_start", json!(trial_end.map(|_| start))),
     ] {
         sub.insert(k.into(), v);
     }
-    copy_params(
-        &mut sub,
-        params,
-        &[
-            "cancel_at",
-            "cancel_at_period_end",
-            "description",
-            "metadata",
-        ],
-    )?;
-    if cm == "charge_automatically"
-        && pm.is_none()
-        && trial_end.is_none()
-        && behaviour != "default_incomplete"
-    {
+    copy_params(&mut sub, params, &["cancel_at", "cancel_at_period_end", "description", "metadata"])?;
+    if cm == "charge_automatically" && pm.is_none() && trial_end.is_none() && behaviour != "default_incomplete" {
         return Err(ApiError::invalid("This customer has no attached payment source or default payment method. Please consider adding a default payment method.").with_code("resource_missing"));
     }
     commit_new(state, sp, sub);
@@ -275,17 +230,10 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     for (price, q, md) in &prices {
         let it = item_object(state, &id, price, *q, md.as_ref())?;
         let it = commit_new(state, spec("subscription_items").expect("spec"), it);
-        let amount = if trial_end.is_some() {
-            0
-        } else {
-            price["unit_amount"].as_i64().unwrap_or(0) * q
-        };
+        let amount = if trial_end.is_some() { 0 } else { price["unit_amount"].as_i64().unwrap_or(0) * q };
         lines.push(Line {
             amount,
-            description: Some(format!(
-                "{q} × {}",
-                price["nickname"].as_str().unwrap_or("subscription")
-            )),
+            description: Some(format!("{q} × {}", price["nickname"].as_str().unwrap_or("subscription"))),
             price: price.clone(),
             quantity: *q,
             kind: "subscription",
@@ -295,16 +243,7 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
         });
     }
     sync_items(state, &id);
-    let inv = invoices::draft(
-        state,
-        &customer,
-        &currency,
-        &lines,
-        &cm,
-        Some(&id),
-        "subscription_create",
-        days,
-    );
+    let inv = invoices::draft(state, &customer, &currency, &lines, &cm, Some(&id), "subscription_create", days);
     let inv_id = inv["id"].as_str().unwrap_or_default().to_string();
     commit_new(state, spec("invoices").expect("spec"), inv);
     let inv = invoices::finalize(state, &inv_id)?;
@@ -340,29 +279,17 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
 }
 
 /// Update rules: a canceled subscription only takes metadata; `items` edits items.
-pub fn before_update(
-    state: &mut State,
-    obj: &mut Map<String, Value>,
-    params: &Params,
-) -> ApiResult<Vec<&'static str>> {
+pub fn before_update(state: &mut State, obj: &mut Map<String, Value>, params: &Params) -> ApiResult<Vec<&'static str>> {
     let id = obj["id"].as_str().unwrap_or_default().to_string();
     if obj["status"] == "canceled"
-        && params
-            .0
-            .keys()
-            .any(|k| !["metadata", "cancellation_details", "expand"].contains(&k.as_str()))
+        && params.0.keys().any(|k| !["metadata", "cancellation_details", "expand"].contains(&k.as_str()))
     {
         return Err(ApiError::invalid(
             "A canceled subscription can only update its cancellation_details and metadata.",
         ));
     }
     if let Some(pm) = params.str("default_payment_method")? {
-        let p = state.require(
-            "payment_methods",
-            "PaymentMethod",
-            &pm,
-            "default_payment_method",
-        )?;
+        let p = state.require("payment_methods", "PaymentMethod", &pm, "default_payment_method")?;
         if p["customer"] != obj["customer"] {
             return Err(ApiError::invalid_param(
                 "default_payment_method",
@@ -378,18 +305,13 @@ pub fn before_update(
                     .get("subscription_items", &si)
                     .and_then(|v| v.as_object().cloned())
                     .filter(|v| v["subscription"] == id.as_str())
-                    .ok_or_else(|| {
-                        ApiError::no_such("subscription_item", &si, &format!("items[{i}][id]"))
-                    })?;
+                    .ok_or_else(|| ApiError::no_such("subscription_item", &si, &format!("items[{i}][id]")))?;
                 if deleted {
                     state.remove("subscription_items", &si);
                     continue;
                 }
                 if let Some(p) = it.str("price")? {
-                    cur.insert(
-                        "price".into(),
-                        recurring_price(state, &p, &format!("items[{i}][price]"))?,
-                    );
+                    cur.insert("price".into(), recurring_price(state, &p, &format!("items[{i}][price]"))?);
                 }
                 if let Some(q) = it.int("quantity")? {
                     cur.insert("quantity".into(), json!(q));
@@ -400,30 +322,16 @@ pub fn before_update(
                 state.replace("subscription_items", Value::Object(cur));
             }
             None => {
-                let pid = it
-                    .str("price")?
-                    .ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
+                let pid = it.str("price")?.ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
                 let price = recurring_price(state, &pid, &format!("items[{i}][price]"))?;
-                let item = item_object(
-                    state,
-                    &id,
-                    &price,
-                    it.int("quantity")?.unwrap_or(1),
-                    it.get("metadata"),
-                )?;
+                let item = item_object(state, &id, &price, it.int("quantity")?.unwrap_or(1), it.get("metadata"))?;
                 commit_new(state, spec("subscription_items").expect("spec"), item);
             }
         }
     }
     if params.has("items") {
-        if state
-            .find("subscription_items", |i| i["subscription"] == id.as_str())
-            .is_empty()
-        {
-            return Err(ApiError::invalid_param(
-                "items",
-                "A subscription must have at least one active item.",
-            ));
+        if state.find("subscription_items", |i| i["subscription"] == id.as_str()).is_empty() {
+            return Err(ApiError::invalid_param("items", "A subscription must have at least one active item."));
         }
         sync_items(state, &id);
         if let Some(s) = state.get("subscriptions", &id) {
@@ -431,13 +339,8 @@ pub fn before_update(
         }
     }
     if let Some(pc) = params.obj("pause_collection")? {
-        let behavior = pc
-            .req_str("behavior")
-            .map_err(|_| ApiError::missing("pause_collection[behavior]"))?;
-        obj.insert(
-            "pause_collection".into(),
-            json!({"behavior": behavior, "resumes_at": pc.int("resumes_at")?}),
-        );
+        let behavior = pc.req_str("behavior").map_err(|_| ApiError::missing("pause_collection[behavior]"))?;
+        obj.insert("pause_collection".into(), json!({"behavior": behavior, "resumes_at": pc.int("resumes_at")?}));
     } else if params.get("pause_collection").is_some_and(|v| v == "") {
         obj.insert("pause_collection".into(), Value::Null);
     }
@@ -460,32 +363,24 @@ pub fn cancel(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> 
     let sp = spec("subscriptions").expect("spec");
     let mut s = load(state, sp, id)?;
     if s["status"] == "canceled" {
-        return Err(
-            ApiError::invalid(format!("The subscription {id} has already been canceled."))
-                .with_code("resource_missing"),
-        );
+        return Err(ApiError::invalid(format!("The subscription {id} has already been canceled."))
+            .with_code("resource_missing"));
     }
     let now = state.now();
     s.insert("status".into(), json!("canceled"));
     s.insert("canceled_at".into(), json!(now));
     s.insert("ended_at".into(), json!(now));
     let cd = params.obj("cancellation_details")?.unwrap_or_default();
-    s.insert("cancellation_details".into(), json!({"comment": cd.str("comment")?, "feedback": cd.str("feedback")?, "reason": "cancellation_requested"}));
-    Ok(commit_update(
-        state,
-        sp,
-        s,
-        Some("customer.subscription.deleted"),
-    ))
+    s.insert(
+        "cancellation_details".into(),
+        json!({"comment": cd.str("comment")?, "feedback": cd.str("feedback")?, "reason": "cancellation_requested"}),
+    );
+    Ok(commit_update(state, sp, s, Some("customer.subscription.deleted")))
 }
 
 /// `POST /v1/subscriptions/{id}/resume`: paused -> active.
 pub fn resume(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
-    params.check_allowed(&[
-        "billing_cycle_anchor",
-        "proration_behavior",
-        "proration_date",
-    ])?;
+    params.check_allowed(&["billing_cycle_anchor", "proration_behavior", "proration_date"])?;
     let sp = spec("subscriptions").expect("spec");
     let mut s = load(state, sp, id)?;
     if s["status"] != "paused" {
@@ -496,10 +391,5 @@ pub fn resume(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> 
     }
     s.insert("status".into(), json!("active"));
     s.insert("pause_collection".into(), Value::Null);
-    Ok(commit_update(
-        state,
-        sp,
-        s,
-        Some("customer.subscription.resumed"),
-    ))
+    Ok(commit_update(state, sp, s, Some("customer.subscription.resumed")))
 }

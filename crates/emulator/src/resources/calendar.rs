@@ -6,11 +6,7 @@ pub fn add_interval(ts: i64, interval: &str, count: i64) -> i64 {
         "day" => ts + count * 86_400,
         "week" => ts + count * 7 * 86_400,
         "month" | "year" => {
-            let months = if interval == "year" {
-                count * 12
-            } else {
-                count
-            };
+            let months = if interval == "year" { count * 12 } else { count };
             let days = ts.div_euclid(86_400);
             let secs = ts.rem_euclid(86_400);
             let (y, m, d) = civil_from_days(days);
@@ -51,15 +47,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
 #[cfg(test)]

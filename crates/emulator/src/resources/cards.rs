@@ -32,21 +32,11 @@ pub struct TestCard {
     pub behaviour: Behaviour,
 }
 
-const GENERIC: Behaviour = Behaviour::Decline(
-    "card_declined",
-    "generic_decline",
-    "Your card was declined.",
-);
+const GENERIC: Behaviour = Behaviour::Decline("card_declined", "generic_decline", "Your card was declined.");
 
 /// The supported test cards.
 pub const CARDS: &[TestCard] = &[
-    TestCard {
-        name: "visa",
-        number: "4242424242424242",
-        brand: "visa",
-        funding: "credit",
-        behaviour: Behaviour::Ok,
-    },
+    TestCard { name: "visa", number: "4242424242424242", brand: "visa", funding: "credit", behaviour: Behaviour::Ok },
     TestCard {
         name: "visa_debit",
         number: "4000056655665556",
@@ -61,13 +51,7 @@ pub const CARDS: &[TestCard] = &[
         funding: "credit",
         behaviour: Behaviour::Ok,
     },
-    TestCard {
-        name: "amex",
-        number: "378282246310005",
-        brand: "amex",
-        funding: "credit",
-        behaviour: Behaviour::Ok,
-    },
+    TestCard { name: "amex", number: "378282246310005", brand: "amex", funding: "credit", behaviour: Behaviour::Ok },
     TestCard {
         name: "discover",
         number: "6011111111111117",
@@ -87,11 +71,7 @@ pub const CARDS: &[TestCard] = &[
         number: "4000000000009995",
         brand: "visa",
         funding: "credit",
-        behaviour: Behaviour::Decline(
-            "card_declined",
-            "insufficient_funds",
-            "Your card has insufficient funds.",
-        ),
+        behaviour: Behaviour::Decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
     },
     TestCard {
         name: "chargeDeclinedLostCard",
@@ -125,9 +105,7 @@ pub const CARDS: &[TestCard] = &[
 
 /// The test card named by `pm_card_x` / `tok_x` (also `tok_visa_debit`, ...).
 pub fn by_magic_id(id: &str) -> Option<&'static TestCard> {
-    let name = id
-        .strip_prefix("pm_card_")
-        .or_else(|| id.strip_prefix("tok_"))?;
+    let name = id.strip_prefix("pm_card_").or_else(|| id.strip_prefix("tok_"))?;
     CARDS.iter().find(|c| c.name == name)
 }
 
@@ -153,11 +131,9 @@ pub fn card_hash(card: &TestCard, exp_month: i64, exp_year: i64) -> Value {
 pub fn charge_error(b: Behaviour) -> Option<ApiError> {
     match b {
         Behaviour::Decline(code, decline, msg) => Some(ApiError::card(code, Some(decline), msg)),
-        Behaviour::ChargeFails => Some(ApiError::card(
-            "card_declined",
-            Some("generic_decline"),
-            "Your card was declined.",
-        )),
+        Behaviour::ChargeFails => {
+            Some(ApiError::card("card_declined", Some("generic_decline"), "Your card was declined."))
+        }
         _ => None,
     }
 }

@@ -8,9 +8,7 @@ use crate::params::Params;
 use crate::store::State;
 use serde_json::{Map, Value, json};
 
-pub use super::refunds::{
-    REFUND_CREATE, cancel_refund, close_dispute, create_refund, make_dispute,
-};
+pub use super::refunds::{REFUND_CREATE, cancel_refund, close_dispute, create_refund, make_dispute};
 
 /// Charge create parameters.
 pub const CREATE: &[&str] = &[
@@ -33,15 +31,8 @@ pub const CREATE: &[&str] = &[
     "radar_options",
 ];
 /// Charge update parameters.
-pub const UPDATE: &[&str] = &[
-    "customer",
-    "description",
-    "fraud_details",
-    "metadata",
-    "receipt_email",
-    "shipping",
-    "transfer_group",
-];
+pub const UPDATE: &[&str] =
+    &["customer", "description", "fraud_details", "metadata", "receipt_email", "shipping", "transfer_group"];
 /// Stripe's standard US card fee: 2.9% + 30 cents.
 pub fn fee_for(amount: i64) -> i64 {
     (amount * 29 + 500) / 1000 + 30
@@ -126,10 +117,7 @@ pub fn make_charge(state: &mut State, req: ChargeReq) -> ApiResult<Value> {
     let pm_id = req.pm["id"].clone();
     for (k, v) in [
         ("amount", json!(req.amount)),
-        (
-            "amount_captured",
-            json!(if ok && req.capture { req.amount } else { 0 }),
-        ),
+        ("amount_captured", json!(if ok && req.capture { req.amount } else { 0 })),
         ("amount_refunded", json!(0)),
         ("application", Value::Null),
         ("application_fee", Value::Null),
@@ -147,14 +135,7 @@ pub fn make_charge(state: &mut State, req: ChargeReq) -> ApiResult<Value> {
         ("failure_message", Value::Null),
         ("fraud_details", json!({})),
         ("invoice", Value::Null),
-        (
-            "metadata",
-            if req.metadata.is_object() {
-                req.metadata.clone()
-            } else {
-                json!({})
-            },
-        ),
+        ("metadata", if req.metadata.is_object() { req.metadata.clone() } else { json!({}) }),
         ("on_behalf_of", Value::Null),
         (
             "outcome",
@@ -165,10 +146,7 @@ pub fn make_charge(state: &mut State, req: ChargeReq) -> ApiResult<Value> {
         ("paid", json!(ok)),
         ("payment_intent", json!(req.payment_intent)),
         ("payment_method", pm_id),
-        (
-            "payment_method_details",
-            json!({"card": req.pm["card"].clone(), "type": "card"}),
-        ),
+        ("payment_method_details", json!({"card": req.pm["card"].clone(), "type": "card"})),
         ("receipt_email", Value::Null),
         ("receipt_number", Value::Null),
         ("receipt_url", Value::Null),
@@ -193,15 +171,7 @@ pub fn make_charge(state: &mut State, req: ChargeReq) -> ApiResult<Value> {
         return Err(e.with("charge", json!(id)));
     }
     if req.capture {
-        let t = txn(
-            state,
-            req.amount,
-            fee_for(req.amount),
-            &req.currency,
-            &id,
-            "charge",
-            req.description.as_deref(),
-        );
+        let t = txn(state, req.amount, fee_for(req.amount), &req.currency, &id, "charge", req.description.as_deref());
         obj.insert("balance_transaction".into(), json!(t));
     }
     let charge = commit_new(state, sp, obj);
@@ -217,11 +187,8 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let amount = params.req_int("amount")?;
     let currency = params.req_str("currency")?.to_lowercase();
     if amount < 50 {
-        return Err(ApiError::invalid_param(
-            "amount",
-            format!("Amount must be at least $0.50 {currency}"),
-        )
-        .with_code("amount_too_small"));
+        return Err(ApiError::invalid_param("amount", format!("Amount must be at least $0.50 {currency}"))
+            .with_code("amount_too_small"));
     }
     let customer = match params.str("customer")? {
         Some(c) => Some(require_ref(state, "customers", &c, "customer")?),
@@ -230,16 +197,11 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let pm = match (params.str("source")?, &customer) {
         (Some(src), _) => resolve_pm(state, &src, "source")?,
         (None, Some(c)) => default_pm(state, c).ok_or_else(|| {
-            ApiError::invalid_param(
-                "customer",
-                "Cannot charge a customer that has no active card",
-            )
-            .with_code("missing")
+            ApiError::invalid_param("customer", "Cannot charge a customer that has no active card").with_code("missing")
         })?,
         (None, None) => {
             return Err(
-                ApiError::invalid_param("source", "Must provide source or customer.")
-                    .with_code("parameter_missing"),
+                ApiError::invalid_param("source", "Must provide source or customer.").with_code("parameter_missing")
             );
         }
     };
@@ -261,13 +223,7 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     copy_params(
         &mut obj,
         params,
-        &[
-            "receipt_email",
-            "shipping",
-            "statement_descriptor",
-            "statement_descriptor_suffix",
-            "transfer_group",
-        ],
+        &["receipt_email", "shipping", "statement_descriptor", "statement_descriptor_suffix", "transfer_group"],
     )?;
     state.replace("charges", Value::Object(obj.clone()));
     Ok(Value::Object(obj))
@@ -288,10 +244,7 @@ pub fn capture(state: &mut State, id: &str, params: &Params) -> ApiResult<Value>
     let sp = spec("charges").expect("spec");
     let mut ch = load(state, sp, id)?;
     if ch["captured"] == true {
-        return Err(ApiError::state(
-            "charge_already_captured",
-            format!("Charge {id} has already been captured."),
-        ));
+        return Err(ApiError::state("charge_already_captured", format!("Charge {id} has already been captured.")));
     }
     if ch["status"] != "succeeded" || ch["refunded"] == true {
         return Err(ApiError::state(
@@ -305,22 +258,11 @@ pub fn capture(state: &mut State, id: &str, params: &Params) -> ApiResult<Value>
     let total = ch["amount"].as_i64().unwrap_or(0);
     let amount = params.int("amount")?.unwrap_or(total);
     if amount <= 0 || amount > total {
-        return Err(ApiError::invalid_param(
-            "amount",
-            format!("Amount to capture must be between 1 and {total}."),
-        )
-        .with_code("amount_too_large"));
+        return Err(ApiError::invalid_param("amount", format!("Amount to capture must be between 1 and {total}."))
+            .with_code("amount_too_large"));
     }
     let currency = ch["currency"].as_str().unwrap_or("usd").to_string();
-    let t = txn(
-        state,
-        amount,
-        fee_for(amount),
-        &currency,
-        id,
-        "charge",
-        ch["description"].as_str(),
-    );
+    let t = txn(state, amount, fee_for(amount), &currency, id, "charge", ch["description"].as_str());
     ch.insert("captured".into(), json!(true));
     ch.insert("amount_captured".into(), json!(amount));
     ch.insert("amount_refunded".into(), json!(total - amount));
@@ -334,12 +276,7 @@ pub fn capture(state: &mut State, id: &str, params: &Params) -> ApiResult<Value>
         p.insert("status".into(), json!("succeeded"));
         p.insert("amount_received".into(), json!(amount));
         p.insert("amount_capturable".into(), json!(0));
-        commit_update(
-            state,
-            spec("payment_intents").expect("spec"),
-            p,
-            Some("payment_intent.succeeded"),
-        );
+        commit_update(state, spec("payment_intents").expect("spec"), p, Some("payment_intent.succeeded"));
     }
     Ok(out)
 }
@@ -355,7 +292,5 @@ pub fn charge_ids(state: &State, pi: &str) -> Vec<String> {
 
 /// Fields of a charge as a map.
 pub fn charge_map(state: &State, id: &str) -> Option<Map<String, Value>> {
-    state
-        .get("charges", id)
-        .and_then(|v| v.as_object().cloned())
+    state.get("charges", id).and_then(|v| v.as_object().cloned())
 }

@@ -68,14 +68,7 @@ pub const PM_CREATE: &[&str] = &[
     "allow_redisplay",
 ];
 /// Payment method update parameters.
-pub const PM_UPDATE: &[&str] = &[
-    "billing_details",
-    "card",
-    "metadata",
-    "link",
-    "us_bank_account",
-    "allow_redisplay",
-];
+pub const PM_UPDATE: &[&str] = &["billing_details", "card", "metadata", "link", "us_bank_account", "allow_redisplay"];
 
 const FIELDS: &[&str] = &[
     "address",
@@ -125,16 +118,8 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
         obj.insert(k.into(), v);
     }
     copy_params(&mut obj, params, FIELDS)?;
-    if let Some(dpm) = obj["invoice_settings"]["default_payment_method"]
-        .as_str()
-        .map(String::from)
-    {
-        require_ref(
-            state,
-            "payment_methods",
-            &dpm,
-            "invoice_settings[default_payment_method]",
-        )?;
+    if let Some(dpm) = obj["invoice_settings"]["default_payment_method"].as_str().map(String::from) {
+        require_ref(state, "payment_methods", &dpm, "invoice_settings[default_payment_method]")?;
     }
     let cus_id = obj["id"].as_str().unwrap_or_default().to_string();
     let pm = params.str("payment_method")?;
@@ -155,21 +140,12 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
 }
 
 /// Customer-specific update rules; returns the parameters it handled itself.
-pub fn before_update(
-    state: &mut State,
-    obj: &mut Map<String, Value>,
-    params: &Params,
-) -> ApiResult<Vec<&'static str>> {
+pub fn before_update(state: &mut State, obj: &mut Map<String, Value>, params: &Params) -> ApiResult<Vec<&'static str>> {
     if let Some(Value::Object(is)) = params.get("invoice_settings")
         && let Some(Value::String(pm)) = is.get("default_payment_method")
         && !pm.is_empty()
     {
-        let p = state.require(
-            "payment_methods",
-            "PaymentMethod",
-            pm,
-            "invoice_settings[default_payment_method]",
-        )?;
+        let p = state.require("payment_methods", "PaymentMethod", pm, "invoice_settings[default_payment_method]")?;
         if p["customer"] != obj["id"] {
             return Err(ApiError::invalid_param(
                 "invoice_settings[default_payment_method]",
@@ -185,26 +161,14 @@ pub fn before_update(
         let pm = attach_to(state, &src, &cus, "source")?;
         obj.insert("default_source".into(), pm["id"].clone());
     }
-    Ok(vec![
-        "source",
-        "coupon",
-        "promotion_code",
-        "tax",
-        "cash_balance",
-    ])
+    Ok(vec!["source", "coupon", "promotion_code", "tax", "cash_balance"])
 }
 
 /// Deleting a customer cancels its subscriptions and detaches its payment methods.
 pub fn before_delete(state: &mut State, id: &str) -> ApiResult<()> {
-    let subs = state.find("subscriptions", |s| {
-        s["customer"] == id && s["status"] != "canceled"
-    });
+    let subs = state.find("subscriptions", |s| s["customer"] == id && s["status"] != "canceled");
     for s in subs {
-        super::billing::cancel(
-            state,
-            s["id"].as_str().unwrap_or_default(),
-            &Params::default(),
-        )?;
+        super::billing::cancel(state, s["id"].as_str().unwrap_or_default(), &Params::default())?;
     }
     for pm in state.find("payment_methods", |p| p["customer"] == id) {
         if let Some(m) = state.get_mut("payment_methods", pm["id"].as_str().unwrap_or_default()) {
@@ -214,12 +178,7 @@ pub fn before_delete(state: &mut State, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn pm_object(
-    state: &mut State,
-    card: &TestCard,
-    exp_month: i64,
-    exp_year: i64,
-) -> Map<String, Value> {
+fn pm_object(state: &mut State, card: &TestCard, exp_month: i64, exp_year: i64) -> Map<String, Value> {
     let now = state.now();
     let mut obj = base(state, spec("payment_methods").expect("spec"), now);
     obj.insert(
@@ -236,10 +195,7 @@ fn pm_object(
 
 /// The test card behind a stored payment method.
 pub fn test_card_of(pm: &Value) -> &'static TestCard {
-    pm["_test_card"]
-        .as_str()
-        .and_then(|n| cards::CARDS.iter().find(|c| c.name == n))
-        .unwrap_or(&cards::CARDS[0])
+    pm["_test_card"].as_str().and_then(|n| cards::CARDS.iter().find(|c| c.name == n)).unwrap_or(&cards::CARDS[0])
 }
 
 /// `POST /v1/payment_methods`.
@@ -255,34 +211,20 @@ pub fn create_pm(state: &mut State, params: &Params) -> ApiResult<Value> {
     }
     let kind = params.req_str("type")?;
     let mut obj = if kind == "card" {
-        let card = params
-            .obj("card")?
-            .ok_or_else(|| ApiError::missing("card"))?;
+        let card = params.obj("card")?.ok_or_else(|| ApiError::missing("card"))?;
         if let Some(tok) = card.str("token")? {
-            let c = cards::by_magic_id(&tok)
-                .ok_or_else(|| ApiError::no_such("token", &tok, "card[token]"))?;
+            let c = cards::by_magic_id(&tok).ok_or_else(|| ApiError::no_such("token", &tok, "card[token]"))?;
             pm_object(state, c, 12, 2034)
         } else {
-            let number = card
-                .req_str("number")
-                .map_err(|_| ApiError::missing("card[number]"))?;
-            let exp_month = card
-                .int("exp_month")?
-                .ok_or_else(|| ApiError::missing("card[exp_month]"))?;
-            let exp_year = card
-                .int("exp_year")?
-                .ok_or_else(|| ApiError::missing("card[exp_year]"))?;
+            let number = card.req_str("number").map_err(|_| ApiError::missing("card[number]"))?;
+            let exp_month = card.int("exp_month")?.ok_or_else(|| ApiError::missing("card[exp_month]"))?;
+            let exp_year = card.int("exp_year")?.ok_or_else(|| ApiError::missing("card[exp_year]"))?;
             let c = cards::by_number(&number).ok_or_else(|| {
-                ApiError::card("incorrect_number", None, "Your card number is incorrect.")
-                    .with_param("card[number]")
+                ApiError::card("incorrect_number", None, "Your card number is incorrect.").with_param("card[number]")
             })?;
             if !(1..=12).contains(&exp_month) {
-                return Err(ApiError::card(
-                    "invalid_expiry_month",
-                    None,
-                    "Your card's expiration month is invalid.",
-                )
-                .with_param("card[exp_month]"));
+                return Err(ApiError::card("invalid_expiry_month", None, "Your card's expiration month is invalid.")
+                    .with_param("card[exp_month]"));
             }
             pm_object(state, c, exp_month, exp_year)
         }
@@ -290,10 +232,7 @@ pub fn create_pm(state: &mut State, params: &Params) -> ApiResult<Value> {
         let now = state.now();
         let mut o = base(state, sp, now);
         o.insert("type".into(), json!(kind));
-        o.insert(
-            kind.clone(),
-            params.get(&kind).cloned().unwrap_or(json!({})),
-        );
+        o.insert(kind.clone(), params.get(&kind).cloned().unwrap_or(json!({})));
         o.insert("customer".into(), Value::Null);
         o
     };
@@ -303,17 +242,13 @@ pub fn create_pm(state: &mut State, params: &Params) -> ApiResult<Value> {
     if let Some(cus) = params.str("customer")? {
         return attach_to(state, &id, &cus, "customer");
     }
-    Ok(state
-        .get("payment_methods", &id)
-        .cloned()
-        .unwrap_or(Value::Null))
+    Ok(state.get("payment_methods", &id).cloned().unwrap_or(Value::Null))
 }
 
 /// A payment method by id; `pm_card_*` and `tok_*` test ids create a fresh one.
 pub fn resolve_pm(state: &mut State, id: &str, param: &str) -> ApiResult<Value> {
     if id.starts_with("pm_card_") || id.starts_with("tok_") {
-        let card =
-            cards::by_magic_id(id).ok_or_else(|| ApiError::no_such("PaymentMethod", id, param))?;
+        let card = cards::by_magic_id(id).ok_or_else(|| ApiError::no_such("PaymentMethod", id, param))?;
         let obj = Value::Object(pm_object(state, card, 12, 2034));
         let created = state.now();
         state.insert("payment_methods", created, obj.clone());
@@ -384,8 +319,6 @@ pub fn detach(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> 
 /// The payment method a customer pays with by default, if any.
 pub fn default_pm(state: &State, customer: &str) -> Option<Value> {
     let c = state.get("customers", customer)?;
-    let id = c["invoice_settings"]["default_payment_method"]
-        .as_str()
-        .or(c["default_source"].as_str())?;
+    let id = c["invoice_settings"]["default_payment_method"].as_str().or(c["default_source"].as_str())?;
     state.get("payment_methods", id).cloned()
 }

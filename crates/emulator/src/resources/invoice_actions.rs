@@ -34,13 +34,10 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
             ])?;
             match st.as_str() {
                 "paid" => {
-                    return Err(ApiError::invalid("Invoice is already paid")
-                        .with_code("invoice_already_paid"));
+                    return Err(ApiError::invalid("Invoice is already paid").with_code("invoice_already_paid"));
                 }
                 "void" => {
-                    return Err(ApiError::invalid(
-                        "This invoice has been voided and can no longer be paid.",
-                    ));
+                    return Err(ApiError::invalid("This invoice has been voided and can no longer be paid."));
                 }
                 "draft" => {
                     finalize(state, id)?;
@@ -65,20 +62,12 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
                     "You can only mark open invoices as uncollectible; this invoice is {st}."
                 )));
             }
-            transition(
-                state,
-                id,
-                "uncollectible",
-                "marked_uncollectible_at",
-                "invoice.marked_uncollectible",
-            )
+            transition(state, id, "uncollectible", "marked_uncollectible_at", "invoice.marked_uncollectible")
         }
         "send" => {
             params.check_allowed(&[])?;
             if st != "open" {
-                return Err(ApiError::invalid(format!(
-                    "You can only send open invoices; this invoice is {st}."
-                )));
+                return Err(ApiError::invalid(format!("You can only send open invoices; this invoice is {st}.")));
             }
             if inv["collection_method"] != "send_invoice" {
                 return Err(ApiError::invalid(
@@ -87,20 +76,11 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
             }
             Ok(commit_update(state, sp, inv, Some("invoice.sent")))
         }
-        _ => Err(ApiError::unrecognized(
-            "POST",
-            &format!("/v1/invoices/{id}/{verb}"),
-        )),
+        _ => Err(ApiError::unrecognized("POST", &format!("/v1/invoices/{id}/{verb}"))),
     }
 }
 
-fn transition(
-    state: &mut State,
-    id: &str,
-    status: &str,
-    stamp: &str,
-    event: &str,
-) -> ApiResult<Value> {
+fn transition(state: &mut State, id: &str, status: &str, stamp: &str, event: &str) -> ApiResult<Value> {
     let sp = spec("invoices").expect("spec");
     let mut inv = load(state, sp, id)?;
     inv.insert("status".into(), json!(status));
@@ -121,10 +101,7 @@ pub fn finalize(state: &mut State, id: &str) -> ApiResult<Value> {
         Some(c) => {
             let seq = c["next_invoice_sequence"].as_i64().unwrap_or(1);
             c.insert("next_invoice_sequence".into(), json!(seq + 1));
-            (
-                c["invoice_prefix"].as_str().unwrap_or("INV").to_string(),
-                seq,
-            )
+            (c["invoice_prefix"].as_str().unwrap_or("INV").to_string(), seq)
         }
         None => ("INV".into(), 1),
     };
@@ -132,14 +109,8 @@ pub fn finalize(state: &mut State, id: &str) -> ApiResult<Value> {
     inv.insert("status".into(), json!("open"));
     inv.insert("effective_at".into(), json!(now));
     inv["status_transitions"]["finalized_at"] = json!(now);
-    inv.insert(
-        "hosted_invoice_url".into(),
-        json!(format!("https://invoice.stripe.com/i/{id}")),
-    );
-    inv.insert(
-        "invoice_pdf".into(),
-        json!(format!("https://pay.stripe.com/invoice/{id}/pdf")),
-    );
+    inv.insert("hosted_invoice_url".into(), json!(format!("https://invoice.stripe.com/i/{id}")));
+    inv.insert("invoice_pdf".into(), json!(format!("https://pay.stripe.com/invoice/{id}/pdf")));
     if inv["collection_method"] == "send_invoice" && inv["due_date"].is_null() {
         let days = inv["days_until_due"].as_i64().unwrap_or(30);
         inv.insert("due_date".into(), json!(now + days * 86_400));
@@ -200,39 +171,27 @@ pub fn pay(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
         },
     };
     let Some(pm) = pm else {
-        return Err(ApiError::invalid(
-            "This customer has no attached payment source or default payment method.",
-        )
-        .with_code("invoice_no_payment_method_types"));
+        return Err(ApiError::invalid("This customer has no attached payment source or default payment method.")
+            .with_code("invoice_no_payment_method_types"));
     };
     let amount = inv["amount_remaining"].as_i64().unwrap_or(0);
     let mut p = Map::new();
     for (k, v) in [
         ("amount", amount.to_string()),
-        (
-            "currency",
-            inv["currency"].as_str().unwrap_or("usd").to_string(),
-        ),
+        ("currency", inv["currency"].as_str().unwrap_or("usd").to_string()),
         ("customer", cus.clone()),
-        (
-            "payment_method",
-            pm["id"].as_str().unwrap_or_default().to_string(),
-        ),
+        ("payment_method", pm["id"].as_str().unwrap_or_default().to_string()),
         ("confirm", "true".into()),
     ] {
         p.insert(k.into(), json!(v));
     }
     let mut m = inv;
-    m.insert(
-        "attempt_count".into(),
-        json!(m["attempt_count"].as_i64().unwrap_or(0) + 1),
-    );
+    m.insert("attempt_count".into(), json!(m["attempt_count"].as_i64().unwrap_or(0) + 1));
     m.insert("attempted".into(), json!(true));
     state.replace("invoices", Value::Object(m.clone()));
     match super::payments::create(state, &Params(p)) {
         Ok(pi) => {
-            if let Some(x) = state.get_mut("payment_intents", pi["id"].as_str().unwrap_or_default())
-            {
+            if let Some(x) = state.get_mut("payment_intents", pi["id"].as_str().unwrap_or_default()) {
                 x.insert("invoice".into(), json!(id));
             }
             mark_paid(state, id, Some(&pi))
@@ -240,9 +199,7 @@ pub fn pay(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
         Err(e) => {
             if let Some(pi) = e.extra.get("payment_intent") {
                 m.insert("payment_intent".into(), pi["id"].clone());
-                if let Some(x) =
-                    state.get_mut("payment_intents", pi["id"].as_str().unwrap_or_default())
-                {
+                if let Some(x) = state.get_mut("payment_intents", pi["id"].as_str().unwrap_or_default()) {
                     x.insert("invoice".into(), json!(id));
                 }
             }

@@ -52,11 +52,7 @@ pub fn create_item(state: &mut State, params: &Params) -> ApiResult<Value> {
     let (price, unit, currency) = match params.str("price")? {
         Some(p) => {
             let pr = state.require("prices", "price", &p, "price")?;
-            (
-                pr.clone(),
-                pr["unit_amount"].as_i64().unwrap_or(0),
-                pr["currency"].as_str().unwrap_or("usd").to_string(),
-            )
+            (pr.clone(), pr["unit_amount"].as_i64().unwrap_or(0), pr["currency"].as_str().unwrap_or("usd").to_string())
         }
         None => {
             let currency = params.str("currency")?;
@@ -65,13 +61,7 @@ pub fn create_item(state: &mut State, params: &Params) -> ApiResult<Value> {
                 (None, Some(u)) => u,
                 (None, None) => return Err(ApiError::missing("amount")),
             };
-            (
-                Value::Null,
-                unit,
-                currency
-                    .ok_or_else(|| ApiError::missing("currency"))?
-                    .to_lowercase(),
-            )
+            (Value::Null, unit, currency.ok_or_else(|| ApiError::missing("currency"))?.to_lowercase())
         }
     };
     let amount = params.int("amount")?.unwrap_or(unit * quantity);
@@ -117,11 +107,7 @@ pub fn create_item(state: &mut State, params: &Params) -> ApiResult<Value> {
     ] {
         obj.insert(k.into(), v);
     }
-    copy_params(
-        &mut obj,
-        params,
-        &["description", "discountable", "metadata", "period"],
-    )?;
+    copy_params(&mut obj, params, &["description", "discountable", "metadata", "period"])?;
     let out = commit_new(state, sp, obj);
     after_item_change(state, &out);
     Ok(out)
@@ -134,9 +120,7 @@ pub fn before_item_update(
     params: &Params,
 ) -> ApiResult<Vec<&'static str>> {
     if let Some(inv) = obj["invoice"].as_str()
-        && state
-            .get("invoices", inv)
-            .is_some_and(|i| i["status"] != "draft")
+        && state.get("invoices", inv).is_some_and(|i| i["status"] != "draft")
         && params.0.keys().any(|k| k != "metadata" && k != "expand")
     {
         return Err(ApiError::invalid(
@@ -159,9 +143,7 @@ pub fn before_item_update(
 /// Items on finalized invoices cannot be deleted.
 pub fn before_item_delete(state: &State, obj: &Value) -> ApiResult<()> {
     if let Some(inv) = obj["invoice"].as_str()
-        && state
-            .get("invoices", inv)
-            .is_some_and(|i| i["status"] != "draft")
+        && state.get("invoices", inv).is_some_and(|i| i["status"] != "draft")
     {
         return Err(ApiError::invalid(
             "You can only delete invoice items that are pending or attached to a draft invoice.",

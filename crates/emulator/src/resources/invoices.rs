@@ -8,8 +8,7 @@ use serde_json::{Map, Value, json};
 
 pub use super::invoice_actions::{action, finalize, pay};
 pub use super::invoice_items::{
-    ITEM_CREATE, ITEM_UPDATE, after_item_change, before_item_delete, before_item_update,
-    create_item,
+    ITEM_CREATE, ITEM_UPDATE, after_item_change, before_item_delete, before_item_update, create_item,
 };
 
 /// Invoice create parameters.
@@ -71,14 +70,8 @@ pub const UPDATE: &[&str] = &[
     "statement_descriptor",
     "transfer_data",
 ];
-const EDITABLE_AFTER_FINALIZE: &[&str] = &[
-    "metadata",
-    "description",
-    "footer",
-    "auto_advance",
-    "custom_fields",
-    "expand",
-];
+const EDITABLE_AFTER_FINALIZE: &[&str] =
+    &["metadata", "description", "footer", "auto_advance", "custom_fields", "expand"];
 
 /// One line of a new invoice.
 pub struct Line {
@@ -115,20 +108,11 @@ fn line_json(state: &mut State, currency: &str, l: &Line) -> Value {
 
 fn set_lines(inv: &mut Map<String, Value>, lines: Vec<Value>) {
     let id = inv["id"].as_str().unwrap_or_default().to_string();
-    let total: i64 = lines
-        .iter()
-        .map(|l| l["amount"].as_i64().unwrap_or(0))
-        .sum();
+    let total: i64 = lines.iter().map(|l| l["amount"].as_i64().unwrap_or(0)).sum();
     let paid = inv.get("amount_paid").and_then(Value::as_i64).unwrap_or(0);
     let n = lines.len();
     inv.insert("lines".into(), json!({"object": "list", "data": lines, "has_more": false, "total_count": n, "url": format!("/v1/invoices/{id}/lines")}));
-    for k in [
-        "subtotal",
-        "subtotal_excluding_tax",
-        "total",
-        "total_excluding_tax",
-        "amount_due",
-    ] {
+    for k in ["subtotal", "subtotal_excluding_tax", "total", "total_excluding_tax", "amount_due"] {
         inv.insert(k.into(), json!(total));
     }
     inv.insert("amount_remaining".into(), json!(total - paid));
@@ -148,15 +132,8 @@ pub fn draft(
 ) -> Map<String, Value> {
     let now = state.now();
     let mut inv = base(state, spec("invoices").expect("spec"), now);
-    let cus = state
-        .get("customers", customer)
-        .cloned()
-        .unwrap_or(Value::Null);
-    let due = if collection_method == "send_invoice" {
-        days_until_due.map(|d| now + d * 86_400)
-    } else {
-        None
-    };
+    let cus = state.get("customers", customer).cloned().unwrap_or(Value::Null);
+    let due = if collection_method == "send_invoice" { days_until_due.map(|d| now + d * 86_400) } else { None };
     for (k, v) in [
         ("account_country", json!("US")),
         ("account_name", json!("stripe-sql demo")),
@@ -211,10 +188,7 @@ pub fn draft(
     ] {
         inv.insert(k.into(), v);
     }
-    let lines: Vec<Value> = lines
-        .iter()
-        .map(|l| line_json(state, currency, l))
-        .collect();
+    let lines: Vec<Value> = lines.iter().map(|l| line_json(state, currency, l)).collect();
     set_lines(&mut inv, lines);
     inv
 }
@@ -222,9 +196,7 @@ pub fn draft(
 /// `POST /v1/invoices`.
 pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let customer = require_ref(state, "customers", &params.req_str("customer")?, "customer")?;
-    let cm = params
-        .str("collection_method")?
-        .unwrap_or_else(|| "charge_automatically".into());
+    let cm = params.str("collection_method")?.unwrap_or_else(|| "charge_automatically".into());
     if !["charge_automatically", "send_invoice"].contains(&cm.as_str()) {
         return Err(ApiError::invalid_param(
             "collection_method",
@@ -238,24 +210,13 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
             "Missing required param: days_until_due or due_date (collection_method=send_invoice).",
         ));
     }
-    let behaviour = params
-        .str("pending_invoice_items_behavior")?
-        .unwrap_or_else(|| "exclude".into());
+    let behaviour = params.str("pending_invoice_items_behavior")?.unwrap_or_else(|| "exclude".into());
     let currency = params.str("currency")?.unwrap_or_else(|| "usd".into());
     let sub = match params.str("subscription")? {
         Some(s) => Some(require_ref(state, "subscriptions", &s, "subscription")?),
         None => None,
     };
-    let mut inv = draft(
-        state,
-        &customer,
-        &currency,
-        &[],
-        &cm,
-        sub.as_deref(),
-        "manual",
-        days,
-    );
+    let mut inv = draft(state, &customer, &currency, &[], &cm, sub.as_deref(), "manual", days);
     copy_params(
         &mut inv,
         params,
@@ -273,9 +234,7 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let id = inv["id"].as_str().unwrap_or_default().to_string();
     commit_new(state, spec("invoices").expect("spec"), inv);
     if behaviour == "include" {
-        for it in state.find("invoiceitems", |i| {
-            i["customer"] == customer.as_str() && i["invoice"].is_null()
-        }) {
+        for it in state.find("invoiceitems", |i| i["customer"] == customer.as_str() && i["invoice"].is_null()) {
             if let Some(m) = state.get_mut("invoiceitems", it["id"].as_str().unwrap_or_default()) {
                 m.insert("invoice".into(), json!(id));
             }
@@ -310,10 +269,7 @@ pub fn refresh_lines(state: &mut State, invoice: &str) {
             kind: "invoiceitem",
             source: it["id"].as_str().map(String::from),
             subscription: None,
-            period: (
-                it["period"]["start"].as_i64().unwrap_or(0),
-                it["period"]["end"].as_i64().unwrap_or(0),
-            ),
+            period: (it["period"]["start"].as_i64().unwrap_or(0), it["period"]["end"].as_i64().unwrap_or(0)),
         };
         lines.push(line_json(state, &currency, &l));
     }

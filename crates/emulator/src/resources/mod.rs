@@ -39,9 +39,7 @@ pub fn spec_for_id(id: &str) -> Option<&'static Spec> {
         "du" => "dp",
         other => other,
     };
-    SPECS
-        .iter()
-        .find(|s| !s.prefix.is_empty() && s.prefix == prefix)
+    SPECS.iter().find(|s| !s.prefix.is_empty() && s.prefix == prefix)
 }
 
 /// Fields every object starts with.
@@ -68,11 +66,7 @@ pub fn copy_params(obj: &mut Map<String, Value>, params: &Params, keys: &[&str])
 
 /// Stores a new object and appends its `.created` event.
 pub fn commit_new(state: &mut State, spec: &Spec, obj: Map<String, Value>) -> Value {
-    let created = obj
-        .get("created")
-        .or(obj.get("date"))
-        .and_then(Value::as_i64)
-        .unwrap_or_else(|| state.now());
+    let created = obj.get("created").or(obj.get("date")).and_then(Value::as_i64).unwrap_or_else(|| state.now());
     let obj = Value::Object(obj);
     state.insert(spec.name, created, obj.clone());
     if !spec.event.is_empty() {
@@ -83,12 +77,7 @@ pub fn commit_new(state: &mut State, spec: &Spec, obj: Map<String, Value>) -> Va
 
 /// Replaces an object and appends an event (default `.updated`) with the previous
 /// values of the fields that changed. Returns the new object.
-pub fn commit_update(
-    state: &mut State,
-    spec: &Spec,
-    new: Map<String, Value>,
-    event: Option<&str>,
-) -> Value {
+pub fn commit_update(state: &mut State, spec: &Spec, new: Map<String, Value>, event: Option<&str>) -> Value {
     let id = new["id"].as_str().unwrap_or_default().to_string();
     let old = state.get(spec.name, &id).cloned().unwrap_or(Value::Null);
     let mut prev = Map::new();
@@ -100,9 +89,7 @@ pub fn commit_update(
     let new = Value::Object(new);
     state.replace(spec.name, new.clone());
     if !spec.event.is_empty() && (!prev.is_empty() || event.is_some()) {
-        let t = event
-            .map(String::from)
-            .unwrap_or_else(|| format!("{}.updated", spec.event));
+        let t = event.map(String::from).unwrap_or_else(|| format!("{}.updated", spec.event));
         events::emit(state, &t, &new, Some(Value::Object(prev)));
     }
     new
@@ -129,18 +116,12 @@ pub fn load(state: &State, spec: &Spec, id: &str) -> ApiResult<Map<String, Value
 /// Resolves a reference parameter to an existing object id, or 404 naming the param.
 pub fn require_ref(state: &State, resource: &str, id: &str, param: &str) -> ApiResult<String> {
     let spec = spec(resource).expect("known resource");
-    if state.get(resource, id).is_some() {
-        Ok(id.to_string())
-    } else {
-        Err(ApiError::no_such(spec.object, id, param))
-    }
+    if state.get(resource, id).is_some() { Ok(id.to_string()) } else { Err(ApiError::no_such(spec.object, id, param)) }
 }
 
 /// Creates an object of any resource.
 pub fn create(state: &mut State, spec: &'static Spec, params: &Params) -> ApiResult<Value> {
-    let allowed = spec
-        .create
-        .ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}", spec.name)))?;
+    let allowed = spec.create.ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}", spec.name)))?;
     if !allowed.is_empty() {
         params.check_allowed(allowed)?;
     }
@@ -173,15 +154,8 @@ pub fn create(state: &mut State, spec: &'static Spec, params: &Params) -> ApiRes
 }
 
 /// Updates an object of any resource.
-pub fn update(
-    state: &mut State,
-    spec: &'static Spec,
-    id: &str,
-    params: &Params,
-) -> ApiResult<Value> {
-    let allowed = spec
-        .update
-        .ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}/{id}", spec.name)))?;
+pub fn update(state: &mut State, spec: &'static Spec, id: &str, params: &Params) -> ApiResult<Value> {
+    let allowed = spec.update.ok_or_else(|| ApiError::unrecognized("POST", &format!("/v1/{}/{id}", spec.name)))?;
     if !allowed.is_empty() {
         params.check_allowed(allowed)?;
     }
@@ -216,26 +190,12 @@ pub fn update(
 }
 
 /// Deletes (or cancels) an object.
-pub fn delete(
-    state: &mut State,
-    spec: &'static Spec,
-    id: &str,
-    params: &Params,
-) -> ApiResult<Value> {
+pub fn delete(state: &mut State, spec: &'static Spec, id: &str, params: &Params) -> ApiResult<Value> {
     match spec.delete {
-        Delete::No => Err(ApiError::unrecognized(
-            "DELETE",
-            &format!("/v1/{}/{id}", spec.name),
-        )),
+        Delete::No => Err(ApiError::unrecognized("DELETE", &format!("/v1/{}/{id}", spec.name))),
         Delete::Cancel => billing::cancel(state, id, params),
         Delete::Stub => {
-            params.check_allowed(&[
-                "invoice_now",
-                "prorate",
-                "clear_usage",
-                "proration_behavior",
-                "proration_date",
-            ])?;
+            params.check_allowed(&["invoice_now", "prorate", "clear_usage", "proration_behavior", "proration_date"])?;
             let obj = Value::Object(load(state, spec, id)?);
             match spec.name {
                 "customers" => customers::before_delete(state, id)?,
@@ -260,13 +220,7 @@ pub fn delete(
 }
 
 /// Runs `POST /v1/{resource}/{id}/{verb}`.
-pub fn action(
-    state: &mut State,
-    spec: &'static Spec,
-    id: &str,
-    verb: &str,
-    params: &Params,
-) -> ApiResult<Value> {
+pub fn action(state: &mut State, spec: &'static Spec, id: &str, verb: &str, params: &Params) -> ApiResult<Value> {
     match (spec.name, verb) {
         ("payment_intents", _) => payments::action(state, id, verb, params),
         ("payment_methods", "attach") => customers::attach(state, id, params),
@@ -279,9 +233,6 @@ pub fn action(
         ("subscriptions", "cancel") => billing::cancel(state, id, params),
         ("subscriptions", "resume") => billing::resume(state, id, params),
         ("payouts", _) => payouts::action(state, id, verb, params),
-        _ => Err(ApiError::unrecognized(
-            "POST",
-            &format!("/v1/{}/{id}/{verb}", spec.name),
-        )),
+        _ => Err(ApiError::unrecognized("POST", &format!("/v1/{}/{id}/{verb}", spec.name))),
     }
 }

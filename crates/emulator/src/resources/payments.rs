@@ -82,13 +82,8 @@ const CONFIRM: &[&str] = &[
     "radar_options",
     "use_stripe_sdk",
 ];
-const CANCELABLE: &[&str] = &[
-    "requires_payment_method",
-    "requires_capture",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-];
+const CANCELABLE: &[&str] =
+    &["requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing"];
 
 fn unexpected(msg: String) -> ApiError {
     ApiError::state("payment_intent_unexpected_state", msg)
@@ -101,12 +96,7 @@ fn status(pi: &Map<String, Value>) -> String {
 /// A payment method id from `payment_method` or `payment_method_data[type]=card&...[card][token]=tok_x`.
 fn pm_param(state: &mut State, params: &Params) -> ApiResult<Option<String>> {
     if let Some(pm) = params.str("payment_method")? {
-        return Ok(Some(
-            resolve_pm(state, &pm, "payment_method")?["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        ));
+        return Ok(Some(resolve_pm(state, &pm, "payment_method")?["id"].as_str().unwrap_or_default().to_string()));
     }
     if let Some(data) = params.obj("payment_method_data")? {
         let pm = super::customers::create_pm(state, &data)?;
@@ -120,15 +110,10 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let amount = params.req_int("amount")?;
     let currency = params.req_str("currency")?.to_lowercase();
     if amount < 50 {
-        return Err(ApiError::invalid_param(
-            "amount",
-            format!("Amount must be at least $0.50 {currency}"),
-        )
-        .with_code("amount_too_small"));
+        return Err(ApiError::invalid_param("amount", format!("Amount must be at least $0.50 {currency}"))
+            .with_code("amount_too_small"));
     }
-    let capture_method = params
-        .str("capture_method")?
-        .unwrap_or_else(|| "automatic".into());
+    let capture_method = params.str("capture_method")?.unwrap_or_else(|| "automatic".into());
     if !["automatic", "automatic_async", "manual"].contains(&capture_method.as_str()) {
         return Err(ApiError::invalid_param(
             "capture_method",
@@ -143,16 +128,8 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let sp = spec("payment_intents").expect("spec");
     let now = state.now();
     let mut obj = base(state, sp, now);
-    let secret = format!(
-        "{}_secret_{}",
-        obj["id"].as_str().unwrap_or(""),
-        state.random(25)
-    );
-    let st = if pm.is_some() {
-        "requires_confirmation"
-    } else {
-        "requires_payment_method"
-    };
+    let secret = format!("{}_secret_{}", obj["id"].as_str().unwrap_or(""), state.random(25));
+    let st = if pm.is_some() { "requires_confirmation" } else { "requires_payment_method" };
     for (k, v) in [
         ("amount", json!(amount)),
         ("amount_capturable", json!(0)),
@@ -222,24 +199,11 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
 }
 
 /// Update rules: money fields only while the intent is still open.
-pub fn before_update(
-    state: &mut State,
-    obj: &mut Map<String, Value>,
-    params: &Params,
-) -> ApiResult<Vec<&'static str>> {
+pub fn before_update(state: &mut State, obj: &mut Map<String, Value>, params: &Params) -> ApiResult<Vec<&'static str>> {
     let st = status(obj);
     let locked = ["succeeded", "canceled", "processing", "requires_capture"].contains(&st.as_str());
     for k in params.0.keys() {
-        if locked
-            && ![
-                "metadata",
-                "description",
-                "receipt_email",
-                "shipping",
-                "expand",
-            ]
-            .contains(&k.as_str())
-        {
+        if locked && !["metadata", "description", "receipt_email", "shipping", "expand"].contains(&k.as_str()) {
             return Err(unexpected(format!(
                 "This PaymentIntent's {k} could not be updated because it has a status of {st}. You may only update the {k} of a PaymentIntent with one of the following statuses: requires_payment_method, requires_confirmation, requires_action."
             ))
@@ -268,10 +232,7 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
         "capture" => capture(state, id, params),
         "cancel" => cancel(state, id, params),
         "increment_authorization" => increment(state, id, params),
-        _ => Err(ApiError::unrecognized(
-            "POST",
-            &format!("/v1/payment_intents/{id}/{verb}"),
-        )),
+        _ => Err(ApiError::unrecognized("POST", &format!("/v1/payment_intents/{id}/{verb}"))),
     }
 }
 
@@ -280,13 +241,7 @@ pub fn confirm_intent(state: &mut State, id: &str, params: &Params) -> ApiResult
     let sp = spec("payment_intents").expect("spec");
     let mut pi = load(state, sp, id)?;
     let st = status(&pi);
-    if ![
-        "requires_payment_method",
-        "requires_confirmation",
-        "requires_action",
-    ]
-    .contains(&st.as_str())
-    {
+    if !["requires_payment_method", "requires_confirmation", "requires_action"].contains(&st.as_str()) {
         return Err(unexpected(format!(
             "You cannot confirm this PaymentIntent because it has a status of {st}. Only a PaymentIntent with one of the following statuses may be confirmed: requires_payment_method, requires_confirmation, requires_action."
         )));
@@ -324,10 +279,13 @@ pub fn confirm_intent(state: &mut State, id: &str, params: &Params) -> ApiResult
             pi.insert("status".into(), json!("requires_payment_method"));
             pi.insert("latest_charge".into(), charge.clone());
             pi.insert("payment_method".into(), Value::Null);
-            pi.insert("last_payment_error".into(), json!({
-                "charge": charge, "code": e.code, "decline_code": e.extra.get("decline_code"), "message": e.message,
-                "payment_method": crate::events::strip_hidden(&pm), "type": "card_error",
-            }));
+            pi.insert(
+                "last_payment_error".into(),
+                json!({
+                    "charge": charge, "code": e.code, "decline_code": e.extra.get("decline_code"), "message": e.message,
+                    "payment_method": crate::events::strip_hidden(&pm), "type": "card_error",
+                }),
+            );
             let out = commit_update(state, sp, pi, Some("payment_intent.payment_failed"));
             Err(e.with("payment_intent", out))
         }
@@ -371,9 +329,7 @@ fn capture(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
     if amount <= 0 || amount > capturable {
         return Err(ApiError::invalid_param(
             "amount_to_capture",
-            format!(
-                "The amount_to_capture must be between 1 and the amount capturable ({capturable})."
-            ),
+            format!("The amount_to_capture must be between 1 and the amount capturable ({capturable})."),
         )
         .with_code("amount_too_large"));
     }
@@ -386,10 +342,7 @@ fn capture(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
         crate::params::apply_metadata(&mut p, m)?;
         commit_update(state, sp, p, None);
     }
-    Ok(state
-        .get("payment_intents", id)
-        .cloned()
-        .unwrap_or(Value::Null))
+    Ok(state.get("payment_intents", id).cloned().unwrap_or(Value::Null))
 }
 
 fn cancel(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
@@ -405,13 +358,7 @@ fn cancel(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
     }
     let reason = params.str("cancellation_reason")?;
     if let Some(r) = &reason
-        && ![
-            "duplicate",
-            "fraudulent",
-            "requested_by_customer",
-            "abandoned",
-        ]
-        .contains(&r.as_str())
+        && !["duplicate", "fraudulent", "requested_by_customer", "abandoned"].contains(&r.as_str())
     {
         return Err(ApiError::invalid_param(
             "cancellation_reason",
@@ -425,23 +372,13 @@ fn cancel(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
         // Releasing an authorization shows up as a full refund of the uncaptured charge.
         ch.insert("amount_refunded".into(), ch["amount"].clone());
         ch.insert("refunded".into(), json!(true));
-        commit_update(
-            state,
-            spec("charges").expect("spec"),
-            ch,
-            Some("charge.refunded"),
-        );
+        commit_update(state, spec("charges").expect("spec"), ch, Some("charge.refunded"));
     }
     pi.insert("status".into(), json!("canceled"));
     pi.insert("canceled_at".into(), json!(state.now()));
     pi.insert("cancellation_reason".into(), json!(reason));
     pi.insert("amount_capturable".into(), json!(0));
-    Ok(commit_update(
-        state,
-        sp,
-        pi,
-        Some("payment_intent.canceled"),
-    ))
+    Ok(commit_update(state, sp, pi, Some("payment_intent.canceled")))
 }
 
 fn increment(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
@@ -478,10 +415,5 @@ fn increment(state: &mut State, id: &str, params: &Params) -> ApiResult<Value> {
         ch.insert("amount".into(), json!(amount));
         commit_update(state, spec("charges").expect("spec"), ch, None);
     }
-    Ok(commit_update(
-        state,
-        sp,
-        pi,
-        Some("payment_intent.amount_capturable_updated"),
-    ))
+    Ok(commit_update(state, sp, pi, Some("payment_intent.amount_capturable_updated")))
 }

@@ -8,38 +8,16 @@ use crate::store::State;
 use serde_json::{Map, Value, json};
 
 /// Create parameters.
-pub const CREATE: &[&str] = &[
-    "amount",
-    "currency",
-    "description",
-    "destination",
-    "metadata",
-    "method",
-    "source_type",
-    "statement_descriptor",
-];
+pub const CREATE: &[&str] =
+    &["amount", "currency", "description", "destination", "metadata", "method", "source_type", "statement_descriptor"];
 
 /// Builds and stores a payout with its balance transaction.
-pub fn make(
-    state: &mut State,
-    amount: i64,
-    currency: &str,
-    automatic: bool,
-    status: &str,
-) -> Map<String, Value> {
+pub fn make(state: &mut State, amount: i64, currency: &str, automatic: bool, status: &str) -> Map<String, Value> {
     let sp = spec("payouts").expect("spec");
     let now = state.now();
     let mut po = base(state, sp, now);
     let id = po["id"].as_str().unwrap_or_default().to_string();
-    let t = txn(
-        state,
-        -amount,
-        0,
-        currency,
-        &id,
-        "payout",
-        Some("STRIPE PAYOUT"),
-    );
+    let t = txn(state, -amount, 0, currency, &id, "payout", Some("STRIPE PAYOUT"));
     for (k, v) in [
         ("amount", json!(amount)),
         ("arrival_date", json!(now + 2 * 86_400)),
@@ -53,14 +31,7 @@ pub fn make(
         ("failure_message", Value::Null),
         ("method", json!("standard")),
         ("original_payout", Value::Null),
-        (
-            "reconciliation_status",
-            json!(if automatic {
-                "completed"
-            } else {
-                "not_applicable"
-            }),
-        ),
+        ("reconciliation_status", json!(if automatic { "completed" } else { "not_applicable" })),
         ("reversed_by", Value::Null),
         ("source_type", json!("card")),
         ("statement_descriptor", Value::Null),
@@ -77,31 +48,15 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
     let amount = params.req_int("amount")?;
     let currency = params.req_str("currency")?.to_lowercase();
     if amount <= 0 {
-        return Err(ApiError::invalid_param(
-            "amount",
-            "Invalid positive integer",
-        ));
+        return Err(ApiError::invalid_param("amount", "Invalid positive integer"));
     }
     let method = params.str("method")?.unwrap_or_else(|| "standard".into());
     if !["standard", "instant"].contains(&method.as_str()) {
-        return Err(ApiError::invalid_param(
-            "method",
-            "Invalid method: must be one of standard or instant",
-        ));
+        return Err(ApiError::invalid_param("method", "Invalid method: must be one of standard or instant"));
     }
     let mut po = make(state, amount, &currency, false, "pending");
     po.insert("method".into(), json!(method));
-    copy_params(
-        &mut po,
-        params,
-        &[
-            "description",
-            "destination",
-            "metadata",
-            "source_type",
-            "statement_descriptor",
-        ],
-    )?;
+    copy_params(&mut po, params, &["description", "destination", "metadata", "source_type", "statement_descriptor"])?;
     Ok(commit_new(state, spec("payouts").expect("spec"), po))
 }
 
@@ -120,15 +75,7 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
                     "Payouts can only be canceled while they are pending; this payout is {st}."
                 )));
             }
-            let t = txn(
-                state,
-                amount,
-                0,
-                &currency,
-                id,
-                "payout_cancel",
-                Some("STRIPE PAYOUT CANCEL"),
-            );
+            let t = txn(state, amount, 0, &currency, id, "payout_cancel", Some("STRIPE PAYOUT CANCEL"));
             po.insert("status".into(), json!("canceled"));
             po.insert("failure_balance_transaction".into(), json!(t));
             Ok(commit_update(state, sp, po, Some("payout.canceled")))
@@ -158,9 +105,6 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
             commit_update(state, sp, po, None);
             Ok(out)
         }
-        _ => Err(ApiError::unrecognized(
-            "POST",
-            &format!("/v1/payouts/{id}/{verb}"),
-        )),
+        _ => Err(ApiError::unrecognized("POST", &format!("/v1/payouts/{id}/{verb}"))),
     }
 }

@@ -62,15 +62,8 @@ pub const PRICE_CREATE: &[&str] = &[
     "unit_amount_decimal",
 ];
 /// Price update parameters.
-pub const PRICE_UPDATE: &[&str] = &[
-    "active",
-    "currency_options",
-    "lookup_key",
-    "metadata",
-    "nickname",
-    "tax_behavior",
-    "transfer_lookup_key",
-];
+pub const PRICE_UPDATE: &[&str] =
+    &["active", "currency_options", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"];
 /// Coupon create parameters.
 pub const COUPON_CREATE: &[&str] = &[
     "id",
@@ -97,10 +90,8 @@ pub fn create_product(state: &mut State, params: &Params) -> ApiResult<Value> {
     let mut obj = base(state, sp, now);
     if let Some(id) = params.str("id")? {
         if state.get("products", &id).is_some() {
-            return Err(
-                ApiError::invalid_param("id", format!("Product already exists: {id}"))
-                    .with_code("resource_already_exists"),
-            );
+            return Err(ApiError::invalid_param("id", format!("Product already exists: {id}"))
+                .with_code("resource_already_exists"));
         }
         obj.insert("id".into(), json!(id));
     }
@@ -167,14 +158,9 @@ pub fn create_price(state: &mut State, params: &Params) -> ApiResult<Value> {
     };
     let unit_amount = params.int("unit_amount")?;
     if unit_amount.is_some_and(|a| a < 0) {
-        return Err(ApiError::invalid_param(
-            "unit_amount",
-            "Invalid unit_amount: must be greater than or equal to 0",
-        ));
+        return Err(ApiError::invalid_param("unit_amount", "Invalid unit_amount: must be greater than or equal to 0"));
     }
-    let billing_scheme = params
-        .str("billing_scheme")?
-        .unwrap_or_else(|| "per_unit".into());
+    let billing_scheme = params.str("billing_scheme")?.unwrap_or_else(|| "per_unit".into());
     if unit_amount.is_none()
         && params.str("unit_amount_decimal")?.is_none()
         && billing_scheme == "per_unit"
@@ -184,9 +170,7 @@ pub fn create_price(state: &mut State, params: &Params) -> ApiResult<Value> {
     }
     let recurring = match params.obj("recurring")? {
         Some(r) => {
-            let interval = r
-                .req_str("interval")
-                .map_err(|_| ApiError::missing("recurring[interval]"))?;
+            let interval = r.req_str("interval").map_err(|_| ApiError::missing("recurring[interval]"))?;
             if !["day", "week", "month", "year"].contains(&interval.as_str()) {
                 return Err(ApiError::invalid_param(
                     "recurring[interval]",
@@ -201,11 +185,7 @@ pub fn create_price(state: &mut State, params: &Params) -> ApiResult<Value> {
     let sp = spec("prices").expect("spec");
     let now = state.now();
     let mut obj = base(state, sp, now);
-    let kind = if recurring.is_null() {
-        "one_time"
-    } else {
-        "recurring"
-    };
+    let kind = if recurring.is_null() { "one_time" } else { "recurring" };
     for (k, v) in [
         ("active", json!(true)),
         ("billing_scheme", json!(billing_scheme)),
@@ -220,35 +200,19 @@ pub fn create_price(state: &mut State, params: &Params) -> ApiResult<Value> {
         ("transform_quantity", Value::Null),
         ("type", json!(kind)),
         ("unit_amount", json!(unit_amount)),
-        (
-            "unit_amount_decimal",
-            unit_amount.map_or(Value::Null, |a| json!(a.to_string())),
-        ),
+        ("unit_amount_decimal", unit_amount.map_or(Value::Null, |a| json!(a.to_string()))),
     ] {
         obj.insert(k.into(), v);
     }
     copy_params(
         &mut obj,
         params,
-        &[
-            "active",
-            "lookup_key",
-            "metadata",
-            "nickname",
-            "tax_behavior",
-            "tiers_mode",
-            "custom_unit_amount",
-        ],
+        &["active", "lookup_key", "metadata", "nickname", "tax_behavior", "tiers_mode", "custom_unit_amount"],
     )?;
     if let Some(lk) = params.str("lookup_key")?
-        && !state
-            .find("prices", |p| p["lookup_key"] == lk.as_str())
-            .is_empty()
+        && !state.find("prices", |p| p["lookup_key"] == lk.as_str()).is_empty()
     {
-        return Err(ApiError::invalid_param(
-            "lookup_key",
-            format!("A price (`{lk}`) already uses that lookup key."),
-        ));
+        return Err(ApiError::invalid_param("lookup_key", format!("A price (`{lk}`) already uses that lookup key.")));
     }
     Ok(commit_new(state, sp, obj))
 }
@@ -265,17 +229,11 @@ pub fn before_update(
     {
         let price = state.require("prices", "price", &dp, "default_price")?;
         if price["product"] != obj["id"] {
-            return Err(ApiError::invalid_param(
-                "default_price",
-                "The price must belong to this product.",
-            ));
+            return Err(ApiError::invalid_param("default_price", "The price must belong to this product."));
         }
     }
     if resource == "products" && params.get("name").is_some_and(|v| v == "") {
-        return Err(ApiError::invalid_param(
-            "name",
-            "You cannot unset the name of a product.",
-        ));
+        return Err(ApiError::invalid_param("name", "You cannot unset the name of a product."));
     }
     Ok(vec![])
 }
@@ -295,9 +253,7 @@ pub fn create_coupon(state: &mut State, params: &Params) -> ApiResult<Value> {
     let percent = params.get("percent_off").is_some();
     let amount = params.int("amount_off")?;
     if percent == amount.is_some() {
-        return Err(ApiError::invalid(
-            "You must pass exactly one of percent_off or amount_off.",
-        ));
+        return Err(ApiError::invalid("You must pass exactly one of percent_off or amount_off."));
     }
     if amount.is_some() && params.str("currency")?.is_none() {
         return Err(ApiError::missing("currency"));
@@ -317,8 +273,7 @@ pub fn create_coupon(state: &mut State, params: &Params) -> ApiResult<Value> {
     let mut obj = base(state, sp, now);
     let id = match params.str("id")? {
         Some(id) if state.get("coupons", &id).is_some() => {
-            return Err(ApiError::invalid_param("id", "Coupon already exists.")
-                .with_code("resource_already_exists"));
+            return Err(ApiError::invalid_param("id", "Coupon already exists.").with_code("resource_already_exists"));
         }
         Some(id) => id,
         None => state.random(8).to_uppercase(),
@@ -355,10 +310,7 @@ pub fn create_coupon(state: &mut State, params: &Params) -> ApiResult<Value> {
     if let Some(p) = obj["percent_off"].as_f64()
         && !(0.0..=100.0).contains(&p)
     {
-        return Err(ApiError::invalid_param(
-            "percent_off",
-            "Invalid percent_off: must be between 0 and 100",
-        ));
+        return Err(ApiError::invalid_param("percent_off", "Invalid percent_off: must be between 0 and 100"));
     }
     Ok(commit_new(state, sp, obj))
 }

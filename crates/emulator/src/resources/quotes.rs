@@ -55,15 +55,9 @@ fn set_line_items(state: &mut State, q: &mut Map<String, Value>, params: &Params
     let id = q["id"].as_str().unwrap_or_default().to_string();
     let mut data = vec![];
     let mut total = 0;
-    let mut currency = q
-        .get("currency")
-        .and_then(Value::as_str)
-        .unwrap_or("usd")
-        .to_string();
+    let mut currency = q.get("currency").and_then(Value::as_str).unwrap_or("usd").to_string();
     for (i, li) in params.list("line_items")?.iter().enumerate() {
-        let pid = li
-            .str("price")?
-            .ok_or_else(|| ApiError::missing(&format!("line_items[{i}][price]")))?;
+        let pid = li.str("price")?.ok_or_else(|| ApiError::missing(&format!("line_items[{i}][price]")))?;
         let price = state.require("prices", "price", &pid, &format!("line_items[{i}][price]"))?;
         let qty = li.int("quantity")?.unwrap_or(1);
         let amount = price["unit_amount"].as_i64().unwrap_or(0) * qty;
@@ -73,10 +67,7 @@ fn set_line_items(state: &mut State, q: &mut Map<String, Value>, params: &Params
         data.push(json!({"id": lid, "object": "item", "amount_discount": 0, "amount_subtotal": amount, "amount_tax": 0,
             "amount_total": amount, "currency": currency, "description": price["nickname"].clone(), "price": price, "quantity": qty}));
     }
-    q.insert(
-        "_line_items".into(),
-        list_object(&format!("/v1/quotes/{id}/line_items"), data, false),
-    );
+    q.insert("_line_items".into(), list_object(&format!("/v1/quotes/{id}/line_items"), data, false));
     q.insert("amount_subtotal".into(), json!(total));
     q.insert("amount_total".into(), json!(total));
     q.insert("currency".into(), json!(currency));
@@ -114,21 +105,12 @@ pub fn create(state: &mut State, params: &Params) -> ApiResult<Value> {
         ("number", Value::Null),
         ("on_behalf_of", Value::Null),
         ("status", json!("draft")),
-        (
-            "status_transitions",
-            json!({"accepted_at": null, "canceled_at": null, "finalized_at": null}),
-        ),
+        ("status_transitions", json!({"accepted_at": null, "canceled_at": null, "finalized_at": null})),
         ("subscription", Value::Null),
-        (
-            "subscription_data",
-            json!({"description": null, "effective_date": null, "trial_period_days": null}),
-        ),
+        ("subscription_data", json!({"description": null, "effective_date": null, "trial_period_days": null})),
         ("subscription_schedule", Value::Null),
         ("test_clock", Value::Null),
-        (
-            "total_details",
-            json!({"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}),
-        ),
+        ("total_details", json!({"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0})),
         ("transfer_data", Value::Null),
     ] {
         q.insert(k.into(), v);
@@ -184,24 +166,13 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
                 )));
             }
             if q["customer"].is_null() {
-                return Err(ApiError::invalid_param(
-                    "customer",
-                    "A customer is required to finalize a quote.",
-                ));
+                return Err(ApiError::invalid_param("customer", "A customer is required to finalize a quote."));
             }
-            if q["_line_items"]["data"]
-                .as_array()
-                .is_none_or(|a| a.is_empty())
-            {
-                return Err(ApiError::invalid(
-                    "A quote needs at least one line item to be finalized.",
-                ));
+            if q["_line_items"]["data"].as_array().is_none_or(|a| a.is_empty()) {
+                return Err(ApiError::invalid("A quote needs at least one line item to be finalized."));
             }
             state.invoice_seq += 1;
-            q.insert(
-                "number".into(),
-                json!(format!("QT-{:06}", state.invoice_seq)),
-            );
+            q.insert("number".into(), json!(format!("QT-{:06}", state.invoice_seq)));
             q.insert("status".into(), json!("open"));
             q["status_transitions"]["finalized_at"] = json!(now);
             if let Some(e) = params.int("expires_at")? {
@@ -229,10 +200,7 @@ pub fn action(state: &mut State, id: &str, verb: &str, params: &Params) -> ApiRe
             q["status_transitions"]["canceled_at"] = json!(now);
             Ok(commit_update(state, sp, q, Some("quote.canceled")))
         }
-        _ => Err(ApiError::unrecognized(
-            "POST",
-            &format!("/v1/quotes/{id}/{verb}"),
-        )),
+        _ => Err(ApiError::unrecognized("POST", &format!("/v1/quotes/{id}/{verb}"))),
     }
 }
 
@@ -240,14 +208,8 @@ fn accept(state: &mut State, mut q: Map<String, Value>) -> ApiResult<Value> {
     let sp = spec("quotes").expect("spec");
     let id = q["id"].as_str().unwrap_or_default().to_string();
     let customer = q["customer"].as_str().unwrap_or_default().to_string();
-    let items = q["_line_items"]["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let recurring: Vec<&Value> = items
-        .iter()
-        .filter(|i| i["price"]["type"] == "recurring")
-        .collect();
+    let items = q["_line_items"]["data"].as_array().cloned().unwrap_or_default();
+    let recurring: Vec<&Value> = items.iter().filter(|i| i["price"]["type"] == "recurring").collect();
     let now = state.now();
     if !recurring.is_empty() {
         let mut p = Map::new();
@@ -257,15 +219,18 @@ fn accept(state: &mut State, mut q: Map<String, Value>) -> ApiResult<Value> {
         if q["collection_method"] == "send_invoice" {
             p.insert(
                 "days_until_due".into(),
-                json!(
-                    q["invoice_settings"]["days_until_due"]
-                        .as_i64()
-                        .unwrap_or(30)
-                        .to_string()
-                ),
+                json!(q["invoice_settings"]["days_until_due"].as_i64().unwrap_or(30).to_string()),
             );
         }
-        p.insert("items".into(), Value::Array(recurring.iter().map(|i| json!({"price": i["price"]["id"], "quantity": i["quantity"].to_string()})).collect()));
+        p.insert(
+            "items".into(),
+            Value::Array(
+                recurring
+                    .iter()
+                    .map(|i| json!({"price": i["price"]["id"], "quantity": i["quantity"].to_string()}))
+                    .collect(),
+            ),
+        );
         let sub = super::billing::create(state, &Params(p))?;
         q.insert("subscription".into(), sub["id"].clone());
         q.insert("invoice".into(), sub["latest_invoice"].clone());
@@ -283,30 +248,14 @@ fn accept(state: &mut State, mut q: Map<String, Value>) -> ApiResult<Value> {
                 period: (now, now),
             })
             .collect();
-        let cm = q["collection_method"]
-            .as_str()
-            .unwrap_or("charge_automatically")
-            .to_string();
+        let cm = q["collection_method"].as_str().unwrap_or("charge_automatically").to_string();
         let days = if cm == "send_invoice" {
-            Some(
-                q["invoice_settings"]["days_until_due"]
-                    .as_i64()
-                    .unwrap_or(30),
-            )
+            Some(q["invoice_settings"]["days_until_due"].as_i64().unwrap_or(30))
         } else {
             None
         };
         let currency = q["currency"].as_str().unwrap_or("usd").to_string();
-        let mut inv = invoices::draft(
-            state,
-            &customer,
-            &currency,
-            &lines,
-            &cm,
-            None,
-            "quote_accept",
-            days,
-        );
+        let mut inv = invoices::draft(state, &customer, &currency, &lines, &cm, None, "quote_accept", days);
         inv.insert("quote".into(), json!(id));
         let inv = commit_new(state, spec("invoices").expect("spec"), inv);
         q.insert("invoice".into(), inv["id"].clone());

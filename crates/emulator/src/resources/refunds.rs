@@ -33,19 +33,8 @@ pub fn make_dispute(state: &mut State, charge_id: &str, reason: &str, status: &s
     let now = state.now();
     let mut obj = base(state, sp, now);
     let did = obj["id"].as_str().unwrap_or_default().to_string();
-    let t = txn(
-        state,
-        -amount,
-        1500,
-        &currency,
-        &did,
-        "adjustment",
-        Some("Chargeback withdrawal"),
-    );
-    let t_obj = state
-        .get("balance_transactions", &t)
-        .cloned()
-        .unwrap_or(Value::Null);
+    let t = txn(state, -amount, 1500, &currency, &did, "adjustment", Some("Chargeback withdrawal"));
+    let t_obj = state.get("balance_transactions", &t).cloned().unwrap_or(Value::Null);
     for (k, v) in [
         ("amount", json!(amount)),
         ("balance_transactions", json!([t_obj])),
@@ -83,17 +72,12 @@ pub fn create_refund(state: &mut State, params: &Params) -> ApiResult<Value> {
         (Some(c), _) => require_ref(state, "charges", &c, "charge")?,
         (None, Some(pi)) => {
             let p = state.require("payment_intents", "payment_intent", &pi, "payment_intent")?;
-            p["latest_charge"]
-                .as_str()
-                .map(String::from)
-                .ok_or_else(|| {
-                    ApiError::invalid_param(
-                        "payment_intent",
-                        format!(
-                            "This PaymentIntent ({pi}) does not have a successful charge to refund."
-                        ),
-                    )
-                })?
+            p["latest_charge"].as_str().map(String::from).ok_or_else(|| {
+                ApiError::invalid_param(
+                    "payment_intent",
+                    format!("This PaymentIntent ({pi}) does not have a successful charge to refund."),
+                )
+            })?
         }
         (None, None) => {
             return Err(ApiError::invalid(
@@ -120,12 +104,8 @@ pub fn create_refund(state: &mut State, params: &Params) -> ApiResult<Value> {
             ),
         ));
     }
-    let basis = if ch["captured"] == true {
-        ch["amount_captured"].as_i64()
-    } else {
-        ch["amount"].as_i64()
-    }
-    .unwrap_or(0);
+    let basis =
+        if ch["captured"] == true { ch["amount_captured"].as_i64() } else { ch["amount"].as_i64() }.unwrap_or(0);
     let refunded = ch["amount_refunded"].as_i64().unwrap_or(0);
     let remaining = basis - refunded;
     if remaining <= 0 {
@@ -136,17 +116,12 @@ pub fn create_refund(state: &mut State, params: &Params) -> ApiResult<Value> {
     }
     let amount = params.int("amount")?.unwrap_or(remaining);
     if amount <= 0 {
-        return Err(ApiError::invalid_param(
-            "amount",
-            "Invalid positive integer",
-        ));
+        return Err(ApiError::invalid_param("amount", "Invalid positive integer"));
     }
     if amount > remaining {
         return Err(ApiError::invalid_param(
             "amount",
-            format!(
-                "Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"
-            ),
+            format!("Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"),
         )
         .with_code("amount_too_large"));
     }
@@ -165,14 +140,7 @@ pub fn create_refund(state: &mut State, params: &Params) -> ApiResult<Value> {
         ("reason", json!(params.str("reason")?)),
         ("receipt_number", Value::Null),
         ("source_transfer_reversal", Value::Null),
-        (
-            "status",
-            json!(if pending {
-                "requires_action"
-            } else {
-                "succeeded"
-            }),
-        ),
+        ("status", json!(if pending { "requires_action" } else { "succeeded" })),
         ("transfer_reversal", Value::Null),
     ] {
         obj.insert(k.into(), v);
@@ -180,22 +148,11 @@ pub fn create_refund(state: &mut State, params: &Params) -> ApiResult<Value> {
     copy_params(&mut obj, params, &["metadata"])?;
     if !pending {
         if ch["captured"] == true {
-            let t = txn(
-                state,
-                -amount,
-                0,
-                &currency,
-                &rid,
-                "refund",
-                Some("REFUND FOR CHARGE"),
-            );
+            let t = txn(state, -amount, 0, &currency, &rid, "refund", Some("REFUND FOR CHARGE"));
             obj.insert("balance_transaction".into(), json!(t));
         }
         ch.insert("amount_refunded".into(), json!(refunded + amount));
-        ch.insert(
-            "refunded".into(),
-            json!(refunded + amount >= ch["amount"].as_i64().unwrap_or(0)),
-        );
+        ch.insert("refunded".into(), json!(refunded + amount >= ch["amount"].as_i64().unwrap_or(0)));
     }
     let refund = commit_new(state, sp, obj);
     if !pending {
@@ -231,9 +188,7 @@ pub fn close_dispute(state: &mut State, id: &str, params: &Params) -> ApiResult<
         "needs_response" | "under_review" => "lost",
         "warning_needs_response" | "warning_under_review" => "warning_closed",
         s => {
-            return Err(ApiError::invalid(format!(
-                "This dispute is already closed (status {s})."
-            )));
+            return Err(ApiError::invalid(format!("This dispute is already closed (status {s}).")));
         }
     };
     d.insert("status".into(), json!(next));

@@ -181,15 +181,7 @@ pub const SPECS: &[Spec] = &[
         update: Some(quotes::UPDATE),
         delete: Delete::No,
     },
-    Spec {
-        name: "events",
-        object: "event",
-        prefix: "evt",
-        event: "",
-        create: None,
-        update: None,
-        delete: Delete::No,
-    },
+    Spec { name: "events", object: "event", prefix: "evt", event: "", create: None, update: None, delete: Delete::No },
     // Simple resources handled generically (any parameter is stored as a field).
     Spec {
         name: "tax_rates",

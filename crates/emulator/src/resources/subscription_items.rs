@@ -36,23 +36,14 @@ pub const ITEM_UPDATE: &[&str] = &[
 
 /// `POST /v1/subscription_items`.
 pub fn create_item(state: &mut State, params: &Params) -> ApiResult<Value> {
-    let sub = state.require(
-        "subscriptions",
-        "subscription",
-        &params.req_str("subscription")?,
-        "subscription",
-    )?;
+    let sub = state.require("subscriptions", "subscription", &params.req_str("subscription")?, "subscription")?;
     if sub["status"] == "canceled" {
-        return Err(ApiError::invalid(
-            "A canceled subscription cannot get new items.",
-        ));
+        return Err(ApiError::invalid("A canceled subscription cannot get new items."));
     }
     let sid = sub["id"].as_str().unwrap_or_default().to_string();
     let price = recurring_price(state, &params.req_str("price")?, "price")?;
     if !state
-        .find("subscription_items", |i| {
-            i["subscription"] == sid.as_str() && i["price"]["id"] == price["id"]
-        })
+        .find("subscription_items", |i| i["subscription"] == sid.as_str() && i["price"]["id"] == price["id"])
         .is_empty()
     {
         return Err(ApiError::invalid_param(
@@ -60,13 +51,7 @@ pub fn create_item(state: &mut State, params: &Params) -> ApiResult<Value> {
             "Cannot add multiple subscription items with the same price to one subscription.",
         ));
     }
-    let it = item_object(
-        state,
-        &sid,
-        &price,
-        params.int("quantity")?.unwrap_or(1),
-        params.get("metadata"),
-    )?;
+    let it = item_object(state, &sid, &price, params.int("quantity")?.unwrap_or(1), params.get("metadata"))?;
     let out = commit_new(state, spec("subscription_items").expect("spec"), it);
     sync_items(state, &sid);
     Ok(out)
@@ -81,23 +66,13 @@ pub fn before_item_update(
     if let Some(p) = params.str("price")? {
         obj.insert("price".into(), recurring_price(state, &p, "price")?);
     }
-    Ok(vec![
-        "price",
-        "off_session",
-        "payment_behavior",
-        "proration_behavior",
-        "proration_date",
-    ])
+    Ok(vec!["price", "off_session", "payment_behavior", "proration_behavior", "proration_date"])
 }
 
 /// The last item of a subscription cannot be deleted.
 pub fn before_item_delete(state: &State, obj: &Value) -> ApiResult<()> {
     let sub = obj["subscription"].as_str().unwrap_or_default();
-    if state
-        .find("subscription_items", |i| i["subscription"] == sub)
-        .len()
-        <= 1
-    {
+    if state.find("subscription_items", |i| i["subscription"] == sub).len() <= 1 {
         return Err(ApiError::invalid(
             "A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint on /v1/subscriptions.",
         ));

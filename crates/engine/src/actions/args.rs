@@ -60,18 +60,13 @@ pub fn parse(def: &ActionDef, exprs: &[Expr]) -> Result<ActionArgs> {
     // `f(id => 'pi_1', …)`: every argument was named, so the id is in the struct.
     let (ids, rest) = match first {
         Expr::Literal(value, _) if matches!(scalar_json::to_json(value)?, Value::Object(_)) => {
-            let Value::Object(mut named) = scalar_json::to_json(value)? else {
-                unreachable!("matched an object")
-            };
+            let Value::Object(mut named) = scalar_json::to_json(value)? else { unreachable!("matched an object") };
             let id = named
                 .remove("id")
                 .or_else(|| def.id_param.as_ref().and_then(|p| named.remove(p)))
                 .ok_or_else(missing_id)?;
             given = named;
-            (
-                ids(def, &Expr::Literal(json_scalar(id)?, None))?,
-                &exprs[1..],
-            )
+            (ids(def, &Expr::Literal(json_scalar(id)?, None))?, &exprs[1..])
         }
         _ => (ids(def, first)?, &exprs[1..]),
     };
@@ -81,9 +76,7 @@ pub fn parse(def: &ActionDef, exprs: &[Expr]) -> Result<ActionArgs> {
                 return Err(plan(format!("{name}: parameter {key} is given twice")));
             }
             if def.id_param.as_deref() == Some(key.as_str()) {
-                return Err(plan(format!(
-                    "{name}: {key} is the first argument (the id), not a named parameter"
-                )));
+                return Err(plan(format!("{name}: {key} is the first argument (the id), not a named parameter")));
             }
             given.insert(key, value);
         }
@@ -98,32 +91,19 @@ fn json_scalar(id: Value) -> Result<datafusion::common::ScalarValue> {
     match id {
         Value::String(s) => Ok(ScalarValue::Utf8(Some(s))),
         Value::Array(items) => {
-            let values = items
-                .into_iter()
-                .map(|v| ScalarValue::Utf8(v.as_str().map(String::from)))
-                .collect::<Vec<_>>();
-            Ok(ScalarValue::List(ScalarValue::new_list_nullable(
-                &values,
-                &DataType::Utf8,
-            )))
+            let values = items.into_iter().map(|v| ScalarValue::Utf8(v.as_str().map(String::from))).collect::<Vec<_>>();
+            Ok(ScalarValue::List(ScalarValue::new_list_nullable(&values, &DataType::Utf8)))
         }
-        other => Err(plan(format!(
-            "the id must be a string or an array of strings, got {other}"
-        ))),
+        other => Err(plan(format!("the id must be a string or an array of strings, got {other}"))),
     }
 }
 
 /// Checks that `id` can go into a URL path (`[A-Za-z0-9_]+`, as Stripe ids are).
 pub fn check_id(function: &str, id: &str) -> Result<()> {
-    if !id.is_empty()
-        && id.len() <= 255
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
+    if !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         Ok(())
     } else {
-        Err(plan(format!(
-            "{function}: {id:?} is not a stripe id (ids are letters, digits and underscores)"
-        )))
+        Err(plan(format!("{function}: {id:?} is not a stripe id (ids are letters, digits and underscores)")))
     }
 }
 
@@ -137,8 +117,7 @@ fn ids(def: &ActionDef, e: &Expr) -> Result<Ids> {
                 )));
             }
             let fields = sub.subquery.schema().fields();
-            let ok = fields.len() == 1
-                && (is_text(fields[0].data_type()) || list_of_text(fields[0].data_type()));
+            let ok = fields.len() == 1 && (is_text(fields[0].data_type()) || list_of_text(fields[0].data_type()));
             if !ok {
                 return Err(plan(format!(
                     "{name}: the id subquery must select one column of ids (text), e.g. (SELECT id FROM …)"
@@ -156,41 +135,29 @@ fn ids(def: &ActionDef, e: &Expr) -> Result<Ids> {
                     .into_iter()
                     .map(|v| match v {
                         Value::String(id) => check_id(name, &id).map(|_| id),
-                        other => Err(plan(format!(
-                            "{name}: the id array holds {other}, not an id string"
-                        ))),
+                        other => Err(plan(format!("{name}: the id array holds {other}, not an id string"))),
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Ids::Many(ids))
             }
             Value::Null => Err(plan(format!("{name}: the id is NULL"))),
-            other => Err(plan(format!(
-                "{name}: the first argument must be an id string, got {other}"
-            ))),
+            other => Err(plan(format!("{name}: the first argument must be an id string, got {other}"))),
         },
-        other => Err(plan(format!(
-            "{name}: the first argument must be an id string, got {other}"
-        ))),
+        other => Err(plan(format!("{name}: the first argument must be an id string, got {other}"))),
     }
 }
 
 /// Parameters carried by argument number `position` (2, 3, …).
 fn body_part(name: &str, position: usize, e: &Expr) -> Result<Map<String, Value>> {
     let Expr::Literal(value, _) = e else {
-        return Err(plan(format!(
-            "{name}: argument {position} is not a constant: {e}"
-        )));
+        return Err(plan(format!("{name}: argument {position} is not a constant: {e}")));
     };
     match scalar_json::to_json(value)? {
         Value::Object(map) => Ok(map),
-        Value::String(text) if text.trim_start().starts_with('{') => {
-            match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => Ok(map),
-                Ok(_) | Err(_) => Err(plan(format!(
-                    "{name}: argument {position} is not a valid JSON object: {text}"
-                ))),
-            }
-        }
+        Value::String(text) if text.trim_start().starts_with('{') => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) | Err(_) => Err(plan(format!("{name}: argument {position} is not a valid JSON object: {text}"))),
+        },
         other => Err(plan(format!(
             "{name}: argument {position} ({other}) must be a named parameter (param => value) or a JSON object such as '{{\"param\": 1}}'; only the id is positional"
         ))),
@@ -219,7 +186,9 @@ fn not_constant(name: &str, e: &Expr) -> Option<String> {
         };
         Ok(if why.is_some() { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
     });
-    Some(why.unwrap_or_else(|| format!("{name}: arguments must be constants, but {e} could not be evaluated before the statement runs")))
+    Some(why.unwrap_or_else(|| {
+        format!("{name}: arguments must be constants, but {e} could not be evaluated before the statement runs")
+    }))
 }
 
 fn is_text(t: &DataType) -> bool {
@@ -228,9 +197,7 @@ fn is_text(t: &DataType) -> bool {
 
 fn list_of_text(t: &DataType) -> bool {
     match t {
-        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
-            is_text(f.data_type())
-        }
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => is_text(f.data_type()),
         _ => false,
     }
 }
@@ -241,10 +208,8 @@ fn example_id(def: &ActionDef) -> String {
         Some(param) => format!("{param}s"),
         None => def.result_table.clone().unwrap_or_default(),
     };
-    let prefix = crate::catalog::builtin()
-        .table(&table)
-        .and_then(|t| t.id_prefix.clone())
-        .unwrap_or_else(|| "id".to_string());
+    let prefix =
+        crate::catalog::builtin().table(&table).and_then(|t| t.id_prefix.clone()).unwrap_or_else(|| "id".to_string());
     format!("{prefix}_…")
 }
 

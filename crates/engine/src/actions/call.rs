@@ -45,12 +45,7 @@ impl PreparedCall {
     /// A call of `def` with `body`, with a fresh statement nonce.
     pub fn new(def: Arc<ActionDef>, body: Map<String, Value>) -> Self {
         let statement_nonce = format!("{:024x}", rand::random::<u128>() >> 32);
-        Self {
-            def,
-            body,
-            statement_nonce,
-            concurrency: 1,
-        }
+        Self { def, body, statement_nonce, concurrency: 1 }
     }
 
     /// The call sending up to `concurrency` ids at once.
@@ -71,14 +66,9 @@ impl PreparedCall {
         };
         params.extend(self.body.clone());
         let method = self.def.method.to_ascii_uppercase();
-        let idempotency_key = (method == "POST")
-            .then(|| format!("stripe-sql-{}-{}-{id}", self.def.name, self.statement_nonce));
-        Request {
-            method,
-            path,
-            params: Value::Object(params),
-            idempotency_key,
-        }
+        let idempotency_key =
+            (method == "POST").then(|| format!("stripe-sql-{}-{}-{id}", self.def.name, self.statement_nonce));
+        Request { method, path, params: Value::Object(params), idempotency_key }
     }
 
     /// Sends the request for `id`.
@@ -181,10 +171,7 @@ mod tests {
     use serde_json::json;
 
     fn call(name: &str, body: Value) -> PreparedCall {
-        let def = crate::catalog::builtin()
-            .action(name)
-            .expect("action")
-            .clone();
+        let def = crate::catalog::builtin().action(name).expect("action").clone();
         PreparedCall::new(Arc::new(def), body.as_object().unwrap().clone())
     }
 
@@ -192,10 +179,7 @@ mod tests {
     fn fills_the_path_or_the_id_param() {
         let c = call("capture_payment_intent", json!({"amount_to_capture": 5}));
         let r = c.request("pi_1");
-        assert_eq!(
-            (r.method.as_str(), r.path.as_str()),
-            ("POST", "/v1/payment_intents/pi_1/capture")
-        );
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/payment_intents/pi_1/capture"));
         assert_eq!(r.params, json!({"amount_to_capture": 5}));
         let r = call("refund_charge", json!({"amount": 5})).request("ch_1");
         assert_eq!(r.path, "/v1/refunds");
@@ -205,24 +189,10 @@ mod tests {
     #[test]
     fn keys_are_stable_per_statement_and_id_and_differ_between_statements() {
         let c = call("void_invoice", json!({}));
-        assert_eq!(
-            c.request("in_1").idempotency_key,
-            c.request("in_1").idempotency_key
-        );
-        assert_ne!(
-            c.request("in_1").idempotency_key,
-            c.request("in_2").idempotency_key
-        );
+        assert_eq!(c.request("in_1").idempotency_key, c.request("in_1").idempotency_key);
+        assert_ne!(c.request("in_1").idempotency_key, c.request("in_2").idempotency_key);
         let other = call("void_invoice", json!({}));
-        assert_ne!(
-            c.request("in_1").idempotency_key,
-            other.request("in_1").idempotency_key
-        );
-        assert_eq!(
-            call("cancel_subscription", json!({}))
-                .request("sub_1")
-                .idempotency_key,
-            None
-        );
+        assert_ne!(c.request("in_1").idempotency_key, other.request("in_1").idempotency_key);
+        assert_eq!(call("cancel_subscription", json!({})).request("sub_1").idempotency_key, None);
     }
 }

@@ -51,7 +51,10 @@ mod tests {
     fn a_dry_run_schema_error_on_an_action_says_why() {
         let sql = "SELECT id FROM Capture_Payment_Intent ('pi_1')";
         let message = explain(schema_error(), sql, true).to_string();
-        assert!(message.contains("stripe.dry_run is on, so capture_payment_intent(...) returns the requests"), "{message}");
+        assert!(
+            message.contains("stripe.dry_run is on, so capture_payment_intent(...) returns the requests"),
+            "{message}"
+        );
         assert!(message.contains("No field named id"), "the original error stays: {message}");
     }
 

@@ -17,9 +17,7 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, collect,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, collect};
 
 use super::args::check_id;
 use super::call::PreparedCall;
@@ -57,12 +55,7 @@ pub struct ActionExec {
 
 impl ActionExec {
     /// A node performing `call` through `client` on `ids`.
-    pub fn new(
-        call: Arc<PreparedCall>,
-        client: stripe::Client,
-        ids: IdSource,
-        output: Output,
-    ) -> Self {
+    pub fn new(call: Arc<PreparedCall>, client: stripe::Client, ids: IdSource, output: Output) -> Self {
         let schema = match &output {
             Output::Rows(d) => d.schema(),
             Output::DryRun(s, _) => Arc::clone(s),
@@ -73,13 +66,7 @@ impl ActionExec {
             EmissionType::Final,
             Boundedness::Bounded,
         ));
-        Self {
-            call,
-            client,
-            ids,
-            output,
-            properties,
-        }
+        Self { call, client, ids, output, properties }
     }
 
     /// Lets tests downcast a plan node.
@@ -100,9 +87,7 @@ impl DisplayAs for ActionExec {
             IdSource::Fixed(ids) => write!(f, ", ids=[{}]", ids.join(", "))?,
             IdSource::Query(_) => write!(f, ", ids=<from subquery, read at execution>")?,
         }
-        let params = params_text(&stripe::form::encode(&serde_json::Value::Object(
-            self.call.body.clone(),
-        )));
+        let params = params_text(&stripe::form::encode(&serde_json::Value::Object(self.call.body.clone())));
         if !params.is_empty() {
             write!(f, ", params=[{params}]")?;
         }
@@ -133,29 +118,16 @@ impl ExecutionPlan for ActionExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(
-        self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(self)
     }
 
-    fn execute(
-        &self,
-        partition: usize,
-        context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
-            return Err(DataFusionError::Internal(format!(
-                "ActionExec has one partition, asked for {partition}"
-            )));
+            return Err(DataFusionError::Internal(format!("ActionExec has one partition, asked for {partition}")));
         }
-        let (call, client, ids, output) = (
-            Arc::clone(&self.call),
-            self.client.clone(),
-            self.ids.clone(),
-            self.output.clone(),
-        );
+        let (call, client, ids, output) =
+            (Arc::clone(&self.call), self.client.clone(), self.ids.clone(), self.output.clone());
         let schema = self.properties.eq_properties.schema().clone();
         let work = async move {
             let ids = match ids {
@@ -170,24 +142,15 @@ impl ExecutionPlan for ActionExec {
                 Output::DryRun(schema, projection) => dry_run_batch(&call, &ids)?
                     .project(&projection)
                     .map_err(Into::into)
-                    .and_then(|b| {
-                        RecordBatch::try_new(schema, b.columns().to_vec()).map_err(Into::into)
-                    }),
+                    .and_then(|b| RecordBatch::try_new(schema, b.columns().to_vec()).map_err(Into::into)),
             }
         };
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            schema,
-            futures::stream::once(work),
-        )))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, futures::stream::once(work))))
     }
 }
 
 /// Runs the id subquery and reads its ids: one text column, or arrays of text.
-async fn query_ids(
-    name: &str,
-    plan: Arc<dyn ExecutionPlan>,
-    context: Arc<TaskContext>,
-) -> Result<Vec<String>> {
+async fn query_ids(name: &str, plan: Arc<dyn ExecutionPlan>, context: Arc<TaskContext>) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for batch in collect(plan, context).await? {
         let column = batch.column(0);
@@ -216,23 +179,10 @@ async fn query_ids(
 fn dry_run_batch(call: &PreparedCall, ids: &[String]) -> Result<RecordBatch> {
     let requests: Vec<_> = ids.iter().map(|id| call.request(id)).collect();
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            requests.iter().map(|r| r.method.clone()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            requests.iter().map(|r| r.path.clone()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            requests
-                .iter()
-                .map(|r| params_text(&stripe::form::encode(&r.params))),
-        )),
-        Arc::new(StringArray::from_iter(
-            requests.iter().map(|r| r.idempotency_key.clone()),
-        )),
+        Arc::new(StringArray::from_iter_values(requests.iter().map(|r| r.method.clone()))),
+        Arc::new(StringArray::from_iter_values(requests.iter().map(|r| r.path.clone()))),
+        Arc::new(StringArray::from_iter_values(requests.iter().map(|r| params_text(&stripe::form::encode(&r.params))))),
+        Arc::new(StringArray::from_iter(requests.iter().map(|r| r.idempotency_key.clone()))),
     ];
-    Ok(RecordBatch::try_new(
-        super::table::dry_run_schema(),
-        columns,
-    )?)
+    Ok(RecordBatch::try_new(super::table::dry_run_schema(), columns)?)
 }

@@ -46,54 +46,35 @@ impl TableFunctionImpl for GetFunction {
             [Value::String(path)] => (path.clone(), Value::Object(Default::default())),
             [Value::String(path), Value::Object(q)] => (path.clone(), Value::Object(q.clone())),
             [Value::String(path), Value::String(q)] => {
-                let q: Value = serde_json::from_str(q)
-                    .map_err(|e| usage(&format!("the params are not JSON ({e})")))?;
+                let q: Value = serde_json::from_str(q).map_err(|e| usage(&format!("the params are not JSON ({e})")))?;
                 if !q.is_object() {
                     return Err(usage("the params must be a JSON object"));
                 }
                 (path.clone(), q)
             }
             _ => {
-                return Err(usage(
-                    "expected a path and optionally a JSON object of params",
-                ));
+                return Err(usage("expected a path and optionally a JSON object of params"));
             }
         };
         check_path(&path)?;
-        let partition = Arc::new(GetPartition {
-            client: self.client.clone(),
-            path,
-            query,
-            schema: schema(),
-        });
-        Ok(Arc::new(StreamingTable::try_new(
-            schema(),
-            vec![partition],
-        )?))
+        let partition = Arc::new(GetPartition { client: self.client.clone(), path, query, schema: schema() });
+        Ok(Arc::new(StreamingTable::try_new(schema(), vec![partition])?))
     }
 }
 
 /// Columns of `stripe_get`: the object's type and the whole JSON.
 fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("object", DataType::Utf8, true),
-        Field::new("json", DataType::Utf8, false),
-    ]))
+    Arc::new(Schema::new(vec![Field::new("object", DataType::Utf8, true), Field::new("json", DataType::Utf8, false)]))
 }
 
 /// Only `/v1/` paths made of id characters and slashes reach the client.
 fn check_path(path: &str) -> Result<()> {
     let ok = path.starts_with("/v1/")
-        && path.split('/').skip(1).all(|seg| {
-            !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(usage(&format!(
-            "{path:?} is not an api path such as '/v1/balance'"
-        )))
-    }
+        && path
+            .split('/')
+            .skip(1)
+            .all(|seg| !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    if ok { Ok(()) } else { Err(usage(&format!("{path:?} is not an api path such as '/v1/balance'"))) }
 }
 
 fn usage(why: &str) -> DataFusionError {
@@ -116,30 +97,21 @@ impl PartitionStream for GetPartition {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let (client, path, query, schema) = (
-            self.client.clone(),
-            self.path.clone(),
-            self.query.clone(),
-            Arc::clone(&self.schema),
-        );
+        let (client, path, query, schema) =
+            (self.client.clone(), self.path.clone(), self.query.clone(), Arc::clone(&self.schema));
         let out = Arc::clone(&schema);
         let work = async move {
-            let body = client.get(&path, &query).await.map_err(|e| {
-                DataFusionError::Execution(format!("stripe_get('{path}') failed: {e}"))
-            })?;
+            let body = client
+                .get(&path, &query)
+                .await
+                .map_err(|e| DataFusionError::Execution(format!("stripe_get('{path}') failed: {e}")))?;
             let object = body.get("object").and_then(Value::as_str).map(String::from);
             Ok(RecordBatch::try_new(
                 out,
-                vec![
-                    Arc::new(StringArray::from(vec![object])),
-                    Arc::new(StringArray::from(vec![body.to_string()])),
-                ],
+                vec![Arc::new(StringArray::from(vec![object])), Arc::new(StringArray::from(vec![body.to_string()]))],
             )?)
         };
-        Box::pin(RecordBatchStreamAdapter::new(
-            schema,
-            futures::stream::once(work),
-        ))
+        Box::pin(RecordBatchStreamAdapter::new(schema, futures::stream::once(work)))
     }
 }
 

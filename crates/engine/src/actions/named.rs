@@ -68,11 +68,7 @@ fn action_call(
     let Token::Word(word) = &tokens[i].token else {
         return None;
     };
-    let name = if word.quote_style.is_some() {
-        word.value.clone()
-    } else {
-        word.value.to_ascii_lowercase()
-    };
+    let name = if word.quote_style.is_some() { word.value.clone() } else { word.value.to_ascii_lowercase() };
     if !is_action(&name) {
         return None;
     }
@@ -105,12 +101,7 @@ fn action_call(
 }
 
 /// The new argument list text, or `None` when no argument is named.
-fn rebuild(
-    sql: &str,
-    offsets: &Offsets,
-    tokens: &[TokenWithSpan],
-    args: &[Vec<usize>],
-) -> Option<String> {
+fn rebuild(sql: &str, offsets: &Offsets, tokens: &[TokenWithSpan], args: &[Vec<usize>]) -> Option<String> {
     let text = |idx: &[usize]| -> &str {
         let (first, last) = (idx[0], idx[idx.len() - 1]);
         &sql[offsets.at(tokens[first].span.start)..offsets.at(tokens[last].span.end)]
@@ -120,11 +111,7 @@ fn rebuild(
     for arg in args.iter().filter(|a| !a.is_empty()) {
         match (&tokens[arg[0]].token, arg.get(1).map(|&k| &tokens[k].token)) {
             (Token::Word(w), Some(Token::RArrow)) if arg.len() > 2 => {
-                named.push(format!(
-                    "'{}', {}",
-                    w.value.replace('\'', "''"),
-                    text(&arg[2..])
-                ));
+                named.push(format!("'{}', {}", w.value.replace('\'', "''"), text(&arg[2..])));
             }
             _ => positional.push(text(arg).to_string()),
         }
@@ -151,18 +138,11 @@ impl Offsets {
     fn new(sql: &str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
-        Self {
-            line_starts,
-            text: sql.to_string(),
-        }
+        Self { line_starts, text: sql.to_string() }
     }
 
     fn at(&self, loc: Location) -> usize {
-        let start = self
-            .line_starts
-            .get(loc.line.saturating_sub(1) as usize)
-            .copied()
-            .unwrap_or(self.text.len());
+        let start = self.line_starts.get(loc.line.saturating_sub(1) as usize).copied().unwrap_or(self.text.len());
         let rest = &self.text[start..];
         rest.char_indices()
             .nth(loc.column.saturating_sub(1) as usize)

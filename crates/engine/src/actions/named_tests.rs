@@ -11,9 +11,7 @@ fn named_arguments_move_into_a_named_struct() {
         "SELECT * FROM capture_payment_intent('pi_1', named_struct('amount_to_capture', 500))"
     );
     assert_eq!(
-        rw(
-            "select id from attach_payment_method('pm_1',\n  customer => 'cus_1', metadata => MAP {'a': 'b'})"
-        ),
+        rw("select id from attach_payment_method('pm_1',\n  customer => 'cus_1', metadata => MAP {'a': 'b'})"),
         "select id from attach_payment_method('pm_1', named_struct('customer', 'cus_1', 'metadata', MAP {'a': 'b'}))"
     );
 }

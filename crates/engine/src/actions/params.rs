@@ -10,29 +10,19 @@ use crate::catalog::{ParamDef, ParamType};
 
 /// Validates `given` against `defs` and returns the body to send (same order).
 /// `function` names the action in messages.
-pub fn check(
-    function: &str,
-    defs: &[ParamDef],
-    given: Map<String, Value>,
-) -> Result<Map<String, Value>, String> {
+pub fn check(function: &str, defs: &[ParamDef], given: Map<String, Value>) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for (name, value) in given {
-        let def = defs
-            .iter()
-            .find(|d| d.name == name)
-            .ok_or_else(|| unknown(function, &name, defs))?;
+        let def = defs.iter().find(|d| d.name == name).ok_or_else(|| unknown(function, &name, defs))?;
         if value.is_null() {
             continue;
         }
-        let value = coerce(&def.ty, value, def.unsettable)
-            .map_err(|why| format!("{function}: parameter {name} {why}"))?;
+        let value =
+            coerce(&def.ty, value, def.unsettable).map_err(|why| format!("{function}: parameter {name} {why}"))?;
         out.insert(name, value);
     }
-    let missing: Vec<&str> = defs
-        .iter()
-        .filter(|d| d.required && !out.contains_key(&d.name))
-        .map(|d| d.name.as_str())
-        .collect();
+    let missing: Vec<&str> =
+        defs.iter().filter(|d| d.required && !out.contains_key(&d.name)).map(|d| d.name.as_str()).collect();
     if !missing.is_empty() {
         let example: Vec<String> = missing.iter().map(|m| format!("{m} => …")).collect();
         return Err(format!(
@@ -49,10 +39,7 @@ fn unknown(function: &str, name: &str, defs: &[ParamDef]) -> String {
         return format!("{function} takes no parameters besides the id, got {name}");
     }
     let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
-    format!(
-        "{function} has no parameter {name}; it accepts: {}",
-        names.join(", ")
-    )
+    format!("{function} has no parameter {name}; it accepts: {}", names.join(", "))
 }
 
 /// Coerces one value to `ty`; the error says what was expected.
@@ -80,9 +67,7 @@ fn coerce(ty: &ParamType, value: Value, unsettable: bool) -> Result<Value, Strin
         },
         ParamType::Number => match value {
             Value::Number(_) => Ok(value),
-            Value::String(s) if s.trim().parse::<f64>().is_ok() => {
-                Ok(Value::String(s.trim().to_string()))
-            }
+            Value::String(s) if s.trim().parse::<f64>().is_ok() => Ok(Value::String(s.trim().to_string())),
             other => Err(format!("must be a number, got {other}")),
         },
         ParamType::Boolean => match value {
@@ -111,9 +96,7 @@ fn coerce(ty: &ParamType, value: Value, unsettable: bool) -> Result<Value, Strin
                     })
                     .collect(),
             )),
-            other => Err(format!(
-                "must be a map of strings (MAP {{'k': 'v'}} or '{{\"k\": \"v\"}}'), got {other}"
-            )),
+            other => Err(format!("must be a map of strings (MAP {{'k': 'v'}} or '{{\"k\": \"v\"}}'), got {other}")),
         },
         ParamType::Object { fields } => match json_text(value)? {
             Value::Object(map) if fields.is_empty() => Ok(Value::Object(map)),
@@ -129,25 +112,18 @@ fn coerce(ty: &ParamType, value: Value, unsettable: bool) -> Result<Value, Strin
                     }
                     out.insert(
                         name.clone(),
-                        coerce(&def.ty, inner, def.unsettable)
-                            .map_err(|why| format!("field {name} {why}"))?,
+                        coerce(&def.ty, inner, def.unsettable).map_err(|why| format!("field {name} {why}"))?,
                     );
                 }
                 Ok(Value::Object(out))
             }
-            other => Err(format!(
-                "must be an object (named_struct(...) or JSON text), got {other}"
-            )),
+            other => Err(format!("must be an object (named_struct(...) or JSON text), got {other}")),
         },
         ParamType::Array { items } => match json_text(value)? {
-            Value::Array(values) => values
-                .into_iter()
-                .map(|v| coerce(items, v, false))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
-            other => Err(format!(
-                "must be an array (ARRAY[...] or JSON text), got {other}"
-            )),
+            Value::Array(values) => {
+                values.into_iter().map(|v| coerce(items, v, false)).collect::<Result<Vec<_>, _>>().map(Value::Array)
+            }
+            other => Err(format!("must be an array (ARRAY[...] or JSON text), got {other}")),
         },
         ParamType::Any => json_text(value),
     }
@@ -169,30 +145,14 @@ mod tests {
     use serde_json::json;
 
     fn defs() -> Vec<ParamDef> {
-        let p = |name: &str, ty: ParamType, required: bool| ParamDef {
-            name: name.into(),
-            required,
-            ty,
-            unsettable: false,
-        };
+        let p =
+            |name: &str, ty: ParamType, required: bool| ParamDef { name: name.into(), required, ty, unsettable: false };
         vec![
             p("amount", ParamType::Integer, true),
-            p(
-                "reason",
-                ParamType::Enum {
-                    values: vec!["duplicate".into(), "fraudulent".into()],
-                },
-                false,
-            ),
+            p("reason", ParamType::Enum { values: vec!["duplicate".into(), "fraudulent".into()] }, false),
             p("metadata", ParamType::StringMap, false),
             p("invoice_now", ParamType::Boolean, false),
-            p(
-                "transfer_data",
-                ParamType::Object {
-                    fields: vec![p("amount", ParamType::Integer, false)],
-                },
-                false,
-            ),
+            p("transfer_data", ParamType::Object { fields: vec![p("amount", ParamType::Integer, false)] }, false),
         ]
     }
 
@@ -217,25 +177,14 @@ mod tests {
     #[test]
     fn reports_unknown_missing_and_bad_values() {
         let err = check("f", &defs(), given(json!({"amount": 1, "colour": "red"}))).unwrap_err();
-        assert!(
-            err.contains("has no parameter colour") && err.contains("amount, reason"),
-            "{err}"
-        );
+        assert!(err.contains("has no parameter colour") && err.contains("amount, reason"), "{err}");
         let err = check("f", &defs(), given(json!({"reason": "duplicate"}))).unwrap_err();
         assert!(err.contains("needs amount"), "{err}");
         let err = check("f", &defs(), given(json!({"amount": 1, "reason": "bored"}))).unwrap_err();
-        assert!(
-            err.contains("must be one of duplicate, fraudulent"),
-            "{err}"
-        );
+        assert!(err.contains("must be one of duplicate, fraudulent"), "{err}");
         let err = check("f", &defs(), given(json!({"amount": 1.5}))).unwrap_err();
         assert!(err.contains("whole number"), "{err}");
-        let err = check(
-            "f",
-            &defs(),
-            given(json!({"amount": 1, "transfer_data": {"destination": "x"}})),
-        )
-        .unwrap_err();
+        let err = check("f", &defs(), given(json!({"amount": 1, "transfer_data": {"destination": "x"}}))).unwrap_err();
         assert!(err.contains("has no field destination"), "{err}");
     }
 

@@ -22,11 +22,7 @@ pub fn register(ctx: &SessionContext, client: &stripe::Client) {
     for (def, result) in builtin_actions() {
         ctx.register_udtf(
             &def.name,
-            Arc::new(ActionFunction {
-                def: Arc::clone(def),
-                result: Arc::clone(result),
-                client: client.clone(),
-            }),
+            Arc::new(ActionFunction { def: Arc::clone(def), result: Arc::clone(result), client: client.clone() }),
         );
     }
     ctx.register_udtf("stripe_get", Arc::new(GetFunction::new(client.clone())));
@@ -36,7 +32,9 @@ pub fn register(ctx: &SessionContext, client: &stripe::Client) {
 /// shared by every session.
 fn builtin_actions() -> &'static [(Arc<ActionDef>, Arc<TableDef>)] {
     static ACTIONS: OnceLock<Vec<(Arc<ActionDef>, Arc<TableDef>)>> = OnceLock::new();
-    ACTIONS.get_or_init(|| catalog::builtin().actions.iter().map(|def| (Arc::new(def.clone()), result_table(def))).collect())
+    ACTIONS.get_or_init(|| {
+        catalog::builtin().actions.iter().map(|def| (Arc::new(def.clone()), result_table(def))).collect()
+    })
 }
 
 /// The table function of one action.
@@ -81,20 +79,11 @@ fn check_live_key(name: &str, client: &stripe::Client, session: &dyn datafusion:
 /// The table whose schema the action's rows take; actions returning an
 /// object without a table get `id`, `object` and `_raw`.
 fn result_table(def: &ActionDef) -> Arc<TableDef> {
-    if let Some(table) = def
-        .result_table
-        .as_deref()
-        .and_then(|t| catalog::builtin().table(t))
-    {
+    if let Some(table) = def.result_table.as_deref().and_then(|t| catalog::builtin().table(t)) {
         return Arc::new(table.clone());
     }
-    let column = |name: &str, ty| ColumnDef {
-        name: name.into(),
-        ty,
-        source: vec![],
-        expandable: false,
-        enum_values: vec![],
-    };
+    let column =
+        |name: &str, ty| ColumnDef { name: name.into(), ty, source: vec![], expandable: false, enum_values: vec![] };
     Arc::new(TableDef {
         name: def.returns.clone(),
         object: def.returns.clone(),

@@ -24,12 +24,8 @@ pub fn to_json(value: &ScalarValue) -> Result<Value> {
         S::Float16(v) => float(v.map(f64::from)),
         S::Float32(v) => float(v.map(f64::from)),
         S::Float64(v) => float(*v),
-        S::Decimal32(..) | S::Decimal64(..) | S::Decimal128(..) | S::Decimal256(..) => {
-            decimal(value)?
-        }
-        S::Utf8(v) | S::Utf8View(v) | S::LargeUtf8(v) => {
-            v.clone().map(Value::String).unwrap_or(Value::Null)
-        }
+        S::Decimal32(..) | S::Decimal64(..) | S::Decimal128(..) | S::Decimal256(..) => decimal(value)?,
+        S::Utf8(v) | S::Utf8View(v) | S::LargeUtf8(v) => v.clone().map(Value::String).unwrap_or(Value::Null),
         S::TimestampSecond(v, _) => int(*v),
         S::TimestampMillisecond(v, _) => int(v.map(|t| t.div_euclid(1_000))),
         S::TimestampMicrosecond(v, _) => int(v.map(|t| t.div_euclid(1_000_000))),
@@ -80,9 +76,7 @@ fn int(v: Option<i64>) -> Value {
 }
 
 fn float(v: Option<f64>) -> Value {
-    v.and_then(Number::from_f64)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+    v.and_then(Number::from_f64).map(Value::Number).unwrap_or(Value::Null)
 }
 
 fn decimal(value: &ScalarValue) -> Result<Value> {
@@ -97,9 +91,7 @@ fn decimal(value: &ScalarValue) -> Result<Value> {
             .ok()
             .and_then(Number::from_f64)
             .map(Value::Number)
-            .ok_or_else(|| {
-                DataFusionError::Plan(format!("the decimal {text} cannot be sent to stripe"))
-            }),
+            .ok_or_else(|| DataFusionError::Plan(format!("the decimal {text} cannot be sent to stripe"))),
     }
 }
 
@@ -108,19 +100,12 @@ fn list(is_null: bool, values: impl FnOnce() -> ArrayRef) -> Result<Value> {
         return Ok(Value::Null);
     }
     let values = values();
-    (0..values.len())
-        .map(|i| element(&values, i))
-        .collect::<Result<Vec<_>>>()
-        .map(Value::Array)
+    (0..values.len()).map(|i| element(&values, i)).collect::<Result<Vec<_>>>().map(Value::Array)
 }
 
 fn element(array: &ArrayRef, index: usize) -> Result<Value> {
     if let Some(strings) = array.as_string_opt::<i32>() {
-        return Ok(if strings.is_null(index) {
-            Value::Null
-        } else {
-            Value::String(strings.value(index).to_string())
-        });
+        return Ok(if strings.is_null(index) { Value::Null } else { Value::String(strings.value(index).to_string()) });
     }
     to_json(&ScalarValue::try_from_array(array, index)?)
 }
@@ -132,26 +117,13 @@ mod tests {
 
     #[test]
     fn scalars_map_to_json_values() {
-        assert_eq!(
-            to_json(&ScalarValue::Utf8(Some("pi_1".into()))).unwrap(),
-            json!("pi_1")
-        );
+        assert_eq!(to_json(&ScalarValue::Utf8(Some("pi_1".into()))).unwrap(), json!("pi_1"));
         assert_eq!(to_json(&ScalarValue::Int64(Some(500))).unwrap(), json!(500));
-        assert_eq!(
-            to_json(&ScalarValue::Boolean(Some(true))).unwrap(),
-            json!(true)
-        );
-        assert_eq!(
-            to_json(&ScalarValue::Float64(Some(1.5))).unwrap(),
-            json!(1.5)
-        );
+        assert_eq!(to_json(&ScalarValue::Boolean(Some(true))).unwrap(), json!(true));
+        assert_eq!(to_json(&ScalarValue::Float64(Some(1.5))).unwrap(), json!(1.5));
         assert_eq!(to_json(&ScalarValue::Utf8(None)).unwrap(), Value::Null);
         assert_eq!(
-            to_json(&ScalarValue::TimestampMillisecond(
-                Some(1_700_000_000_500),
-                None
-            ))
-            .unwrap(),
+            to_json(&ScalarValue::TimestampMillisecond(Some(1_700_000_000_500), None)).unwrap(),
             json!(1_700_000_000)
         );
     }
@@ -159,10 +131,7 @@ mod tests {
     #[test]
     fn lists_become_arrays() {
         let list = ScalarValue::List(ScalarValue::new_list_nullable(
-            &[
-                ScalarValue::Utf8(Some("a".into())),
-                ScalarValue::Utf8(Some("b".into())),
-            ],
+            &[ScalarValue::Utf8(Some("a".into())), ScalarValue::Utf8(Some("b".into()))],
             &datafusion::arrow::datatypes::DataType::Utf8,
         ));
         assert_eq!(to_json(&list).unwrap(), json!(["a", "b"]));
@@ -170,9 +139,7 @@ mod tests {
 
     #[test]
     fn binary_is_refused_with_a_reason() {
-        let err = to_json(&ScalarValue::Binary(Some(vec![1])))
-            .unwrap_err()
-            .to_string();
+        let err = to_json(&ScalarValue::Binary(Some(vec![1]))).unwrap_err().to_string();
         assert!(err.contains("cannot be sent to stripe"), "{err}");
     }
 }

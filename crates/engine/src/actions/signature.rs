@@ -55,24 +55,12 @@ mod tests {
 
     #[test]
     fn required_params_come_first_and_are_flagged() {
-        let def = crate::catalog::builtin()
-            .action("increment_authorization_payment_intent")
-            .unwrap();
+        let def = crate::catalog::builtin().action("increment_authorization_payment_intent").unwrap();
         let text = arguments(def);
-        assert!(
-            text.starts_with("(id text | text[] | (SELECT id …), amount => bigint required, "),
-            "{text}"
-        );
+        assert!(text.starts_with("(id text | text[] | (SELECT id …), amount => bigint required, "), "{text}");
         assert!(text.contains("metadata => map<text,text>"), "{text}");
         let refund = crate::catalog::builtin().action("refund_charge").unwrap();
-        assert!(
-            arguments(refund).starts_with("(charge id text"),
-            "{}",
-            arguments(refund)
-        );
-        assert_eq!(
-            description(refund),
-            "POST /v1/refunds (charge=id) → refunds rows"
-        );
+        assert!(arguments(refund).starts_with("(charge id text"), "{}", arguments(refund));
+        assert_eq!(description(refund), "POST /v1/refunds (charge=id) → refunds rows");
     }
 }

@@ -15,10 +15,10 @@ use datafusion::physical_plan::ExecutionPlan;
 use super::args::Ids;
 use super::call::PreparedCall;
 use super::exec::{ActionExec, IdSource, Output};
+use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
 use crate::provider::decode::Decoder;
 use crate::stripe;
-use crate::catalog::ArrowSchema;
 
 /// The rows of one planned action call.
 #[derive(Debug)]
@@ -34,26 +34,9 @@ pub struct ActionTable {
 impl ActionTable {
     /// A table for `call` on `ids`, whose rows take `result`'s schema (or, when
     /// `dry_run`, describe the requests instead of sending them).
-    pub fn new(
-        call: PreparedCall,
-        client: stripe::Client,
-        ids: Ids,
-        result: Arc<TableDef>,
-        dry_run: bool,
-    ) -> Self {
-        let schema = if dry_run {
-            dry_run_schema()
-        } else {
-            result.arrow_schema()
-        };
-        Self {
-            call: Arc::new(call),
-            client,
-            ids,
-            result,
-            dry_run,
-            schema,
-        }
+    pub fn new(call: PreparedCall, client: stripe::Client, ids: Ids, result: Arc<TableDef>, dry_run: bool) -> Self {
+        let schema = if dry_run { dry_run_schema() } else { result.arrow_schema() };
+        Self { call: Arc::new(call), client, ids, result, dry_run, schema }
     }
 }
 
@@ -92,18 +75,11 @@ impl TableProvider for ActionTable {
             Ids::Query(plan) => IdSource::Query(state.create_physical_plan(plan).await?),
         };
         let output = if self.dry_run {
-            let projection = projection
-                .cloned()
-                .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+            let projection = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
             Output::DryRun(Arc::new(self.schema.project(&projection)?), projection)
         } else {
             Output::Rows(Decoder::new(&self.result, projection.map(|p| p.as_slice())))
         };
-        Ok(Arc::new(ActionExec::new(
-            Arc::clone(&self.call),
-            self.client.clone(),
-            ids,
-            output,
-        )))
+        Ok(Arc::new(ActionExec::new(Arc::clone(&self.call), self.client.clone(), ids, output)))
     }
 }

@@ -32,8 +32,10 @@ pub fn tables_schema() -> SchemaRef {
 /// (`delete` is `delete`, `cancel` or NULL) and the actions returning its rows.
 pub fn tables_batch(catalog: &Catalog) -> RecordBatch {
     let t = &catalog.tables;
-    let text = |f: &dyn Fn(&TableDef) -> String| -> ArrayRef { Arc::new(StringArray::from_iter_values(t.iter().map(f))) };
-    let flag = |f: &dyn Fn(&TableDef) -> bool| -> ArrayRef { Arc::new(BooleanArray::from_iter(t.iter().map(|x| Some(f(x))))) };
+    let text =
+        |f: &dyn Fn(&TableDef) -> String| -> ArrayRef { Arc::new(StringArray::from_iter_values(t.iter().map(f))) };
+    let flag =
+        |f: &dyn Fn(&TableDef) -> bool| -> ArrayRef { Arc::new(BooleanArray::from_iter(t.iter().map(|x| Some(f(x))))) };
     let columns: Vec<ArrayRef> = vec![
         text(&|x| x.name.clone()),
         text(&|x| x.object.clone()),

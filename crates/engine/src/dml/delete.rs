@@ -50,7 +50,10 @@ fn check_deletable(ctx: &WriteContext) -> Result<()> {
         Some(h) => format!(": {h}"),
         None => String::new(),
     };
-    Err(invalid(format!("delete from {} is not possible: stripe has no delete for {}{hint}", ctx.def.name, ctx.def.name)))
+    Err(invalid(format!(
+        "delete from {} is not possible: stripe has no delete for {}{hint}",
+        ctx.def.name, ctx.def.name
+    )))
 }
 
 #[derive(Debug)]

@@ -37,7 +37,10 @@ pub fn plan(
         )));
     }
     if ctx.def.create.is_none() {
-        return Err(invalid(format!("insert into {} is not possible: stripe has no create endpoint for it", ctx.def.name)));
+        return Err(invalid(format!(
+            "insert into {} is not possible: stripe has no create endpoint for it",
+            ctx.def.name
+        )));
     }
     let job = InsertJob { def: Arc::clone(&ctx.def), input };
     Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))

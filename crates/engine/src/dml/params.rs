@@ -178,9 +178,14 @@ fn add_raw(params: &mut Map<String, Value>, write: &WriteDef, what: &str, value:
     for (name, v) in object {
         let param = write.params.iter().find(|p| p.name == name).ok_or_else(|| {
             let known: Vec<&str> = write.params.iter().map(|p| p.name.as_str()).collect();
-            invalid(format!("{what}: _raw names unknown parameter {name} (parameters of {}: {})", write.path, known.join(", ")))
+            invalid(format!(
+                "{what}: _raw names unknown parameter {name} (parameters of {}: {})",
+                write.path,
+                known.join(", ")
+            ))
         })?;
-        let converted = if v.is_null() { Value::String(String::new()) } else { convert(param, &name, v, NullMeaning::Unset)? };
+        let converted =
+            if v.is_null() { Value::String(String::new()) } else { convert(param, &name, v, NullMeaning::Unset)? };
         if params.insert(name.clone(), converted).is_some() {
             return Err(invalid(format!("{what}: parameter {name} is given twice (as a column and in _raw)")));
         }
@@ -239,7 +244,9 @@ pub fn convert(param: &ParamDef, column: &str, value: Value, nulls: NullMeaning)
                     Value::Null => Value::String(String::new()),
                     Value::String(_) => v,
                     Value::Number(_) | Value::Bool(_) => Value::String(v.to_string()),
-                    other => return Err(invalid(format!("column {column}: value of key {k} must be text, got {other}"))),
+                    other => {
+                        return Err(invalid(format!("column {column}: value of key {k} must be text, got {other}")));
+                    }
                 };
                 out.insert(k, v);
             }
@@ -252,7 +259,10 @@ pub fn convert(param: &ParamDef, column: &str, value: Value, nulls: NullMeaning)
                 && let Some(unknown) = map.keys().find(|k| !fields.iter().any(|f| &f.name == *k))
             {
                 let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-                return Err(invalid(format!("column {column}: unknown field {unknown} (fields: {})", known.join(", "))));
+                return Err(invalid(format!(
+                    "column {column}: unknown field {unknown} (fields: {})",
+                    known.join(", ")
+                )));
             }
             Ok(value)
         }

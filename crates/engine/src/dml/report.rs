@@ -78,11 +78,14 @@ impl RowOutcome {
                     Some(s) => (s.message.clone().unwrap_or_else(|| e.to_string()), s.param.clone()),
                     None => (e.to_string(), None),
                 };
-                let no_answer =
-                    matches!(e, ApiError::Transport { .. } | ApiError::Timeout { .. } | ApiError::InvalidResponse { .. });
+                let no_answer = matches!(
+                    e,
+                    ApiError::Transport { .. } | ApiError::Timeout { .. } | ApiError::InvalidResponse { .. }
+                );
                 if no_answer && call.method == "POST" {
                     // Never claim "not written" without an answer: the write may exist.
-                    message = format!("no answer, so this write may have been applied (check before re-running): {message}");
+                    message =
+                        format!("no answer, so this write may have been applied (check before re-running): {message}");
                 }
                 Self::Failed { message, param, request_id: e.request_id().map(str::to_string) }
             }
@@ -147,11 +150,7 @@ impl WriteReport {
     /// One paragraph for the error a partial failure returns.
     pub fn failure_summary(&self) -> String {
         let total = self.rows.len();
-        let mut s = format!(
-            "{} failed part way: {} of {total} row(s) written",
-            self.statement,
-            self.count("written")
-        );
+        let mut s = format!("{} failed part way: {} of {total} row(s) written", self.statement, self.count("written"));
         let ids = self.written_ids();
         if !ids.is_empty() {
             let _ = write!(s, " ({})", ids.join(", "));
@@ -168,12 +167,8 @@ impl WriteReport {
                 }
             }
         }
-        let skipped: Vec<String> = self
-            .rows
-            .iter()
-            .filter(|(_, o)| *o == RowOutcome::NotAttempted)
-            .map(|(c, _)| c.row.to_string())
-            .collect();
+        let skipped: Vec<String> =
+            self.rows.iter().filter(|(_, o)| *o == RowOutcome::NotAttempted).map(|(c, _)| c.row.to_string()).collect();
         let _ = write!(s, "; {} not attempted", skipped.len());
         if !skipped.is_empty() {
             let _ = write!(s, " (rows {})", skipped.join(", "));

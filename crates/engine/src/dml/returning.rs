@@ -49,15 +49,16 @@ pub async fn run(ctx: &SessionContext, returning: &Returning) -> Result<Vec<Reco
     let journal = journal::of_context(ctx);
     let before = journal.generation();
     ctx.sql(&returning.statement).await?.collect().await?;
-    let report = journal.last().filter(|_| journal.generation() != before).ok_or_else(|| {
-        invalid("RETURNING is only supported on INSERT, UPDATE and DELETE of stripe tables")
-    })?;
-    let def = catalog::builtin()
-        .table(&report.table)
-        .ok_or_else(|| invalid(format!("unknown table {}", report.table)))?;
+    let report = journal
+        .last()
+        .filter(|_| journal.generation() != before)
+        .ok_or_else(|| invalid("RETURNING is only supported on INSERT, UPDATE and DELETE of stripe tables"))?;
+    let def =
+        catalog::builtin().table(&report.table).ok_or_else(|| invalid(format!("unknown table {}", report.table)))?;
     let batch = Decoder::new(def, None).decode(&report.written_objects())?;
     ctx.register_batch(RESULT_TABLE, batch)?;
-    let result = async { ctx.sql(&format!("SELECT {} FROM {RESULT_TABLE}", returning.items)).await?.collect().await }.await;
+    let result =
+        async { ctx.sql(&format!("SELECT {} FROM {RESULT_TABLE}", returning.items)).await?.collect().await }.await;
     ctx.deregister_table(RESULT_TABLE)?;
     result
 }

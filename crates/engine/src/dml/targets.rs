@@ -16,17 +16,19 @@ use datafusion::logical_expr::utils::conjunction;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::filter::FilterExec;
 
+use crate::catalog::ArrowSchema;
 use crate::dml::params::invalid;
 use crate::dml::policy::WriteContext;
 use crate::provider::scan::{ScanSpec, StripeScanExec};
-use crate::catalog::ArrowSchema;
 
 /// `expr` with table qualifiers removed (the scan's schema is unqualified).
 pub fn unqualified(expr: Expr) -> Result<Expr> {
     Ok(expr
         .transform(|e| {
             Ok(match e {
-                Expr::Column(c) if c.relation.is_some() => Transformed::yes(Expr::Column(Column::new_unqualified(c.name))),
+                Expr::Column(c) if c.relation.is_some() => {
+                    Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))
+                }
                 other => Transformed::no(other),
             })
         })?
@@ -51,7 +53,10 @@ pub fn plan(ctx: &WriteContext, state: &dyn Session, filters: &[Expr]) -> Result
 
 /// The `id` column of a targeted batch.
 pub fn ids(batch: &RecordBatch, table: &str) -> Result<Vec<String>> {
-    let index = batch.schema().index_of("id").map_err(|_| invalid(format!("table {table} has no id column: its rows cannot be updated or deleted")))?;
+    let index = batch
+        .schema()
+        .index_of("id")
+        .map_err(|_| invalid(format!("table {table} has no id column: its rows cannot be updated or deleted")))?;
     let column = batch.column(index);
     let strings = column
         .as_any()

@@ -71,8 +71,17 @@ struct ColumnsFunction;
 impl TableFunctionImpl for ColumnsFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let name = match args.exprs() {
-            [Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)), _)] => s.clone(),
-            _ => return Err(DataFusionError::Plan("stripe_columns takes one argument: a table name as a string".into())),
+            [
+                Expr::Literal(
+                    ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)),
+                    _,
+                ),
+            ] => s.clone(),
+            _ => {
+                return Err(DataFusionError::Plan(
+                    "stripe_columns takes one argument: a table name as a string".into(),
+                ));
+            }
         };
         let table = catalog::builtin()
             .table(&name)
@@ -153,9 +162,11 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.idempotency_key)))),
         Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.cached)))),
         Arc::new(
-            TimestampMillisecondArray::from_iter_values(entries.iter().map(|e| {
-                e.sent_at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-            }))
+            TimestampMillisecondArray::from_iter_values(
+                entries
+                    .iter()
+                    .map(|e| e.sent_at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)),
+            )
             .with_timezone("UTC"),
         ),
     ];
@@ -168,11 +179,7 @@ pub fn params_text(params: &[(String, String)]) -> String {
 }
 
 fn no_arguments(name: &str, exprs: &[Expr]) -> Result<()> {
-    if exprs.is_empty() {
-        Ok(())
-    } else {
-        Err(DataFusionError::Plan(format!("{name} takes no arguments")))
-    }
+    if exprs.is_empty() { Ok(()) } else { Err(DataFusionError::Plan(format!("{name} takes no arguments"))) }
 }
 
 fn single_batch(batch: RecordBatch) -> Result<Arc<dyn TableProvider>> {

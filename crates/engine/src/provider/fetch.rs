@@ -76,7 +76,11 @@ impl ObjectPage {
 /// Pages of raw Stripe objects for `plan`; a single list walk is split into
 /// `created` ranges fetched `concurrency` at a time when `concurrency > 1`
 /// (the caller decides it is safe: see `ScanSpec::concurrency`).
-pub fn object_pages(client: stripe::Client, plan: RequestPlan, concurrency: usize) -> BoxStream<'static, Result<ObjectPage>> {
+pub fn object_pages(
+    client: stripe::Client,
+    plan: RequestPlan,
+    concurrency: usize,
+) -> BoxStream<'static, Result<ObjectPage>> {
     match plan {
         RequestPlan::Empty | RequestPlan::MissingParent { .. } => stream::empty().boxed(),
         RequestPlan::Retrieve { path, ids } => retrieve_many(client, path, ids),
@@ -84,7 +88,9 @@ pub fn object_pages(client: stripe::Client, plan: RequestPlan, concurrency: usiz
             let request = requests.remove(0);
             let implied = Arc::new(request.implied.clone());
             parallel::pages(client, request, concurrency)
-                .map(move |p| p.map(|p| ObjectPage { objects: p.objects, implied: Arc::clone(&implied) }).map_err(external))
+                .map(move |p| {
+                    p.map(|p| ObjectPage { objects: p.objects, implied: Arc::clone(&implied) }).map_err(external)
+                })
                 .boxed()
         }
         RequestPlan::List { requests, max_rows } => cap_objects(list_many(client, requests), max_rows),
@@ -92,7 +98,9 @@ pub fn object_pages(client: stripe::Client, plan: RequestPlan, concurrency: usiz
             let mut params = Map::new();
             params.insert("query".into(), Value::String(query));
             params.insert("limit".into(), Value::String(page_size.to_string()));
-            let pages = client.search_raw(&path, Value::Object(params)).map(|p| p.map(|p| ObjectPage::plain(p.objects)).map_err(external));
+            let pages = client
+                .search_raw(&path, Value::Object(params))
+                .map(|p| p.map(|p| ObjectPage::plain(p.objects)).map_err(external));
             cap_objects(pages.boxed(), max_rows)
         }
     }
@@ -151,7 +159,10 @@ fn list_many(client: stripe::Client, requests: Vec<ListRequest>) -> BoxStream<'s
 }
 
 /// Ends the page stream after `max_rows` objects.
-fn cap_objects(pages: BoxStream<'static, Result<ObjectPage>>, max_rows: Option<usize>) -> BoxStream<'static, Result<ObjectPage>> {
+fn cap_objects(
+    pages: BoxStream<'static, Result<ObjectPage>>,
+    max_rows: Option<usize>,
+) -> BoxStream<'static, Result<ObjectPage>> {
     let Some(max) = max_rows else { return pages };
     stream::unfold((pages, max), |(mut pages, remaining)| async move {
         if remaining == 0 {

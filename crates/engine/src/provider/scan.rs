@@ -6,17 +6,17 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::arrow::compute::SortOptions;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, SortOrderPushdownResult,
 };
@@ -225,7 +225,8 @@ impl ExecutionPlan for StripeScanExec {
         if self.spec.concurrency <= 1 {
             return Ok(SortOrderPushdownResult::Unsupported);
         }
-        let sequential = StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone().sequential());
+        let sequential =
+            StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone().sequential());
         let Some([natural]) = natural_ordering(&self.def, &sequential.spec) else {
             return Ok(SortOrderPushdownResult::Unsupported);
         };

@@ -11,13 +11,13 @@ use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
+use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
 use crate::dml;
 use crate::engine::options::StripeOptions;
 use crate::provider::scan::{ScanSpec, StripeScanExec};
 use crate::pushdown;
 use crate::stripe;
-use crate::catalog::ArrowSchema;
 
 /// Every built-in catalog table's definition and Arrow schema, built once per
 /// process: each session (a `serve` connection, say) shares them instead of
@@ -101,7 +101,8 @@ impl TableProvider for StripeTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let options = StripeOptions::from_session(state);
-        let spec = ScanSpec::build(&self.def, &self.schema, projection.map(|p| p.as_slice()), filters, limit, &options)?;
+        let spec =
+            ScanSpec::build(&self.def, &self.schema, projection.map(|p| p.as_slice()), filters, limit, &options)?;
         Ok(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
     }
 

@@ -106,10 +106,7 @@ fn comparison(table: &TableDef, b: &BinaryExpr) -> Pred {
         },
         _ => return Pred::Other,
     };
-    let is_comparison = matches!(
-        op,
-        Operator::Eq | Operator::Gt | Operator::GtEq | Operator::Lt | Operator::LtEq
-    );
+    let is_comparison = matches!(op, Operator::Eq | Operator::Gt | Operator::GtEq | Operator::Lt | Operator::LtEq);
     if !is_comparison {
         return Pred::Other;
     }
@@ -171,8 +168,11 @@ fn map_access(table: &TableDef, expr: &Expr, op: Operator, lit: &Lit) -> Option<
         let (Some(Lit::Str(key)), Lit::Str(value)) = (literal::literal(key), lit) else {
             return None;
         };
-        (col.ty == ColumnType::StringMap && !col.cast && op == Operator::Eq)
-            .then(|| Pred::MapEq { column: col.name, key, value: value.clone() })
+        (col.ty == ColumnType::StringMap && !col.cast && op == Operator::Eq).then(|| Pred::MapEq {
+            column: col.name,
+            key,
+            value: value.clone(),
+        })
     })();
     Some(pred.unwrap_or(Pred::Other))
 }
@@ -251,11 +251,9 @@ fn like_pattern(table: &TableDef, like: &Like) -> Pred {
     }
     let Some(col) = literal::column(table, &like.expr) else { return Pred::Other };
     match (col.ty, literal::literal(&like.pattern)) {
-        (ColumnType::Utf8, Some(Lit::Str(pattern))) => Pred::Like {
-            column: col.name,
-            pattern,
-            escape: like.escape_char.unwrap_or('\\'),
-        },
+        (ColumnType::Utf8, Some(Lit::Str(pattern))) => {
+            Pred::Like { column: col.name, pattern, escape: like.escape_char.unwrap_or('\\') }
+        }
         _ => Pred::Other,
     }
 }

@@ -66,7 +66,9 @@ pub(crate) fn draft(search: &SearchDef, preds: &[Pred]) -> SearchDraft {
                             [Scalar::Str(s)] if usable(s) => Some(format!("{name}:{}", quote(s))),
                             _ => None,
                         },
-                        Pred::Like { column, pattern, escape } if column == name && field.kind == SearchFieldKind::String => {
+                        Pred::Like { column, pattern, escape }
+                            if column == name && field.kind == SearchFieldKind::String =>
+                        {
                             substring(pattern, *escape).map(|run| format!("{name}~{}", quote(&run)))
                         }
                         _ => None,

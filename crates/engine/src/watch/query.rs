@@ -5,9 +5,7 @@
 //! (`created[gte]=…`), plus two hidden columns (`id`, `created`) the watcher
 //! reads and strips before printing.
 
-use datafusion::sql::sqlparser::ast::{
-    GroupByExpr, ObjectNamePart, SetExpr, Statement, TableFactor, TableWithJoins,
-};
+use datafusion::sql::sqlparser::ast::{GroupByExpr, ObjectNamePart, SetExpr, Statement, TableFactor, TableWithJoins};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -111,7 +109,9 @@ impl WatchQuery {
             return Err(refuse(&format!("table {table_name} has no id column")));
         }
         if table.column("created").is_none_or(|c| c.ty != ColumnType::Timestamp) {
-            return Err(refuse(&format!("table {table_name} has no created timestamp, so new rows cannot be told apart")));
+            return Err(refuse(&format!(
+                "table {table_name} has no created timestamp, so new rows cannot be told apart"
+            )));
         }
         let projection = select.projection.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let (qualifier, visible_name) = match alias {
@@ -199,7 +199,10 @@ mod tests {
             sql.contains("WHERE (currency = 'usd' OR amount > 5) AND charges.created >= '2023-11-14T22:13:20Z'"),
             "{sql}"
         );
-        assert!(sql.starts_with("SELECT id, amount, charges.id AS __watch_id, charges.created AS __watch_created"), "{sql}");
+        assert!(
+            sql.starts_with("SELECT id, amount, charges.id AS __watch_id, charges.created AS __watch_created"),
+            "{sql}"
+        );
         let q = WatchQuery::parse("SELECT * FROM stripe.customers AS c").unwrap();
         let sql = q.rows_sql(0);
         assert!(sql.contains("FROM stripe.customers AS c WHERE c.created >= '1970-01-01T00:00:00Z'"), "{sql}");

@@ -62,7 +62,8 @@ impl WatchState {
     /// Writes the state atomically (temporary file, flush, rename).
     pub fn save(&self, path: &Path) -> Result<()> {
         let tmp = temp_path(path);
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Plan(format!("could not encode the watch state: {e}")))?;
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Plan(format!("could not encode the watch state: {e}")))?;
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::File::create(&tmp)?;
             file.write_all(text.as_bytes())?;
@@ -72,7 +73,10 @@ impl WatchState {
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            Error::Io(std::io::Error::new(e.kind(), format!("could not save the watch state to {}: {e}", path.display())))
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("could not save the watch state to {}: {e}", path.display()),
+            ))
         })
     }
 }

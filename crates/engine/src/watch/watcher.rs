@@ -186,11 +186,7 @@ impl Watcher {
         ctx.register_table(OBJECTS_TABLE, Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?))?;
         let result = ctx.sql(&self.query.over_sql(OBJECTS_TABLE)).await?.collect().await;
         ctx.deregister_table(OBJECTS_TABLE)?;
-        result?
-            .into_iter()
-            .filter(|b| b.num_rows() > 0)
-            .map(|b| self.finish(b, kind))
-            .collect()
+        result?.into_iter().filter(|b| b.num_rows() > 0).map(|b| self.finish(b, kind)).collect()
     }
 
     /// Drops the hidden columns and, with changes, puts the `change` column first.
@@ -284,7 +280,11 @@ fn seconds(array: &ArrayRef) -> Result<Int64Array> {
 fn check_plan(plan: &LogicalPlan) -> Result<()> {
     let allowed = matches!(
         plan,
-        LogicalPlan::Projection(_) | LogicalPlan::Filter(_) | LogicalPlan::Sort(_) | LogicalPlan::TableScan(_) | LogicalPlan::SubqueryAlias(_)
+        LogicalPlan::Projection(_)
+            | LogicalPlan::Filter(_)
+            | LogicalPlan::Sort(_)
+            | LogicalPlan::TableScan(_)
+            | LogicalPlan::SubqueryAlias(_)
     );
     if !allowed {
         let what = plan.display().to_string();
@@ -303,8 +303,5 @@ fn arrow(e: datafusion::arrow::error::ArrowError) -> Error {
 
 /// The local clock in unix seconds.
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

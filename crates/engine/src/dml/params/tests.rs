@@ -10,9 +10,17 @@ fn customers_create() -> &'static WriteDef {
 #[test]
 fn read_only_and_unknown_raw_params_name_the_column() {
     let mut p = Map::new();
-    let e = add_column(&mut p, customers_create(), "insert into customers", "created", Some(json!(1)), NullMeaning::Omit);
+    let e =
+        add_column(&mut p, customers_create(), "insert into customers", "created", Some(json!(1)), NullMeaning::Omit);
     assert!(e.unwrap_err().to_string().contains("column created is read-only"));
-    let e = add_column(&mut p, customers_create(), "insert into customers", "_raw", Some(json!("{\"bogus\": 1}")), NullMeaning::Omit);
+    let e = add_column(
+        &mut p,
+        customers_create(),
+        "insert into customers",
+        "_raw",
+        Some(json!("{\"bogus\": 1}")),
+        NullMeaning::Omit,
+    );
     assert!(e.unwrap_err().to_string().contains("unknown parameter bogus"));
     assert!(p.is_empty());
 }
@@ -25,7 +33,10 @@ fn json_text_and_maps_become_nested_params() {
     add_column(&mut p, w, "x", "metadata", Some(json!({"a": "1", "b": null})), NullMeaning::Omit).unwrap();
     add_column(&mut p, w, "x", "email", None, NullMeaning::Omit).unwrap();
     add_column(&mut p, w, "x", "_raw", Some(json!("{\"payment_method\": \"pm_1\"}")), NullMeaning::Omit).unwrap();
-    assert_eq!(Value::Object(p), json!({"address": {"city": "Paris"}, "metadata": {"a": "1"}, "payment_method": "pm_1"}));
+    assert_eq!(
+        Value::Object(p),
+        json!({"address": {"city": "Paris"}, "metadata": {"a": "1"}, "payment_method": "pm_1"})
+    );
 }
 
 #[test]
@@ -34,7 +45,8 @@ fn wrong_types_and_bad_json_are_refused() {
     let mut p = Map::new();
     let e = add_column(&mut p, w, "x", "address", Some(json!("not json")), NullMeaning::Omit).unwrap_err();
     assert!(e.to_string().contains("column address expects a JSON object"), "{e}");
-    let e = add_column(&mut p, w, "x", "address", Some(json!("{\"planet\": \"mars\"}")), NullMeaning::Omit).unwrap_err();
+    let e =
+        add_column(&mut p, w, "x", "address", Some(json!("{\"planet\": \"mars\"}")), NullMeaning::Omit).unwrap_err();
     assert!(e.to_string().contains("unknown field planet"), "{e}");
     let e = add_column(&mut p, w, "x", "balance", Some(json!("ten")), NullMeaning::Omit).unwrap_err();
     assert!(e.to_string().contains("column balance expects a whole number"), "{e}");

@@ -41,10 +41,14 @@ impl ColumnBuilder {
             ColumnType::Utf8 => ColumnBuilder::Text(StringBuilder::with_capacity(rows, rows * 16)),
             ColumnType::Json => ColumnBuilder::Text(StringBuilder::with_capacity(rows, rows * 64)),
             ColumnType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(rows)),
-            ColumnType::Timestamp => ColumnBuilder::Time(TimestampSecondBuilder::with_capacity(rows).with_timezone("UTC")),
+            ColumnType::Timestamp => {
+                ColumnBuilder::Time(TimestampSecondBuilder::with_capacity(rows).with_timezone("UTC"))
+            }
             ColumnType::Float64 => ColumnBuilder::Float(Float64Builder::with_capacity(rows)),
             ColumnType::Boolean => ColumnBuilder::Bool(BooleanBuilder::with_capacity(rows)),
-            ColumnType::StringMap => ColumnBuilder::Map(MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())),
+            ColumnType::StringMap => {
+                ColumnBuilder::Map(MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()))
+            }
             ColumnType::StringList => ColumnBuilder::List(ListBuilder::new(StringBuilder::new())),
         }
     }
@@ -66,7 +70,12 @@ impl ColumnBuilder {
     }
 
     /// Appends `value` as `col` reads it.
-    pub fn append_scalar(&mut self, col: &ColumnDef, value: Scalar<'_>, implied: Option<&str>) -> Result<(), ArrowError> {
+    pub fn append_scalar(
+        &mut self,
+        col: &ColumnDef,
+        value: Scalar<'_>,
+        implied: Option<&str>,
+    ) -> Result<(), ArrowError> {
         if value == Scalar::Null {
             return self.append_missing(implied);
         }

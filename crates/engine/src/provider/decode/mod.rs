@@ -20,12 +20,12 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::error::{DataFusionError, Result};
 use serde_json::Value;
 
+use crate::catalog::ArrowSchema;
 use crate::catalog::{ColumnDef, TableDef};
 use crate::stripe::RawObjects;
 use builders::ColumnBuilder;
 use plan::KeyPlan;
 use scalar::Scalar;
-use crate::catalog::ArrowSchema;
 
 /// Name of the column holding the whole object as JSON.
 pub const RAW_COLUMN: &str = "_raw";
@@ -94,7 +94,8 @@ impl Decoder {
             return self.batch(vec![], objects.len());
         }
         let implied = self.implied(implied);
-        let mut builders: Vec<ColumnBuilder> = self.columns.iter().map(|c| ColumnBuilder::new(c, objects.len())).collect();
+        let mut builders: Vec<ColumnBuilder> =
+            self.columns.iter().map(|c| ColumnBuilder::new(c, objects.len())).collect();
         let mut rows = from_text::Rows {
             columns: &self.columns,
             plan: &self.plan,
@@ -111,16 +112,14 @@ impl Decoder {
     }
 
     fn implied<'a>(&self, implied: &'a [(String, String)]) -> Vec<Option<&'a str>> {
-        self.columns
-            .iter()
-            .map(|col| implied.iter().find(|(c, _)| *c == col.name).map(|(_, v)| v.as_str()))
-            .collect()
+        self.columns.iter().map(|col| implied.iter().find(|(c, _)| *c == col.name).map(|(_, v)| v.as_str())).collect()
     }
 
     fn batch(&self, arrays: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch> {
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
-        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
-            .map_err(|e| DataFusionError::ArrowError(Box::new(e), Some(format!("decoding {} objects into a batch", self.table))))
+        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options).map_err(|e| {
+            DataFusionError::ArrowError(Box::new(e), Some(format!("decoding {} objects into a batch", self.table)))
+        })
     }
 
     fn error(&self, e: impl std::fmt::Display) -> DataFusionError {
@@ -129,7 +128,12 @@ impl Decoder {
 }
 
 /// Appends the value `col` reads from `object`.
-fn append_value(builder: &mut ColumnBuilder, col: &ColumnDef, object: &Value, implied: Option<&str>) -> Result<(), ArrowError> {
+fn append_value(
+    builder: &mut ColumnBuilder,
+    col: &ColumnDef,
+    object: &Value,
+    implied: Option<&str>,
+) -> Result<(), ArrowError> {
     if col.name == RAW_COLUMN && col.source.is_empty() {
         return builder.append_scalar(col, Scalar::Compound(std::borrow::Cow::Borrowed(object)), None);
     }

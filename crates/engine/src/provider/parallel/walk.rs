@@ -147,7 +147,12 @@ impl Walk {
                     }
                 }
                 // Objects without a `created` time: keep walking this segment by cursor.
-                None => match page.objects.len().checked_sub(1).and_then(|last| page.objects.head(last).id().map(str::to_owned)) {
+                None => match page
+                    .objects
+                    .len()
+                    .checked_sub(1)
+                    .and_then(|last| page.objects.head(last).id().map(str::to_owned))
+                {
                     Some(id) => self.queue.push_back((Segment { after: Some(id), ..segment }, false)),
                     None => {
                         self.failed = true;
@@ -166,15 +171,19 @@ impl Walk {
 /// Whether the request's `created` params are all bracketed integer bounds
 /// (anything else could not be narrowed safely: the walk stays sequential).
 fn bounds_are_readable(params: &[(String, String)]) -> bool {
-    params
-        .iter()
-        .filter(|(k, _)| k == "created" || k.starts_with("created["))
-        .all(|(k, v)| matches!(k.as_str(), "created[gt]" | "created[gte]" | "created[lt]" | "created[lte]") && v.parse::<i64>().is_ok())
+    params.iter().filter(|(k, _)| k == "created" || k.starts_with("created[")).all(|(k, v)| {
+        matches!(k.as_str(), "created[gt]" | "created[gte]" | "created[lt]" | "created[lte]")
+            && v.parse::<i64>().is_ok()
+    })
 }
 
 /// Every page of `request`, fetched as disjoint `created` ranges with up to
 /// `concurrency` requests in flight (the client's limiter still applies).
-pub fn pages(client: stripe::Client, request: ListRequest, concurrency: usize) -> BoxStream<'static, Result<RawPage, ApiError>> {
+pub fn pages(
+    client: stripe::Client,
+    request: ListRequest,
+    concurrency: usize,
+) -> BoxStream<'static, Result<RawPage, ApiError>> {
     if !bounds_are_readable(&request.params) {
         return client.list_raw(&request.path, request.query_value());
     }

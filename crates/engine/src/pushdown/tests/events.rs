@@ -11,7 +11,11 @@ fn events_with_type_and_types() -> crate::catalog::TableDef {
     let mut t = events();
     t.list_filters.insert(
         1,
-        crate::catalog::FilterDef { param: "type".into(), column: Some("type".into()), kind: crate::catalog::FilterKind::Equality },
+        crate::catalog::FilterDef {
+            param: "type".into(),
+            column: Some("type".into()),
+            kind: crate::catalog::FilterKind::Equality,
+        },
     );
     t
 }
@@ -31,5 +35,7 @@ fn one_event_type_uses_type_and_several_use_one_types_request() {
     // More than Stripe's 20 types: one request per type (fan-out) rather than a 400.
     let many: Vec<_> = (0..21).map(|i| lit(format!("t.{i}"))).collect();
     let p = run(&t, &[col("type").in_list(many, false)]);
-    assert!(matches!(&p.plan, RequestPlan::List { requests, .. } if requests.iter().all(|r| r.params.iter().all(|(k, _)| k != "types[]"))));
+    assert!(
+        matches!(&p.plan, RequestPlan::List { requests, .. } if requests.iter().all(|r| r.params.iter().all(|(k, _)| k != "types[]")))
+    );
 }

@@ -120,7 +120,8 @@ pub fn charges() -> TableDef {
 
 /// subscriptions: status enum with `all`, customer, price, created.
 pub fn subscriptions() -> TableDef {
-    let statuses = ["active", "canceled", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid"];
+    let statuses =
+        ["active", "canceled", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid"];
     let mut allowed: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
     allowed.extend(["all".to_string(), "ended".to_string()]);
     table(
@@ -145,11 +146,7 @@ pub fn invoice_lines() -> TableDef {
     let mut t = table(
         "invoice_lines",
         "/v1/invoices/{invoice}/lines",
-        vec![
-            column("id", ColumnType::Utf8),
-            column("invoice", ColumnType::Utf8),
-            column("amount", ColumnType::Int64),
-        ],
+        vec![column("id", ColumnType::Utf8), column("invoice", ColumnType::Utf8), column("amount", ColumnType::Int64)],
         vec![filter("invoice", FilterKind::Equality)],
     );
     t.retrieve_path = None;

@@ -55,11 +55,7 @@ fn booleans_from_bare_columns_and_literals() {
     ];
     for (filter, want) in cases {
         let p = run(&prices(), &[filter.clone(), col("product").eq(lit("prod_1"))]);
-        assert_eq!(
-            single_list(&p),
-            pairs(&[("active", want), ("product", "prod_1"), ("limit", "100")]),
-            "{filter}"
-        );
+        assert_eq!(single_list(&p), pairs(&[("active", want), ("product", "prod_1"), ("limit", "100")]), "{filter}");
         assert_eq!(p.support, [Exact, Exact]);
     }
 }
@@ -172,12 +168,10 @@ fn without_search_lists_what_params_express() {
 
 #[test]
 fn params_rebuild_as_json_for_the_client() {
-    let p = run(&charges(), &[col("customer").eq(lit("cus_1")), col("created").gt_eq(ts(10)), col("created").lt(ts(20))]);
+    let p =
+        run(&charges(), &[col("customer").eq(lit("cus_1")), col("created").gt_eq(ts(10)), col("created").lt(ts(20))]);
     let v = requests(&p)[0].query_value();
-    assert_eq!(
-        v,
-        serde_json::json!({"created": {"gte": "10", "lt": "20"}, "customer": "cus_1", "limit": "100"})
-    );
+    assert_eq!(v, serde_json::json!({"created": {"gte": "10", "lt": "20"}, "customer": "cus_1", "limit": "100"}));
     let p = run(&events(), &[col("type").eq(lit("a.b")).or(col("type").eq(lit("c.d")))]);
     assert_eq!(requests(&p)[0].query_value(), serde_json::json!({"types": ["a.b", "c.d"], "limit": "100"}));
 }

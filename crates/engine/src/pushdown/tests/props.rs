@@ -46,7 +46,10 @@ pub(super) fn parse_query(mut s: &str) -> Option<Vec<Clause>> {
         let (value, r) = if after.starts_with('\'') && (op == ":" || op == "~") {
             parse_quoted(after)?
         } else {
-            let end = after.char_indices().find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-'))).map_or(after.len(), |(i, _)| i);
+            let end = after
+                .char_indices()
+                .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+                .map_or(after.len(), |(i, _)| i);
             let digits = &after[..end];
             if digits.is_empty() || digits == "-" || op == "~" {
                 return None;
@@ -72,7 +75,14 @@ fn assert_endpoints(table: &TableDef, plan: &RequestPlan) {
         .iter()
         .flat_map(|f| {
             let p = &f.param;
-            [p.clone(), format!("{p}[]"), format!("{p}[gt]"), format!("{p}[gte]"), format!("{p}[lt]"), format!("{p}[lte]")]
+            [
+                p.clone(),
+                format!("{p}[]"),
+                format!("{p}[gt]"),
+                format!("{p}[gte]"),
+                format!("{p}[lt]"),
+                format!("{p}[lte]"),
+            ]
         })
         .chain(["limit".to_string()])
         .collect();
@@ -208,10 +218,31 @@ pub(super) enum Spec {
 
 pub(super) fn spec() -> impl Strategy<Value = Spec> {
     let column = prop::sample::select(vec![
-        "id", "customer", "email", "name", "status", "payment_intent", "invoice", "product", "currency", "type", "price",
+        "id",
+        "customer",
+        "email",
+        "name",
+        "status",
+        "payment_intent",
+        "invoice",
+        "product",
+        "currency",
+        "type",
+        "price",
     ]);
     let value = prop::sample::select(vec![
-        "cus_1", "cus_2", "in_1", "a b", "x'y", "succeeded", "active", "canceled", "all", "", "recurring", "charge.*",
+        "cus_1",
+        "cus_2",
+        "in_1",
+        "a b",
+        "x'y",
+        "succeeded",
+        "active",
+        "canceled",
+        "all",
+        "",
+        "recurring",
+        "charge.*",
     ])
     .prop_map(str::to_string);
     let number_column = prop::sample::select(vec!["created", "amount", "balance", "unit_amount"]);
@@ -221,7 +252,8 @@ pub(super) fn spec() -> impl Strategy<Value = Spec> {
         (number_column, 0u8..5, -3i64..40).prop_map(|(c, op, v)| Spec::Cmp(c, op, v)),
         (column.clone(), "[%_a-z@.]{0,8}").prop_map(|(c, p)| Spec::Like(c, p)),
         (value.clone(), value.clone()).prop_map(|(k, v)| Spec::Meta(k, v)),
-        (prop::sample::select(vec!["active", "livemode", "refunded"]), any::<bool>()).prop_map(|(c, b)| Spec::Bool(c, b)),
+        (prop::sample::select(vec!["active", "livemode", "refunded"]), any::<bool>())
+            .prop_map(|(c, b)| Spec::Bool(c, b)),
         any::<bool>().prop_map(Spec::Const),
         (column, value).prop_map(|(c, v)| Spec::NotEq(c, v)),
         (0u8..5, -5.0f64..45.0).prop_map(|(op, f)| Spec::FloatAmount(op, f)),
@@ -243,11 +275,9 @@ impl Spec {
         };
         match self {
             Spec::Eq(col, v) => c(col).eq(lit(v.clone())),
-            Spec::In(col, vs) if vs.len() <= 3 => vs
-                .iter()
-                .map(|v| c(col).eq(lit(v.clone())))
-                .reduce(Expr::or)
-                .expect("non-empty"),
+            Spec::In(col, vs) if vs.len() <= 3 => {
+                vs.iter().map(|v| c(col).eq(lit(v.clone()))).reduce(Expr::or).expect("non-empty")
+            }
             Spec::In(col, vs) => in_list(c(col), vs.iter().map(|v| lit(v.clone())).collect(), false),
             Spec::Cmp("created", op, v) => cmp(c("created"), *op, ts(*v * 1000)),
             Spec::Cmp(col, op, v) => cmp(c(col), *op, lit(*v)),

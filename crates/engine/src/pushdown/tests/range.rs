@@ -69,7 +69,10 @@ fn empty_ranges_make_no_call() {
         vec![col("created").gt(ts(100)), col("created").lt(ts(50))],
         vec![col("created").gt(ts(5)), col("created").lt(ts(6))],
         vec![col("created").eq(ts_ms(1_500))],
-        vec![col("amount").gt(datafusion::logical_expr::lit(10i64)), col("amount").lt_eq(datafusion::logical_expr::lit(10i64))],
+        vec![
+            col("amount").gt(datafusion::logical_expr::lit(10i64)),
+            col("amount").lt_eq(datafusion::logical_expr::lit(10i64)),
+        ],
     ] {
         let p = run(&charges(), &filters);
         assert_eq!(p.plan, RequestPlan::Empty, "{filters:?}");

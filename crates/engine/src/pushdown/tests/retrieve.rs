@@ -44,10 +44,8 @@ fn or_chain_and_in_list_retrieve_each_id_once() {
 
 #[test]
 fn other_filters_are_rechecked_on_retrieved_rows() {
-    let p = run(
-        &customers(),
-        &[col("email").like(lit("%@x.com")), col("id").eq(lit("cus_1")), col("name").eq(lit("Jo"))],
-    );
+    let p =
+        run(&customers(), &[col("email").like(lit("%@x.com")), col("id").eq(lit("cus_1")), col("name").eq(lit("Jo"))]);
     assert_eq!(ids_of(&p.plan), ["cus_1"]);
     assert_eq!(p.support, [Inexact, Exact, Inexact]);
 }

@@ -59,8 +59,20 @@ impl Row {
 }
 
 fn value() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["cus_1", "cus_2", "in_1", "a b", "x'y", "succeeded", "active", "canceled", "CUS_1", "all", ""])
-        .prop_map(str::to_string)
+    prop::sample::select(vec![
+        "cus_1",
+        "cus_2",
+        "in_1",
+        "a b",
+        "x'y",
+        "succeeded",
+        "active",
+        "canceled",
+        "CUS_1",
+        "all",
+        "",
+    ])
+    .prop_map(str::to_string)
 }
 
 fn rows(subscription: bool) -> impl Strategy<Value = Vec<Row>> {
@@ -73,19 +85,24 @@ fn rows(subscription: bool) -> impl Strategy<Value = Vec<Row>> {
         let ids = ["cus_1", "cus_2", "in_1"];
         rows.into_iter()
             .enumerate()
-            .map(|(i, ((created, amount, customer, payment_intent), (status, currency, livemode, refunded), metadata))| Row {
-                subscription,
-                id: ids.get(i).map_or_else(|| format!("ch_{i}"), |s| s.to_string()),
-                created,
-                amount,
-                customer,
-                payment_intent,
-                status,
-                currency,
-                livemode,
-                refunded,
-                metadata,
-            })
+            .map(
+                |(
+                    i,
+                    ((created, amount, customer, payment_intent), (status, currency, livemode, refunded), metadata),
+                )| Row {
+                    subscription,
+                    id: ids.get(i).map_or_else(|| format!("ch_{i}"), |s| s.to_string()),
+                    created,
+                    amount,
+                    customer,
+                    payment_intent,
+                    status,
+                    currency,
+                    livemode,
+                    refunded,
+                    metadata,
+                },
+            )
             .collect()
     })
 }
@@ -133,20 +150,21 @@ fn list_matches(params: &[(String, String)], row: &Row) -> bool {
     let hidden = row.subscription
         && !params.iter().any(|(k, _)| k == "status")
         && matches!(row.status.as_str(), "canceled" | "incomplete_expired");
-    !hidden && params.iter().all(|(k, v)| {
-        let n = || v.parse::<i64>().expect("integer bound");
-        match k.as_str() {
-            "limit" => true,
-            "customer" => row.customer == *v,
-            "payment_intent" | "price" => row.payment_intent == *v,
-            "status" => v == "all" || row.status == *v,
-            "created[gt]" => row.created > n(),
-            "created[gte]" => row.created >= n(),
-            "created[lt]" => row.created < n(),
-            "created[lte]" => row.created <= n(),
-            other => panic!("param {other} not modelled"),
-        }
-    })
+    !hidden
+        && params.iter().all(|(k, v)| {
+            let n = || v.parse::<i64>().expect("integer bound");
+            match k.as_str() {
+                "limit" => true,
+                "customer" => row.customer == *v,
+                "payment_intent" | "price" => row.payment_intent == *v,
+                "status" => v == "all" || row.status == *v,
+                "created[gt]" => row.created > n(),
+                "created[gte]" => row.created >= n(),
+                "created[lt]" => row.created < n(),
+                "created[lte]" => row.created <= n(),
+                other => panic!("param {other} not modelled"),
+            }
+        })
 }
 
 /// Stripe's search on a row, modelled loosely (case-insensitive `:`), as the real one may be.
@@ -213,17 +231,15 @@ fn check(t: &crate::catalog::TableDef, rows: &[Row], specs: Vec<Spec>, use_searc
         let rechecked: Vec<&str> = fetched
             .into_iter()
             .filter(|r| {
-                specs.iter().zip(&pushed.support).all(|(s, sup)| {
-                    *sup == TableProviderFilterPushDown::Exact || sql(s, r) == Some(true)
-                })
+                specs
+                    .iter()
+                    .zip(&pushed.support)
+                    .all(|(s, sup)| *sup == TableProviderFilterPushDown::Exact || sql(s, r) == Some(true))
             })
             .map(|r| r.id.as_str())
             .collect();
-        let expected: Vec<&str> = rows
-            .iter()
-            .filter(|r| specs.iter().all(|s| sql(s, r) == Some(true)))
-            .map(|r| r.id.as_str())
-            .collect();
+        let expected: Vec<&str> =
+            rows.iter().filter(|r| specs.iter().all(|s| sql(s, r) == Some(true))).map(|r| r.id.as_str()).collect();
         prop_assert_eq!(rechecked, expected, "plan {}", pushed.plan);
     }
     Ok(())

@@ -15,7 +15,10 @@ fn string_literals_of_every_width() {
         ScalarValue::LargeUtf8(Some("cus_1".into())),
     ] {
         let pred = classify(&charges(), &qcol("charges", "customer").eq(lit(v)));
-        assert_eq!(pred, Pred::OneOf { column: "customer".into(), values: vec![Scalar::Str("cus_1".into())], cast: false });
+        assert_eq!(
+            pred,
+            Pred::OneOf { column: "customer".into(), values: vec![Scalar::Str("cus_1".into())], cast: false }
+        );
     }
 }
 
@@ -28,11 +31,7 @@ fn null_comparisons_keep_no_row() {
 
 #[test]
 fn null_items_of_in_never_match() {
-    let f = in_list(
-        col("customer"),
-        vec![lit("c_1"), lit(ScalarValue::Utf8(None)), lit("c_2"), lit("c_3")],
-        false,
-    );
+    let f = in_list(col("customer"), vec![lit("c_1"), lit(ScalarValue::Utf8(None)), lit("c_2"), lit("c_3")], false);
     let Pred::OneOf { values, .. } = classify(&charges(), &f) else { panic!() };
     assert_eq!(values.len(), 3);
 }

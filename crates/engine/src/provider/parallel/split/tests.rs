@@ -101,7 +101,10 @@ fn one_free_worker_keeps_walking_by_cursor() {
 fn a_single_second_is_never_split() {
     let seg = Segment { lo: 500, hi: 500, after: None };
     let page = PageFacts { count: 100, newest: 500, oldest: 500, last_id: "x".into(), has_more: true };
-    assert_eq!(rest(&seg, &page, 8, SplitPolicy::default()), vec![Segment { lo: 500, hi: 500, after: Some("x".into()) }]);
+    assert_eq!(
+        rest(&seg, &page, 8, SplitPolicy::default()),
+        vec![Segment { lo: 500, hi: 500, after: Some("x".into()) }]
+    );
 }
 
 #[test]
@@ -126,7 +129,8 @@ fn free_workers_get_contiguous_disjoint_older_ranges() {
 #[test]
 fn an_open_lower_bound_is_explored_by_the_oldest_part() {
     let seg = Segment::range(i64::MIN, i64::MAX);
-    let page = PageFacts { count: 100, newest: 1_700_000_099, oldest: 1_700_000_000, last_id: "x".into(), has_more: true };
+    let page =
+        PageFacts { count: 100, newest: 1_700_000_099, oldest: 1_700_000_000, last_id: "x".into(), has_more: true };
     let parts = rest(&seg, &page, 8, SplitPolicy::default());
     assert_eq!(parts.len(), 8);
     assert_eq!(parts.last().unwrap().lo, i64::MIN);
@@ -177,7 +181,8 @@ fn parallel_scans_waste_few_requests() {
 #[test]
 #[ignore = "prints request counts for tuning pages_per_part"]
 fn tune_pages_per_part() {
-    let objs: Vec<(i64, String)> = (0..50_000).map(|n| (1_780_000_000 - (n / 2) as i64 * 40, format!("ch_{n:08}"))).collect();
+    let objs: Vec<(i64, String)> =
+        (0..50_000).map(|n| (1_780_000_000 - (n / 2) as i64 * 40, format!("ch_{n:08}"))).collect();
     for ppp in [4, 8, 12, 16, 24, 32] {
         let (seen, requests) = scan(&objs, 10, 5, SplitPolicy { page_size: 100, pages_per_part: ppp });
         assert_exactly_once(&objs, &seen);
