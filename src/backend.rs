@@ -8,11 +8,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::Result;
 use datafusion::execution::context::SessionContext;
 
-use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo, collect_sql};
-use stripe_sql::actions;
+use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
 use stripe_sql::catalog::{self, TableDef, listing};
-use stripe_sql::dml;
 use stripe_sql::engine::Engine;
+use stripe_sql::engine::function_docs::function_docs;
 use stripe_sql::engine::functions::params_text;
 
 /// Adapts an [`Engine`] to the REPL.
@@ -129,46 +128,10 @@ impl Backend for EngineBackend {
     }
 
     fn functions(&self) -> Vec<FunctionInfo> {
-        let mut out = vec![
-            FunctionInfo {
-                name: "stripe_tables".into(),
-                arguments: "()".into(),
-                description: "every table: pushdown, writes, actions".into(),
-            },
-            FunctionInfo {
-                name: "stripe_columns".into(),
-                arguments: "(table)".into(),
-                description: "a table's columns and how each pushes down".into(),
-            },
-            FunctionInfo {
-                name: "stripe_request_log".into(),
-                arguments: "()".into(),
-                description: "the Stripe API calls of this session (the last request_log_size)".into(),
-            },
-            FunctionInfo {
-                name: "stripe_request_log_status".into(),
-                arguments: "()".into(),
-                description: "calls the request log keeps, has dropped, and may keep".into(),
-            },
-            FunctionInfo {
-                name: "stripe_last_requests".into(),
-                arguments: "()".into(),
-                description: "the API calls of the previous statement".into(),
-            },
-        ];
-        out.push(FunctionInfo {
-            name: "stripe_get".into(),
-            arguments: "(path text, params json)".into(),
-            description: "the JSON of any GET endpoint (/v1/balance, /v1/invoices/upcoming)".into(),
-        });
-        for action in &catalog::builtin().actions {
-            out.push(FunctionInfo {
-                name: action.name.clone(),
-                arguments: actions::signature::arguments(action),
-                description: actions::signature::description(action),
-            });
-        }
-        out
+        function_docs()
+            .into_iter()
+            .map(|f| FunctionInfo { name: f.name, arguments: f.arguments, description: f.description })
+            .collect()
     }
 
     fn requests_since(&self, mark: u64) -> Vec<String> {
@@ -199,14 +162,6 @@ impl Backend for EngineBackend {
             .collect()
     }
 
-    fn statement_started(&self) {
-        self.engine.statement_started();
-    }
-
-    fn rewrite_sql(&self, sql: &str) -> String {
-        actions::rewrite_sql(sql)
-    }
-
     fn clear_cache(&self) {
         self.engine.client().clear_cache();
     }
@@ -216,10 +171,6 @@ impl Backend for EngineBackend {
     }
 
     async fn run_sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        // DataFusion rejects RETURNING; the dml module answers it itself.
-        match dml::returning::split(sql) {
-            Some(returning) => dml::returning::run(self.engine.context(), &returning).await,
-            None => collect_sql(self.engine.context(), sql).await,
-        }
+        Ok(self.engine.sql(sql).await?)
     }
 }

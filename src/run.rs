@@ -13,11 +13,12 @@ use crate::{Error, Result};
 use stripe_sql::emulator::EmulatorConfig;
 use stripe_sql::engine::Engine;
 use stripe_sql::stripe;
+use stripe_sql::watch::budget::CallBudget;
 
 /// Builds the engine `config` asks for and runs the SQL mode `cli` selects.
 /// Returns the process exit code.
 pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
-    let engine = Arc::new(build_engine(&config)?);
+    let engine = Arc::new(build_engine(&config, None)?);
     let backend: Arc<dyn Backend> = Arc::new(EngineBackend::new(Arc::clone(&engine)));
     let format = config.format;
     let mut out = std::io::stdout();
@@ -55,15 +56,29 @@ pub async fn run_cli(config: Config, cli: &Cli) -> Result<i32> {
     Ok(0)
 }
 
-/// The engine for `config`: the in-process emulator with demo data under
-/// `--demo`, otherwise the configured Stripe API.
-pub fn build_engine(config: &Config) -> Result<Engine> {
-    if config.demo {
+/// The engine `config` asks for: the in-process emulator with demo data under
+/// `--demo`, otherwise the configured Stripe API. This is the one place an
+/// engine is built from configuration: the SQL modes, `serve` and `watch` all
+/// call it, so demo latency, live-write policy and rate limits reach each.
+/// `budget` (watch's `--max-calls-per-minute`) caps the client's request
+/// rate, also in `--demo`, where the limiter is otherwise off.
+pub fn build_engine(config: &Config, budget: Option<CallBudget>) -> Result<Engine> {
+    let engine = if config.demo {
         let latency = demo_latency(std::env::var(DEMO_LATENCY_ENV).ok().as_deref())?;
-        return Engine::with_emulator(EmulatorConfig { latency, ..EmulatorConfig::demo() }, |_| {});
-    }
-    let client = stripe::Client::new(config.client_config()?)?;
-    let engine = Engine::new(client)?;
+        let emulator = EmulatorConfig { latency, ..EmulatorConfig::demo() };
+        Engine::with_emulator(emulator, |client| {
+            if let Some(budget) = budget {
+                client.max_rps = budget.limit(config.max_rps);
+            }
+        })?
+    } else {
+        let mut client = config.client_config()?;
+        if let Some(budget) = budget {
+            client.max_rps = budget.limit(client.max_rps);
+            client.endpoint_rps = client.endpoint_rps.min(client.max_rps);
+        }
+        Engine::new(stripe::Client::new(client)?)?
+    };
     engine.set_allow_live_writes(config.allow_live_writes);
     Ok(engine)
 }

@@ -14,9 +14,7 @@ use crate::cli::WatchArgs;
 use crate::config::Config;
 use crate::repl::{FormatOptions, OutputFormat, write_batches};
 use crate::{Error, Result};
-use stripe_sql::emulator::EmulatorConfig;
 use stripe_sql::engine::Engine;
-use stripe_sql::stripe;
 use stripe_sql::watch::budget::{self, CallBudget};
 use stripe_sql::watch::interval::parse_interval;
 use stripe_sql::watch::state::WatchState;
@@ -35,7 +33,7 @@ pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
         Some(path) => WatchState::load(path)?,
         None => None,
     };
-    let engine = Arc::new(build_engine(config, budget)?);
+    let engine = Arc::new(crate::run::build_engine(config, budget)?);
     let settle = parse_settle(&args.settle)?;
     let opts = WatchOptions { changes: args.changes, since, state, settle };
     let mut watcher = Watcher::new(Arc::clone(&engine), &sql, opts).await?;
@@ -121,20 +119,6 @@ pub fn parse_since(text: &str) -> Result<i64> {
             "could not read --since {text:?}: expected unix seconds or a time like 2024-01-31T12:00:00Z"
         ))
     })
-}
-
-/// The engine of a watch: like the SQL modes', with the call budget applied to
-/// the client's limiter (also in `--demo`, where the limiter is otherwise off).
-pub fn build_engine(config: &Config, budget: Option<CallBudget>) -> Result<Engine> {
-    let limit = |rps: f64| budget.map_or(rps, |b| b.limit(rps));
-    if config.demo {
-        let max_rps = config.max_rps;
-        return Engine::with_emulator(EmulatorConfig::demo(), |c| c.max_rps = limit(max_rps));
-    }
-    let mut client = config.client_config()?;
-    client.max_rps = limit(client.max_rps);
-    client.endpoint_rps = client.endpoint_rps.min(client.max_rps);
-    Engine::new(stripe::Client::new(client)?)
 }
 
 /// One line per poll at `-vvv`: its calls and the busiest recent window.

@@ -77,18 +77,11 @@ pub trait Backend: Send + Sync {
     fn requests_since(&self, mark: u64) -> Vec<String>;
     /// A position in the request log; calls made later are returned by `requests_since`.
     fn request_mark(&self) -> u64;
-    /// Called before each SQL statement runs (the engine uses it to tell which
-    /// API calls belong to which statement).
-    fn statement_started(&self) {}
-    /// Rewrites a statement before it is planned (the engine turns named
-    /// action arguments `name => value` into a form DataFusion accepts).
-    fn rewrite_sql(&self, sql: &str) -> String {
-        sql.to_string()
-    }
     /// Drop any cached API results (`\cache clear`).
     fn clear_cache(&self) {}
-    /// Plans and runs one (already rewritten) statement. The default runs it
-    /// in [`Backend::session`]; the engine also answers `RETURNING` here.
+    /// Plans and runs one statement. The default runs it in
+    /// [`Backend::session`]; the engine runs it through its statement
+    /// pipeline (marks, named arguments, `RETURNING`, hints).
     async fn run_sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         collect_sql(&self.session(), sql).await
     }

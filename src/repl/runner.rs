@@ -137,7 +137,6 @@ impl Runner {
     pub async fn run_statement(&mut self, sql: &str, out: &mut dyn Write, err: &mut dyn Write) -> Result<Flow, String> {
         self.last_statement = Some(sql.to_string());
         let mark = self.backend.request_mark();
-        self.backend.statement_started();
         let started = Instant::now();
         let result = self.execute(sql, mark, err).await;
         self.last_requests = self.backend.requests_since(mark);
@@ -152,7 +151,7 @@ impl Runner {
 
     async fn execute(&self, sql: &str, mark: u64, err: &mut dyn Write) -> Result<Vec<RecordBatch>, String> {
         let backend = Arc::clone(&self.backend);
-        let sql = self.backend.rewrite_sql(sql);
+        let sql = sql.to_owned();
         let mut task = tokio::spawn(async move { backend.run_sql(&sql).await });
         let mut progress = Progress::start();
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_DELAY, PROGRESS_INTERVAL);

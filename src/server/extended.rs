@@ -58,7 +58,7 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut sql = stripe_sql::actions::rewrite_sql(sql);
+        let mut sql = stripe_sql::engine::Engine::rewrite(sql);
         if let Some(rewritten) = crate::server::rewrite::catalog_query(&sql) {
             sql = rewritten;
         }

@@ -214,7 +214,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
             args.listen
         )));
     }
-    let engine = crate::run::build_engine(config)?;
+    let engine = crate::run::build_engine(config, None)?;
     let server = Server::bind(args.listen, engine.client().clone(), options).await?;
     let addr = server.local_addr()?;
     let mut out = std::io::stdout();

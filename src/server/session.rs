@@ -116,12 +116,9 @@ impl Session {
             let batches = self.engine.sql(&sql).await.map_err(errors::from_crate)?;
             return self.dml_response(dml, batches, &Format::UnifiedText, client).await;
         }
-        self.engine.statement_started();
-        let state = self.ctx.state();
-        let plan = state
-            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(statement)))
-            .await
-            .map_err(|e| errors::from_datafusion(&e))?;
+        let sql = text.map(str::to_owned).unwrap_or_else(|| statement.to_string());
+        let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
+        let plan = self.engine.plan_statement(statement, &sql).await.map_err(errors::from_crate)?;
         self.run_plan(plan, &Format::UnifiedText, client).await
     }
 
@@ -249,7 +246,7 @@ impl SimpleQueryHandler for Session {
         if let Some(rows) = pg_compat::psql_functions(query, &self.functions) {
             return Ok(vec![text_rows(&["Schema", "Name", "Result data type", "Argument data types", "Type"], rows)?]);
         }
-        let mut query = stripe_sql::actions::rewrite_sql(query);
+        let mut query = Engine::rewrite(query);
         if let Some(rewritten) = crate::server::rewrite::catalog_query(&query) {
             query = rewritten;
         }

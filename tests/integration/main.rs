@@ -9,6 +9,7 @@ mod dml;
 mod embedded;
 mod emulator;
 mod peers;
+mod pipeline;
 mod pushdown;
 mod read_path;
 mod readpath;

@@ -1,15 +1,16 @@
 //! Builds the DataFusion SessionContext: schema `stripe` (also the default
 //! schema) with one `StripeTable` per catalog table, the `stripe.*` settings,
-//! and the engine's table functions. Also the embedded API (`Engine`).
+//! and the engine's table functions. Also the embedded API (`Engine`), whose
+//! statement pipeline (`statement.rs`) every front end runs SQL through.
 
+pub mod function_docs;
 pub mod functions;
 pub mod options;
+mod statement;
 
 use std::sync::Arc;
 
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
-use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
@@ -123,31 +124,6 @@ impl Engine {
         let state = self.ctx.state_ref();
         let mut state = state.write();
         state.config_mut().set_extension(Arc::new(dml::WritePolicy { allow_live_writes: allow }));
-    }
-
-    /// Plans one SQL statement as a DataFrame (nothing is fetched until it runs).
-    /// Named action arguments (`name => value`) are rewritten first.
-    pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
-        self.statement_started();
-        let sql = crate::actions::rewrite_sql(sql);
-        match self.ctx.sql(&sql).await {
-            Ok(frame) => Ok(frame),
-            Err(e) => {
-                let state = self.ctx.state();
-                let dry_run = state.config().options().extensions.get::<StripeOptions>().is_some_and(|o| o.dry_run);
-                Err(crate::actions::dry_run_hint::explain(e, &sql, dry_run).into())
-            }
-        }
-    }
-
-    /// Runs one SQL statement and collects its result.
-    pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        // DataFusion rejects RETURNING; the dml module answers it itself.
-        if let Some(returning) = dml::returning::split(sql) {
-            self.statement_started();
-            return Ok(dml::returning::run(&self.ctx, &returning).await?);
-        }
-        Ok(self.dataframe(sql).await?.collect().await?)
     }
 }
 
