@@ -1,18 +1,13 @@
-//! Actions as table functions (issue 8), against the in-process emulator:
+//! Actions as table functions, against the in-process emulator:
 //! every listed action's happy path and one illegal transition, named and
 //! JSON arguments, the bulk forms, and the safety rules (nothing is sent
 //! while planning, under EXPLAIN, for LATERAL column references or bind
 //! parameters).
 
-#[path = "actions_billing.rs"]
 mod billing;
-#[path = "actions_forms.rs"]
 mod forms;
-#[path = "actions_localstripe.rs"]
 mod localstripe;
-#[path = "actions_payments.rs"]
 mod payments;
-#[path = "actions_safety.rs"]
 mod safety;
 
 use datafusion::arrow::record_batch::RecordBatch;

@@ -3,7 +3,7 @@
 //! (0 ok, 1 a statement failed, 2 configuration) and error texts. Results go
 //! to stdout, diagnostics to stderr.
 
-#[path = "cli_support/mod.rs"]
+mod repl;
 pub mod support;
 
 use support::{demo, run};

@@ -1,4 +1,4 @@
-//! The Stripe HTTP client against a local scripted server on 127.0.0.1 (issue 2), and the
+//! The Stripe HTTP client against a local scripted server on 127.0.0.1, and the
 //! binary's command-line behaviour.
 
 mod cli;

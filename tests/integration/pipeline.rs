@@ -12,7 +12,7 @@ use stripe_sql_app::backend::EngineBackend;
 use stripe_sql_app::repl::{self, OutputFormat, ScriptOptions};
 
 use crate::cli::support as cli_support;
-use crate::serve::serve_support;
+use crate::serve::support as serve_support;
 
 const STATEMENTS: &[&str] = &[
     "INSERT INTO customers (email) VALUES ('one-pipeline@example.com') RETURNING email",

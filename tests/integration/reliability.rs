@@ -1,4 +1,4 @@
-//! Reliability (issue 12): third-party peer conformance through SQL, request
+//! Reliability: third-party peer conformance through SQL, request
 //! conformance against the OpenAPI spec, fault injection, hostile input and
 //! bounded fuzzing.
 

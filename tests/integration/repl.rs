@@ -1,7 +1,6 @@
 //! End-to-end tests of the REPL's script runner (`repl::run_script`) over a
 //! test backend: statements, meta-commands, formats, files and exit codes.
 
-#[path = "repl_support/mod.rs"]
 mod support;
 
 use std::sync::Arc;

@@ -2,14 +2,14 @@
 //! (psql, psycopg, SQLAlchemy, pandas, pgJDBC). See serve_support for how
 //! clients are found (tests/peers/install.sh installs them).
 
-#[path = "serve_support/mod.rs"]
-pub(crate) mod serve_support;
+mod limits;
+pub(crate) mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use serve_support::{cli_csv, java, psql, python, serve, single_value};
+use support::{cli_csv, java, psql, python, serve, single_value};
 
 /// An email of the demo data and how many customers have it.
 fn demo_email() -> (String, String) {
@@ -194,7 +194,7 @@ fn passwords_loopback_rule_and_garbage_are_refused_cleanly() {
     assert!(right.stdout.contains("42"), "{}", right.stdout);
 
     let home = tempfile::tempdir().unwrap();
-    let open = serve_support::command(&["serve", "--demo", "--listen", "0.0.0.0:0"], home.path()).output().unwrap();
+    let open = support::command(&["serve", "--demo", "--listen", "0.0.0.0:0"], home.path()).output().unwrap();
     assert_eq!(open.status.code(), Some(2), "a non-loopback bind without a password exits with 2");
     let stderr = String::from_utf8_lossy(&open.stderr);
     assert!(stderr.contains("refusing to listen on 0.0.0.0") && stderr.contains("--password-file"), "{stderr}");
@@ -227,7 +227,7 @@ fn read_only_refuses_writes_and_actions_but_reads_work() {
 fn tls_is_served_with_a_certificate_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = std::process::Command::new(serve_support::require("openssl"))
+    let made = std::process::Command::new(support::require("openssl"))
         .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
         .arg(&key)
         .arg("-out")
@@ -236,7 +236,7 @@ fn tls_is_served_with_a_certificate_and_key() {
         .unwrap();
     assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
     let server = serve(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()], &[]);
-    let out = serve_support::psql_tls(server.addr, &["select count(*) from customers"]).ok();
+    let out = support::psql_tls(server.addr, &["select count(*) from customers"]).ok();
     assert_eq!(
         out.stdout.lines().nth(1).map(str::trim),
         Some(single_value(&cli_csv("select count(*) from customers")).as_str())

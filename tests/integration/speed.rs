@@ -1,4 +1,4 @@
-//! Throughput (issue 10): list scans split into `created` ranges return exactly
+//! Throughput: list scans split into `created` ranges return exactly
 //! what the sequential walk returns (no object twice, none missed, also when
 //! many objects share a second or objects are created during the scan), 429s
 //! slow a scan down instead of failing it, `ORDER BY created DESC LIMIT n`
@@ -15,7 +15,7 @@ use stripe_sql::engine::Engine;
 use stripe_sql_app::backend::EngineBackend;
 use stripe_sql_app::repl::Backend;
 
-use super::readpath::first_column;
+use super::read::first_column;
 
 async fn column(engine: &Engine, sql: &str) -> Vec<String> {
     first_column(&engine.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")))

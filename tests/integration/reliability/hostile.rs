@@ -1,4 +1,4 @@
-//! Hostile and malformed input through SQL (beyond readpath_hostile.rs, which covers
+//! Hostile and malformed input through SQL (beyond read/hostile.rs, which covers
 //! filter values on reads): malformed SQL, unknown names, wrong types, a huge IN
 //! list, injection attempts in write and action ids, bad and wrong-mode keys, a
 //! wrong base URL and an upstream that answers HTML. Each gives a clear error or the

@@ -3,7 +3,7 @@
 //! `--memory-limit`, SCRAM passwords, and a request log per connection.
 //! Each test starts the real binary on 127.0.0.1:0.
 
-#[path = "../../benches/support/soak.rs"]
+#[path = "../../../benches/support/soak.rs"]
 mod soak;
 
 use std::io::{Read, Write};
@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::serve::serve_support::{BIN, psql};
+use crate::serve::support::{BIN, psql};
 
 fn server(extra: &[&str]) -> soak::Server {
     soak::Server::start(Path::new(BIN), extra)

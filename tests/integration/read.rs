@@ -1,14 +1,12 @@
-//! Read-path acceptance tests through the engine (issue 5): randomized
+//! Read-path acceptance tests through the engine: randomized
 //! predicates against a locally filtered full scan, hostile values that must
 //! not change the endpoint, and streaming of multi-page scans.
 
-#[path = "readpath_hostile.rs"]
 mod hostile;
-#[path = "readpath_order.rs"]
 mod order;
-#[path = "readpath_props.rs"]
+mod plans;
 mod props;
-#[path = "readpath_stream.rs"]
+mod pushdown;
 mod stream;
 
 use datafusion::arrow::array::{Array, AsArray};
