@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::ParamValues;
+use datafusion::common::{DFSchema, DFSchemaRef, ParamValues};
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::arrow_pg::datatypes::df::deserialize_parameters;
@@ -27,14 +28,28 @@ use crate::server::encode::WireSchema;
 use crate::server::errors;
 use crate::server::policy::{self, Dml};
 use crate::server::session::Session;
+use stripe_sql::dml;
+use stripe_sql::engine::Engine;
 
-/// A prepared statement: its SQL and, unless empty, the parsed statement and its plan.
+/// A prepared statement: its SQL and, unless empty, the parsed statement and
+/// its plan. For a write with `RETURNING` (which DataFusion does not plan)
+/// the plan is the write's and the SQL keeps the clause, which the engine
+/// answers after the write. (datafusion-postgres' hooks require this shape.)
 pub type Prepared = (String, Option<(Statement, LogicalPlan)>);
+
+/// The `RETURNING` items of a prepared write, if it has any.
+fn returning_items(prepared: &Prepared) -> Option<String> {
+    match prepared {
+        (sql, Some((_, LogicalPlan::Dml(_)))) => dml::returning::split(sql).map(|r| r.items),
+        _ => None,
+    }
+}
 
 /// Parses and plans statements for the extended protocol, refusing writes
 /// at Parse time on a read-only server.
 pub struct StatementParser {
     inner: Arc<datafusion_postgres::Parser>,
+    engine: Arc<Engine>,
     compat: PostgresCompatibilityParser,
     read_only: bool,
 }
@@ -44,8 +59,23 @@ impl StatementParser {
     pub fn new(session: &Session) -> Self {
         Self {
             inner: Arc::clone(&session.parser),
+            engine: Arc::clone(&session.engine),
             compat: PostgresCompatibilityParser::new(),
             read_only: session.read_only,
+        }
+    }
+}
+
+impl StatementParser {
+    /// A planning error as a Postgres error, with what the engine adds to it
+    /// (the dry-run hint), as the simple protocol reports it.
+    fn explained(&self, e: PgWireError, sql: &str) -> PgWireError {
+        let PgWireError::ApiError(inner) = e else {
+            return e;
+        };
+        match inner.downcast::<DataFusionError>() {
+            Ok(df) => errors::from_datafusion(&self.engine.explain(*df, sql)),
+            Err(other) => errors::relabel(PgWireError::ApiError(other)),
         }
     }
 }
@@ -58,7 +88,7 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut sql = stripe_sql::engine::Engine::rewrite(sql);
+        let mut sql = Engine::rewrite(sql);
         if let Some(rewritten) = crate::server::rewrite::catalog_query(&sql) {
             sql = rewritten;
         }
@@ -71,7 +101,12 @@ impl QueryParser for StatementParser {
                 policy::check_read_only(statement)?;
             }
         }
-        self.inner.parse_sql(client, &sql, types).await.map_err(errors::relabel)
+        let explained = |e| self.explained(e, &sql);
+        let Some(returning) = dml::returning::split(&sql) else {
+            return self.inner.parse_sql(client, &sql, types).await.map_err(explained);
+        };
+        let parsed = self.inner.parse_sql(client, &returning.statement, types).await.map_err(explained)?;
+        Ok(parsed.map(|(_, planned)| (sql, planned)))
     }
 
     fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
@@ -79,13 +114,28 @@ impl QueryParser for StatementParser {
     }
 
     fn get_result_schema(&self, stmt: &Prepared, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
-        match stmt {
-            (_, Some((_, plan))) if !matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_)) => {
-                WireSchema::of(plan.schema()).fields(format.unwrap_or(&Format::UnifiedText), None)
+        let format = format.unwrap_or(&Format::UnifiedText);
+        match (stmt, returning_items(stmt)) {
+            ((_, Some((_, plan))), Some(items)) => {
+                let schema = returning_schema(plan, &items)?;
+                WireSchema::of(&schema).fields(format, None)
+            }
+            ((_, Some((_, plan))), None) if !matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_)) => {
+                WireSchema::of(plan.schema()).fields(format, None)
             }
             _ => Ok(vec![]),
         }
     }
+}
+
+/// The columns of the `RETURNING` list `items` of the planned write `plan`.
+fn returning_schema(plan: &LogicalPlan, items: &str) -> PgWireResult<DFSchemaRef> {
+    // Describe is synchronous in pgwire. The schema is planned on a scratch
+    // context holding one empty in-memory table: every await in it is ready
+    // at once, so this blocks for no longer than the planning itself.
+    let schema = futures::executor::block_on(dml::returning::result_schema(plan, items))
+        .map_err(|e| errors::from_datafusion(&e))?;
+    DFSchema::try_from(schema.as_ref().clone()).map(Arc::new).map_err(|e| errors::from_datafusion(&e))
 }
 
 /// Parameter values of `portal`, typed by the client's hints or else by
@@ -115,7 +165,8 @@ impl ExtendedQueryHandler for Session {
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let (_, Some((statement, plan))) = &portal.statement.statement else {
+        let prepared = &portal.statement.statement;
+        let (_, Some((statement, plan))) = prepared else {
             return Ok(Response::EmptyQuery);
         };
         let params = bind_parameters(plan, portal)?;
@@ -126,6 +177,11 @@ impl ExtendedQueryHandler for Session {
         }
         let plan = plan.clone().replace_params_with_values(&params).map_err(|e| errors::from_datafusion(&e))?;
         self.engine.statement_started();
+        if let (Some(dml), Some(items)) = (Dml::of(statement), returning_items(prepared)) {
+            let batches =
+                dml::returning::run_planned(&self.ctx, plan, &items).await.map_err(|e| errors::from_datafusion(&e))?;
+            return self.dml_response(dml, batches, &portal.result_column_format, client).await;
+        }
         if let Some(dml) = Dml::of(statement) {
             let run = async {
                 let df = self.ctx.execute_logical_plan(plan).await?;

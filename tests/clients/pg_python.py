@@ -6,6 +6,9 @@ usage: pg_python.py PORT MODE [ARG]
   inspect        SQLAlchemy inspect(): table names and the columns of customers
   revenue        pandas.read_sql of a monthly revenue aggregate
   cancel         starts a slow query, cancels it from another thread
+  pipeline       the statements of tests/integration/pipeline.rs over the
+                 extended protocol (server-side parameters where allowed);
+                 prints {"lines": [...], "errors": "..."}
 Prints one JSON object on stdout.
 """
 import json
@@ -75,4 +78,33 @@ def cancel():
         print(json.dumps({"sqlstate": code, "message": message, "elapsed": elapsed, "after": after}))
 
 
-{"params": lambda: params(sys.argv[3]), "inspect": inspect, "revenue": revenue, "cancel": cancel}[mode]()
+def pipeline():
+    statements = [
+        ("INSERT INTO customers (email) VALUES (%s) RETURNING email", ("one-pipeline@example.com",)),
+        ("SELECT outcome, method, path FROM stripe_last_write()", None),
+        ("SET stripe.dry_run = true", None),
+        # Table functions take no bind parameters (a safety rule): values in the text.
+        ("SELECT method, path FROM capture_payment_intent(id => 'pi_123', amount_to_capture => 500)", None),
+        ("SELECT id FROM capture_payment_intent('pi_123')", None),
+    ]
+    lines, errors = [], ""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for sql, args in statements:
+            cur = conn.cursor()
+            try:
+                # prepare=True: Parse/Bind/Describe/Execute even without parameters.
+                cur.execute(sql, args, prepare=True)
+                if cur.description:
+                    lines += [",".join(str(v) for v in row) for row in cur.fetchall()]
+            except psycopg.Error as e:
+                errors += str(e) + "\n"
+    print(json.dumps({"lines": lines, "errors": errors}))
+
+
+{
+    "params": lambda: params(sys.argv[3]),
+    "inspect": inspect,
+    "revenue": revenue,
+    "cancel": cancel,
+    "pipeline": pipeline,
+}[mode]()

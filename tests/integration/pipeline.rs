@@ -2,7 +2,8 @@
 //! `stripe_last_write()`, a named-argument action under `stripe.dry_run`, and
 //! a statement that needs the dry-run hint — give the same answers and the
 //! same hint through the REPL's script runner, `-c`, the Postgres server
-//! (psql) and the embedded API.
+//! (psql: the simple protocol; psycopg: the extended protocol, the insert's
+//! value as a server-side parameter) and the embedded API.
 
 use std::sync::Arc;
 
@@ -87,5 +88,12 @@ async fn the_same_statements_answer_alike_in_every_front_end() {
         &[commands[0], commands[1], "SET stripe.dry_run = true", commands[2], commands[3]],
     );
     let lines: Vec<String> = psql.stdout.lines().map(|l| l.replace('|', ",")).collect();
-    check("pgwire", &lines, &psql.stderr);
+    check("pgwire simple protocol", &lines, &psql.stderr);
+
+    let port = served.addr.port().to_string();
+    let extended = serve_support::python("pg_python.py", &[&port, "pipeline"]).ok();
+    let report: serde_json::Value = serde_json::from_str(extended.stdout.trim()).expect("one JSON object");
+    let lines: Vec<String> =
+        report["lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
+    check("pgwire extended protocol", &lines, report["errors"].as_str().unwrap());
 }

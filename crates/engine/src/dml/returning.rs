@@ -2,11 +2,17 @@
 //! the engine strips the clause, runs the write, then evaluates the RETURNING
 //! list over the objects Stripe returned for the written rows (deleted
 //! objects come back as `{id, deleted}` only; canceled subscriptions in full).
-//! [`crate::engine::Engine::sql`] and the REPL's engine backend go through here.
+//! [`crate::engine::Engine::sql`] and the Postgres extended protocol (which
+//! plans the write with its parameters first) go through here.
 
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::empty::EmptyTable;
 use datafusion::error::Result;
 use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -46,9 +52,17 @@ pub fn split(sql: &str) -> Option<Returning> {
 
 /// Runs the write, then the RETURNING list over the written objects.
 pub async fn run(ctx: &SessionContext, returning: &Returning) -> Result<Vec<RecordBatch>> {
+    let write = ctx.state().create_logical_plan(&returning.statement).await?;
+    run_planned(ctx, write, &returning.items).await
+}
+
+/// Runs a planned write (its parameters already bound, as the Postgres
+/// extended protocol does), then the RETURNING list `items` over the written
+/// objects.
+pub async fn run_planned(ctx: &SessionContext, write: LogicalPlan, items: &str) -> Result<Vec<RecordBatch>> {
     let journal = journal::of_context(ctx);
     let before = journal.generation();
-    ctx.sql(&returning.statement).await?.collect().await?;
+    ctx.execute_logical_plan(write).await?.collect().await?;
     let report = journal
         .last()
         .filter(|_| journal.generation() != before)
@@ -57,10 +71,21 @@ pub async fn run(ctx: &SessionContext, returning: &Returning) -> Result<Vec<Reco
         catalog::builtin().table(&report.table).ok_or_else(|| invalid(format!("unknown table {}", report.table)))?;
     let batch = Decoder::new(def, None).decode(&report.written_objects())?;
     ctx.register_batch(RESULT_TABLE, batch)?;
-    let result =
-        async { ctx.sql(&format!("SELECT {} FROM {RESULT_TABLE}", returning.items)).await?.collect().await }.await;
+    let result = async { ctx.sql(&format!("SELECT {items} FROM {RESULT_TABLE}")).await?.collect().await }.await;
     ctx.deregister_table(RESULT_TABLE)?;
     result
+}
+
+/// The columns the RETURNING list `items` of the planned write `write` will
+/// have, known before anything is sent (a Postgres client asks at Describe).
+pub async fn result_schema(write: &LogicalPlan, items: &str) -> Result<SchemaRef> {
+    let LogicalPlan::Dml(dml) = write else {
+        return Err(invalid("RETURNING is only supported on INSERT, UPDATE and DELETE of stripe tables"));
+    };
+    let scratch = SessionContext::new();
+    scratch.register_table(RESULT_TABLE, Arc::new(EmptyTable::new(dml.target.schema())))?;
+    let plan = scratch.sql(&format!("SELECT {items} FROM {RESULT_TABLE}")).await?;
+    Ok(Arc::new(plan.schema().as_arrow().clone()))
 }
 
 #[cfg(test)]
