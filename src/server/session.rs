@@ -119,8 +119,9 @@ impl Session {
         self.engine.statement_started();
         let state = self.ctx.state();
         let plan = state
-            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(statement)))
+            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(statement.clone())))
             .await
+            .and_then(|plan| stripe_sql::catalog::describe::with_sql_types(&self.ctx, plan, &statement))
             .map_err(|e| errors::from_datafusion(&e))?;
         self.run_plan(plan, &Format::UnifiedText, client).await
     }

@@ -130,7 +130,7 @@ impl Engine {
     pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
         self.statement_started();
         let sql = crate::actions::rewrite_sql(sql);
-        match self.ctx.sql(&sql).await {
+        match crate::catalog::describe::sql(&self.ctx, &sql).await {
             Ok(frame) => Ok(frame),
             Err(e) => {
                 let state = self.ctx.state();
