@@ -82,7 +82,12 @@ fn merge(before: GlobalArgs, after: GlobalArgs, name: &str) -> Result<GlobalArgs
              and after it ('stripe-sql {name} {flag} …'); give it once"
         ))
     };
-    fn one<T>(a: Option<T>, b: Option<T>, flag: &str, twice: &dyn Fn(&str) -> clap::Error) -> Result<Option<T>, clap::Error> {
+    fn one<T>(
+        a: Option<T>,
+        b: Option<T>,
+        flag: &str,
+        twice: &dyn Fn(&str) -> clap::Error,
+    ) -> Result<Option<T>, clap::Error> {
         match (a, b) {
             (Some(_), Some(_)) => Err(twice(flag)),
             (a, b) => Ok(a.or(b)),

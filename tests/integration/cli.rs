@@ -277,7 +277,10 @@ fn meta_commands_describe_the_real_catalog() {
     assert!(lines.contains(&"id,text,retrieve,\"\",Utf8"), "{}", out.stdout);
     assert!(lines.contains(&"email,text,email(eq) search(string),insert update,Utf8"), "{}", out.stdout);
     let row = |name: &str| lines.iter().find(|l| l.starts_with(&format!("{name},"))).copied().unwrap_or("");
-    assert!(row("created").starts_with("created,timestamptz,") && row("created").ends_with(",\"Timestamp(s, \"\"UTC\"\")\""));
+    assert!(
+        row("created").starts_with("created,timestamptz,")
+            && row("created").ends_with(",\"Timestamp(s, \"\"UTC\"\")\"")
+    );
     assert!(row("metadata").starts_with("metadata,\"map<text, text>\","), "{}", out.stdout);
     assert!(row("balance").starts_with("balance,bigint,") && row("delinquent").starts_with("delinquent,boolean,"));
     assert!(row("_raw").starts_with("_raw,json,"), "{}", out.stdout);
@@ -339,4 +342,3 @@ fn a_global_flag_given_before_and_after_a_subcommand_is_a_usage_error() {
         out.stderr
     );
 }
-

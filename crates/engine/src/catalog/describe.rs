@@ -32,11 +32,9 @@ pub fn describe_schema() -> SchemaRef {
 /// table) where it has the column, else from the Arrow type.
 pub fn describe_batch(schema: &Schema, def: Option<&TableDef>) -> RecordBatch {
     let fields = schema.fields();
-    let sql = fields.iter().map(|f| {
-        match def.and_then(|d| d.columns.iter().find(|c| c.name == *f.name())) {
-            Some(column) => sql_type(column.ty).to_string(),
-            None => sql_type_of_arrow(f.data_type()),
-        }
+    let sql = fields.iter().map(|f| match def.and_then(|d| d.columns.iter().find(|c| c.name == *f.name())) {
+        Some(column) => sql_type(column.ty).to_string(),
+        None => sql_type_of_arrow(f.data_type()),
     });
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(fields.iter().map(|f| f.name().as_str()))),
@@ -53,7 +51,11 @@ pub fn builtin_def(name: &ObjectName) -> Option<&'static TableDef> {
     let table = match parts.as_slice() {
         [t] => t,
         [s, t] if s.eq_ignore_ascii_case(crate::engine::SCHEMA) => t,
-        [c, s, t] if c.eq_ignore_ascii_case(crate::engine::CATALOG) && s.eq_ignore_ascii_case(crate::engine::SCHEMA) => t,
+        [c, s, t]
+            if c.eq_ignore_ascii_case(crate::engine::CATALOG) && s.eq_ignore_ascii_case(crate::engine::SCHEMA) =>
+        {
+            t
+        }
         _ => return None,
     };
     super::builtin().table(table)
@@ -62,9 +64,9 @@ pub fn builtin_def(name: &ObjectName) -> Option<&'static TableDef> {
 /// The table a `DESCRIBE t` / `DESC t` statement names.
 fn described(statement: &Statement) -> Option<&ObjectName> {
     match statement {
-        Statement::ExplainTable { describe_alias: DescribeAlias::Describe | DescribeAlias::Desc, table_name, .. } => {
-            Some(table_name)
-        }
+        Statement::ExplainTable {
+            describe_alias: DescribeAlias::Describe | DescribeAlias::Desc, table_name, ..
+        } => Some(table_name),
         _ => None,
     }
 }

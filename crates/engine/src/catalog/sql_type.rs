@@ -78,16 +78,7 @@ mod tests {
         let names: Vec<&str> = ALL.iter().map(|t| sql_type(*t)).collect();
         assert_eq!(
             names,
-            [
-                "text",
-                "json",
-                "bigint",
-                "double precision",
-                "boolean",
-                "timestamptz",
-                "map<text, text>",
-                "text[]"
-            ]
+            ["text", "json", "bigint", "double precision", "boolean", "timestamptz", "map<text, text>", "text[]"]
         );
     }
 
@@ -98,6 +89,9 @@ mod tests {
             assert_eq!(sql_type_of_arrow(&arrow_type(ty)), want, "{ty:?}");
         }
         assert_eq!(sql_type_of_arrow(&DataType::Int32), "integer");
-        assert_eq!(sql_type_of_arrow(&DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Second, None)), "timestamp");
+        assert_eq!(
+            sql_type_of_arrow(&DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Second, None)),
+            "timestamp"
+        );
     }
 }
