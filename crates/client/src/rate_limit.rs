@@ -230,7 +230,7 @@ mod tests {
     fn slots_are_spaced_per_endpoint_and_globally() {
         let lim = RateLimiter::new(100.0, 10.0);
         let (g, e) = (interval(100.0), interval(10.0));
-        assert_eq!((micros(g), micros(e)), (10_300, 103_000), "a second plus the margin, per request");
+        assert_eq!((micros(g), micros(e)), (10_150, 101_500), "a second plus the margin, per request");
         let now = Instant::now();
         let a: Vec<Duration> = (0..3).map(|_| lim.reserve("GET /v1/customers", now) - now).collect();
         assert_eq!(a, vec![Duration::ZERO, e, e * 2]);
@@ -246,11 +246,11 @@ mod tests {
         let lim = RateLimiter::new(20.0, 5.0);
         let now = Instant::now();
         let us = |ep: &str| micros(lim.reserve(ep, now) - now);
-        assert_eq!([us("A"), us("A"), us("A")], [0, 206_000, 412_000]);
-        assert_eq!([us("B"), us("B")], [51_500, 257_500]);
-        assert_eq!(us("C"), 103_000, "first gap of 51.5ms on both sides");
-        assert_eq!(us("D"), 154_500);
-        assert_eq!(us("E"), 309_000);
+        assert_eq!([us("A"), us("A"), us("A")], [0, 203_000, 406_000]);
+        assert_eq!([us("B"), us("B")], [50_750, 253_750]);
+        assert_eq!(us("C"), 101_500, "first gap of 50.75ms on both sides");
+        assert_eq!(us("D"), 152_250);
+        assert_eq!(us("E"), 304_500);
     }
 
     #[test]
@@ -331,7 +331,7 @@ mod tests {
                 t = until + next(15);
             }
             sent.push(t);
-            if sent.len() % 97 == 0 {
+            if sent.len().is_multiple_of(97) {
                 lim.on_rate_limited(ep, None);
             } else {
                 lim.on_success(ep);
