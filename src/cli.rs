@@ -328,6 +328,9 @@ mod tests {
         assert_eq!(cli.global.format, Some(OutputFormat::Ndjson));
         let cli = Cli::try_parse_args(["stripe-sql", "emulator", "--latency-ms", "7"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Emulator(a)) if a.args.latency_ms == 7));
+        let cli = Cli::try_parse_args(["stripe-sql", "emulator", "--endpoint-rps", "25", "--rate-window", "sliding"]);
+        let window = stripe_sql::emulator::RateWindow::Sliding;
+        assert!(matches!(cli.unwrap().command, Some(Command::Emulator(a)) if a.args.rate_window == window));
         assert!(Cli::try_parse_args(["stripe-sql", "--format", "xml"]).is_err());
     }
 
