@@ -1,6 +1,8 @@
 //! Scan throughput at Stripe's speed: 50,000 charges served by the emulator
-//! with 300 ms per response and 25 requests/s per endpoint (it answers 429
-//! above that; the client's own limiter is set to the same 25/s). Prints
+//! with 300 ms per response and 25 requests/s per endpoint, enforced as a
+//! strict sliding window (`--rate-window sliding`: more than 25 requests in any
+//! one second get 429, as a proxy enforcing Stripe's limit would); the
+//! client's own limiter is set to the same 25/s. Prints
 //! objects/s of `SELECT count(*) FROM charges` (fetching only) and of
 //! `SELECT * FROM charges` (fetching and decoding every column), split into
 //! `created` ranges (default `stripe.max_concurrency`), the ratio to the
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt;
-use stripe_sql::emulator::EmulatorConfig;
+use stripe_sql::emulator::{EmulatorConfig, RateWindow};
 use stripe_sql::engine::Engine;
 use stripe_sql::engine::options::StripeOptions;
 use stripe_sql::provider::parallel::split::{self, PageFacts, Segment, SplitPolicy};
@@ -43,7 +45,12 @@ async fn rows(engine: &Engine, sql: &str) -> usize {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let config = EmulatorConfig { latency: LATENCY, endpoint_rps: ENDPOINT_RPS, ..EmulatorConfig::default() };
+    let config = EmulatorConfig {
+        latency: LATENCY,
+        endpoint_rps: ENDPOINT_RPS,
+        rate_window: RateWindow::Sliding,
+        ..EmulatorConfig::default()
+    };
     let engine = Engine::with_emulator(config, |c| {
         c.endpoint_rps = ENDPOINT_RPS;
         c.max_rps = ENDPOINT_RPS;
@@ -65,7 +72,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(counted, CHARGES);
     let count_rate = counted as f64 / count_secs;
     println!(
-        "throughput: count(*) over {CHARGES} charges, {} ms latency, {ENDPOINT_RPS} requests/s per endpoint, max_concurrency {concurrency}: \
+        "throughput: count(*) over {CHARGES} charges, {} ms latency, {ENDPOINT_RPS} requests/s per endpoint (sliding window), max_concurrency {concurrency}: \
          {count_rate:.0} objects/s in {count_secs:.1} s ({count_requests} requests, {count_rejected} answered 429); \
          {:.1}% of the {BOUND:.0} objects/s bound",
         LATENCY.as_millis(),
@@ -94,7 +101,7 @@ fn bench(c: &mut Criterion) {
     let parallel_rate = parallel_rows as f64 / parallel_secs;
     let sequential_rate = sequential_rows as f64 / sequential_secs;
     println!(
-        "throughput: SELECT * over {CHARGES} charges, {} ms latency, {ENDPOINT_RPS} requests/s per endpoint, max_concurrency {concurrency}: \
+        "throughput: SELECT * over {CHARGES} charges, {} ms latency, {ENDPOINT_RPS} requests/s per endpoint (sliding window), max_concurrency {concurrency}: \
          {parallel_rate:.0} objects/s in {parallel_secs:.1} s ({requests} requests, {rejected} answered 429); \
          {:.1}% of the {BOUND:.0} objects/s bound",
         LATENCY.as_millis(),

@@ -110,7 +110,8 @@ impl Backend for EngineBackend {
                     }
                     ColumnInfo {
                         name: c.name.clone(),
-                        data_type: catalog::arrow_type(c.ty).to_string(),
+                        data_type: catalog::sql_type(c.ty).to_string(),
+                        arrow_type: catalog::arrow_type(c.ty).to_string(),
                         pushdown: pushdown.join(" "),
                         writable: writes.join(" "),
                     }

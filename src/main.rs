@@ -2,12 +2,11 @@
 //!
 //! Exit codes: 0 success, 1 a failure while running, 2 bad usage or configuration.
 
-use clap::Parser;
 use stripe_sql_app::cli::{Cli, Command};
 use stripe_sql_app::config::Config;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     init_tracing(cli.global.verbose);
     let config = match Config::load(&cli.global) {
         Ok(c) => c,
@@ -24,7 +23,7 @@ fn main() {
 async fn run(cli: Cli, config: Config) -> i32 {
     let result = match &cli.command {
         Some(Command::Emulator(args)) => {
-            stripe_emulator::run_standalone(args.clone()).await.map(|()| 0).map_err(|e| match e {
+            stripe_emulator::run_standalone(args.args.clone()).await.map(|()| 0).map_err(|e| match e {
                 stripe_emulator::Error::Config(m) => stripe_sql::Error::Config(m),
                 other => other.into(),
             })

@@ -23,8 +23,10 @@ pub struct TableInfo {
 pub struct ColumnInfo {
     /// SQL column name.
     pub name: String,
-    /// Type as text (`Utf8`, `Timestamp(s, "UTC")`).
+    /// SQL type as analysts know it (`text`, `timestamptz`, `map<text, text>`).
     pub data_type: String,
+    /// The Arrow type behind it (`Utf8`, `Timestamp(s, "UTC")`).
+    pub arrow_type: String,
     /// How filters on this column push down (`list param`, `search`, ``), may be empty.
     pub pushdown: String,
     /// Whether and how the column can be written (`insert, update`), may be empty.
@@ -90,7 +92,8 @@ pub trait Backend: Send + Sync {
 /// Runs `sql` in `ctx` and collects the result; a result without batches
 /// still carries its schema (one empty batch), so headers can be printed.
 pub async fn collect_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    let df = ctx.sql(sql).await?;
+    // `DESCRIBE t` shows SQL type names (`text`, `timestamptz`) next to the Arrow type.
+    let df = stripe_sql::catalog::describe::sql(ctx, sql).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let mut batches = df.collect().await?;
     if batches.is_empty() {

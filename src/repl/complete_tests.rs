@@ -26,7 +26,8 @@ fn columns(table: &str) -> Option<Vec<ColumnInfo>> {
             .iter()
             .map(|n| ColumnInfo {
                 name: n.to_string(),
-                data_type: "Utf8".into(),
+                data_type: "text".into(),
+                arrow_type: "Utf8".into(),
                 pushdown: String::new(),
                 writable: String::new(),
             })

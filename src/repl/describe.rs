@@ -29,13 +29,14 @@ pub fn tables_batch(tables: &[TableInfo]) -> RecordBatch {
     ])
 }
 
-/// `\d TABLE`: one row per column.
+/// `\d TABLE`: one row per column (SQL type first, the Arrow type last).
 pub fn columns_batch(columns: &[ColumnInfo]) -> RecordBatch {
     text_batch(&[
         ("column", columns.iter().map(|c| c.name.as_str()).collect()),
         ("type", columns.iter().map(|c| c.data_type.as_str()).collect()),
         ("pushdown", columns.iter().map(|c| c.pushdown.as_str()).collect()),
         ("writable", columns.iter().map(|c| c.writable.as_str()).collect()),
+        ("arrow_type", columns.iter().map(|c| c.arrow_type.as_str()).collect()),
     ])
 }
 

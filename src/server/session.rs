@@ -117,7 +117,6 @@ impl Session {
             return self.dml_response(dml, batches, &Format::UnifiedText, client).await;
         }
         let sql = text.map(str::to_owned).unwrap_or_else(|| statement.to_string());
-        let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
         let plan = self.engine.plan_statement(statement, &sql).await.map_err(errors::from_crate)?;
         self.run_plan(plan, &Format::UnifiedText, client).await
     }

@@ -228,11 +228,12 @@ fn listing_batches_describe_tables_and_columns() {
     let cols = columns_batch(c.table("customers").unwrap());
     let col_names = cols.column(0).as_string::<i32>();
     let created = (0..cols.num_rows()).find(|&i| col_names.value(i) == "created").unwrap();
-    assert_eq!(cols.column(1).as_string::<i32>().value(created), "Timestamp(s, \"UTC\")");
-    assert_eq!(cols.column(2).as_string::<i32>().value(created), "range");
-    assert_eq!(cols.column(3).as_string::<i32>().value(created), "timestamp");
+    assert_eq!(cols.column(1).as_string::<i32>().value(created), "timestamptz");
+    assert_eq!(cols.column(2).as_string::<i32>().value(created), "Timestamp(s, \"UTC\")");
+    assert_eq!(cols.column(3).as_string::<i32>().value(created), "range");
+    assert_eq!(cols.column(4).as_string::<i32>().value(created), "timestamp");
     let email = (0..cols.num_rows()).find(|&i| col_names.value(i) == "email").unwrap();
-    assert!(cols.column(4).as_boolean().value(email) && cols.column(5).as_boolean().value(email));
+    assert!(cols.column(5).as_boolean().value(email) && cols.column(6).as_boolean().value(email));
 }
 
 #[test]

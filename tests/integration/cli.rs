@@ -273,9 +273,17 @@ fn meta_commands_describe_the_real_catalog() {
     let out = demo(&["--format", "csv", "-c", "\\d customers"]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines[0], "column,type,pushdown,writable");
-    assert!(lines.contains(&"id,Utf8,retrieve,\"\""), "{}", out.stdout);
-    assert!(lines.contains(&"email,Utf8,email(eq) search(string),insert update"), "{}", out.stdout);
+    assert_eq!(lines[0], "column,type,pushdown,writable,arrow_type");
+    assert!(lines.contains(&"id,text,retrieve,\"\",Utf8"), "{}", out.stdout);
+    assert!(lines.contains(&"email,text,email(eq) search(string),insert update,Utf8"), "{}", out.stdout);
+    let row = |name: &str| lines.iter().find(|l| l.starts_with(&format!("{name},"))).copied().unwrap_or("");
+    assert!(
+        row("created").starts_with("created,timestamptz,")
+            && row("created").ends_with(",\"Timestamp(s, \"\"UTC\"\")\"")
+    );
+    assert!(row("metadata").starts_with("metadata,\"map<text, text>\","), "{}", out.stdout);
+    assert!(row("balance").starts_with("balance,bigint,") && row("delinquent").starts_with("delinquent,boolean,"));
+    assert!(row("_raw").starts_with("_raw,json,"), "{}", out.stdout);
     assert!(out.stdout.ends_with("writes: INSERT, UPDATE, DELETE\nsearch fields (eventually consistent): created, email, metadata, name, phone\n\n"), "{}", out.stdout);
 
     let out = demo(&["--format", "csv", "-c", "\\df"]);
@@ -323,4 +331,15 @@ fn returning_works_from_the_command_line() {
     ]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
     assert_eq!(out.stdout, "email,name,has_id\nret.cli@example.com,Ret Cli,true\nmethod,path\nPOST,/v1/customers\n");
+}
+
+#[test]
+fn a_global_flag_given_before_and_after_a_subcommand_is_a_usage_error() {
+    let out = run(&["--demo", "serve", "--demo", "--listen", "127.0.0.1:0"], None);
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""));
+    assert!(
+        out.stderr.contains("--demo was given twice: before the subcommand") && out.stderr.contains("after it"),
+        "{}",
+        out.stderr
+    );
 }

@@ -95,7 +95,7 @@ async fn list_and_describe_tables() {
     let r = run("\\dt\n\\d customers").await;
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(r.out.contains(" customers | id =, email =, created <>"), "{}", r.out);
-    assert!(r.out.contains(" email   | Utf8"), "{}", r.out);
+    assert!(r.out.contains(" email   | text"), "{}", r.out);
     assert!(r.out.contains("insert, update"), "{}", r.out);
     assert!(r.out.contains("Writes: INSERT, UPDATE, DELETE"), "{}", r.out);
     let r = run("\\d custmers").await;

@@ -279,3 +279,55 @@ async fn the_cache_serves_repeats_until_a_write_or_the_ttl() {
     let err = engine.sql(list).await.expect_err("bad ttl").to_string();
     assert!(err.contains("stripe.cache_ttl"), "{err}");
 }
+
+/// Every `created` bound the calls on `path` since `mark` sent.
+fn created_bounds(engine: &Engine, mark: usize, path: &str) -> Vec<i64> {
+    list_calls(engine, mark, path)
+        .iter()
+        .flat_map(|c| ["created[gte]", "created[gt]", "created[lte]", "created[lt]"].map(|k| c.param(k)))
+        .flatten()
+        .map(|v| v.parse::<i64>().expect("integer bound"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_scans_never_ask_for_ranges_before_the_account_existed() {
+    // A dense recent month and a few old outliers; the account is as old as its oldest object.
+    let engine = Engine::with_emulator(EmulatorConfig::default(), |_| {}).expect("engine");
+    let (month, newest) = (30 * 86_400, 1_780_000_000_i64);
+    let outliers = [1_420_070_400_i64, 1_500_000_000, 1_600_000_000, 1_700_000_000];
+    let charge = |id: String, created: i64| json!({"id": id, "object": "charge", "created": created, "amount": 100, "currency": "usd"});
+    let dense = (0..1_500_i64).map(|i| charge(format!("ch_d{i:05}"), newest - i * month / 1_500));
+    let old = outliers.iter().enumerate().map(|(i, c)| charge(format!("ch_o{i}"), *c));
+    engine.emulator().expect("emulator").insert_objects("charges", dense.chain(old));
+    let total = 1_500 + outliers.len();
+    let pages = total.div_ceil(100);
+    let concurrency = 16;
+    engine.sql(&format!("SET stripe.max_concurrency = {concurrency}")).await.expect("set");
+
+    let mark = engine.client().request_log().len();
+    let ids = unique_ids(&engine, "SELECT id FROM charges").await;
+    assert_eq!(ids.len(), total, "every object once, the outliers too");
+    let calls = list_calls(&engine, mark, "/v1/charges").len();
+    eprintln!("speed: uneven table of {total} charges ({pages} pages) took {calls} list calls");
+    assert!(calls <= pages + concurrency, "{calls} calls for {pages} pages");
+    let bounds = created_bounds(&engine, mark, "/v1/charges");
+    assert!(bounds.iter().all(|b| *b >= outliers[0]), "a bound before the account existed: {bounds:?}");
+    assert_eq!(list_calls(&engine, mark, "/v1/account").len(), 1, "the account is asked once");
+
+    // The demo customers (two pages over 18 months): no range before the account,
+    // no negative timestamp, and no call beyond the pages.
+    let engine = Engine::demo().expect("demo engine");
+    engine.sql(&format!("SET stripe.max_concurrency = {concurrency}")).await.expect("set");
+    for round in 0..2 {
+        let mark = engine.client().request_log().len();
+        let ids = unique_ids(&engine, "SELECT id FROM customers").await;
+        let calls = list_calls(&engine, mark, "/v1/customers").len();
+        let pages = ids.len().div_ceil(100);
+        assert!(calls <= pages + 1, "{calls} calls for {pages} pages of customers");
+        let bounds = created_bounds(&engine, mark, "/v1/customers");
+        assert!(bounds.iter().all(|b| *b >= 1_262_304_000), "{bounds:?}");
+        let account_calls = list_calls(&engine, mark, "/v1/account").len();
+        assert_eq!(account_calls, usize::from(round == 0), "GET /v1/account once per session");
+    }
+}

@@ -38,6 +38,8 @@ struct Inner {
     limiter: RateLimiter,
     policy: RetryPolicy,
     cache: ResponseCache,
+    /// `created` of the account (`GET /v1/account`), asked once; `None` when unavailable.
+    account_created: tokio::sync::OnceCell<Option<i64>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -86,7 +88,14 @@ impl Client {
         let limiter = RateLimiter::new(config.max_rps, config.endpoint_rps);
         let log = RequestLog::with_capacity(config.request_log_size);
         Ok(Client {
-            inner: Arc::new(Inner { http, config, limiter, policy, cache: ResponseCache::new() }),
+            inner: Arc::new(Inner {
+                http,
+                config,
+                limiter,
+                policy,
+                cache: ResponseCache::new(),
+                account_created: tokio::sync::OnceCell::new(),
+            }),
             cache_ttl: Duration::ZERO,
             observer: None,
             log,
@@ -129,6 +138,20 @@ impl Client {
     /// calls, apart from the others', freed with the connection.
     pub fn with_request_log(&self, log: RequestLog) -> Client {
         Client { log, ..self.clone() }
+    }
+
+    /// When the account was created (unix seconds), from `GET /v1/account`: asked
+    /// once and shared by every clone; `None` when the call fails (a restricted
+    /// key, a fake without the endpoint) or the answer has no `created`.
+    pub async fn account_created(&self) -> Option<i64> {
+        *self
+            .inner
+            .account_created
+            .get_or_init(|| async {
+                let account = self.get("/v1/account", &Value::Object(Default::default())).await.ok()?;
+                account.get("created")?.as_i64()
+            })
+            .await
     }
 
     /// `GET path?query` (query encoded with Stripe's bracket form).

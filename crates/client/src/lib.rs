@@ -2,7 +2,8 @@
 //!
 //! - [`key`]: the API key as a secret; [`config`]: client settings.
 //! - [`form`]: Stripe's bracket encoding; [`wire`]: envelopes and [`ApiError`].
-//! - [`retry`]: the pure retry policy; [`rate_limit`]: the shared request budget.
+//! - [`retry`]: the pure retry policy; [`rate_limit`]: the shared request budget (paced,
+//!   with [`window`]: no second ever holds more than the budget).
 //! - [`pagination`]: cursor and search-page state machines with a loop guard.
 //! - [`raw`]: responses kept as (compacted, see [`compact`]) text for the column decoder.
 //! - [`log`]: the request log; [`cache`]: the response cache; [`client`]: the [`Client`] tying them together.
@@ -19,6 +20,7 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod raw;
 pub mod retry;
+pub mod window;
 pub mod wire;
 
 pub use cache::CallObserver;

@@ -21,6 +21,10 @@ pub struct EmulatorArgs {
     /// Global request budget per second (0 = unlimited); excess gets 429.
     #[arg(long, default_value_t = 0.0)]
     pub global_rps: f64,
+    /// How the budgets are enforced: `bucket` (a token bucket: bursts of one
+    /// second's budget) or `sliding` (at most the budget in any one second).
+    #[arg(long, value_enum, default_value = "bucket")]
+    pub rate_window: crate::limits::RateWindow,
     /// Probability (0..1) that a request fails with a 500.
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,

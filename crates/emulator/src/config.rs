@@ -26,6 +26,8 @@ pub struct EmulatorConfig {
     pub endpoint_rps: f64,
     /// Requests per second allowed overall (0 = unlimited); excess gets 429.
     pub global_rps: f64,
+    /// How those budgets are enforced: token bucket or strict sliding window.
+    pub rate_window: crate::limits::RateWindow,
     /// Probability (0..1) that a request fails with a 500 before it is handled.
     pub fail_rate: f64,
     /// Probability (0..1) that a write's connection is dropped after it is committed.
@@ -45,6 +47,7 @@ impl Default for EmulatorConfig {
             jitter: Duration::ZERO,
             endpoint_rps: 0.0,
             global_rps: 0.0,
+            rate_window: crate::limits::RateWindow::Bucket,
             fail_rate: 0.0,
             drop_after_commit_rate: 0.0,
             seed: 42,

@@ -1,34 +1,14 @@
 //! Fault injection: latency (fixed + jitter), per-endpoint and global rate limits
-//! (429), random and scheduled failures, hung responses, truncated bodies, bodies
+//! (429; a token bucket or a strict sliding window, see [`super::limits`]), random and scheduled failures, hung responses, truncated bodies, bodies
 //! that stall half way, and connections dropped before a request is handled or
 //! after a write was committed. Deterministic with the seed.
 
 use super::config::EmulatorConfig;
 use super::errors::ApiError;
+use super::limits::{Limiter, RateWindow};
 use super::rng::Rng;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn take(&mut self, rps: f64) -> bool {
-        let now = Instant::now();
-        let cap = rps.max(1.0);
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * rps).min(cap);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 struct FailRule {
@@ -44,11 +24,12 @@ pub struct Faults {
     jitter: Duration,
     endpoint_rps: f64,
     global_rps: f64,
+    rate_window: RateWindow,
     fail_rate: f64,
     drop_rate: f64,
     rng: Rng,
-    global: Option<Bucket>,
-    endpoints: HashMap<String, Bucket>,
+    global: Option<Limiter>,
+    endpoints: HashMap<String, Limiter>,
     fail_next: Vec<FailRule>,
     drop_next: u32,
     truncate_next: u32,
@@ -96,6 +77,7 @@ impl Faults {
             jitter: c.jitter,
             endpoint_rps: c.endpoint_rps,
             global_rps: c.global_rps,
+            rate_window: c.rate_window,
             fail_rate: c.fail_rate,
             drop_rate: c.drop_after_commit_rate,
             rng: Rng::new(c.seed ^ 0xFA17),
@@ -124,21 +106,20 @@ impl Faults {
             b.drop = true;
             return b;
         }
+        let now = Instant::now();
+        let kind = self.rate_window;
         if self.global_rps > 0.0 {
-            let bucket =
-                self.global.get_or_insert_with(|| Bucket { tokens: self.global_rps.max(1.0), last: Instant::now() });
-            if !bucket.take(self.global_rps) {
+            let limiter = self.global.get_or_insert_with(|| Limiter::new(kind, self.global_rps, now));
+            if !limiter.take(self.global_rps, now) {
                 b.reject = Some(ApiError::rate_limited());
                 return b;
             }
         }
         if self.endpoint_rps > 0.0 {
             let rps = self.endpoint_rps;
-            let bucket = self
-                .endpoints
-                .entry(endpoint_key(method, path))
-                .or_insert_with(|| Bucket { tokens: rps.max(1.0), last: Instant::now() });
-            if !bucket.take(rps) {
+            let limiter =
+                self.endpoints.entry(endpoint_key(method, path)).or_insert_with(|| Limiter::new(kind, rps, now));
+            if !limiter.take(rps, now) {
                 b.reject = Some(ApiError::rate_limited());
                 return b;
             }

@@ -21,6 +21,7 @@ pub mod filters;
 pub mod form;
 pub mod handle;
 pub mod idempotency;
+pub mod limits;
 pub mod list;
 pub mod params;
 pub mod resources;
@@ -35,6 +36,7 @@ pub use args::EmulatorArgs;
 pub use config::{DataSet, EmulatorConfig};
 pub use error::{Error, Result};
 pub use handle::{Emulator, TEST_API_KEY};
+pub use limits::RateWindow;
 
 /// Runs the emulator in the foreground until Ctrl-C (`stripe-sql emulator ...`).
 #[cfg(feature = "cli")]
@@ -55,6 +57,7 @@ pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
         latency: std::time::Duration::from_millis(args.latency_ms),
         endpoint_rps: args.endpoint_rps,
         global_rps: args.global_rps,
+        rate_window: args.rate_window,
         fail_rate: args.fail_rate,
         seed: args.seed,
         listen: Some(args.listen),

@@ -42,6 +42,7 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
     let expand: Vec<String> = params.expand().into_iter().filter(|e| e != "total_count").collect();
     let out = match (method, segs.as_slice()) {
         ("GET", ["balance"]) => balance(state),
+        ("GET", ["account"]) => account(state),
         ("GET", [res]) => {
             let sp = spec(res).ok_or_else(unrecognized)?;
             let f = filters::compile(sp.name, &params)?;
@@ -85,6 +86,26 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
 }
 
 /// `GET /v1/balance`: sums of net amounts by status and currency.
+/// The account itself (`GET /v1/account`), created no later than its oldest
+/// object (an empty account: now).
+fn account(state: &State) -> Value {
+    let created = state.oldest_created().unwrap_or_else(|| state.now()).min(state.now());
+    json!({
+        "id": "acct_1EmulatorAccount0",
+        "object": "account",
+        "business_type": "company",
+        "charges_enabled": true,
+        "country": "US",
+        "created": created,
+        "default_currency": "usd",
+        "details_submitted": true,
+        "email": "owner@example.com",
+        "metadata": {},
+        "payouts_enabled": true,
+        "type": "standard"
+    })
+}
+
 fn balance(state: &State) -> Value {
     let mut avail: std::collections::BTreeMap<String, i64> = Default::default();
     let mut pending: std::collections::BTreeMap<String, i64> = Default::default();

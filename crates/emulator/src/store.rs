@@ -141,6 +141,11 @@ impl State {
         })
     }
 
+    /// `created` of the oldest object of any resource.
+    pub fn oldest_created(&self) -> Option<i64> {
+        self.collections.values().filter_map(|c| c.iter().next()?["created"].as_i64()).min()
+    }
+
     /// A fresh id: `prefix` + `_` + 24 deterministic base-62 characters.
     pub fn new_id(&mut self, prefix: &str) -> String {
         format!("{prefix}_{}", self.ids.base62(24))

@@ -89,7 +89,8 @@ impl Backend for TestBackend {
                 .iter()
                 .map(|f| ColumnInfo {
                     name: f.name().clone(),
-                    data_type: f.data_type().to_string(),
+                    data_type: stripe_sql::catalog::sql_type_of_arrow(f.data_type()),
+                    arrow_type: f.data_type().to_string(),
                     pushdown: if f.name() == "id" { "retrieve".into() } else { String::new() },
                     writable: if f.name() == "email" { "insert, update".into() } else { String::new() },
                 })

@@ -35,9 +35,19 @@ struct Watch {
 
 impl Watch {
     fn start(emulator: &Emulator, args: &[&str]) -> Watch {
+        Watch::start_flags_first(emulator, false, args)
+    }
+
+    /// `start`, with the global flags before `watch` when `flags_first`.
+    fn start_flags_first(emulator: &Emulator, flags_first: bool, args: &[&str]) -> Watch {
         let home = tempfile::tempdir().unwrap();
         let base = emulator.base_url();
-        let mut all = vec!["watch", "--api-base", &base, "--api-key", emulator.api_key(), "--format", "ndjson"];
+        let flags = ["--api-base", &base, "--api-key", emulator.api_key(), "--format", "ndjson"];
+        let mut all = if flags_first { flags.to_vec() } else { vec![] };
+        all.push("watch");
+        if !flags_first {
+            all.extend_from_slice(&flags);
+        }
         all.extend_from_slice(args);
         let mut child = command(&all, home.path())
             .stdin(Stdio::null())
@@ -130,6 +140,18 @@ async fn prints_new_rows_once_stops_on_sigterm_and_resumes_from_state() {
     std::thread::sleep(Duration::from_millis(600));
     let (code, rest, _) = watch.stop();
     assert_eq!((code, rest), (0, Vec::<String>::new()), "nothing printed twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn global_flags_before_the_subcommand_work_as_after_it() {
+    let (emulator, engine) = emulator();
+    let since = T0.to_string();
+    let watch =
+        Watch::start_flags_first(&emulator, true, &["--new", "customers", "--interval", "200ms", "--since", &since]);
+    insert_customers(&engine, &emails("first", 2)).await;
+    assert_eq!(field(&watch.take(2), "email"), emails("first", 2));
+    let (code, _, stderr) = watch.stop();
+    assert_eq!(code, 0, "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -83,6 +83,7 @@ pub fn columns_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("column_name", DataType::Utf8, false),
         Field::new("data_type", DataType::Utf8, false),
+        Field::new("arrow_type", DataType::Utf8, false),
         Field::new("filter", DataType::Utf8, true),
         Field::new("search", DataType::Utf8, true),
         Field::new("on_insert", DataType::Boolean, false),
@@ -90,7 +91,7 @@ pub fn columns_schema() -> SchemaRef {
     ]))
 }
 
-/// One row per column of `table`: name, Arrow type, list-filter kind (with the
+/// One row per column of `table`: name, SQL type, Arrow type, list-filter kind (with the
 /// param when it differs from the column), search kind, and whether INSERT /
 /// UPDATE accept it.
 pub fn columns_batch(table: &TableDef) -> RecordBatch {
@@ -114,6 +115,7 @@ pub fn columns_batch(table: &TableDef) -> RecordBatch {
     };
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(cols.iter().map(|c| c.name.as_str()))),
+        Arc::new(StringArray::from_iter_values(cols.iter().map(|c| super::sql_type(c.ty)))),
         Arc::new(StringArray::from_iter_values(cols.iter().map(|c| arrow_type(c.ty).to_string()))),
         Arc::new(StringArray::from_iter(filter)),
         Arc::new(StringArray::from_iter(search)),

@@ -1,9 +1,13 @@
 //! The catalog (crate `stripe-catalog`: what exists in Stripe, as data) with
-//! what the engine adds to it: the Arrow type of each column and the listings
-//! behind `stripe_tables()` / `stripe_columns()`.
+//! what the engine adds to it: the Arrow type of each column, its SQL type
+//! name, the listings behind `stripe_tables()` / `stripe_columns()` and the
+//! answer to `DESCRIBE`.
 
 mod arrow;
+pub mod describe;
 pub mod listing;
+pub mod sql_type;
 
 pub use arrow::{ArrowSchema, arrow_type};
+pub use sql_type::{sql_type, sql_type_of_arrow};
 pub use stripe_catalog::*;

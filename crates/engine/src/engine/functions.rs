@@ -157,7 +157,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Arc::new(StringArray::from_iter_values(entries.iter().map(|e| params_text(&e.params)))),
         Arc::new(Int64Array::from_iter(entries.iter().map(|e| e.status.map(i64::from)))),
         Arc::new(UInt32Array::from_iter_values(entries.iter().map(|e| e.attempt))),
-        Arc::new(Float64Array::from_iter_values(entries.iter().map(|e| e.duration.as_secs_f64() * 1000.0))),
+        Arc::new(Float64Array::from_iter_values(entries.iter().map(|e| tenths_of_ms(e.duration)))),
         Arc::new(StringArray::from_iter(entries.iter().map(|e| e.error.as_deref()))),
         Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.idempotency_key)))),
         Arc::new(BooleanArray::from_iter(entries.iter().map(|e| Some(e.cached)))),
@@ -173,6 +173,12 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("request log columns match their schema")
 }
 
+/// `d` in milliseconds rounded to 0.1 ms (what a clock measures of a call; more
+/// digits are noise such as `17.652177000000002`).
+pub fn tenths_of_ms(d: std::time::Duration) -> f64 {
+    (d.as_micros() as f64 / 100.0).round() / 10.0
+}
+
 /// `k=v&k2=v2`, unencoded so tests and people can read it.
 pub fn params_text(params: &[(String, String)]) -> String {
     params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
@@ -184,4 +190,32 @@ fn no_arguments(name: &str, exprs: &[Expr]) -> Result<()> {
 
 fn single_batch(batch: RecordBatch) -> Result<Arc<dyn TableProvider>> {
     Ok(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::util::display::array_value_to_string;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn durations_are_rounded_to_a_tenth_of_a_millisecond() {
+        let entry = |micros: u64| LogEntry {
+            seq: 0,
+            method: "GET".into(),
+            path: "/v1/charges".into(),
+            params: vec![],
+            status: Some(200),
+            attempt: 1,
+            duration: Duration::from_nanos(micros * 1000 + 177),
+            error: None,
+            idempotency_key: false,
+            sent_at: SystemTime::UNIX_EPOCH,
+            cached: false,
+        };
+        let batch = log_batch(&[entry(17_652), entry(3), entry(250_050), entry(0)]);
+        let col = batch.column_by_name("duration_ms").unwrap();
+        let shown: Vec<String> = (0..4).map(|i| array_value_to_string(col, i).unwrap()).collect();
+        assert_eq!(shown, ["17.7", "0.0", "250.1", "0.0"]);
+    }
 }

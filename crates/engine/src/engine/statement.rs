@@ -2,17 +2,19 @@
 //! Postgres simple and extended protocols, `watch` and the embedded API —
 //! runs its SQL through these methods, so each statement is marked for
 //! `stripe_last_requests()`, rewritten (named action arguments), answered
-//! (`RETURNING`) and explained (the dry-run hint) the same way wherever it
-//! comes from.
+//! (`RETURNING`, `DESCRIBE` with SQL type names) and explained (the dry-run
+//! hint) the same way wherever it comes from.
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::Statement;
+use datafusion::sql::sqlparser::ast;
 
 use super::Engine;
 use super::options::StripeOptions;
+use crate::catalog::describe;
 use crate::{Result, actions, dml};
 
 impl Engine {
@@ -31,10 +33,14 @@ impl Engine {
 
     /// Plans one statement a front end has already parsed (the Postgres
     /// server parses with its own dialect); `text` is its SQL, for hints.
-    pub async fn plan_statement(&self, statement: Statement, text: &str) -> Result<LogicalPlan> {
+    pub async fn plan_statement(&self, statement: ast::Statement, text: &str) -> Result<LogicalPlan> {
         self.statement_started();
         let state = self.context().state();
-        state.statement_to_plan(statement).await.map_err(|e| self.explain(e, text).into())
+        let plan = state
+            .statement_to_plan(Statement::Statement(Box::new(statement.clone())))
+            .await
+            .and_then(|plan| describe::with_sql_types(self.context(), plan, &statement));
+        plan.map_err(|e| self.explain(e, text).into())
     }
 
     /// Runs one SQL statement and collects its result. A result without rows
@@ -65,6 +71,6 @@ impl Engine {
     }
 
     async fn plan_text(&self, sql: &str) -> Result<DataFrame> {
-        self.context().sql(sql).await.map_err(|e| self.explain(e, sql).into())
+        describe::sql(self.context(), sql).await.map_err(|e| self.explain(e, sql).into())
     }
 }

@@ -8,6 +8,11 @@
 //! objects sharing the page's oldest second are walked by cursor, never split),
 //! and, when workers are free, fresh older ranges sized from the page's density.
 //! Together they partition the remainder, so no object is fetched twice or missed.
+//!
+//! Ranges are planned down to [`SplitPolicy::floor`] (when the account was
+//! created: nothing is older), never below it nor below 0; the oldest range
+//! keeps the segment's own lower bound (none for a whole scan, so nothing is
+//! lost should an object predate the floor) and so never sends a bound below it.
 
 /// Objects with `created` in `[lo, hi]` (unix seconds, inclusive) that Stripe
 /// lists after the object `after` (newest first); `after: None` means from the
@@ -55,11 +60,18 @@ pub struct SplitPolicy {
     /// Pages a fresh range should hold, by the density estimate. Larger ranges
     /// waste less on their partly filled last page; smaller ones balance better.
     pub pages_per_part: usize,
+    /// Oldest `created` second ranges are planned for (the account's creation;
+    /// clamped to 0): no range is sized over, or bounded by, an older second.
+    pub floor: i64,
 }
+
+/// 2010-01-01T00:00:00Z: no Stripe object is older (the floor when the
+/// account's creation time is unknown).
+pub const STRIPE_EPOCH: i64 = 1_262_304_000;
 
 impl Default for SplitPolicy {
     fn default() -> Self {
-        SplitPolicy { page_size: 100, pages_per_part: 8 }
+        SplitPolicy { page_size: 100, pages_per_part: 8, floor: 0 }
     }
 }
 
@@ -73,10 +85,12 @@ pub fn rest(segment: &Segment, page: &PageFacts, free: usize, policy: SplitPolic
     // Everything the segment still holds: the rest of the page's oldest second
     // (after the cursor) and every older second down to `lo`.
     let whole = Segment { lo: segment.lo, hi: page.oldest.min(segment.hi), after: Some(page.last_id.clone()) };
-    if free <= 1 || whole.hi <= segment.lo {
+    // Where ranges are planned down to: nothing exists before the account.
+    let floor = segment.lo.max(policy.floor).max(0);
+    if free <= 1 || whole.hi <= floor {
         return vec![whole];
     }
-    let older_secs = (whole.hi as i128) - (segment.lo as i128); // seconds strictly older than `hi`
+    let older_secs = (whole.hi as i128) - (floor as i128); // seconds strictly older than `hi`
     let covered = ((page.newest as i128) - (page.oldest as i128) + 1).max(1);
     let density = page.count.max(1) as f64 / covered as f64; // objects per second
     let estimated = density * older_secs as f64;
@@ -93,12 +107,18 @@ pub fn rest(segment: &Segment, page: &PageFacts, free: usize, policy: SplitPolic
     let width = by_density.min(even).max(1);
 
     let mut out = Vec::with_capacity(parts as usize);
-    let cont_lo = (whole.hi as i128 - width + 1).max(segment.lo as i128);
+    let floor = floor as i128;
+    let cont_lo = (whole.hi as i128 - width + 1).max(floor);
+    if cont_lo <= floor {
+        return vec![whole];
+    }
     out.push(Segment { lo: cont_lo as i64, hi: whole.hi, after: whole.after });
     let mut next_hi = cont_lo - 1;
-    while next_hi >= segment.lo as i128 {
+    while next_hi >= floor {
         let last = out.len() as i128 + 1 >= parts;
-        let lo = if last { segment.lo as i128 } else { (next_hi - width + 1).max(segment.lo as i128) };
+        let lo = if last { floor } else { (next_hi - width + 1).max(floor) };
+        // The oldest range reaches down to the segment's own bound.
+        let lo = if lo <= floor { segment.lo as i128 } else { lo };
         out.push(Segment::range(lo as i64, next_hi as i64));
         next_hi = lo - 1;
     }

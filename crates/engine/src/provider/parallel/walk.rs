@@ -8,6 +8,8 @@
 //! first page's oldest second plus a cursor inside it, or an older range.
 //! Pages are fetched only as the consumer pulls (at most `concurrency` ahead),
 //! so memory stays bounded and dropping the stream stops the scan.
+//! Before the first split, the account's creation time (`GET /v1/account`,
+//! once per client; 2010-01-01 when unknown) becomes the planner's floor.
 
 use std::collections::VecDeque;
 
@@ -15,7 +17,7 @@ use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
 
-use super::split::{self, PageFacts, Segment, SplitPolicy};
+use super::split::{self, PageFacts, STRIPE_EPOCH, Segment, SplitPolicy};
 use crate::pushdown::ListRequest;
 use crate::stripe::{self, ApiError, RawPage};
 
@@ -97,6 +99,8 @@ struct Walk {
     queue: VecDeque<(Segment, bool)>,
     in_flight: FuturesUnordered<Fetch>,
     failed: bool,
+    /// Whether `policy.floor` holds the account's creation time yet.
+    floor_known: bool,
 }
 
 impl Walk {
@@ -142,6 +146,13 @@ impl Walk {
             match facts(&page) {
                 Some(facts) => {
                     let free = self.concurrency.saturating_sub(self.in_flight.len() + self.queue.len());
+                    if free > 1 && !self.floor_known {
+                        // Asked only when a range may be split (a scan of one page costs
+                        // one call), and once per client: `GET /v1/account`.
+                        let created = self.client.account_created().await;
+                        self.policy.floor = self.policy.floor.max(created.unwrap_or(STRIPE_EPOCH)).max(0);
+                        self.floor_known = true;
+                    }
                     for next in split::rest(&segment, &facts, free, self.policy) {
                         self.queue.push_back((next, false));
                     }
@@ -197,6 +208,7 @@ pub fn pages(
         queue: VecDeque::new(),
         in_flight: FuturesUnordered::new(),
         failed: false,
+        floor_known: false,
     };
     walk.queue.push_back((Segment::range(lo, hi), true));
     stream::unfold(walk, |mut walk| async move {

@@ -112,7 +112,7 @@ fn free_workers_get_contiguous_disjoint_older_ranges() {
     // 100 objects per 100 s: 1 object/s; 10,000 s left below the page.
     let seg = Segment::range(0, 10_100);
     let page = PageFacts { count: 100, newest: 10_100, oldest: 10_001, last_id: "x".into(), has_more: true };
-    let policy = SplitPolicy { page_size: 100, pages_per_part: 8 };
+    let policy = SplitPolicy { page_size: 100, pages_per_part: 8, ..SplitPolicy::default() };
     let parts = rest(&seg, &page, 4, policy);
     assert_eq!(parts.len(), 4, "{parts:?}");
     assert_eq!(parts[0].after.as_deref(), Some("x"), "the first part continues the cursor");
@@ -147,7 +147,7 @@ fn little_left_means_no_split() {
 
 #[test]
 fn whole_scans_fetch_every_object_exactly_once() {
-    let policy = SplitPolicy { page_size: 10, pages_per_part: 3 };
+    let policy = SplitPolicy { page_size: 10, pages_per_part: 3, ..SplitPolicy::default() };
     for seed in 1..40u64 {
         // From very sparse to many objects per second (ties everywhere).
         let spread = [5, 50, 3_000, 1_000_000][seed as usize % 4];
@@ -164,14 +164,14 @@ fn one_second_holding_many_pages_is_walked_by_cursor() {
     let mut objs: Vec<(i64, String)> = (0..250).map(|i| (1_700_000_000, format!("ch_a{i:04}"))).collect();
     objs.extend((0..50).map(|i| (1_699_000_000 + i, format!("ch_b{i:04}"))));
     objs.sort_by(|a, b| b.cmp(a));
-    let (seen, _) = scan(&objs, 8, 7, SplitPolicy { page_size: 10, pages_per_part: 2 });
+    let (seen, _) = scan(&objs, 8, 7, SplitPolicy { page_size: 10, pages_per_part: 2, ..SplitPolicy::default() });
     assert_exactly_once(&objs, &seen);
 }
 
 #[test]
 fn parallel_scans_waste_few_requests() {
     let objs = objects(20_000, 3_000_000, 11);
-    let policy = SplitPolicy { page_size: 100, pages_per_part: 8 };
+    let policy = SplitPolicy { page_size: 100, pages_per_part: 8, ..SplitPolicy::default() };
     let (seen, requests) = scan(&objs, 10, 3, policy);
     assert_exactly_once(&objs, &seen);
     // 200 full pages would be ideal; partly filled last pages of ranges cost some.
@@ -184,8 +184,55 @@ fn tune_pages_per_part() {
     let objs: Vec<(i64, String)> =
         (0..50_000).map(|n| (1_780_000_000 - (n / 2) as i64 * 40, format!("ch_{n:08}"))).collect();
     for ppp in [4, 8, 12, 16, 24, 32] {
-        let (seen, requests) = scan(&objs, 10, 5, SplitPolicy { page_size: 100, pages_per_part: ppp });
+        let (seen, requests) =
+            scan(&objs, 10, 5, SplitPolicy { page_size: 100, pages_per_part: ppp, ..SplitPolicy::default() });
         assert_exactly_once(&objs, &seen);
         eprintln!("pages_per_part {ppp}: {requests} requests");
+    }
+}
+
+/// Every bound a segment would send (`None`: unbounded).
+fn sent_bounds(segment: &Segment) -> [Option<i64>; 2] {
+    [(segment.lo != i64::MIN).then_some(segment.lo), (segment.hi != i64::MAX).then_some(segment.hi)]
+}
+
+#[test]
+fn ranges_are_never_planned_before_the_floor() {
+    let floor = 1_690_000_000;
+    let seg = Segment::range(i64::MIN, i64::MAX);
+    let page =
+        PageFacts { count: 100, newest: 1_700_000_099, oldest: 1_700_000_000, last_id: "x".into(), has_more: true };
+    let policy = SplitPolicy { floor, ..SplitPolicy::default() };
+    let parts = rest(&seg, &page, 16, policy);
+    assert!(parts.len() > 1, "{parts:?}");
+    let (oldest, planned) = parts.split_last().unwrap();
+    assert!(planned.iter().all(|p| p.lo > floor && p.hi >= p.lo), "{parts:?}");
+    assert_eq!((oldest.lo, oldest.hi), (i64::MIN, planned.last().unwrap().lo - 1), "open below: nothing lost");
+    assert!(oldest.hi >= floor);
+    // Without a floor of its own, the planner still never goes below 0.
+    let parts = rest(&seg, &page, 16, SplitPolicy::default());
+    assert!(parts.iter().flat_map(sent_bounds).flatten().all(|b| b >= 0), "{parts:?}");
+    // A page already at the floor: keep walking by cursor.
+    let at_floor = PageFacts { oldest: floor, ..page };
+    assert_eq!(rest(&seg, &at_floor, 16, policy).len(), 1);
+}
+
+#[test]
+fn uneven_tables_cost_their_pages_plus_a_few_calls() {
+    // A dense recent month (2,000 objects) and five old outliers; the account
+    // was created just before the oldest one.
+    let month = 30 * 86_400;
+    let mut objs: Vec<(i64, String)> =
+        (0..2_000).map(|i| (1_780_000_000 - (i * month / 2_000), format!("ch_d{i:05}"))).collect();
+    let outliers = [1_420_070_400, 1_500_000_000, 1_600_000_000, 1_650_000_000, 1_700_000_000];
+    objs.extend(outliers.iter().enumerate().map(|(i, c)| (*c, format!("ch_o{i}"))));
+    objs.sort_by(|a, b| b.cmp(a));
+    let floor = outliers[0] - 86_400;
+    let policy = SplitPolicy { page_size: 100, pages_per_part: 8, floor };
+    let pages = objs.len().div_ceil(100);
+    for (workers, seed) in [(16, 1), (16, 2), (8, 3), (4, 4)] {
+        let (seen, requests) = scan(&objs, workers, seed, policy);
+        assert_exactly_once(&objs, &seen);
+        assert!(requests <= pages + workers, "{requests} requests for {pages} pages with {workers} workers");
     }
 }
