@@ -24,8 +24,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt;
 use stripe_sql::emulator::{EmulatorConfig, RateWindow};
 use stripe_sql::engine::Engine;
-use stripe_sql::engine::options::StripeOptions;
 use stripe_sql::provider::parallel::split::{self, PageFacts, Segment, SplitPolicy};
+use stripe_sql::settings::StripeOptions;
 
 const CHARGES: usize = 50_000;
 const LATENCY: Duration = Duration::from_millis(300);

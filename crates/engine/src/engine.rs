@@ -5,7 +5,6 @@
 
 pub mod function_docs;
 pub mod functions;
-pub mod options;
 mod statement;
 
 use std::sync::Arc;
@@ -22,8 +21,8 @@ use crate::dml;
 #[cfg(feature = "demo")]
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::engine::functions::StatementMarks;
-use crate::engine::options::StripeOptions;
 use crate::provider::StripeTable;
+use crate::settings::StripeOptions;
 use crate::stripe;
 use crate::{Error, Result};
 

@@ -31,6 +31,7 @@ pub mod engine;
 pub mod error;
 pub mod provider;
 pub mod pushdown;
+pub mod settings;
 pub mod watch;
 
 /// The Stripe HTTP client (crate `stripe-client`).

@@ -30,7 +30,7 @@ async fn watch_new_prints_new_rows_once_through_the_session_engine() {
         "once by SELECT, once by \\watch new: {out}"
     );
     assert_eq!(lines.iter().filter(|l| l.contains("r1@watch.test")).count(), 2, "{out}");
-    let options = stripe_sql::engine::options::StripeOptions::from_session(&engine.context().state());
+    let options = stripe_sql::settings::StripeOptions::from_session(&engine.context().state());
     assert!(options.use_search, "the session's use_search is restored after the polls");
     let bounds: Vec<i64> = engine
         .client()

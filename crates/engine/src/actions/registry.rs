@@ -14,7 +14,7 @@ use super::call::PreparedCall;
 use super::get::GetFunction;
 use super::table::ActionTable;
 use crate::catalog::{self, ActionDef, ColumnDef, ColumnType, TableDef};
-use crate::engine::options::StripeOptions;
+use crate::settings::StripeOptions;
 use crate::stripe;
 
 /// Registers every action of the built-in catalog, and `stripe_get`, into `ctx`.

@@ -29,7 +29,7 @@ use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
 use crate::dml::exact;
-use crate::engine::options::StripeOptions;
+use crate::settings::StripeOptions;
 
 /// Marks a session state whose plan the guard checked.
 #[derive(Debug, Default)]

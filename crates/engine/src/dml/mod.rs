@@ -36,7 +36,7 @@
 //!   `EXISTS`, scalar subqueries, `WHERE false`, `… AND 1 = 0`, `LIMIT`) exact
 //!   by running the DML's own input plan ([`exact`]); EXPLAIN shows that plan.
 //! - Live keys (`sk_live_`, `rk_live_`) are read-only unless the engine allows
-//!   live writes (`--allow-live-writes`, [`policy::WritePolicy`]).
+//!   live writes (`--allow-live-writes`, [`crate::settings::WritePolicy`]).
 //! - `SET stripe.dry_run = true`: the statement returns count 0 and sends no
 //!   write; its planned calls are in `SELECT * FROM stripe_last_write()`
 //!   (UPDATE/DELETE still read the rows they would change).
@@ -70,7 +70,7 @@ pub mod returning;
 pub mod targets;
 pub mod update;
 
+pub use crate::settings::WritePolicy;
 pub use guard::DmlGuard;
 pub use journal::Journal;
-pub use policy::WritePolicy;
 pub use report::{Call, RowOutcome, WriteReport};

@@ -10,16 +10,8 @@ use crate::catalog::TableDef;
 use crate::dml::guard::GuardToken;
 use crate::dml::journal::Journal;
 use crate::dml::params::invalid;
-use crate::engine::options::StripeOptions;
+use crate::settings::{StripeOptions, WritePolicy};
 use crate::stripe;
-
-/// Engine-level write permissions (not a SQL setting: a statement cannot lift it).
-/// Stored in the `SessionConfig` extensions.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WritePolicy {
-    /// Allow writes with a live key (`sk_live_`, `rk_live_`); off by default.
-    pub allow_live_writes: bool,
-}
 
 /// Everything a write job needs, captured while planning (no API call here).
 #[derive(Debug, Clone)]

@@ -13,8 +13,8 @@ use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast;
 
 use super::Engine;
-use super::options::StripeOptions;
 use crate::catalog::describe;
+use crate::settings::StripeOptions;
 use crate::{Result, actions, dml};
 
 impl Engine {

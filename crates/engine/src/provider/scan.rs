@@ -22,11 +22,11 @@ use datafusion::physical_plan::{
 };
 
 use crate::catalog::{FilterKind, TableDef};
-use crate::engine::options::StripeOptions;
 use crate::provider::fetch;
 use crate::provider::metrics::ScanCounters;
 use crate::provider::residual::Residual;
 use crate::pushdown::{self, RequestPlan};
+use crate::settings::StripeOptions;
 use crate::stripe;
 
 /// Everything the scan needs at execution time, decided once at planning time.
@@ -63,7 +63,7 @@ impl ScanSpec {
         limit: Option<usize>,
         options: &StripeOptions,
     ) -> Result<Self> {
-        let actual = pushdown::plan(def, filters, limit, &options.pushdown());
+        let actual = pushdown::plan(def, filters, limit, &pushdown::Options::from_settings(options));
         if let RequestPlan::MissingParent { table, column } = &actual.plan {
             return Err(DataFusionError::Plan(format!(
                 "table {table} lists the children of one parent object: add a filter such as WHERE {column} = '...' (or {column} IN (...))"

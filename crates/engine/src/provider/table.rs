@@ -14,9 +14,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
 use crate::dml;
-use crate::engine::options::StripeOptions;
 use crate::provider::scan::{ScanSpec, StripeScanExec};
 use crate::pushdown;
+use crate::settings::StripeOptions;
 use crate::stripe;
 
 /// Every built-in catalog table's definition and Arrow schema, built once per

@@ -36,6 +36,13 @@ pub struct Options {
     pub use_search: bool,
 }
 
+impl Options {
+    /// The pushdown options the session's settings imply.
+    pub fn from_settings(settings: &crate::settings::StripeOptions) -> Self {
+        Options { use_search: settings.use_search }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options { use_search: true }

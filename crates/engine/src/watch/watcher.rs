@@ -16,8 +16,8 @@ use super::changes::{self, ChangeKind};
 use super::query::{CREATED_COLUMN, ID_COLUMN, WatchQuery};
 use super::state::WatchState;
 use crate::engine::Engine;
-use crate::engine::options::StripeOptions;
 use crate::provider::decode::Decoder;
+use crate::settings::StripeOptions;
 use crate::{Error, Result};
 
 /// Table the objects of events are put in to run the user's query over them.

@@ -1,12 +1,12 @@
-//! Session settings under `stripe.*` (`SET stripe.use_search = false`).
+//! Session settings under `stripe.*` (`SET stripe.use_search = false`) and
+//! the engine-level write policy: a leaf module that the provider, writes,
+//! actions, watch and the engine all read, and that depends on none of them.
 
 use datafusion::catalog::Session;
 use datafusion::common::config::ConfigExtension;
 use datafusion::common::extensions_options;
 
 use std::time::Duration;
-
-use crate::pushdown;
 
 extensions_options! {
     /// Per-session settings of the Stripe tables.
@@ -51,11 +51,14 @@ impl StripeOptions {
             ))
         })
     }
+}
 
-    /// The pushdown options these settings imply.
-    pub fn pushdown(&self) -> pushdown::Options {
-        pushdown::Options { use_search: self.use_search }
-    }
+/// Engine-level write permissions (not a SQL setting: a statement cannot lift it).
+/// Stored in the `SessionConfig` extensions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WritePolicy {
+    /// Allow writes with a live key (`sk_live_`, `rk_live_`); off by default.
+    pub allow_live_writes: bool,
 }
 
 /// Parses `30`, `30s`, `1.5s`, `500ms`, `2m`, `1h`, `0`, `off` (no unit: seconds).
