@@ -7,6 +7,7 @@ mod cli_repl;
 mod client;
 mod dml;
 mod embedded;
+mod joins;
 mod emulator;
 mod peers;
 mod pushdown;
