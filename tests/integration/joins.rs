@@ -137,7 +137,8 @@ async fn in_subquery_and_exists_retrieve_the_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nested_table_joined_to_its_parent_plans_and_lists_per_parent() {
     let engine = demo();
-    let customer = one(&engine, "SELECT customer FROM invoices WHERE customer IS NOT NULL ORDER BY customer LIMIT 1").await;
+    let customer =
+        one(&engine, "SELECT customer FROM invoices WHERE customer IS NOT NULL ORDER BY customer LIMIT 1").await;
     let invoices = query(&engine, &format!("SELECT id FROM invoices WHERE customer = '{customer}'")).await;
     let sql = format!(
         "SELECT i.id, l.id, l.amount FROM invoices i JOIN invoice_lines l ON l.invoice = i.id WHERE i.customer = '{customer}'"
@@ -146,7 +147,8 @@ async fn a_nested_table_joined_to_its_parent_plans_and_lists_per_parent() {
     let calls = calls(&engine).await;
     // The same rows as naming the parents by hand.
     let list = invoices.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
-    let by_hand = query(&engine, &format!("SELECT invoice, id, amount FROM invoice_lines WHERE invoice IN ({list})")).await;
+    let by_hand =
+        query(&engine, &format!("SELECT invoice, id, amount FROM invoice_lines WHERE invoice IN ({list})")).await;
     assert_eq!(rows, by_hand);
     assert!(!rows.is_empty());
     let lines = calls_to(&calls, "/v1/invoices/");
@@ -171,19 +173,25 @@ async fn six_pairs_return_the_unpushed_rows_within_their_call_bound() {
     // (query, selective side's path, other side's path, the selective side's keys)
     let cases = [
         (
-            format!("SELECT c.id, cu.id FROM charges c JOIN customers cu ON c.customer = cu.id WHERE cu.email = '{email}'"),
+            format!(
+                "SELECT c.id, cu.id FROM charges c JOIN customers cu ON c.customer = cu.id WHERE cu.email = '{email}'"
+            ),
             "/v1/customers",
             "/v1/charges",
             format!("SELECT id FROM customers WHERE email = '{email}'"),
         ),
         (
-            format!("SELECT r.id, c.id FROM refunds r JOIN charges c ON r.charge = c.id WHERE c.customer = '{customer}'"),
+            format!(
+                "SELECT r.id, c.id FROM refunds r JOIN charges c ON r.charge = c.id WHERE c.customer = '{customer}'"
+            ),
             "/v1/charges",
             "/v1/refunds",
             format!("SELECT id FROM charges WHERE customer = '{customer}'"),
         ),
         (
-            format!("SELECT l.id, i.id FROM invoice_lines l JOIN invoices i ON l.invoice = i.id WHERE i.customer = '{customer}'"),
+            format!(
+                "SELECT l.id, i.id FROM invoice_lines l JOIN invoices i ON l.invoice = i.id WHERE i.customer = '{customer}'"
+            ),
             "/v1/invoices?",
             "/v1/invoices/",
             format!("SELECT id FROM invoices WHERE customer = '{customer}'"),
@@ -197,13 +205,17 @@ async fn six_pairs_return_the_unpushed_rows_within_their_call_bound() {
             format!("SELECT id FROM subscriptions WHERE customer = '{subscriber}'"),
         ),
         (
-            format!("SELECT p.id, cu.id FROM payment_intents p JOIN customers cu ON p.customer = cu.id WHERE cu.email = '{email}'"),
+            format!(
+                "SELECT p.id, cu.id FROM payment_intents p JOIN customers cu ON p.customer = cu.id WHERE cu.email = '{email}'"
+            ),
             "/v1/customers",
             "/v1/payment_intents",
             format!("SELECT id FROM customers WHERE email = '{email}'"),
         ),
         (
-            format!("SELECT b.id, p.id FROM balance_transactions b JOIN payouts p ON b.payout = p.id WHERE p.id = '{payout}'"),
+            format!(
+                "SELECT b.id, p.id FROM balance_transactions b JOIN payouts p ON b.payout = p.id WHERE p.id = '{payout}'"
+            ),
             "/v1/payouts",
             "/v1/balance_transactions",
             format!("SELECT id FROM payouts WHERE id = '{payout}'"),
@@ -238,7 +250,8 @@ async fn null_duplicate_and_foreign_keys_and_outer_joins_match_the_unpushed_rows
     let engine = demo();
     let (customer, email) = busy_customer(&engine).await;
     let other = one(&engine, &format!("SELECT id FROM customers WHERE id <> '{customer}' ORDER BY id LIMIT 1")).await;
-    let three = query(&engine, &format!("SELECT id FROM charges WHERE customer = '{customer}' ORDER BY id LIMIT 3")).await;
+    let three =
+        query(&engine, &format!("SELECT id FROM charges WHERE customer = '{customer}' ORDER BY id LIMIT 3")).await;
     let three = three.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ");
     let queries = [
         // Duplicate keys: three charges of one customer, one retrieve.

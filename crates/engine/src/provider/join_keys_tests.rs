@@ -31,7 +31,10 @@ fn and(l: Arc<dyn PhysicalExpr>, r: Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalEx
 }
 
 fn bounds(lo: &str, hi: &str) -> Arc<dyn PhysicalExpr> {
-    and(Arc::new(BinaryExpr::new(key(), Operator::GtEq, s(lo))), Arc::new(BinaryExpr::new(key(), Operator::LtEq, s(hi))))
+    and(
+        Arc::new(BinaryExpr::new(key(), Operator::GtEq, s(lo))),
+        Arc::new(BinaryExpr::new(key(), Operator::LtEq, s(hi))),
+    )
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub mod order;
 pub mod parallel;
 pub mod residual;
 pub mod scan;
+pub mod spec;
 pub mod table;
 
 pub use scan::StripeScanExec;
