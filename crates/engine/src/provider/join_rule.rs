@@ -32,7 +32,8 @@ impl PhysicalOptimizerRule for JoinKeysRule {
     fn optimize(&self, plan: Arc<dyn ExecutionPlan>, config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
         let options = config.extensions.get::<StripeOptions>().cloned().unwrap_or_default();
         let max_keys = options.join_key_limit().min(config.optimizer.hash_join_inlist_pushdown_max_distinct_values);
-        let joins = if options.join_pushdown { join_filter_ids(&plan)? } else { HashSet::new() };
+        // `join_max_keys = 0` pushes no key: the same as turning pushdown off.
+        let joins = if max_keys > 0 { join_filter_ids(&plan)? } else { HashSet::new() };
         plan.transform_up(|node| {
             let Some(scan) = node.downcast_ref::<StripeScanExec>() else { return Ok(Transformed::no(node)) };
             let bound = scan.bind_join(&joins, max_keys);
