@@ -7,6 +7,7 @@ mod client;
 mod dml;
 mod embedded;
 mod emulator;
+mod joins;
 mod peers;
 mod pipeline;
 mod read;

@@ -22,7 +22,7 @@ use crate::dml;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::engine::functions::StatementMarks;
 use crate::provider::StripeTable;
-use crate::settings::StripeOptions;
+use crate::settings::{JOIN_KEYS_CEILING, StripeOptions};
 use crate::stripe;
 use crate::{Error, Result};
 
@@ -144,24 +144,37 @@ pub fn session_state_with(runtime: Arc<RuntimeEnv>) -> SessionState {
 }
 
 /// DataFusion's physical optimizer rules, after the provider's rule that turns a
-/// scan split into ranges back into the ordered walk under `ORDER BY created DESC`.
+/// scan split into ranges back into the ordered walk under `ORDER BY created DESC`,
+/// and before the rule binding scans to their joins' keys.
 fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> =
         vec![Arc::new(crate::provider::order::SequentialScanForCreatedOrder)];
     rules.extend(PhysicalOptimizer::new().rules);
+    // Last: it binds scans to the dynamic filters DataFusion's late filter
+    // pushdown has just placed.
+    rules.push(Arc::new(crate::provider::join_rule::JoinKeysRule));
     rules
 }
 
 /// The session configuration: information_schema on, `stripe` the default
 /// schema, and the `stripe.*` settings registered.
 pub fn session_config() -> SessionConfig {
-    SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_information_schema(true)
         .with_create_default_catalog_and_schema(true)
         .with_default_catalog_and_schema(CATALOG, SCHEMA)
         .with_option_extension(StripeOptions::default())
         .with_extension(Arc::new(dml::Journal::default()))
-        .with_extension(Arc::new(dml::WritePolicy::default()))
+        .with_extension(Arc::new(dml::WritePolicy::default()));
+    // Join keys reach the scans as DataFusion's dynamic filters: on, and an IN
+    // list (which names the keys) for every build side `stripe.join_max_keys`
+    // may accept; the scan enforces the setting itself (see `join_key_limit`).
+    let optimizer = &mut config.options_mut().optimizer;
+    optimizer.enable_join_dynamic_filter_pushdown = true;
+    optimizer.hash_join_inlist_pushdown_max_distinct_values = JOIN_KEYS_CEILING;
+    // 10,000 ids of up to ~100 bytes each.
+    optimizer.hash_join_inlist_pushdown_max_size = 1 << 20;
+    config
 }
 
 /// Registers schema `stripe` (every catalog table) and the engine's functions

@@ -29,6 +29,19 @@ extensions_options! {
         /// seconds (`30`) or a duration (`30s`, `2m`, `500ms`); `0` (the default)
         /// turns the cache off. Writes and actions empty the cache.
         pub cache_ttl: String, default = "0".to_string()
+        /// Joins and `IN (subquery)`: read the selective side first and send its
+        /// distinct keys as the other side's filters (retrieves, list params,
+        /// parent lists) when the query runs. `false`: every side is read as its
+        /// own filters say (for comparison and troubleshooting).
+        pub join_pushdown: bool, default = true
+        /// Most distinct keys a join pushes into the other side; with more, that
+        /// side is read with its own filters only. Each key costs one call (a
+        /// retrieve, or one list page for a key with at most 100 rows), while a
+        /// full scan costs one call per 100 objects: 100 keys cost what a full
+        /// scan of a 10,000-object table costs, and a live account's tables are
+        /// usually larger. Capped at 10,000 (DataFusion's IN-list limit, set to
+        /// match by the engine).
+        pub join_max_keys: u64, default = 100
     }
 }
 
@@ -51,6 +64,15 @@ impl StripeOptions {
             ))
         })
     }
+
+    /// Most join keys pushed into a scan: `join_max_keys`, capped at
+    /// [`JOIN_KEYS_CEILING`]; 0 when join pushdown is off.
+    pub fn join_key_limit(&self) -> usize {
+        if !self.join_pushdown {
+            return 0;
+        }
+        (self.join_max_keys as usize).min(JOIN_KEYS_CEILING)
+    }
 }
 
 /// Engine-level write permissions (not a SQL setting: a statement cannot lift it).
@@ -60,6 +82,12 @@ pub struct WritePolicy {
     /// Allow writes with a live key (`sk_live_`, `rk_live_`); off by default.
     pub allow_live_writes: bool,
 }
+
+/// Largest useful `stripe.join_max_keys`: the session sets DataFusion's
+/// `hash_join_inlist_pushdown_max_distinct_values` to this, so a build side of up
+/// to this many distinct keys reaches the scan as an IN list (above it DataFusion
+/// sends only a hash lookup, which names no key).
+pub const JOIN_KEYS_CEILING: usize = 10_000;
 
 /// Parses `30`, `30s`, `1.5s`, `500ms`, `2m`, `1h`, `0`, `off` (no unit: seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {

@@ -3,12 +3,16 @@
 //! when the plan executes, decoding each page into a RecordBatch as it arrives.
 
 pub mod decode;
+pub mod estimate;
 pub mod fetch;
+pub mod join_keys;
+pub mod join_rule;
 pub mod metrics;
 pub mod order;
 pub mod parallel;
 pub mod residual;
 pub mod scan;
+pub mod spec;
 pub mod table;
 
 pub use scan::StripeScanExec;

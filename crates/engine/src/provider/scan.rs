@@ -3,18 +3,22 @@
 //! streaming one RecordBatch per page.
 
 use std::any::Any;
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::compute::SortOptions;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::Statistics;
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::expressions::{Column, DynamicFilterPhysicalExpr};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
 use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -22,91 +26,13 @@ use datafusion::physical_plan::{
 };
 
 use crate::catalog::{FilterKind, TableDef};
-use crate::provider::fetch;
+use crate::provider::join_keys::JoinKeys;
 use crate::provider::metrics::ScanCounters;
-use crate::provider::residual::Residual;
-use crate::pushdown::{self, RequestPlan};
-use crate::settings::StripeOptions;
+pub use crate::provider::spec::{ScanInputs, ScanSpec};
+use crate::provider::{estimate, fetch};
+use crate::pushdown::RequestPlan;
 use crate::stripe;
-
-/// Everything the scan needs at execution time, decided once at planning time.
-#[derive(Debug, Clone)]
-pub struct ScanSpec {
-    /// The API calls to make.
-    pub plan: RequestPlan,
-    /// Filters the chosen requests do not express exactly (e.g. with
-    /// `stripe.use_search = false`, or next to `id IN (...)`); the scan applies
-    /// them itself, whatever DataFusion was told.
-    pub residual: Residual,
-    /// Stop after this many output rows (DataFusion passes a limit only when
-    /// every filter is Exact).
-    pub limit: Option<usize>,
-    /// Schema of the batches the scan emits (the projection).
-    pub output_schema: SchemaRef,
-    /// Whether the plan uses the Search API (eventually consistent).
-    pub uses_search: bool,
-    /// Requests in flight at once for a list walk split into `created` ranges;
-    /// 1 walks the list sequentially by cursor (newest first).
-    pub concurrency: usize,
-    /// How long list and retrieve responses may be served from the client's
-    /// cache (`stripe.cache_ttl`); zero disables it.
-    pub cache_ttl: std::time::Duration,
-}
-
-impl ScanSpec {
-    /// Decides the requests for `filters` with the session's `options`.
-    pub fn build(
-        def: &TableDef,
-        schema: &SchemaRef,
-        projection: Option<&[usize]>,
-        filters: &[Expr],
-        limit: Option<usize>,
-        options: &StripeOptions,
-    ) -> Result<Self> {
-        let actual = pushdown::plan(def, filters, limit, &pushdown::Options::from_settings(options));
-        if let RequestPlan::MissingParent { table, column } = &actual.plan {
-            return Err(DataFusionError::Plan(format!(
-                "table {table} lists the children of one parent object: add a filter such as WHERE {column} = '...' (or {column} IN (...))"
-            )));
-        }
-        // Every filter the calls do not express exactly is applied here, not only
-        // those `declared` Exact for this whole set: DataFusion asks about the
-        // filters of each Filter node separately (e.g. `status = 'x'` alone, which
-        // a list expresses exactly) and drops the node, but combined with
-        // `id IN (...)` the scan retrieves by id and `status` must still be checked.
-        let residual_filters: Vec<Expr> = filters
-            .iter()
-            .zip(actual.support.iter())
-            .filter(|(_, a)| **a != TableProviderFilterPushDown::Exact)
-            .map(|(f, _)| f.clone())
-            .collect();
-        let projection: Vec<usize> = match projection {
-            Some(p) => p.to_vec(),
-            None => (0..schema.fields().len()).collect(),
-        };
-        let residual = Residual::new(schema, &projection, residual_filters)?;
-        let output_schema = Arc::new(schema.project(&projection)?);
-        let uses_search = matches!(actual.plan, RequestPlan::Search { .. });
-        let splittable = limit.is_none() && splittable(def, &actual.plan);
-        let concurrency = if splittable { options.max_concurrency.max(1) as usize } else { 1 };
-        let cache_ttl = options.cache_ttl()?;
-        Ok(Self { plan: actual.plan, residual, limit, output_schema, uses_search, concurrency, cache_ttl })
-    }
-
-    /// The same scan walking its list sequentially, newest first.
-    pub fn sequential(mut self) -> Self {
-        self.concurrency = 1;
-        self
-    }
-}
-
-/// Whether `plan` is one unbounded list walk of a top-level table whose list
-/// takes a `created` range, so it can be split into `created` ranges.
-fn splittable(def: &TableDef, plan: &RequestPlan) -> bool {
-    let ranged = def.list_filters.iter().any(|f| f.param == "created" && matches!(f.kind, FilterKind::Range));
-    let one_walk = matches!(plan, RequestPlan::List { requests, max_rows: None } if requests.len() == 1);
-    def.parent.is_none() && ranged && one_walk
-}
+use futures::TryStreamExt;
 
 /// The physical scan node.
 #[derive(Debug)]
@@ -116,6 +42,11 @@ pub struct StripeScanExec {
     spec: ScanSpec,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
+    /// Dynamic filters DataFusion pushed into the scan (a hash join's keys, a
+    /// TopK's threshold); unused until `provider::join_rule` binds a join's.
+    offered: Vec<Arc<DynamicFilterPhysicalExpr>>,
+    /// The join whose keys this scan waits for when it runs.
+    join: Option<Arc<JoinKeys>>,
 }
 
 impl StripeScanExec {
@@ -132,7 +63,57 @@ impl StripeScanExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        Self { def, client, spec, properties, metrics: ExecutionPlanMetricsSet::new() }
+        Self { def, client, spec, properties, metrics: ExecutionPlanMetricsSet::new(), offered: Vec::new(), join: None }
+    }
+
+    /// A scan like this one (same offered and bound join filters) following `spec`.
+    fn derive(&self, spec: ScanSpec) -> Self {
+        let keep = spec.limit.is_none();
+        let mut scan = StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec);
+        if keep {
+            scan.offered = self.offered.clone();
+            scan.join = self.join.clone();
+        }
+        scan
+    }
+
+    /// What the scan does when it runs.
+    pub fn spec(&self) -> &ScanSpec {
+        &self.spec
+    }
+
+    /// The table this scan reads.
+    pub fn def(&self) -> &TableDef {
+        &self.def
+    }
+
+    /// The join this scan takes its keys from, if any.
+    pub fn join_keys(&self) -> Option<&JoinKeys> {
+        self.join.as_deref()
+    }
+
+    /// This scan taking its keys from the join whose dynamic filter has one of
+    /// `join_filters`' ids (at most `max_keys` keys); `None` when no offered
+    /// filter is such a join's, or the scan cannot use one. A scan with a limit
+    /// or a declared order does not: keys change which rows come first.
+    pub fn bind_join(&self, join_filters: &HashSet<u64>, max_keys: usize) -> Option<Self> {
+        if self.join.is_some() || self.spec.limit.is_some() || self.properties.output_ordering().is_some() {
+            return None;
+        }
+        let keys = self.offered.iter().filter(|f| f.expression_id().is_some_and(|id| join_filters.contains(&id)));
+        let usable: Vec<JoinKeys> = keys.filter_map(|f| JoinKeys::bind(f, max_keys)).collect();
+        // Several joins may reach one scan; the parent column of a nested table
+        // first (without it the scan cannot run), else `id`, else the first.
+        let parent = self.def.parent.as_ref().map(|p| p.column.as_str());
+        let rank = |k: &JoinKeys| match k.column.as_str() {
+            c if Some(c) == parent => 0,
+            "id" => 1,
+            _ => 2,
+        };
+        let best = usable.into_iter().min_by_key(rank)?;
+        let mut scan = self.derive(self.spec.clone());
+        scan.join = Some(Arc::new(best));
+        Some(scan)
     }
 
     /// The request plan this scan executes (for tests and EXPLAIN).
@@ -162,6 +143,16 @@ fn natural_ordering(def: &TableDef, spec: &ScanSpec) -> Option<[PhysicalSortExpr
 impl DisplayAs for StripeScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "StripeScanExec: table={}, requests=[{}]", self.def.name, self.spec.plan)?;
+        if let Some(join) = &self.join {
+            write!(
+                f,
+                ", keys from join on {} (up to {} keys, at run time: one call per key; more keys: the requests above)",
+                join.column, join.max_keys
+            )?;
+            if let Some(outcome) = join.outcome.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                write!(f, " [last run: {outcome}]")?;
+            }
+        }
         if !self.spec.residual.is_empty() {
             write!(f, ", local_filters=[{}]", self.spec.residual)?;
         }
@@ -191,11 +182,54 @@ impl ExecutionPlan for StripeScanExec {
         vec![]
     }
 
+    /// Shows DataFusion the bound join filter: a hash join computes its filter
+    /// only when a consumer in its probe side holds it.
     fn apply_expressions(
         &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
+        match &self.join {
+            Some(join) => f(&(Arc::clone(&join.filter) as Arc<dyn PhysicalExpr>)),
+            None => Ok(TreeNodeRecursion::Continue),
+        }
+    }
+
+    /// Keeps the dynamic filters pushed here (see `offered`); reports them as
+    /// not applied, so DataFusion keeps whatever checks it planned.
+    fn handle_child_pushdown_result(
+        &self,
+        phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        _config: &ConfigOptions,
+    ) -> Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        let filters = &child_pushdown_result.parent_filters;
+        let not_applied = vec![PushedDown::No; filters.len()];
+        let dynamic: Vec<Arc<DynamicFilterPhysicalExpr>> = filters
+            .iter()
+            .filter_map(|f| (Arc::clone(&f.filter) as Arc<dyn Any + Send + Sync>).downcast().ok())
+            .collect();
+        let mut propagation = FilterPushdownPropagation::with_parent_pushdown_result(not_applied);
+        if phase == FilterPushdownPhase::Post && !dynamic.is_empty() && self.spec.limit.is_none() {
+            let mut scan = self.derive(self.spec.clone());
+            scan.offered.extend(dynamic);
+            propagation = propagation.with_updated_node(Arc::new(scan) as Arc<dyn ExecutionPlan>);
+        }
+        Ok(propagation)
+    }
+
+    /// A plan reused from scratch (recursive queries) gets a join without its
+    /// filter: the scan then makes its own calls instead of waiting for keys.
+    fn reset_state(self: Arc<Self>) -> Result<Arc<dyn ExecutionPlan>> {
+        let mut scan = StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone());
+        scan.offered = Vec::new();
+        Ok(Arc::new(scan))
+    }
+
+    /// The estimated rows (see `provider::estimate`), so that DataFusion reads
+    /// the smaller side of a join first.
+    fn partition_statistics(&self, _partition: Option<usize>) -> Result<Arc<Statistics>> {
+        let rows = estimate::rows(&self.def, &self.spec.plan);
+        Ok(Arc::new(estimate::statistics(rows, self.spec.output_schema.fields().len())))
     }
 
     fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
@@ -212,7 +246,7 @@ impl ExecutionPlan for StripeScanExec {
         if spec.residual.is_empty() {
             spec.plan = spec.plan.with_row_limit(n);
         }
-        Some(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
+        Some(Arc::new(self.derive(spec)))
     }
 
     fn fetch(&self) -> Option<usize> {
@@ -225,8 +259,7 @@ impl ExecutionPlan for StripeScanExec {
         if self.spec.concurrency <= 1 {
             return Ok(SortOrderPushdownResult::Unsupported);
         }
-        let sequential =
-            StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone().sequential());
+        let sequential = self.derive(self.spec.clone().sequential());
         let Some([natural]) = natural_ordering(&self.def, &sequential.spec) else {
             return Ok(SortOrderPushdownResult::Unsupported);
         };
@@ -246,14 +279,46 @@ impl ExecutionPlan for StripeScanExec {
         Some(self.metrics.clone_inner())
     }
 
-    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    /// Makes the calls as the stream is pulled. A scan bound to a join first
+    /// waits (in the stream, never here) for the join's build side, then plans
+    /// its calls again with the keys.
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!("StripeScanExec has one partition, asked for {partition}")));
         }
         let counters = ScanCounters::new(&self.metrics, partition);
         let client = self.client.with_cache_ttl(self.spec.cache_ttl).with_observer(counters.observer());
-        let batches = fetch::batches(Arc::clone(&self.def), client, self.spec.clone());
-        Ok(Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.spec.output_schema), batches)))
+        let schema = Arc::clone(&self.spec.output_schema);
+        // The join fills the filter only while DataFusion's option is on.
+        let join = self
+            .join
+            .clone()
+            .filter(|_| context.session_config().options().optimizer.enable_join_dynamic_filter_pushdown);
+        let Some(join) = join else {
+            if let Some(e) = self.spec.missing_parent() {
+                return Err(e);
+            }
+            let batches = fetch::batches(Arc::clone(&self.def), client, self.spec.clone());
+            return Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)));
+        };
+        let def = Arc::clone(&self.def);
+        let inputs = Arc::clone(&self.spec.inputs);
+        let keyed = async move {
+            let keys = join.wait().await?;
+            let spec = ScanSpec::with_keys(&def, inputs, &keys.filters, join.max_keys)?;
+            if let Some(e) = spec.missing_parent() {
+                let hint = format!(
+                    "; the join gave {} keys on {}, more than stripe.join_max_keys = {}",
+                    keys.keys.map_or("unknown".to_string(), |n| n.to_string()),
+                    join.column,
+                    join.max_keys
+                );
+                return Err(DataFusionError::Plan(format!("{e}{hint}")));
+            }
+            Ok(fetch::batches(def, client, spec))
+        };
+        let batches = futures::stream::once(keyed).try_flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
     }
 }
 
@@ -264,7 +329,7 @@ impl StripeScanExec {
         if self.spec.concurrency <= 1 {
             return None;
         }
-        let walk = StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), self.spec.clone().sequential());
+        let walk = self.derive(self.spec.clone().sequential());
         natural_ordering(&walk.def, &walk.spec)?;
         Some(Arc::new(walk))
     }

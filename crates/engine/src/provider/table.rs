@@ -101,8 +101,10 @@ impl TableProvider for StripeTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let options = StripeOptions::from_session(state);
+        // A nested table without its parent filter still plans: a join may give
+        // the parent keys (`provider::join_rule` raises the error otherwise).
         let spec =
-            ScanSpec::build(&self.def, &self.schema, projection.map(|p| p.as_slice()), filters, limit, &options)?;
+            ScanSpec::deferred(&self.def, &self.schema, projection.map(|p| p.as_slice()), filters, limit, &options)?;
         Ok(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
     }
 

@@ -49,8 +49,8 @@ pub(crate) struct ListDraft {
 }
 
 /// Builds the list params of `table` for `preds`; `skip_column` is the parent
-/// column (it goes into the path, not the params).
-pub(crate) fn draft(table: &TableDef, preds: &[Pred], skip_column: Option<&str>) -> ListDraft {
+/// column (it goes into the path, not the params); at most `max_fanout` lists.
+pub(crate) fn draft(table: &TableDef, preds: &[Pred], skip_column: Option<&str>, max_fanout: usize) -> ListDraft {
     let mut draft = ListDraft { uses: vec![Use::None; preds.len()], params: Vec::new() };
     let mut claimed: Vec<&str> = skip_column.into_iter().collect();
     for def in &table.list_filters {
@@ -71,7 +71,7 @@ pub(crate) fn draft(table: &TableDef, preds: &[Pred], skip_column: Option<&str>)
         };
         draft.params.extend(param);
     }
-    draft.cap_fanout();
+    draft.cap_fanout(max_fanout);
     draft.add_enum_defaults(table);
     draft
 }
@@ -121,15 +121,15 @@ impl ListDraft {
         out
     }
 
-    /// Drops the widest fan-outs until at most [`MAX_FANOUT`] lists remain; their
+    /// Drops the widest fan-outs until at most `max` lists remain; their
     /// filters go back to DataFusion.
-    fn cap_fanout(&mut self) {
+    fn cap_fanout(&mut self, max: usize) {
         loop {
             let widths = self.params.iter().map(|p| match &p.values {
                 Values::FanOut(v) => v.len(),
                 Values::Fixed(_) => 1,
             });
-            if widths.clone().try_fold(1usize, |acc, w| acc.checked_mul(w)).is_some_and(|n| n <= MAX_FANOUT) {
+            if widths.clone().try_fold(1usize, |acc, w| acc.checked_mul(w)).is_some_and(|n| n <= max) {
                 return;
             }
             let (widest, _) = widths.enumerate().rev().max_by_key(|(_, w)| *w).expect("a fan-out exists");

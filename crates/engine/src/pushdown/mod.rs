@@ -82,6 +82,19 @@ impl From<Use> for TableProviderFilterPushDown {
 /// Plans the Stripe calls of a scan of `table` with `filters` (conjuncts, as
 /// DataFusion offers them) and `limit` (as `scan` receives it).
 pub fn plan(table: &TableDef, filters: &[Expr], limit: Option<usize>, opts: &Options) -> Pushdown {
+    plan_with_fanout(table, filters, limit, opts, list::MAX_FANOUT)
+}
+
+/// [`plan`] allowing up to `max_fanout` lists for IN on list params (instead of
+/// 32): a join's keys, already bounded by `stripe.join_max_keys`, become one
+/// list per key.
+pub fn plan_with_fanout(
+    table: &TableDef,
+    filters: &[Expr],
+    limit: Option<usize>,
+    opts: &Options,
+    max_fanout: usize,
+) -> Pushdown {
     let preds: Vec<Pred> = filters.iter().map(|f| predicate::classify(table, f)).collect();
     if predicate::contradicts(&preds) {
         return empty(preds.len());
@@ -106,7 +119,7 @@ pub fn plan(table: &TableDef, filters: &[Expr], limit: Option<usize>, opts: &Opt
             (bases.collect(), Some(column.as_str()))
         }
     };
-    let mut list = list::draft(table, &preds, parent_column);
+    let mut list = list::draft(table, &preds, parent_column, max_fanout.max(list::MAX_FANOUT));
     let search = match (&table.search, &parent) {
         (Some(def), Parent::None) if opts.use_search => Some(search::draft(def, &preds)),
         _ => None,

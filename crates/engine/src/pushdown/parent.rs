@@ -1,5 +1,6 @@
 //! Nested tables (`invoice_lines` under `/v1/invoices/{invoice}/lines`): the
-//! parent filter fills the path; `IN` fans out to one list per parent.
+//! parent filter fills the path; `IN` fans out to one list per parent. A parent
+//! that is a required query param instead (`subscription_items`) is sent as one.
 
 use super::predicate::{Pred, Scalar, intersect_one_of};
 use super::request::encode_segment;
@@ -25,6 +26,11 @@ pub(crate) fn resolve(table: &TableDef, preds: &[Pred]) -> Parent {
         return Parent::Missing { column: def.column.clone() };
     };
     let placeholder = format!("{{{}}}", def.path_param);
+    if !table.list_path.contains(&placeholder) {
+        // The parent is a required query param (`/v1/subscription_items?subscription=`):
+        // the list params send it, like any other list filter.
+        return Parent::None;
+    }
     let paths = values
         .into_iter()
         .filter_map(|v| match v {
