@@ -8,10 +8,10 @@
 //! in the same run; prints the calls and wall time of each, then lets
 //! criterion time the pushed query.
 //!
-//! Run with `cargo bench --profile perf --bench join` (the query waits on the
-//! network, so `--profile dev` gives the same figures without the optimized
-//! build: measured 2026-12-05 with `--profile dev`: pushed 2 calls 0.74 s,
-//! not pushed 511 calls 22.11 s, criterion 744 ms for the pushed query).
+//! Run with `cargo bench --profile perf --bench join`. Measured 2026-12-05:
+//! pushed 2 calls 0.68 s, not pushed 511 calls 22.03 s, criterion 669 ms for
+//! the pushed query (`--profile dev`: 2 calls 0.74 s, 511 calls 22.11 s; the
+//! query waits on the network).
 
 #[path = "support/charges.rs"]
 mod charges;
