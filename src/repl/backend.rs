@@ -2,8 +2,6 @@
 //! session (its SQL context, tables, columns, functions, request log), as a trait
 //! the engine implements. Tests implement it over a plain `SessionContext`.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::Result;
@@ -93,11 +91,5 @@ pub trait Backend: Send + Sync {
 /// still carries its schema (one empty batch), so headers can be printed.
 pub async fn collect_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     // `DESCRIBE t` shows SQL type names (`text`, `timestamptz`) next to the Arrow type.
-    let df = stripe_sql::catalog::describe::sql(ctx, sql).await?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let mut batches = df.collect().await?;
-    if batches.is_empty() {
-        batches.push(RecordBatch::new_empty(schema));
-    }
-    Ok(batches)
+    stripe_sql::engine::collect_with_schema(stripe_sql::catalog::describe::sql(ctx, sql).await?).await
 }

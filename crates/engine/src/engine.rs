@@ -7,6 +7,8 @@ pub mod function_docs;
 pub mod functions;
 mod statement;
 
+pub use statement::collect_with_schema;
+
 use std::sync::Arc;
 
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};

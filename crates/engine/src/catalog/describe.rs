@@ -62,7 +62,7 @@ pub fn builtin_def(name: &ObjectName) -> Option<&'static TableDef> {
 }
 
 /// The table a `DESCRIBE t` / `DESC t` statement names.
-fn described(statement: &Statement) -> Option<&ObjectName> {
+pub fn described(statement: &Statement) -> Option<&ObjectName> {
     match statement {
         Statement::ExplainTable {
             describe_alias: DescribeAlias::Describe | DescribeAlias::Desc, table_name, ..
@@ -72,9 +72,10 @@ fn described(statement: &Statement) -> Option<&ObjectName> {
 }
 
 /// `plan` unchanged, unless it is DataFusion's `DESCRIBE` of a table (planned
-/// from `statement`): then a plan of the same listing with SQL type names.
-pub fn with_sql_types(ctx: &SessionContext, plan: LogicalPlan, statement: &Statement) -> Result<LogicalPlan> {
-    let (LogicalPlan::DescribeTable(describe), Some(name)) = (&plan, described(statement)) else { return Ok(plan) };
+/// from a statement naming `described`, see [`described`]): then a plan of the
+/// same listing with SQL type names.
+pub fn with_sql_types(ctx: &SessionContext, plan: LogicalPlan, described: Option<&ObjectName>) -> Result<LogicalPlan> {
+    let (LogicalPlan::DescribeTable(describe), Some(name)) = (&plan, described) else { return Ok(plan) };
     let batch = describe_batch(&describe.schema, builtin_def(name));
     Ok(ctx.read_batch(batch)?.into_unoptimized_plan())
 }
@@ -88,7 +89,7 @@ pub async fn sql(ctx: &SessionContext, sql: &str) -> Result<DataFrame> {
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
     let DFStatement::Statement(statement) = state.sql_to_statement(sql, &dialect)? else { return Ok(frame) };
-    let plan = with_sql_types(ctx, frame.logical_plan().clone(), &statement)?;
+    let plan = with_sql_types(ctx, frame.logical_plan().clone(), described(&statement))?;
     ctx.execute_logical_plan(plan).await
 }
 

@@ -17,6 +17,17 @@ use crate::catalog::describe;
 use crate::settings::StripeOptions;
 use crate::{Result, actions, dml};
 
+/// Collects `frame`; a result without rows still carries its schema (one
+/// empty batch), so callers can show the columns.
+pub async fn collect_with_schema(frame: DataFrame) -> datafusion::error::Result<Vec<RecordBatch>> {
+    let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
+    let mut batches = frame.collect().await?;
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(batches)
+}
+
 impl Engine {
     /// The text pass every statement gets before it is parsed: named action
     /// arguments (`name => value`) become a form DataFusion accepts. Applying
@@ -35,11 +46,12 @@ impl Engine {
     /// server parses with its own dialect); `text` is its SQL, for hints.
     pub async fn plan_statement(&self, statement: ast::Statement, text: &str) -> Result<LogicalPlan> {
         self.statement_started();
+        let described = describe::described(&statement).cloned();
         let state = self.context().state();
         let plan = state
-            .statement_to_plan(Statement::Statement(Box::new(statement.clone())))
+            .statement_to_plan(Statement::Statement(Box::new(statement)))
             .await
-            .and_then(|plan| describe::with_sql_types(self.context(), plan, &statement));
+            .and_then(|plan| describe::with_sql_types(self.context(), plan, described.as_ref()));
         plan.map_err(|e| self.explain(e, text).into())
     }
 
@@ -53,13 +65,7 @@ impl Engine {
         if let Some(returning) = dml::returning::split(&sql) {
             return Ok(dml::returning::run(self.context(), &returning).await?);
         }
-        let frame = self.plan_text(&sql).await?;
-        let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
-        let mut batches = frame.collect().await?;
-        if batches.is_empty() {
-            batches.push(RecordBatch::new_empty(schema));
-        }
-        Ok(batches)
+        Ok(collect_with_schema(self.plan_text(&sql).await?).await?)
     }
 
     /// `error` with what the engine knows about it added: under
