@@ -103,7 +103,10 @@ impl QueryParser for StatementParser {
         }
         let explained = |e| self.explained(e, &sql);
         let Some(returning) = dml::returning::split(&sql) else {
-            return self.inner.parse_sql(client, &sql, types).await.map_err(explained);
+            let parsed = self.inner.parse_sql(client, &sql, types).await.map_err(explained)?;
+            let Some((text, Some((statement, plan)))) = parsed else { return Ok(parsed) };
+            let plan = self.engine.finish_plan(&statement, plan).map_err(errors::from_crate)?;
+            return Ok(Some((text, Some((statement, plan)))));
         };
         let parsed = self.inner.parse_sql(client, &returning.statement, types).await.map_err(explained)?;
         Ok(parsed.map(|(_, planned)| (sql, planned)))

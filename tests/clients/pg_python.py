@@ -101,7 +101,15 @@ def pipeline():
     print(json.dumps({"lines": lines, "errors": errors}))
 
 
+def describe():
+    # prepare=True: DESCRIBE through Parse/Bind/Describe/Execute, not the simple protocol.
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute("DESCRIBE refunds", prepare=True).fetchall()
+    print(json.dumps({"columns": {r[0]: [r[1], r[2]] for r in rows}}))
+
+
 {
+    "describe": describe,
     "params": lambda: params(sys.argv[3]),
     "inspect": inspect,
     "revenue": revenue,

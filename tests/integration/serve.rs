@@ -126,6 +126,17 @@ fn sqlalchemy_inspect_and_pandas_read_sql() {
 }
 
 #[test]
+fn describe_shows_sql_types_through_the_extended_protocol_too() {
+    let server = serve(&[], &[]);
+    let out = python("pg_python.py", &[&server.addr.port().to_string(), "describe"]).ok();
+    let v = json(&out.stdout);
+    assert_eq!(v["columns"]["created"][0], "timestamptz", "{v}");
+    assert_eq!(v["columns"]["created"][1], "Timestamp(s, \"UTC\")", "the Arrow type in a column of its own: {v}");
+    assert_eq!(v["columns"]["metadata"][0], "map<text, text>", "{v}");
+    assert_eq!(v["columns"]["amount"][0], "bigint", "{v}");
+}
+
+#[test]
 fn pgjdbc_metadata_and_prepared_statement() {
     let (email, expected) = demo_email();
     let server = serve(&[], &[]);

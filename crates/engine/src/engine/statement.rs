@@ -55,6 +55,13 @@ impl Engine {
         plan.map_err(|e| self.explain(e, text).into())
     }
 
+    /// The pass every plan of a parsed statement gets, for front ends that
+    /// plan with a parser of their own (the Postgres server's extended
+    /// protocol, with typed `$n` parameters): `DESCRIBE t` with SQL type names.
+    pub fn finish_plan(&self, statement: &ast::Statement, plan: LogicalPlan) -> Result<LogicalPlan> {
+        Ok(describe::with_sql_types(self.context(), plan, describe::described(statement))?)
+    }
+
     /// Runs one SQL statement and collects its result. A result without rows
     /// still carries its schema (one empty batch), so callers can show the
     /// columns. `INSERT … RETURNING` (which DataFusion refuses) is answered

@@ -125,5 +125,20 @@ pub fn rest(segment: &Segment, page: &PageFacts, free: usize, policy: SplitPolic
     out
 }
 
+/// Whether `next`, the continuation [`rest`] made after `page`, is expected
+/// (by the page's density) to end with its next page. The walk counts such a
+/// segment's worker as free, so new ranges are queued before a wave of equal
+/// ranges ends together and leaves the workers idle for a round trip.
+pub fn ends_with_next_page(next: &Segment, page: &PageFacts, policy: SplitPolicy) -> bool {
+    let lo = next.lo.max(policy.floor).max(0);
+    if next.hi < lo {
+        return true;
+    }
+    let covered = ((page.newest as i128) - (page.oldest as i128) + 1).max(1);
+    let density = page.count.max(1) as f64 / covered as f64;
+    let remaining = density * ((next.hi as i128) - (lo as i128) + 1) as f64;
+    remaining <= policy.page_size.max(1) as f64
+}
+
 #[cfg(test)]
 mod tests;

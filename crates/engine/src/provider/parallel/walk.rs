@@ -9,7 +9,9 @@
 //! Pages are fetched only as the consumer pulls (at most `concurrency` ahead),
 //! so memory stays bounded and dropping the stream stops the scan.
 //! Before the first split, the account's creation time (`GET /v1/account`,
-//! once per client; 2010-01-01 when unknown) becomes the planner's floor.
+//! once per client; 2010-01-01 when unknown) becomes the planner's floor. It is
+//! asked when the first page shows there is more, and fetched while the scan
+//! takes the next page by cursor, so it costs no round trip of its own.
 
 use std::collections::VecDeque;
 
@@ -89,6 +91,22 @@ impl<T> std::future::Future for AbortOnDrop<T> {
     }
 }
 
+/// `work` on the runtime's worker threads when there is one (aborted when
+/// the returned future is dropped), else inline; `stopped` answers for a task
+/// that ended without a result.
+fn spawned<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+    stopped: impl FnOnce(tokio::task::JoinError) -> T + Send + 'static,
+) -> BoxFuture<'static, T> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => {
+            let task = AbortOnDrop(handle.spawn(work));
+            Box::pin(async move { task.await.unwrap_or_else(stopped) })
+        }
+        Err(_) => Box::pin(work),
+    }
+}
+
 type Fetch = BoxFuture<'static, (Segment, bool, Result<RawPage, ApiError>)>;
 
 struct Walk {
@@ -96,15 +114,40 @@ struct Walk {
     request: ListRequest,
     concurrency: usize,
     policy: SplitPolicy,
-    queue: VecDeque<(Segment, bool)>,
+    queue: VecDeque<Queued>,
+    /// Queued or in-flight segments expected to end with their next page.
+    ending: usize,
     in_flight: FuturesUnordered<Fetch>,
     failed: bool,
-    /// Whether `policy.floor` holds the account's creation time yet.
-    floor_known: bool,
+    /// Where the account's creation time (the planner's floor) stands.
+    floor: Floor,
+}
+
+/// A segment waiting for a worker.
+struct Queued {
+    segment: Segment,
+    /// The scan's first request (sent exactly as the sequential walk's).
+    first: bool,
+    /// Expected to end with this page ([`split::ends_with_next_page`]).
+    ending: bool,
+}
+
+impl Queued {
+    fn next(segment: Segment) -> Self {
+        Queued { segment, first: false, ending: false }
+    }
+}
+
+/// The planner's floor: not asked yet, being fetched, or in `policy.floor`.
+enum Floor {
+    Unasked,
+    Asked(BoxFuture<'static, Option<i64>>),
+    Known,
 }
 
 impl Walk {
-    fn start(&mut self, segment: Segment, first: bool) {
+    fn start(&mut self, queued: Queued) {
+        let Queued { segment, first, ending } = queued;
         let client = self.client.clone();
         let path = self.request.path.clone();
         let query = if first { self.request.query_value() } else { segment_query(&self.request, &segment) };
@@ -112,18 +155,41 @@ impl Walk {
         // On the runtime's worker threads when there is one, so responses are
         // received and parsed in parallel while the consumer decodes a page;
         // aborted if the scan is dropped.
-        let page: BoxFuture<'static, Result<RawPage, ApiError>> = match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                let task = AbortOnDrop(handle.spawn(fetch));
-                Box::pin(async move {
-                    task.await.unwrap_or_else(|e| {
-                        Err(ApiError::InvalidRequest(format!("a page fetch of the parallel scan stopped: {e}")))
-                    })
-                })
+        let page = spawned(fetch, |e| {
+            Err(ApiError::InvalidRequest(format!("a page fetch of the parallel scan stopped: {e}")))
+        });
+        self.in_flight.push(Box::pin(async move { (segment, ending, page.await) }));
+    }
+
+    /// How many workers may take ranges after a page with more to come. The
+    /// first time, asks for the floor and answers 1 (continue by cursor while
+    /// it is fetched); the next time, waits for what remains of that call.
+    async fn workers_for_split(&mut self, free: usize) -> usize {
+        if free <= 1 {
+            return free;
+        }
+        match std::mem::replace(&mut self.floor, Floor::Known) {
+            Floor::Known => free,
+            Floor::Unasked => {
+                let client = self.client.clone();
+                let ask = async move { client.account_created().await };
+                // Detached, not aborted with the scan: the answer is kept by the
+                // client for every later scan.
+                self.floor = Floor::Asked(match tokio::runtime::Handle::try_current() {
+                    Ok(handle) => {
+                        let task = handle.spawn(ask);
+                        Box::pin(async move { task.await.ok().flatten() })
+                    }
+                    Err(_) => Box::pin(ask),
+                });
+                1
             }
-            Err(_) => Box::pin(fetch),
-        };
-        self.in_flight.push(Box::pin(async move { (segment, first, page.await) }));
+            Floor::Asked(created) => {
+                let created = created.await;
+                self.policy.floor = self.policy.floor.max(created.unwrap_or(STRIPE_EPOCH)).max(0);
+                free
+            }
+        }
     }
 
     async fn next_page(&mut self) -> Option<Result<RawPage, ApiError>> {
@@ -131,10 +197,11 @@ impl Walk {
             return None;
         }
         while self.in_flight.len() < self.concurrency {
-            let Some((segment, first)) = self.queue.pop_front() else { break };
-            self.start(segment, first);
+            let Some(queued) = self.queue.pop_front() else { break };
+            self.start(queued);
         }
-        let (segment, _, page) = self.in_flight.next().await?;
+        let (segment, ending, page) = self.in_flight.next().await?;
+        self.ending -= usize::from(ending);
         let page = match page {
             Ok(page) => page,
             Err(e) => {
@@ -145,16 +212,15 @@ impl Walk {
         if page.has_more {
             match facts(&page) {
                 Some(facts) => {
-                    let free = self.concurrency.saturating_sub(self.in_flight.len() + self.queue.len());
-                    if free > 1 && !self.floor_known {
-                        // Asked only when a range may be split (a scan of one page costs
-                        // one call), and once per client: `GET /v1/account`.
-                        let created = self.client.account_created().await;
-                        self.policy.floor = self.policy.floor.max(created.unwrap_or(STRIPE_EPOCH)).max(0);
-                        self.floor_known = true;
-                    }
-                    for next in split::rest(&segment, &facts, free, self.policy) {
-                        self.queue.push_back((next, false));
+                    let busy = (self.in_flight.len() + self.queue.len()).saturating_sub(self.ending);
+                    // The floor is asked only when a range may be split (a scan of
+                    // one page costs one call), and once per client.
+                    let free = self.workers_for_split(self.concurrency.saturating_sub(busy)).await;
+                    for (n, next) in split::rest(&segment, &facts, free, self.policy).into_iter().enumerate() {
+                        // Only the continuation (the first) is sized by this page's density.
+                        let ending = n == 0 && split::ends_with_next_page(&next, &facts, self.policy);
+                        self.ending += usize::from(ending);
+                        self.queue.push_back(Queued { ending, ..Queued::next(next) });
                     }
                 }
                 // Objects without a `created` time: keep walking this segment by cursor.
@@ -164,7 +230,7 @@ impl Walk {
                     .checked_sub(1)
                     .and_then(|last| page.objects.head(last).id().map(str::to_owned))
                 {
-                    Some(id) => self.queue.push_back((Segment { after: Some(id), ..segment }, false)),
+                    Some(id) => self.queue.push_back(Queued::next(Segment { after: Some(id), ..segment })),
                     None => {
                         self.failed = true;
                         return Some(Err(ApiError::Pagination {
@@ -206,11 +272,12 @@ pub fn pages(
         concurrency: concurrency.max(1),
         policy: SplitPolicy { page_size, ..SplitPolicy::default() },
         queue: VecDeque::new(),
+        ending: 0,
         in_flight: FuturesUnordered::new(),
         failed: false,
-        floor_known: false,
+        floor: Floor::Unasked,
     };
-    walk.queue.push_back((Segment::range(lo, hi), true));
+    walk.queue.push_back(Queued { first: true, ..Queued::next(Segment::range(lo, hi)) });
     stream::unfold(walk, |mut walk| async move {
         let page = walk.next_page().await?;
         Some((page, walk))

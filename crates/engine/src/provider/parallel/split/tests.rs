@@ -236,3 +236,17 @@ fn uneven_tables_cost_their_pages_plus_a_few_calls() {
         assert!(requests <= pages + workers, "{requests} requests for {pages} pages with {workers} workers");
     }
 }
+
+#[test]
+fn a_continuation_with_under_a_page_left_is_expected_to_end() {
+    // One object every 2 s: a page of 100 spans 198 s.
+    let page = PageFacts { count: 100, newest: 10_198, oldest: 10_000, last_id: "x".into(), has_more: true };
+    let policy = SplitPolicy { floor: 1_000, ..SplitPolicy::default() };
+    let part = |lo| Segment { lo, hi: 10_000, after: Some("x".into()) };
+    assert!(ends_with_next_page(&part(9_850), &page, policy), "~75 objects left");
+    assert!(!ends_with_next_page(&part(9_700), &page, policy), "~150 objects left");
+    // The open-ended oldest range is sized down to the floor: far from its end.
+    assert!(!ends_with_next_page(&part(i64::MIN), &page, policy));
+    // A range wholly below the floor holds nothing.
+    assert!(ends_with_next_page(&Segment { lo: 0, hi: 900, after: None }, &page, policy));
+}
