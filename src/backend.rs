@@ -12,7 +12,6 @@ use crate::repl::{Backend, ColumnInfo, FunctionInfo, TableInfo};
 use stripe_sql::catalog::{self, TableDef, listing};
 use stripe_sql::engine::Engine;
 use stripe_sql::engine::function_docs::function_docs;
-use stripe_sql::engine::functions::params_text;
 
 /// Adapts an [`Engine`] to the REPL.
 pub struct EngineBackend {
@@ -143,7 +142,7 @@ impl Backend for EngineBackend {
             .iter()
             .map(|e| {
                 let status = e.status.map(|s| s.to_string()).unwrap_or_else(|| "---".into());
-                let params = params_text(&e.params);
+                let params = stripe_sql::stripe::form::readable(&e.params);
                 let query = if params.is_empty() { String::new() } else { format!("?{params}") };
                 let error = e.error.as_deref().map(|m| format!("  ({m})")).unwrap_or_default();
                 if e.cached {

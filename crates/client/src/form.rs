@@ -54,6 +54,12 @@ pub fn to_urlencoded(pairs: &[(String, String)]) -> String {
     ser.finish()
 }
 
+/// `k=v&k2=v2`, unencoded so tests and people can read it (the request log,
+/// dry-run plans).
+pub fn readable(pairs: &[(String, String)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,10 +28,7 @@ use crate::settings::{JOIN_KEYS_CEILING, StripeOptions};
 use crate::stripe;
 use crate::{Error, Result};
 
-/// The default catalog name DataFusion uses; the Stripe tables live in its schema `stripe`.
-pub const CATALOG: &str = "datafusion";
-/// The schema holding the Stripe tables.
-pub const SCHEMA: &str = "stripe";
+pub use crate::catalog::{CATALOG, SCHEMA};
 
 /// A SQL session over one Stripe account (or the built-in emulator).
 pub struct Engine {

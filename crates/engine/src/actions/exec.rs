@@ -21,7 +21,6 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 
 use super::args::check_id;
 use super::call::PreparedCall;
-use crate::engine::functions::params_text;
 use crate::provider::decode::Decoder;
 use crate::stripe;
 
@@ -87,7 +86,7 @@ impl DisplayAs for ActionExec {
             IdSource::Fixed(ids) => write!(f, ", ids=[{}]", ids.join(", "))?,
             IdSource::Query(_) => write!(f, ", ids=<from subquery, read at execution>")?,
         }
-        let params = params_text(&stripe::form::encode(&serde_json::Value::Object(self.call.body.clone())));
+        let params = stripe::form::readable(&stripe::form::encode(&serde_json::Value::Object(self.call.body.clone())));
         if !params.is_empty() {
             write!(f, ", params=[{params}]")?;
         }
@@ -181,7 +180,9 @@ fn dry_run_batch(call: &PreparedCall, ids: &[String]) -> Result<RecordBatch> {
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(requests.iter().map(|r| r.method.clone()))),
         Arc::new(StringArray::from_iter_values(requests.iter().map(|r| r.path.clone()))),
-        Arc::new(StringArray::from_iter_values(requests.iter().map(|r| params_text(&stripe::form::encode(&r.params))))),
+        Arc::new(StringArray::from_iter_values(
+            requests.iter().map(|r| stripe::form::readable(&stripe::form::encode(&r.params))),
+        )),
         Arc::new(StringArray::from_iter(requests.iter().map(|r| r.idempotency_key.clone()))),
     ];
     Ok(RecordBatch::try_new(super::table::dry_run_schema(), columns)?)

@@ -50,9 +50,9 @@ pub fn builtin_def(name: &ObjectName) -> Option<&'static TableDef> {
     let parts: Vec<String> = name.0.iter().map(|p| p.to_string().trim_matches('"').to_string()).collect();
     let table = match parts.as_slice() {
         [t] => t,
-        [s, t] if s.eq_ignore_ascii_case(crate::engine::SCHEMA) => t,
+        [s, t] if s.eq_ignore_ascii_case(crate::catalog::SCHEMA) => t,
         [c, s, t]
-            if c.eq_ignore_ascii_case(crate::engine::CATALOG) && s.eq_ignore_ascii_case(crate::engine::SCHEMA) =>
+            if c.eq_ignore_ascii_case(crate::catalog::CATALOG) && s.eq_ignore_ascii_case(crate::catalog::SCHEMA) =>
         {
             t
         }

@@ -9,5 +9,10 @@ pub mod listing;
 pub mod sql_type;
 
 pub use arrow::{ArrowSchema, arrow_type};
+
+/// The default catalog name DataFusion uses; the Stripe tables live in its schema `stripe`.
+pub const CATALOG: &str = "datafusion";
+/// The schema holding the Stripe tables.
+pub const SCHEMA: &str = "stripe";
 pub use sql_type::{sql_type, sql_type_of_arrow};
 pub use stripe_catalog::*;

@@ -154,7 +154,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Arc::new(Int64Array::from_iter_values(entries.iter().map(|e| e.seq as i64))),
         Arc::new(StringArray::from_iter_values(entries.iter().map(|e| e.method.as_str()))),
         Arc::new(StringArray::from_iter_values(entries.iter().map(|e| e.path.as_str()))),
-        Arc::new(StringArray::from_iter_values(entries.iter().map(|e| params_text(&e.params)))),
+        Arc::new(StringArray::from_iter_values(entries.iter().map(|e| stripe::form::readable(&e.params)))),
         Arc::new(Int64Array::from_iter(entries.iter().map(|e| e.status.map(i64::from)))),
         Arc::new(UInt32Array::from_iter_values(entries.iter().map(|e| e.attempt))),
         Arc::new(Float64Array::from_iter_values(entries.iter().map(|e| tenths_of_ms(e.duration)))),
@@ -177,11 +177,6 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
 /// digits are noise such as `17.652177000000002`).
 pub fn tenths_of_ms(d: std::time::Duration) -> f64 {
     (d.as_micros() as f64 / 100.0).round() / 10.0
-}
-
-/// `k=v&k2=v2`, unencoded so tests and people can read it.
-pub fn params_text(params: &[(String, String)]) -> String {
-    params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
 
 fn no_arguments(name: &str, exprs: &[Expr]) -> Result<()> {

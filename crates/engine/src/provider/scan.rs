@@ -21,9 +21,7 @@ use datafusion::physical_plan::filter_pushdown::{
 };
 use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, SortOrderPushdownResult,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 
 use crate::catalog::{FilterKind, TableDef};
 use crate::provider::join_keys::JoinKeys;
@@ -127,8 +125,9 @@ impl StripeScanExec {
 /// of a table with a `created` range filter and `created` is projected, its rows
 /// come ordered by `created DESC`: declaring it lets DataFusion drop
 /// `ORDER BY created DESC` and push its LIMIT into the scan (see `with_fetch`).
-/// A scan split into ranges declares no order; asked for `created DESC`
-/// (`try_pushdown_sort`), it turns back into the sequential walk.
+/// A scan split into ranges declares no order; under `ORDER BY created DESC`
+/// the optimizer rule [`crate::provider::order`] turns it back into the
+/// sequential walk (the one mechanism for sort order).
 fn natural_ordering(def: &TableDef, spec: &ScanSpec) -> Option<[PhysicalSortExpr; 1]> {
     let ranged = def.list_filters.iter().any(|f| f.param == "created" && matches!(f.kind, FilterKind::Range));
     let one_walk = matches!(&spec.plan, RequestPlan::List { requests, .. } if requests.len() == 1);
@@ -251,28 +250,6 @@ impl ExecutionPlan for StripeScanExec {
 
     fn fetch(&self) -> Option<usize> {
         self.spec.limit
-    }
-
-    /// `ORDER BY created DESC` over a scan split into ranges: the sequential
-    /// walk gives that order, so DataFusion can drop the sort (and push its LIMIT).
-    fn try_pushdown_sort(&self, order: &[PhysicalSortExpr]) -> Result<SortOrderPushdownResult<Arc<dyn ExecutionPlan>>> {
-        if self.spec.concurrency <= 1 {
-            return Ok(SortOrderPushdownResult::Unsupported);
-        }
-        let sequential = self.derive(self.spec.clone().sequential());
-        let Some([natural]) = natural_ordering(&self.def, &sequential.spec) else {
-            return Ok(SortOrderPushdownResult::Unsupported);
-        };
-        let wanted = match order {
-            [one] => one,
-            _ => return Ok(SortOrderPushdownResult::Unsupported),
-        };
-        // `created` is never NULL, so where NULLs would sort does not matter.
-        let same = wanted.expr.eq(&natural.expr) && wanted.options.descending;
-        if !same {
-            return Ok(SortOrderPushdownResult::Unsupported);
-        }
-        Ok(SortOrderPushdownResult::Exact { inner: Arc::new(sequential) })
     }
 
     fn metrics(&self) -> Option<MetricsSet> {

@@ -97,8 +97,8 @@ impl WatchQuery {
         let table_name = parts.last().cloned().unwrap_or_default();
         let schema_ok = match parts.as_slice() {
             [_] => true,
-            [s, _] => s == crate::engine::SCHEMA,
-            [c, s, _] => c == crate::engine::CATALOG && s == crate::engine::SCHEMA,
+            [s, _] => s == crate::catalog::SCHEMA,
+            [c, s, _] => c == crate::catalog::CATALOG && s == crate::catalog::SCHEMA,
             _ => false,
         };
         let table = catalog::builtin()
