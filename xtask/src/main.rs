@@ -1,7 +1,7 @@
 //! Project tasks. `cargo run -p xtask -- gen-catalog [SPEC] [OUT]` regenerates
 //! `crates/catalog/src/catalog.json` from the Stripe OpenAPI spec (default
 //! `../shared/stripe-openapi/spec3.json` beside the repository) and
-//! `xtask/overrides.json`. Its test checks the committed catalog is what the
+//! `xtask/overrides.toml`. Its test checks the committed catalog is what the
 //! generator makes; it fails when the spec is missing unless
 //! `STRIPE_SQL_SKIP_SPEC_CHECK=1` says to skip.
 
@@ -10,7 +10,7 @@ mod generate;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use generate::{OVERRIDES_JSON, generate, to_json};
+use generate::{OVERRIDES_TOML, generate, to_json};
 
 /// The repository's root (this crate lives in `xtask/`).
 fn repo_root() -> PathBuf {
@@ -63,7 +63,7 @@ fn read_spec(path: &Path) -> Result<serde_json::Value, String> {
 }
 
 fn run(spec_path: &Path, out_path: &Path) -> Result<String, String> {
-    let catalog = generate(&read_spec(spec_path)?, OVERRIDES_JSON)?;
+    let catalog = generate(&read_spec(spec_path)?, OVERRIDES_TOML)?;
     std::fs::write(out_path, to_json(&catalog)).map_err(|e| format!("writing {} failed: {e}", out_path.display()))?;
     Ok(format!(
         "wrote {}: {} tables, {} actions (api {})",
@@ -89,7 +89,7 @@ mod tests {
             );
             return;
         }
-        let generated = to_json(&generate(&read_spec(&path).unwrap(), OVERRIDES_JSON).expect("generator succeeds"));
+        let generated = to_json(&generate(&read_spec(&path).unwrap(), OVERRIDES_TOML).expect("generator succeeds"));
         if generated != stripe_catalog::CATALOG_JSON {
             let diff = generated.lines().zip(stripe_catalog::CATALOG_JSON.lines()).find(|(a, b)| a != b);
             panic!(

@@ -1,7 +1,7 @@
 //! The catalog's data model: what exists in Stripe, as plain serde data.
 //!
 //! The committed catalog (`catalog.json`, written by the generator from the
-//! OpenAPI spec plus `overrides.json`) deserialises into these types. Every
+//! OpenAPI spec plus `overrides.toml`) deserialises into these types. Every
 //! other component (pushdown, provider, dml, actions, repl) reads Stripe's
 //! shape only through them; nothing here knows SQL or HTTP.
 

@@ -1,4 +1,4 @@
-//! The catalog generator: OpenAPI spec (`spec3.json`) + `overrides.json` →
+//! The catalog generator: OpenAPI spec (`spec3.json`) + `overrides.toml` →
 //! [`Catalog`], deterministic (tables and actions sorted by name), and its
 //! committed text form (`catalog.json`, one table or action per line).
 //!
@@ -17,7 +17,7 @@ mod params;
 mod spec;
 mod tables;
 
-pub use overrides::{OVERRIDES_JSON, Overrides};
+pub use overrides::{OVERRIDES_TOML, Overrides};
 
 use serde_json::Value;
 
