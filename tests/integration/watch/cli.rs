@@ -79,6 +79,18 @@ impl Watch {
             .collect()
     }
 
+    /// Waits (up to 20 s) until the watch has polled `polls` more times: the
+    /// emulator counts its calls, so "nothing more was printed" is asserted
+    /// after a known number of polls, not after a guessed time.
+    fn polls(&self, emulator: &Emulator, polls: u64) {
+        let target = emulator.requests_received() + polls;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while emulator.requests_received() < target {
+            assert!(Instant::now() < deadline, "the watch did not poll {polls} more times");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends SIGTERM and returns the exit code and whatever else was printed.
     fn stop(mut self) -> (i32, Vec<String>, String) {
         let pid = self.child.id().to_string();
@@ -125,7 +137,7 @@ async fn prints_new_rows_once_stops_on_sigterm_and_resumes_from_state() {
     assert_eq!(field(&watch.take(3), "email"), emails("a", 3));
     insert_customers(&engine, &emails("b", 2)).await;
     assert_eq!(field(&watch.take(2), "email"), emails("b", 2));
-    std::thread::sleep(Duration::from_millis(500));
+    watch.polls(&emulator, 2);
     let (code, rest, stderr) = watch.stop();
     assert_eq!((code, rest), (0, Vec::<String>::new()), "stderr: {stderr}");
     let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
@@ -137,7 +149,7 @@ async fn prints_new_rows_once_stops_on_sigterm_and_resumes_from_state() {
     insert_customers(&engine, &emails("later", 1)).await;
     let watch = Watch::start(&emulator, &args);
     assert_eq!(field(&watch.take(2), "email"), [emails("gap", 1), emails("later", 1)].concat());
-    std::thread::sleep(Duration::from_millis(600));
+    watch.polls(&emulator, 2);
     let (code, rest, _) = watch.stop();
     assert_eq!((code, rest), (0, Vec::<String>::new()), "nothing printed twice");
 }
