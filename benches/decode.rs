@@ -18,8 +18,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use stripe_sql::catalog;
+use stripe_sql::decode::Decoder;
 use stripe_sql::engine::Engine;
-use stripe_sql::provider::decode::Decoder;
 use stripe_sql::stripe::RawPage;
 
 /// Up to `pages` pages of 100 objects of `path`, as values.

@@ -183,7 +183,7 @@ where
 mod tests {
     use super::*;
     use datafusion::arrow::array::StringArray;
-    use stripe_sql::provider::decode::Decoder;
+    use stripe_sql::decode::Decoder;
 
     #[test]
     fn maps_and_json_columns_are_json_text() {

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use serde_json::Value;
 use stripe_sql::catalog::listing::{columns_batch, tables_batch};
 use stripe_sql::catalog::{ColumnType, TableDef, builtin};
-use stripe_sql::provider::decode::Decoder;
+use stripe_sql::decode::Decoder;
 
 /// `stripe-openapi/<file>` from `$STRIPE_SQL_SHARED`, `../shared` beside the
 /// repository, or `/work/shared` (where the project's machines keep it). A

@@ -25,6 +25,7 @@
 
 pub mod actions;
 pub mod catalog;
+pub mod decode;
 pub mod dml;
 pub mod embedded;
 pub mod engine;

@@ -21,7 +21,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 
 use super::args::check_id;
 use super::call::PreparedCall;
-use crate::provider::decode::Decoder;
+use crate::decode::Decoder;
 use crate::stripe;
 
 /// Where the ids come from at execution time.

@@ -17,7 +17,7 @@ use super::call::PreparedCall;
 use super::exec::{ActionExec, IdSource, Output};
 use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
-use crate::provider::decode::Decoder;
+use crate::decode::Decoder;
 use crate::stripe;
 
 /// The rows of one planned action call.

@@ -6,10 +6,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::catalog::Session;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 
 use crate::catalog::TableDef;
@@ -17,23 +15,7 @@ use crate::dml::exec::{WriteExec, WriteJob, no_params};
 use crate::dml::params::invalid;
 use crate::dml::policy::WriteContext;
 use crate::dml::report::Call;
-use crate::dml::targets;
 use crate::pushdown;
-use crate::stripe;
-
-/// Plans `DELETE FROM def WHERE filters` (no API call).
-pub fn plan(
-    def: Arc<TableDef>,
-    client: stripe::Client,
-    state: &dyn Session,
-    filters: Vec<Expr>,
-) -> Result<Arc<dyn ExecutionPlan>> {
-    let ctx = WriteContext::plan(def, client, state, "delete from")?;
-    ctx.require_guard(state, "delete from")?;
-    check_deletable(&ctx)?;
-    let rows = targets::plan(&ctx, state, &filters)?;
-    plan_rows(ctx, rows)
-}
 
 /// A DELETE of the rows `rows` yields (rows with an `id` column).
 pub fn plan_rows(ctx: WriteContext, rows: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
@@ -72,7 +54,7 @@ impl WriteJob for DeleteJob {
         let delete = self.def.delete.as_ref().ok_or_else(|| invalid("the table has no delete endpoint"))?;
         let mut calls = Vec::new();
         for batch in collect(Arc::clone(&self.rows), ctx).await? {
-            for id in targets::ids(&batch, &self.def.name)? {
+            for id in crate::dml::exec::ids(&batch, &self.def.name)? {
                 calls.push(Call {
                     row: calls.len() + 1,
                     method: delete.method.clone(),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::UInt64Array;
+use datafusion::arrow::array::{Array, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -27,6 +27,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
+use crate::dml::params::invalid;
 use crate::dml::policy::WriteContext;
 use crate::dml::report::{Call, RowOutcome, WriteReport};
 use crate::stripe;
@@ -168,4 +169,18 @@ async fn send(client: &stripe::Client, call: &Call, key: &str) -> std::result::R
 /// An empty params object.
 pub fn no_params() -> Value {
     Value::Object(Map::new())
+}
+
+/// The `id` column of a targeted batch.
+pub fn ids(batch: &RecordBatch, table: &str) -> Result<Vec<String>> {
+    let index = batch
+        .schema()
+        .index_of("id")
+        .map_err(|_| invalid(format!("table {table} has no id column: its rows cannot be updated or deleted")))?;
+    let column = batch.column(index);
+    let strings = column
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| invalid(format!("table {table}: the id column is not text")))?;
+    Ok((0..strings.len()).map(|i| strings.value(i).to_string()).collect())
 }

@@ -1,18 +1,20 @@
 //! `DmlGuard`: a `QueryPlanner` wrapping DataFusion's default planner that
-//! refuses UPDATE/DELETE plans whose WHERE the table provider cannot see.
+//! plans UPDATE and DELETE itself.
 //!
-//! DataFusion hands `update`/`delete_from` an *empty* filter list for
-//! `IN (SELECT …)`, `EXISTS`, `WHERE false`, `… AND 1 = 0` and drops `LIMIT`,
-//! which would look like "all rows". The guard inspects the optimized plan:
-//! the DML input may only be Projection / Filter / TableScan (one scan, no
-//! fetch) without subquery expressions. A plan with no WHERE at all passes
-//! only when `stripe.allow_unfiltered_dml = true`. Plans that pass are planned
-//! with a [`GuardToken`] in the session, which the hooks require.
+//! DataFusion would hand a table's `update`/`delete_from` hooks an *empty*
+//! filter list for `IN (SELECT …)`, `EXISTS`, `WHERE false`, `… AND 1 = 0`
+//! and drop `LIMIT`, which would look like "all rows". The guard inspects the
+//! optimized plan: a DML input of Projection / Filter / TableScan (one scan,
+//! no fetch, no subquery) is a WHERE the table can see, and with no WHERE at
+//! all it passes only when `stripe.allow_unfiltered_dml = true`.
 //!
-//! A top-level UPDATE/DELETE of a Stripe table whose WHERE is hidden is not
-//! refused but made exact by [`crate::dml::exact`] (its own input plan selects
-//! the rows); EXPLAIN shows that plan. What stays refused: DML on tables
-//! that are not Stripe tables, and EXPLAIN ANALYZE of such statements.
+//! Every UPDATE/DELETE of a Stripe table is planned by [`crate::dml::exact`]:
+//! its own input plan selects the rows (with the same pushdown as a SELECT),
+//! so a hidden WHERE is not refused but exact; EXPLAIN shows that plan. What
+//! stays refused: hidden WHEREs in DML on tables that are not Stripe tables,
+//! and EXPLAIN ANALYZE of such statements. The table's own `update` /
+//! `delete_from` hooks refuse, so a context without this planner cannot
+//! write through them.
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use datafusion::catalog::Session;
 use datafusion::common::display::{PlanType, StringifiedPlan};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::context::{QueryPlanner, SessionState};
+use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::{DmlStatement, Expr, LogicalPlan, WriteOp};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::displayable;
@@ -31,10 +33,6 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 use crate::dml::exact;
 use crate::settings::StripeOptions;
 
-/// Marks a session state whose plan the guard checked.
-#[derive(Debug, Default)]
-pub struct GuardToken;
-
 /// The query planner that checks DML plans before DataFusion's default planner runs.
 #[derive(Debug, Default)]
 pub struct DmlGuard;
@@ -42,13 +40,14 @@ pub struct DmlGuard;
 #[async_trait]
 impl QueryPlanner for DmlGuard {
     async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
-        if let Some(dml) = hidden_where(plan)
+        let allow_unfiltered = StripeOptions::from_session(session).allow_unfiltered_dml;
+        if let Some(dml) = checked_update_or_delete(plan, allow_unfiltered)?
             && let Some(exact) = exact::plan(dml, session).await?
         {
             return Ok(exact);
         }
         if let LogicalPlan::Explain(explain) = plan
-            && let Some(dml) = hidden_where(&explain.plan)
+            && let Some(dml) = checked_update_or_delete(&explain.plan, allow_unfiltered)?
             && let Some((write, rows)) = exact::plan_with_rows(dml, session).await?
         {
             let text = format!(
@@ -60,29 +59,26 @@ impl QueryPlanner for DmlGuard {
             plans.push(StringifiedPlan::new(PlanType::FinalPhysicalPlan, text));
             return Ok(Arc::new(ExplainExec::new(Arc::clone(explain.schema.inner()), plans, explain.verbose)));
         }
-        let allow_unfiltered = StripeOptions::from_session(session).allow_unfiltered_dml;
-        let has_dml = check_plan(plan, allow_unfiltered)?;
-        let planner = DefaultPhysicalPlanner::default();
-        match (has_dml, session.as_any().downcast_ref::<SessionState>()) {
-            (true, Some(state)) => {
-                let mut state = state.clone();
-                state.config_mut().set_extension(Arc::new(GuardToken));
-                planner.create_physical_plan(plan, &state).await
-            }
-            _ => planner.create_physical_plan(plan, session).await,
-        }
+        check_plan(plan, allow_unfiltered)?;
+        DefaultPhysicalPlanner::default().create_physical_plan(plan, session).await
     }
 }
 
-/// `plan` when it is an UPDATE/DELETE whose WHERE the table would not see.
-fn hidden_where(plan: &LogicalPlan) -> Option<&DmlStatement> {
-    let LogicalPlan::Dml(dml) = plan else { return None };
+/// `plan` when it is an UPDATE/DELETE, which [`exact`] plans from its own
+/// input (the one row-selection path). A WHERE the table can see must not be
+/// missing unless `stripe.allow_unfiltered_dml` says so; a hidden one (a
+/// subquery, `WHERE false`, `LIMIT`) is exact by construction.
+fn checked_update_or_delete(plan: &LogicalPlan, allow_unfiltered: bool) -> Result<Option<&DmlStatement>> {
+    let LogicalPlan::Dml(dml) = plan else { return Ok(None) };
     if !matches!(dml.op, WriteOp::Delete | WriteOp::Update) {
-        return None;
+        return Ok(None);
     }
     let mut shape = Shape::default();
     let hidden = inspect(&dml.input, &mut shape).is_err() || shape.scans != 1;
-    hidden.then_some(dml)
+    if !hidden {
+        check_plan(plan, allow_unfiltered)?;
+    }
+    Ok(Some(dml))
 }
 
 /// Checks every UPDATE/DELETE in `plan`; returns whether the plan writes at all.

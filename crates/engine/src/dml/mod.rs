@@ -31,10 +31,11 @@
 //!   happen when it executes. All rows are validated (unknown or read-only
 //!   column, missing required param, wrong type) before the first write.
 //! - [`guard::DmlGuard`] (the session's `QueryPlanner`) refuses UPDATE/DELETE
-//!   without WHERE unless `SET stripe.allow_unfiltered_dml = true`, and makes
-//!   those whose WHERE DataFusion hides from the table (`IN (SELECT …)`,
-//!   `EXISTS`, scalar subqueries, `WHERE false`, `… AND 1 = 0`, `LIMIT`) exact
-//!   by running the DML's own input plan ([`exact`]); EXPLAIN shows that plan.
+//!   without WHERE unless `SET stripe.allow_unfiltered_dml = true`, and plans
+//!   every UPDATE/DELETE from the DML's own input plan ([`exact`]), so the
+//!   WHERE clauses DataFusion hides from the table (`IN (SELECT …)`,
+//!   `EXISTS`, scalar subqueries, `WHERE false`, `… AND 1 = 0`, `LIMIT`) are
+//!   exact too; EXPLAIN shows that plan.
 //! - Live keys (`sk_live_`, `rk_live_`) are read-only unless the engine allows
 //!   live writes (`--allow-live-writes`, [`crate::settings::WritePolicy`]).
 //! - `SET stripe.dry_run = true`: the statement returns count 0 and sends no
@@ -50,8 +51,9 @@
 //! # Modules
 //!
 //! - [`params`]: SQL values → Stripe params, validated against the catalog.
-//! - [`insert`], [`update`], [`delete`]: the three verbs; [`targets`]: the rows
-//!   UPDATE/DELETE touch; [`exact`]: hidden WHERE clauses made exact.
+//! - [`insert`], [`update`], [`delete`]: the three verbs; [`exact`]: the rows
+//!   UPDATE/DELETE touch, selected by the statement's own plan (one path,
+//!   also for the WHERE clauses DataFusion hides from the table).
 //! - [`exec`]: the execution plan that sends the calls (or records them in dry run).
 //! - [`report`]: what a write did, row by row; [`journal`]: `stripe_last_write()`.
 //! - [`policy`]: live-key protection and the planning context shared by the verbs.
@@ -67,7 +69,6 @@ pub mod params;
 pub mod policy;
 pub mod report;
 pub mod returning;
-pub mod targets;
 pub mod update;
 
 pub use crate::settings::WritePolicy;

@@ -7,7 +7,6 @@ use datafusion::catalog::Session;
 use datafusion::error::Result;
 
 use crate::catalog::TableDef;
-use crate::dml::guard::GuardToken;
 use crate::dml::journal::Journal;
 use crate::dml::params::invalid;
 use crate::settings::{StripeOptions, WritePolicy};
@@ -39,17 +38,5 @@ impl WriteContext {
         let options = StripeOptions::from_session(state);
         let journal = state.config().get_extension::<Journal>().unwrap_or_default();
         Ok(Self { def, client, options, journal })
-    }
-
-    /// Refuses UPDATE/DELETE planned without the DML guard (whose absence
-    /// would make an empty filter list look like "all rows").
-    pub fn require_guard(&self, state: &dyn Session, verb: &str) -> Result<()> {
-        if state.config().get_extension::<GuardToken>().is_none() {
-            return Err(invalid(format!(
-                "{verb} {} refused: this session was built without the stripe-sql dml guard (dml::DmlGuard), which must check UPDATE and DELETE plans",
-                self.def.name
-            )));
-        }
-        Ok(())
     }
 }

@@ -18,9 +18,9 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::catalog;
+use crate::decode::Decoder;
 use crate::dml::journal;
 use crate::dml::params::invalid;
-use crate::provider::decode::Decoder;
 
 /// Name of the temporary table the RETURNING list is evaluated on.
 const RESULT_TABLE: &str = "__stripe_returning";

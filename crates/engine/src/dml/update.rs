@@ -1,6 +1,6 @@
 //! UPDATE → one update call per targeted row.
 //!
-//! The targeted ids come from [`crate::dml::targets`]; each assignment is
+//! The targeted rows come from the statement's own plan ([`crate::dml::exact`]); each assignment is
 //! evaluated on the scanned row, so `SET description = description || ' (vip)'`
 //! uses the old value. `SET metadata = MAP {…}` merges keys (Stripe's update
 //! semantics); a key mapped to NULL or '' is removed. `SET col = NULL` sends
@@ -9,10 +9,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::catalog::Session;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use serde_json::{Map, Value};
@@ -22,29 +20,7 @@ use crate::dml::exec::{WriteExec, WriteJob};
 use crate::dml::params::{self, NullMeaning, RAW_COLUMN, invalid};
 use crate::dml::policy::WriteContext;
 use crate::dml::report::Call;
-use crate::dml::targets;
 use crate::pushdown;
-use crate::stripe;
-
-/// Plans `UPDATE def SET assignments WHERE filters` (no API call).
-pub fn plan(
-    def: Arc<TableDef>,
-    client: stripe::Client,
-    state: &dyn Session,
-    assignments: Vec<(String, Expr)>,
-    filters: Vec<Expr>,
-) -> Result<Arc<dyn ExecutionPlan>> {
-    let ctx = WriteContext::plan(def, client, state, "update")?;
-    ctx.require_guard(state, "update")?;
-    let schema = targets::df_schema(&ctx)?;
-    let mut compiled = Vec::with_capacity(assignments.len());
-    for (column, expr) in assignments {
-        let expr = targets::unqualified(expr)?;
-        compiled.push((column, state.create_physical_expr(expr, &schema)?));
-    }
-    let rows = targets::plan(&ctx, state, &filters)?;
-    plan_rows(ctx, rows, compiled)
-}
 
 /// An UPDATE over the rows `rows` yields (full table rows with an `id`),
 /// setting each column to its expression evaluated on the row.
@@ -87,7 +63,7 @@ impl WriteJob for UpdateJob {
         let what = self.statement();
         let mut calls = Vec::new();
         for batch in collect(Arc::clone(&self.rows), ctx).await? {
-            let ids = targets::ids(&batch, &self.def.name)?;
+            let ids = crate::dml::exec::ids(&batch, &self.def.name)?;
             let mut values = Vec::with_capacity(self.assignments.len());
             for (column, expr) in &self.assignments {
                 values.push((column, expr.evaluate(&batch)?.into_array(batch.num_rows())?));

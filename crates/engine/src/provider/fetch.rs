@@ -12,7 +12,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use crate::catalog::TableDef;
-use crate::provider::decode::Decoder;
+use crate::decode::Decoder;
 use crate::provider::parallel;
 use crate::provider::scan::ScanSpec;
 use crate::pushdown::{self, ListRequest, RequestPlan};

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
@@ -118,18 +118,27 @@ impl TableProvider for StripeTable {
         dml::insert::plan(Arc::clone(&self.def), self.client.clone(), state, input, insert_op)
     }
 
-    /// UPDATE: one update call per targeted row (see `dml::update`).
+    /// UPDATE is planned by the engine's DML planner (`dml::guard`), which
+    /// selects the rows with the statement's own plan; reaching this hook
+    /// means a session built without it, which must not write.
     async fn update(
         &self,
-        state: &dyn Session,
-        assignments: Vec<(String, Expr)>,
-        filters: Vec<Expr>,
+        _state: &dyn Session,
+        _assignments: Vec<(String, Expr)>,
+        _filters: Vec<Expr>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        dml::update::plan(Arc::clone(&self.def), self.client.clone(), state, assignments, filters)
+        Err(without_guard("update", &self.def.name))
     }
 
-    /// DELETE: one delete (or cancel) call per targeted row (see `dml::delete`).
-    async fn delete_from(&self, state: &dyn Session, filters: Vec<Expr>) -> Result<Arc<dyn ExecutionPlan>> {
-        dml::delete::plan(Arc::clone(&self.def), self.client.clone(), state, filters)
+    /// DELETE: as [`Self::update`].
+    async fn delete_from(&self, _state: &dyn Session, _filters: Vec<Expr>) -> Result<Arc<dyn ExecutionPlan>> {
+        Err(without_guard("delete from", &self.def.name))
     }
+}
+
+/// The refusal of an UPDATE/DELETE that reached a table's own hook.
+fn without_guard(verb: &str, table: &str) -> DataFusionError {
+    DataFusionError::Plan(format!(
+        "{verb} {table} refused: this session was built without the stripe-sql dml guard (dml::DmlGuard), which plans UPDATE and DELETE"
+    ))
 }

@@ -15,8 +15,8 @@ use serde_json::Value;
 use super::changes::{self, ChangeKind};
 use super::query::{CREATED_COLUMN, ID_COLUMN, WatchQuery};
 use super::state::WatchState;
+use crate::decode::Decoder;
 use crate::engine::Engine;
-use crate::provider::decode::Decoder;
 use crate::settings::StripeOptions;
 use crate::{Error, Result};
 

@@ -6,6 +6,8 @@
 //! Scans decode the response text directly ([`Decoder::decode_raw`], see
 //! [`from_text`]); writes and actions, which hold a few parsed objects,
 //! decode values ([`Decoder::decode`]). Both fill the same [`builders`].
+//! A component of its own below scans, writes, actions and watch, which all
+//! decode through it.
 
 mod builders;
 mod from_text;
