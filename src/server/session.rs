@@ -245,10 +245,10 @@ impl SimpleQueryHandler for Session {
         if let Some(rows) = pg_compat::psql_functions(query, &self.functions) {
             return Ok(vec![text_rows(&["Schema", "Name", "Result data type", "Argument data types", "Type"], rows)?]);
         }
-        let mut query = Engine::rewrite(query);
-        if let Some(rewritten) = crate::server::rewrite::catalog_query(&query) {
-            query = rewritten;
-        }
+        // Named arguments and RETURNING are AST passes of the engine's
+        // pipeline (plan_statement, Engine::sql); the catalog fixes are this
+        // dialect's own, on the text.
+        let query = crate::server::rewrite::catalog_query(query).unwrap_or_else(|| query.to_string());
         let statements = self
             .compat
             .parse(&query)

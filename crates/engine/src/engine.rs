@@ -5,6 +5,7 @@
 
 pub mod function_docs;
 pub mod functions;
+pub mod passes;
 mod statement;
 
 pub use statement::collect_with_schema;

@@ -3,7 +3,8 @@
 //! One function per catalog action, named `verb_object`:
 //! `SELECT * FROM capture_payment_intent('pi_…', amount_to_capture => 500)`.
 //! The id comes first (or named: `id => 'pi_…'`); parameters are named
-//! (`name => value`, see [`named`]) or given as one JSON object
+//! (`name => value`, rewritten by the statement pipeline's AST pass
+//! [`crate::engine::passes`]) or given as one JSON object
 //! (`'{"amount_to_capture": 500}'`) or `MAP`/`named_struct`. Nested params
 //! take `named_struct(...)`, `MAP {...}` or JSON text. The rows are the
 //! object Stripe returns, with the result table's columns (`id`, `object`,
@@ -36,12 +37,10 @@ pub mod call;
 pub mod dry_run_hint;
 pub mod exec;
 pub mod get;
-pub mod named;
 pub mod params;
 pub mod registry;
 pub mod scalar_json;
 pub mod signature;
 pub mod table;
 
-pub use named::rewrite_sql;
 pub use registry::register;

@@ -45,14 +45,20 @@ pub fn split(sql: &str) -> Option<Returning> {
     if statements.len() != 1 {
         return None;
     }
-    let returning = match &mut statements[0] {
+    take(&mut statements[0])
+}
+
+/// The RETURNING list of a parsed write, removed from it (the statement
+/// pipeline's AST pass, see `engine::passes`).
+pub fn take(statement: &mut Statement) -> Option<Returning> {
+    let items = match statement {
         Statement::Insert(insert) => insert.returning.take(),
         Statement::Update(update) => update.returning.take(),
         Statement::Delete(delete) => delete.returning.take(),
         _ => None,
     }?;
-    let items = returning.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-    Some(Returning { statement: statements[0].to_string(), items })
+    let items = items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    Some(Returning { statement: statement.to_string(), items })
 }
 
 /// Runs the write, then the RETURNING list over the written objects.

@@ -1,18 +1,19 @@
 //! The one statement pipeline. Every front end — the REPL and `-c`/`-f`, the
 //! Postgres simple and extended protocols, `watch` and the embedded API —
-//! runs its SQL through these methods, so each statement is marked for
-//! `stripe_last_requests()`, rewritten (named action arguments), answered
-//! (`RETURNING`, `DESCRIBE` with SQL type names) and explained (the dry-run
-//! hint) the same way wherever it comes from.
+//! runs its SQL through these methods, so each statement is parsed once,
+//! marked for `stripe_last_requests()`, passed through the AST passes (named
+//! action arguments, `RETURNING`: [`passes`]), answered (`DESCRIBE` with SQL
+//! type names) and explained (the dry-run hint) the same way wherever it
+//! comes from.
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::sql::parser::Statement;
+use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast;
 
-use super::Engine;
+use super::{Engine, passes};
 use crate::catalog::describe;
 use crate::settings::StripeOptions;
 use crate::{Result, actions, dml};
@@ -29,30 +30,42 @@ pub async fn collect_with_schema(frame: DataFrame) -> datafusion::error::Result<
 }
 
 impl Engine {
-    /// The text pass every statement gets before it is parsed: named action
-    /// arguments (`name => value`) become a form DataFusion accepts. Applying
-    /// it twice changes nothing.
+    /// `sql` after the named-arguments pass ([`passes::named_arguments`]), as
+    /// SQL again, for front ends that plan the text with a parser of their own
+    /// (the Postgres server's extended protocol, which types `$n`
+    /// parameters). Text the pass does not change (no action call with named
+    /// arguments, or text that does not parse) is returned as it was, so a
+    /// dialect's own syntax is never re-rendered. Applying it twice changes
+    /// nothing.
     pub fn rewrite(sql: &str) -> String {
-        actions::rewrite_sql(sql)
+        let Ok(mut statements) = DFParser::parse_sql(sql) else { return sql.to_string() };
+        let is_action = |name: &str| crate::catalog::builtin().action(name).is_some();
+        let changed = statements.iter_mut().fold(false, |c, s| passes::named_arguments(s, &is_action) | c);
+        if !changed || statements.len() != 1 {
+            return sql.to_string();
+        }
+        statements.pop_front().map(|s| s.to_string()).unwrap_or_else(|| sql.to_string())
     }
 
     /// Plans one SQL statement as a DataFrame (nothing is fetched until it runs).
     pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
         self.statement_started();
-        self.plan_text(&Self::rewrite(sql)).await
+        let prepared = self.parse_one(sql)?;
+        if prepared.returning.is_some() {
+            return Err(crate::Error::Plan(
+                "RETURNING is answered when the statement runs (Engine::sql), not as a DataFrame".into(),
+            ));
+        }
+        let plan = self.plan_prepared(prepared.statement, sql).await?;
+        Ok(self.context().execute_logical_plan(plan).await.map_err(|e| self.explain(e, sql))?)
     }
 
     /// Plans one statement a front end has already parsed (the Postgres
     /// server parses with its own dialect); `text` is its SQL, for hints.
     pub async fn plan_statement(&self, statement: ast::Statement, text: &str) -> Result<LogicalPlan> {
         self.statement_started();
-        let described = describe::described(&statement).cloned();
-        let state = self.context().state();
-        let plan = state
-            .statement_to_plan(Statement::Statement(Box::new(statement)))
-            .await
-            .and_then(|plan| describe::with_sql_types(self.context(), plan, described.as_ref()));
-        plan.map_err(|e| self.explain(e, text).into())
+        let prepared = passes::apply(Statement::Statement(Box::new(statement)));
+        self.plan_prepared(prepared.statement, text).await
     }
 
     /// The pass every plan of a parsed statement gets, for front ends that
@@ -68,11 +81,13 @@ impl Engine {
     /// by the write path itself.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         self.statement_started();
-        let sql = Self::rewrite(sql);
-        if let Some(returning) = dml::returning::split(&sql) {
-            return Ok(dml::returning::run(self.context(), &returning).await?);
+        let prepared = self.parse_one(sql)?;
+        if let Some(returning) = prepared.returning {
+            return Ok(dml::returning::run(self.context(), &returning).await.map_err(|e| self.explain(e, sql))?);
         }
-        Ok(collect_with_schema(self.plan_text(&sql).await?).await?)
+        let plan = self.plan_prepared(prepared.statement, sql).await?;
+        let frame = self.context().execute_logical_plan(plan).await.map_err(|e| self.explain(e, sql))?;
+        Ok(collect_with_schema(frame).await?)
     }
 
     /// `error` with what the engine knows about it added: under
@@ -83,7 +98,26 @@ impl Engine {
         actions::dry_run_hint::explain(error, sql, dry_run)
     }
 
-    async fn plan_text(&self, sql: &str) -> Result<DataFrame> {
-        describe::sql(self.context(), sql).await.map_err(|e| self.explain(e, sql).into())
+    /// Parses `sql` (the session's dialect) into its one statement, after the passes.
+    fn parse_one(&self, sql: &str) -> Result<passes::Prepared> {
+        let state = self.context().state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let statement = state.sql_to_statement(sql, &dialect).map_err(|e| self.explain(e, sql))?;
+        Ok(passes::apply(statement))
+    }
+
+    /// Plans a statement the passes have seen (`DESCRIBE` with SQL types).
+    async fn plan_prepared(&self, statement: Statement, text: &str) -> Result<LogicalPlan> {
+        let described = match &statement {
+            Statement::Statement(inner) => describe::described(inner).cloned(),
+            _ => None,
+        };
+        let plan = self
+            .context()
+            .state()
+            .statement_to_plan(statement)
+            .await
+            .and_then(|plan| describe::with_sql_types(self.context(), plan, described.as_ref()));
+        plan.map_err(|e| self.explain(e, text).into())
     }
 }
