@@ -22,6 +22,8 @@ use stripe_sql::watch::watcher::{Poll, WatchOptions, Watcher};
 
 /// Runs `stripe-sql watch` until Ctrl-C/SIGTERM; returns the exit code.
 pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
+    // Installed first: a SIGTERM while the engine starts also stops cleanly.
+    let mut stop = stop_signal();
     let sql = watched_sql(args)?;
     let interval = parse_interval(&args.interval).map_err(Error::Config)?;
     let since = args.since.as_deref().map(parse_since).transpose()?;
@@ -37,7 +39,6 @@ pub async fn run_cli(config: &Config, args: &WatchArgs) -> Result<i32> {
     let settle = parse_settle(&args.settle)?;
     let opts = WatchOptions { changes: args.changes, since, state, settle };
     let mut watcher = Watcher::new(Arc::clone(&engine), &sql, opts).await?;
-    let mut stop = Box::pin(stop_signal());
     let mut out = RowWriter { format: config.format, header_written: false };
     let mut stdout = std::io::stdout();
     if std::io::stderr().is_terminal() {
@@ -160,25 +161,25 @@ impl RowWriter {
     }
 }
 
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn stop_signal() {
+/// Resolves on Ctrl-C or (on Unix) SIGTERM. The handlers are installed when
+/// this is called, not when the future is first polled.
+fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    let ctrl_c = Box::pin(tokio::signal::ctrl_c());
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return Box::pin(async move {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            });
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    Box::pin(async move {
+        let _ = ctrl_c.await;
+    })
 }
 
 #[cfg(test)]
