@@ -137,3 +137,20 @@ async fn a_cursor_older_than_the_events_window_backfills_again_and_says_so() {
     assert!(state.step > before && state.backfill.is_none());
     assert_exact(&a.engine, &sync).await;
 }
+
+#[tokio::test]
+async fn a_lone_update_is_applied_from_the_event_without_a_retrieve() {
+    let a = seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut sync = a.syncer(&["customers"], dir.path()).await;
+    sync.step(false).await.unwrap();
+    let cus = rows_text(&sync.rows("customers").await.unwrap())[0][0].clone();
+    a.advance(90);
+    a.post(&format!("/v1/customers/{cus}"), json!({"name": "From the event", "metadata": {"k": "v"}})).await;
+    let mark = a.engine.client().request_log().len();
+    sync.step(false).await.unwrap();
+    let calls: Vec<String> =
+        a.engine.client().request_log().entries()[mark..].iter().map(|e| format!("{} {}", e.method, e.path)).collect();
+    assert_eq!(calls, ["GET /v1/events"], "the event's object is the row: no retrieve");
+    assert_exact(&a.engine, &sync).await;
+}

@@ -130,3 +130,62 @@ async fn the_binary_killed_between_commits_resumes_and_ends_exact() {
     .unwrap();
     assert_eq!(assert_exact(&a.engine, &sync).await, 2_000);
 }
+
+#[tokio::test]
+async fn sigterm_stops_at_a_commit_and_the_status_reads_back() {
+    let a = Account::new();
+    a.emulator().set_clock(None);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    a.emulator().insert_objects("charges", charges(300, now - 60, 600));
+    let home = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let base = a.emulator().base_url();
+    let root_arg = root.path().to_str().unwrap();
+    let key = a.emulator().api_key();
+    let args = [
+        "--api-base",
+        &base,
+        "--api-key",
+        key,
+        "--mirror",
+        root_arg,
+        "--format",
+        "ndjson",
+        "sync",
+        "--tables",
+        "charges",
+        "--interval",
+        "1s",
+    ];
+    let mut child =
+        command(&args, home.path()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let line: Value = serde_json::from_str(&lines.next().expect("progress until backfilled").unwrap()).unwrap();
+        if line["done"] == true {
+            break;
+        }
+    }
+    let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "sync did not stop within 20 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "a clean stop");
+
+    let sql = "SELECT table_name, rows, phase FROM stripe_mirror_status()";
+    let out = command(
+        &["--api-base", &base, "--api-key", key, "--mirror", root_arg, "--format", "csv", "-c", sql],
+        home.path(),
+    )
+    .stdin(Stdio::null())
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.trim(), "table_name,rows,phase\ncharges,300,follow", "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -69,7 +69,7 @@ fn mirrorable(def: &TableDef) -> bool {
         return false;
     }
     match &def.parent {
-        Some(p) => top_level_by_object(&p.column).is_some(),
+        Some(p) => top_level_by_object(&p.column).is_some_and(|(parent, _)| mirrorable(parent)),
         None => has("created") && def.list_filters.iter().any(|f| f.param == "created") && def.paginated,
     }
 }
