@@ -8,7 +8,8 @@
 //! second (target >= 5,000 per core). Criterion then times the pure event
 //! decision on 1,000 events.
 //!
-//! Run with `cargo bench --profile dev --bench sync` (or `--profile perf`).
+//! Run with `cargo bench --profile test --bench sync` (reuses the test build;
+//! `--profile perf` for optimized figures).
 
 #[path = "support/charges.rs"]
 mod charges;

@@ -323,7 +323,7 @@ impl TableStore {
                 if ids.is_valid(r) {
                     out.insert(
                         ids.value(r).to_string(),
-                        raws.is_valid(r).then(|| raws.value(r).to_string()).unwrap_or_default(),
+                        if raws.is_valid(r) { raws.value(r).to_string() } else { String::new() },
                     );
                 }
             }
