@@ -51,6 +51,7 @@ impl Cli {
             Some(Command::Serve(a)) => ("serve", std::mem::take(&mut a.global)),
             Some(Command::Watch(a)) => ("watch", std::mem::take(&mut a.global)),
             Some(Command::Emulator(a)) => ("emulator", std::mem::take(&mut a.global)),
+            Some(Command::Sync(a)) => ("sync", std::mem::take(&mut a.global)),
         };
         if !cli.commands.is_empty() || cli.file.is_some() {
             let flag = if cli.commands.is_empty() { "-f/--file" } else { "-c/--command" };
@@ -109,6 +110,7 @@ fn merge(before: GlobalArgs, after: GlobalArgs, name: &str) -> Result<GlobalArgs
         config: one(before.config, after.config, "--config", &twice)?,
         verbose: before.verbose.max(after.verbose),
         demo: flag(before.demo, after.demo, "--demo")?,
+        mirror: one(before.mirror, after.mirror, "--mirror", &twice)?,
     })
 }
 
@@ -166,6 +168,10 @@ pub struct GlobalArgs {
     /// Use the built-in emulator with demo data (no API key needed).
     #[arg(long)]
     pub demo: bool,
+    /// Where mirrors live: `sync` writes under it, `stripe_mirror_status()` reads it
+    /// [default: the user's data dir /stripe-sql/mirror].
+    #[arg(long, value_name = "DIR")]
+    pub mirror: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -177,6 +183,40 @@ pub enum Command {
     Emulator(EmulatorCmd),
     /// Re-run a query periodically and print new or changed rows.
     Watch(WatchArgs),
+    /// Mirror tables into local Delta Lake tables and keep them fresh from events.
+    Sync(SyncArgs),
+}
+
+/// `stripe-sql sync` (progress on a terminal; `--format ndjson`: one JSON log line per step).
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// Global flags given after `sync` (merged into [`Cli::global`]).
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// Tables to mirror, comma-separated (a nested table needs its parent too).
+    #[arg(long, value_delimiter = ',', required_unless_present = "all", conflicts_with = "all")]
+    pub tables: Vec<String>,
+    /// Mirror every table that can be mirrored.
+    #[arg(long)]
+    pub all: bool,
+    /// The mirror's folder [default: <--mirror root>/<account>/<api version>].
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Time between steps once backfilled, e.g. `15s`.
+    #[arg(long, default_value = "15s")]
+    pub interval: String,
+    /// Backfill and catch up once, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Reconcile (re-list every table and repair drift) this often, e.g. `24h` (`0`: only with --reconcile).
+    #[arg(long, default_value = "24h")]
+    pub reconcile_every: String,
+    /// Reconcile in this run's first step.
+    #[arg(long)]
+    pub reconcile: bool,
+    /// How far behind the newest event each poll reads again, for late events.
+    #[arg(long, default_value = "2m")]
+    pub lag: String,
 }
 
 /// `stripe-sql emulator`: the emulator's own flags plus the global ones.

@@ -70,6 +70,13 @@ pub struct Config {
     pub verbosity: u8,
     /// Demo mode: the built-in emulator, no key needed.
     pub demo: bool,
+    /// Where mirrors live (`--mirror DIR`; default `<data dir>/stripe-sql/mirror`).
+    pub mirror: std::path::PathBuf,
+}
+
+/// The default root of mirrors: `<the user's data dir>/stripe-sql/mirror`.
+pub fn default_mirror_root() -> std::path::PathBuf {
+    dirs::data_dir().unwrap_or_else(|| std::path::PathBuf::from(".")).join("stripe-sql").join("mirror")
 }
 
 /// The `--config` TOML file; every key optional, unknown keys rejected.
@@ -188,6 +195,7 @@ impl Config {
             format: args.format.or(file.format).unwrap_or_default(),
             verbosity: args.verbose,
             demo: args.demo,
+            mirror: args.mirror.clone().unwrap_or_else(default_mirror_root),
         })
     }
 

@@ -44,6 +44,18 @@ async fn run(cli: Cli, config: Config) -> i32 {
             }
             stripe_sql_app::watch_cmd::run_cli(&config, args).await
         }
+        Some(Command::Sync(args)) => {
+            if !config.demo
+                && let Err(e) = config.client_config()
+            {
+                exit_with(&e, 2);
+            }
+            // Bad tables, another account's folder, a key without events: usage errors.
+            match stripe_sql_app::sync_cmd::run_cli(&config, args).await {
+                Err(e @ stripe_sql::Error::Plan(_)) => exit_with(&e, 2),
+                other => other,
+            }
+        }
         None => {
             // Fail before anything else when no key is configured (demo mode needs none).
             if !config.demo

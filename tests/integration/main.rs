@@ -16,4 +16,5 @@ mod repl;
 mod serve;
 mod slt;
 mod speed;
+mod sync;
 mod watch;

@@ -34,3 +34,7 @@ if ! "$peers/venv/bin/python" -c 'import psycopg, sqlalchemy, pandas' 2>/dev/nul
     'psycopg[binary]==3.2.*' 'SQLAlchemy==2.0.*' 'pandas==2.2.*'
 fi
 echo "test peers ready in $peers"
+# The Delta Lake reader the sync tests check the mirror with (a reader we did not write).
+if ! "$peers/venv/bin/python" -c 'import deltalake' 2>/dev/null; then
+  "$peers/venv/bin/pip" install --quiet --disable-pip-version-check 'deltalake==1.6.6'
+fi

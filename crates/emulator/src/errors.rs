@@ -82,6 +82,17 @@ impl ApiError {
         Self::new(401, "invalid_request_error", message)
     }
 
+    /// 403 for a restricted key without the permission a resource needs.
+    pub fn permission(resource: &str) -> Self {
+        Self::new(
+            403,
+            "invalid_request_error",
+            format!(
+                "The provided key does not have the required permissions for this endpoint: it needs `{resource}` read access."
+            ),
+        )
+    }
+
     /// 429 `rate_limit_error`.
     pub fn rate_limited() -> Self {
         Self::new(

@@ -31,7 +31,12 @@ pub fn emit(state: &mut State, kind: &str, object: &Value, previous: Option<Valu
         "id": id, "object": "event", "account": null, "api_version": API_VERSION, "created": now,
         "data": data, "livemode": false, "pending_webhooks": 0, "request": request, "type": kind,
     });
-    state.insert("events", now, event);
+    if state.hold_next_events > 0 {
+        state.hold_next_events -= 1;
+        state.held_events.push((now, event));
+    } else {
+        state.insert("events", now, event);
+    }
 }
 
 /// A copy without the emulator's internal `_` fields.

@@ -121,6 +121,43 @@ impl Emulator {
         }
     }
 
+    /// Changes one stored object with `change` and emits no event: the drift
+    /// Stripe sometimes shows (a change no event reports). False when no such object.
+    pub fn mutate_silently(
+        &self,
+        resource: &str,
+        id: &str,
+        change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+    ) -> bool {
+        let mut inner = lock(&self.shared.inner);
+        match inner.state.get_mut(resource, id) {
+            Some(object) => {
+                change(object);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Holds back the next `n` events: each keeps its `created` second but is not
+    /// listable until [`Emulator::release_events`] (an event that becomes
+    /// listable late, as Stripe's sometimes do).
+    pub fn hold_next_events(&self, n: usize) {
+        lock(&self.shared.inner).state.hold_next_events = n;
+    }
+
+    /// Makes the held events listable (each at its own `created` second).
+    /// Returns how many were released.
+    pub fn release_events(&self) -> usize {
+        let mut inner = lock(&self.shared.inner);
+        let held = std::mem::take(&mut inner.state.held_events);
+        let n = held.len();
+        for (created, event) in held {
+            inner.state.insert("events", created, event);
+        }
+        n
+    }
+
     /// Requests received so far (including rejected ones).
     pub fn requests_received(&self) -> u64 {
         self.shared.served.load(Ordering::Relaxed)

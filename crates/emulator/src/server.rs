@@ -127,6 +127,9 @@ async fn handle(
     if let Some(e) = before.reject {
         return error_response(&e, &request_id);
     }
+    if let Err(e) = auth::may_read(&account, &path) {
+        return error_response(&e, &request_id);
+    }
     let params = match parse_params(&uri, &headers, &body) {
         Ok(p) => p,
         Err(e) => return error_response(&e, &request_id),

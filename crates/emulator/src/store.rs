@@ -117,6 +117,11 @@ pub struct State {
     pub payout_of_txn: HashMap<String, String>,
     /// Invoice number sequence per customer prefix.
     pub invoice_seq: u64,
+    /// How many of the next events to hold back (a test control for events
+    /// that become listable after their `created` second).
+    pub hold_next_events: usize,
+    /// Events held back: not listable until released.
+    pub held_events: Vec<(i64, Value)>,
 }
 
 impl State {
@@ -131,6 +136,8 @@ impl State {
             current_request: None,
             payout_of_txn: HashMap::new(),
             invoice_seq: 0,
+            hold_next_events: 0,
+            held_events: Vec::new(),
         }
     }
 

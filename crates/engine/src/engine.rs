@@ -117,6 +117,14 @@ impl Engine {
         self.marks.start_statement(self.client.request_log().len() as u64);
     }
 
+    /// Where `stripe_mirror_status()` reads mirrors: a mirror folder, or a root
+    /// of `<account>/<api version>` folders (`--mirror DIR`, default the data dir).
+    pub fn set_mirror_root(&self, root: std::path::PathBuf) {
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        state.config_mut().set_extension(Arc::new(crate::mirror::MirrorRoot(root)));
+    }
+
     /// Allows (or forbids, the default) writes when the client's key is a live
     /// key (`sk_live_`, `rk_live_`); the CLI's `--allow-live-writes`.
     pub fn set_allow_live_writes(&self, allow: bool) {

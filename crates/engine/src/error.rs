@@ -23,6 +23,12 @@ pub enum Error {
     #[cfg(feature = "demo")]
     #[error(transparent)]
     Emulator(#[from] stripe_emulator::Error),
+    /// The local mirror (`sync`) could not be read or written.
+    #[error("mirror: {0}")]
+    Mirror(String),
+    /// Arrow could not build or convert a batch.
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
     /// I/O outside the HTTP client (files, terminal).
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -41,6 +41,7 @@ pub mod dml;
 pub mod embedded;
 pub mod engine;
 pub mod error;
+pub mod mirror;
 pub mod provider;
 pub mod pushdown;
 pub mod settings;

@@ -26,6 +26,7 @@ pub fn function_docs() -> Vec<FunctionDoc> {
         ("stripe_request_log_status", "()", "calls the request log keeps, has dropped, and may keep"),
         ("stripe_last_requests", "()", "the API calls of the previous statement"),
         ("stripe_last_write", "()", "every row of the last INSERT/UPDATE/DELETE: written, failed or not attempted"),
+        ("stripe_mirror_status", "()", "per mirrored table: rows, cursor, last event, lag, reconciliation, last error"),
         ("stripe_get", "(path text, params json)", "the JSON of any GET endpoint (/v1/balance, /v1/invoices/upcoming)"),
     ];
     let own = OWN.iter().map(|(name, arguments, description)| FunctionDoc {

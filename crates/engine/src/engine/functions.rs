@@ -53,6 +53,7 @@ pub fn register(ctx: &SessionContext, client: &stripe::Client, marks: Arc<Statem
         "stripe_last_requests",
         Arc::new(RequestLogFunction { log: client.request_log(), marks: Some(marks) }),
     );
+    ctx.register_udtf("stripe_mirror_status", Arc::new(crate::mirror::status::MirrorStatusFunction));
 }
 
 #[derive(Debug)]

@@ -1,0 +1,26 @@
+//! The local mirror (`stripe-sql sync`): one Delta Lake table per Stripe table,
+//! backfilled with the parallel split scan, then kept fresh from the Events
+//! API, by `created` cursors and by periodic reconciliation. Each commit holds
+//! a table's rows and its cursor together (see [`state`]).
+//!
+//! ```text
+//!  plan (which tables, how)  ->  Syncer::open (checks, location, stores)
+//!        Syncer::step: backfill -> follow (events / created) -> reconcile
+//!                         \______ store (Delta: append, merge) ______/
+//! ```
+
+pub mod backfill;
+pub mod events;
+pub mod follow;
+pub mod location;
+pub mod plan;
+pub mod progress;
+pub mod reconcile;
+pub mod state;
+pub mod status;
+pub mod store;
+pub mod sync;
+
+pub use progress::{Observer, Progress};
+pub use status::MirrorRoot;
+pub use sync::{SyncOptions, Syncer, Target};

@@ -1,0 +1,65 @@
+//! What a sync reports as it goes, for a terminal progress line or a log:
+//! the front end decides how to show it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// A backfill window was committed.
+    Backfill {
+        /// The table.
+        table: String,
+        /// Objects committed by this backfill so far.
+        fetched: u64,
+        /// Objects per second since the backfill (re)started in this process.
+        per_second: f64,
+        /// Estimated time left (from the share of the `created` span covered).
+        eta: Option<Duration>,
+        /// Whether the backfill is complete.
+        done: bool,
+    },
+    /// Events (or new rows by created cursor) were applied in one commit.
+    Applied {
+        /// The table.
+        table: String,
+        /// Events applied (0 for created-cursor tables).
+        events: usize,
+        /// Rows inserted or updated.
+        upserted: u64,
+        /// Rows removed.
+        deleted: u64,
+        /// Seconds between the newest event applied and now.
+        lag: Option<i64>,
+    },
+    /// The table is backfilled again from scratch.
+    Rebackfill {
+        /// The table.
+        table: String,
+        /// Why.
+        reason: String,
+    },
+    /// A reconciliation compared the table with a full re-list.
+    Reconciled {
+        /// The table.
+        table: String,
+        /// Rows added, changed or removed to match Stripe.
+        repairs: u64,
+    },
+    /// A step of the table failed (nothing was committed by it).
+    Error {
+        /// The table.
+        table: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// Receives progress (must be quick: it runs on the sync task).
+pub type Observer = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// An observer that ignores everything.
+pub fn quiet() -> Observer {
+    Arc::new(|_| {})
+}

@@ -1,0 +1,106 @@
+//! The progress of one mirrored table, committed as JSON in the commit info of
+//! every Delta commit that changes the table (with the same step as the Delta
+//! application transaction), so the rows and the cursor that produced them are
+//! one atomic write: a crash can neither lose nor repeat an update.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Commit-info key holding a [`TableState`].
+pub const STATE_KEY: &str = "stripe_sql_sync";
+/// Application id of the Delta transaction whose version is [`TableState::step`].
+pub const APP_ID: &str = "stripe-sql-sync";
+
+/// Everything a restarted sync needs to continue one table where it stopped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableState {
+    /// Commits made by sync so far (the Delta application transaction version).
+    pub step: i64,
+    /// Rows in the table after this commit.
+    pub rows: u64,
+    /// The backfill in progress, or `None` once done.
+    pub backfill: Option<Backfill>,
+    /// Events applied so far (tables with update events and nested tables).
+    pub events: EventCursor,
+    /// Newest `created` second fetched (tables without update events).
+    pub created_cursor: Option<i64>,
+    /// Unix seconds of the last reconciliation, and what it repaired.
+    pub reconciled_at: Option<i64>,
+    /// Rows the last reconciliation repaired (added, changed or removed).
+    pub last_repairs: u64,
+    /// Rows repaired by every reconciliation so far.
+    pub total_repairs: u64,
+    /// Why the table was last backfilled from scratch, when it was not the first time.
+    pub rebackfill_reason: Option<String>,
+}
+
+/// A backfill walking `created` windows from `upper` down, each committed with
+/// its rows: after a crash it continues below `done_to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backfill {
+    /// Exclusive upper bound (`created < upper`), fixed when the backfill started.
+    pub upper: i64,
+    /// Every object with `done_to <= created < upper` is committed.
+    pub done_to: i64,
+    /// Width (seconds) of the next window.
+    pub window: i64,
+    /// Objects committed by this backfill.
+    pub fetched: u64,
+    /// Nested tables: parents (sorted ids) up to this one have their children committed.
+    #[serde(default)]
+    pub after_parent: Option<String>,
+    /// A re-backfill: the first window replaces every row instead of appending.
+    #[serde(default)]
+    pub replace: bool,
+}
+
+/// Where the events follower is: events with `created < cursor - lag` are all
+/// applied; of the newer ones, those in `seen` are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventCursor {
+    /// Newest `created` second applied (start: when the backfill began).
+    pub cursor: i64,
+    /// Applied events created within the lag window before `cursor`: id -> created.
+    pub seen: BTreeMap<String, i64>,
+    /// Id of the last event applied.
+    pub last_event: Option<String>,
+    /// `created` of the last event applied.
+    pub last_event_created: Option<i64>,
+}
+
+impl EventCursor {
+    /// Whether `id`, created at `created`, was applied already.
+    pub fn applied(&self, id: &str, created: i64, lag: i64) -> bool {
+        created < self.cursor - lag || self.seen.contains_key(id)
+    }
+
+    /// Records `id` as applied and forgets ids older than the lag window.
+    pub fn record(&mut self, id: &str, created: i64, lag: i64) {
+        self.cursor = self.cursor.max(created);
+        self.seen.insert(id.to_string(), created);
+        if self.last_event_created.is_none_or(|c| c <= created) {
+            self.last_event = Some(id.to_string());
+            self.last_event_created = Some(created);
+        }
+        let floor = self.cursor - lag;
+        self.seen.retain(|_, c| *c >= floor);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applied_events_are_remembered_for_the_lag_window_only() {
+        let mut c = EventCursor { cursor: 100, ..Default::default() };
+        assert!(c.applied("evt_old", 30, 60), "older than the lag window: applied before the cursor moved");
+        assert!(!c.applied("evt_a", 90, 60));
+        c.record("evt_a", 90, 60);
+        c.record("evt_b", 200, 60);
+        assert!(c.applied("evt_b", 200, 60));
+        assert!(!c.applied("evt_late", 150, 60), "late but within the lag: not applied yet");
+        assert!(!c.seen.contains_key("evt_a"), "pruned once below cursor - lag");
+        assert_eq!((c.cursor, c.last_event.as_deref()), (200, Some("evt_b")));
+    }
+}

@@ -1,0 +1,401 @@
+//! One Delta table per mirrored Stripe table, with the live table's columns
+//! (timestamps in Delta's microsecond unit, every column nullable). The backfill
+//! appends; events, nested refreshes and reconciliation merge (upsert and delete
+//! by `id`). Every commit carries the table's [`TableState`] in its commit info
+//! and as a Delta application transaction, so rows and cursor land together.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, new_null_array};
+use datafusion::arrow::compute::{cast, concat_batches};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::common::Column;
+use datafusion::logical_expr::{Expr, lit};
+use datafusion::prelude::SessionContext;
+use deltalake::DeltaTable;
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use deltalake::parquet::schema::types::ColumnPath;
+use deltalake::protocol::SaveMode;
+use futures::StreamExt;
+
+use super::state::{APP_ID, STATE_KEY, TableState};
+use crate::{Error, Result};
+
+/// Source column marking a merge row as a delete.
+const DELETE_FLAG: &str = "_sync_delete";
+
+/// What a merge changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    /// Rows inserted.
+    pub inserted: u64,
+    /// Rows updated.
+    pub updated: u64,
+    /// Rows deleted.
+    pub deleted: u64,
+}
+
+/// Target rows a merge also removes when the source lacks them: those whose
+/// `column` is one of `values` (the children of refreshed parents).
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The parent column (`invoice`).
+    pub column: String,
+    /// The parents whose children the source holds in full.
+    pub values: Vec<String>,
+}
+
+/// A mirrored table on disk.
+pub struct TableStore {
+    name: String,
+    path: PathBuf,
+    table: Option<DeltaTable>,
+    live: SchemaRef,
+    stored: SchemaRef,
+}
+
+impl std::fmt::Debug for TableStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableStore").field("name", &self.name).field("path", &self.path).finish()
+    }
+}
+
+fn delta_err(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Mirror(format!("{what}: {e}"))
+}
+
+/// The schema written to Delta for a live schema: timestamps in microseconds
+/// (Delta's only unit), every column nullable (a delete row carries only `id`).
+pub fn stored_schema(live: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = live
+        .fields()
+        .iter()
+        .map(|f| {
+            let ty = match f.data_type() {
+                DataType::Timestamp(TimeUnit::Second, tz) => DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+                other => other.clone(),
+            };
+            Field::new(f.name(), ty, true)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// `batch` with each column cast to `schema`'s type (same column order).
+pub fn cast_to(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast(c, f.data_type()) })
+        .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+impl TableStore {
+    /// Opens the Delta table `dir/name`, or creates it empty (with `state`
+    /// committed) when there is none. `live` is the live table's schema.
+    pub async fn open(dir: &Path, name: &str, live: SchemaRef) -> Result<Self> {
+        let path = dir.join(name);
+        let stored = stored_schema(&live);
+        let mut store = TableStore { name: name.to_string(), path, table: None, live, stored };
+        let url =
+            deltalake::ensure_table_uri(store.path.to_string_lossy()).map_err(|e| delta_err("table location", e))?;
+        let table = DeltaTable::try_from_url(url).await.map_err(|e| delta_err(&format!("open {name}"), e))?;
+        if table.version().is_some() {
+            store.table = Some(table);
+        } else {
+            store.table = Some(table);
+            store.append(vec![], &TableState::default(), false).await?;
+        }
+        Ok(store)
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The Delta table's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The live schema rows are given and read in.
+    pub fn live_schema(&self) -> SchemaRef {
+        self.live.clone()
+    }
+
+    fn table(&self) -> Result<&DeltaTable> {
+        self.table.as_ref().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))
+    }
+
+    /// The state of the latest sync commit (default when sync never committed).
+    pub async fn state(&self) -> Result<TableState> {
+        read_state(self.table()?).await
+    }
+
+    /// Parquet settings: `_raw` (one whole object per row, never repeated) skips
+    /// the dictionary and statistics; statistics per column chunk, not page.
+    fn writer_properties() -> WriterProperties {
+        let raw = ColumnPath::from(crate::provider::decode::RAW_COLUMN);
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_column_dictionary_enabled(raw.clone(), false)
+            .set_column_statistics_enabled(raw, EnabledStatistics::None)
+            .build()
+    }
+
+    fn commit_properties(state: &TableState) -> Result<CommitProperties> {
+        let json = serde_json::to_value(state).map_err(|e| delta_err("encode state", e))?;
+        Ok(CommitProperties::default()
+            .with_application_transaction(Transaction::new(APP_ID, state.step))
+            .with_metadata([(STATE_KEY.to_string(), json)]))
+    }
+
+    /// Appends rows (live schema) — or replaces every row with them when
+    /// `overwrite` — and commits `state` with them.
+    pub async fn append(&mut self, batches: Vec<RecordBatch>, state: &TableState, overwrite: bool) -> Result<()> {
+        let mut stored = Vec::with_capacity(batches.len().max(1));
+        for b in &batches {
+            stored.push(cast_to(b, &self.stored)?);
+        }
+        if stored.is_empty() {
+            stored.push(RecordBatch::new_empty(self.stored.clone()));
+        }
+        let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
+        let reopen = table.clone();
+        let result = table
+            .write(stored)
+            .with_save_mode(if overwrite { SaveMode::Overwrite } else { SaveMode::Append })
+            .with_table_name(self.name.clone())
+            .with_writer_properties(Self::writer_properties())
+            .with_commit_properties(Self::commit_properties(state)?)
+            .await;
+        match result {
+            Ok(t) => {
+                self.table = Some(t);
+                Ok(())
+            }
+            Err(e) => {
+                self.table = Some(reopen);
+                Err(delta_err(&format!("commit to {}", self.name), e))
+            }
+        }
+    }
+
+    /// Upserts `rows` (live schema, one row per id), deletes `deletes`, and —
+    /// with a `scope` — deletes the scope's rows absent from `rows`; one commit
+    /// carrying `state`.
+    pub async fn merge(
+        &mut self,
+        rows: &[RecordBatch],
+        deletes: &[String],
+        scope: Option<&Scope>,
+        state: &TableState,
+    ) -> Result<MergeCounts> {
+        let source = self.merge_source(rows, deletes)?;
+        let ctx = SessionContext::new();
+        let df = ctx.read_batch(source)?;
+        let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
+        let reopen = table.clone();
+        let version = table.version();
+        let qualified = |q: &str, name: &str| Expr::Column(Column::new(Some(q), name));
+        let names: Vec<String> = self.stored.fields().iter().map(|f| f.name().clone()).collect();
+        let flag = qualified("source", DELETE_FLAG);
+        let mut builder = table
+            .merge(df, qualified("target", "id").eq(qualified("source", "id")))
+            .with_source_alias("source")
+            .with_target_alias("target")
+            .with_writer_properties(Self::writer_properties())
+            .with_commit_properties(Self::commit_properties(state)?)
+            .when_matched_delete(|d| d.predicate(flag.clone().eq(lit(true))))
+            .and_then(|b| {
+                b.when_matched_update(|mut u| {
+                    for n in &names {
+                        u = u.update(Column::new_unqualified(n), qualified("source", n));
+                    }
+                    u
+                })
+            })
+            .and_then(|b| {
+                b.when_not_matched_insert(|mut i| {
+                    i = i.predicate(flag.clone().eq(lit(false)));
+                    for n in &names {
+                        i = i.set(Column::new_unqualified(n), qualified("source", n));
+                    }
+                    i
+                })
+            })
+            .map_err(|e| delta_err("plan merge", e))?;
+        if let Some(scope) = scope {
+            let list: Vec<Expr> = scope.values.iter().map(|v| lit(v.clone())).collect();
+            let pred = qualified("target", &scope.column).in_list(list, false);
+            builder = builder
+                .when_not_matched_by_source_delete(|d| d.predicate(pred))
+                .map_err(|e| delta_err("plan merge", e))?;
+        }
+        match builder.await {
+            Ok((t, m)) => {
+                let unchanged = t.version() == version;
+                self.table = Some(t);
+                if unchanged {
+                    // Delta skips a merge that changes no row; the state still needs its commit.
+                    self.append(vec![], state, false).await?;
+                }
+                Ok(MergeCounts {
+                    inserted: m.num_target_rows_inserted as u64,
+                    updated: m.num_target_rows_updated as u64,
+                    deleted: m.num_target_rows_deleted as u64,
+                })
+            }
+            Err(e) => {
+                self.table = Some(reopen);
+                Err(delta_err(&format!("merge into {}", self.name), e))
+            }
+        }
+    }
+
+    /// The merge source: `rows` then one `id`-only row per delete, flagged.
+    fn merge_source(&self, rows: &[RecordBatch], deletes: &[String]) -> Result<RecordBatch> {
+        let mut fields: Vec<Field> = self.stored.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new(DELETE_FLAG, DataType::Boolean, false));
+        let schema = Arc::new(Schema::new(fields));
+        let mut parts = Vec::new();
+        for b in rows {
+            let b = cast_to(b, &self.stored)?;
+            let mut cols = b.columns().to_vec();
+            cols.push(Arc::new(BooleanArray::from(vec![false; b.num_rows()])));
+            parts.push(RecordBatch::try_new(schema.clone(), cols)?);
+        }
+        if !deletes.is_empty() {
+            let n = deletes.len();
+            let cols: Vec<ArrayRef> = schema
+                .fields()
+                .iter()
+                .map(|f| match f.name().as_str() {
+                    "id" => Arc::new(StringArray::from(deletes.to_vec())) as ArrayRef,
+                    DELETE_FLAG => Arc::new(BooleanArray::from(vec![true; n])),
+                    _ => new_null_array(f.data_type(), n),
+                })
+                .collect();
+            parts.push(RecordBatch::try_new(schema.clone(), cols)?);
+        }
+        Ok(concat_batches(&schema, &parts)?)
+    }
+
+    /// Every row, in the live schema.
+    pub async fn read_all(&self) -> Result<Vec<RecordBatch>> {
+        read_rows(self.table()?, &self.live).await
+    }
+
+    /// `id` -> `_raw` of the rows created at or after `since` (all rows: `None`).
+    pub async fn raw_by_id(&self, since: Option<i64>) -> Result<HashMap<String, String>> {
+        let table = self.table()?;
+        let ctx = SessionContext::new();
+        table.update_datafusion_session(&ctx.state()).map_err(|e| delta_err("register table", e))?;
+        let provider = table.table_provider().await.map_err(|e| delta_err("read table", e))?;
+        ctx.register_table("t", provider)?;
+        let filter =
+            since.map(|s| format!(" WHERE created >= '{}'", crate::watch::query::rfc3339(s))).unwrap_or_default();
+        let batches = ctx.sql(&format!("SELECT id, \"_raw\" FROM t{filter}")).await?.collect().await?;
+        let mut out = HashMap::new();
+        for b in &batches {
+            let text = |i: usize| cast(b.column(i), &DataType::Utf8);
+            let (ids, raws) = (text(0)?, text(1)?);
+            let ids = ids
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .unwrap_or_else(|| StringArray::from(Vec::<String>::new()));
+            let raws = raws
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .unwrap_or_else(|| StringArray::from(Vec::<String>::new()));
+            for r in 0..ids.len().min(raws.len()) {
+                if ids.is_valid(r) {
+                    out.insert(
+                        ids.value(r).to_string(),
+                        if raws.is_valid(r) { raws.value(r).to_string() } else { String::new() },
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Every row of `table`, cast to `live`.
+pub async fn read_rows(table: &DeltaTable, live: &SchemaRef) -> Result<Vec<RecordBatch>> {
+    let ctx = SessionContext::new();
+    table.update_datafusion_session(&ctx.state()).map_err(|e| delta_err("register table", e))?;
+    let provider = table.table_provider().await.map_err(|e| delta_err("read table", e))?;
+    let batches = ctx.read_table(provider)?.collect().await?;
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        let cols = live
+            .fields()
+            .iter()
+            .map(|f| {
+                let c =
+                    b.column_by_name(f.name()).cloned().unwrap_or_else(|| new_null_array(f.data_type(), b.num_rows()));
+                if c.data_type() == f.data_type() { Ok(c) } else { cast(&c, f.data_type()) }
+            })
+            .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
+        out.push(RecordBatch::try_new(live.clone(), cols)?);
+    }
+    Ok(out)
+}
+
+/// The number of rows of `table` (from the file statistics where Delta has them).
+pub async fn count_rows(table: &DeltaTable) -> Result<u64> {
+    let ctx = SessionContext::new();
+    table.update_datafusion_session(&ctx.state()).map_err(|e| delta_err("register table", e))?;
+    let provider = table.table_provider().await.map_err(|e| delta_err("read table", e))?;
+    ctx.register_table("t", provider)?;
+    let batches = ctx.sql("SELECT count(*) FROM t").await?.collect().await?;
+    let count = batches
+        .first()
+        .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().map(|a| a.value(0)));
+    Ok(count.unwrap_or(0) as u64)
+}
+
+/// The newest sync state committed to `table` (default when none).
+pub async fn read_state(table: &DeltaTable) -> Result<TableState> {
+    let mut history = table.history(Some(64));
+    let mut best: Option<TableState> = None;
+    while let Some(info) = history.next().await {
+        let info = info.map_err(|e| delta_err("read the table history", e))?;
+        if let Some(v) = info.info.get(STATE_KEY) {
+            let s: TableState = serde_json::from_value(v.clone()).map_err(|e| delta_err("decode state", e))?;
+            if best.as_ref().is_none_or(|b| b.step < s.step) {
+                best = Some(s);
+            }
+        }
+    }
+    Ok(best.unwrap_or_default())
+}
+
+/// Opens an existing Delta table read-only (`None` when `path` holds none).
+pub async fn open_existing(path: &Path) -> Result<Option<DeltaTable>> {
+    if !path.join("_delta_log").is_dir() {
+        return Ok(None);
+    }
+    let url = deltalake::ensure_table_uri(path.to_string_lossy()).map_err(|e| delta_err("table location", e))?;
+    let table = DeltaTable::try_from_url(url).await.map_err(|e| delta_err("open table", e))?;
+    Ok(table.version().is_some().then_some(table))
+}
+
+/// The ids in a batch's `id` column.
+pub fn ids(batch: &RecordBatch) -> Vec<String> {
+    let Some(col) = batch.column_by_name("id") else { return vec![] };
+    let Some(s) = col.as_any().downcast_ref::<StringArray>() else { return vec![] };
+    (0..s.len()).filter(|i| s.is_valid(*i)).map(|i| s.value(i).to_string()).collect()
+}

@@ -1,0 +1,293 @@
+//! The sync loop: open (every check before any data call), then steps of
+//! backfill (per table, resumable), follow (events, created cursors) and, when
+//! due, reconciliation. A stop request is honoured between commits only.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use serde_json::json;
+
+use super::location::{self, Marker};
+use super::plan::{self, Kind, TablePlan};
+use super::progress::{Observer, Progress};
+use super::state::{Backfill, TableState};
+use super::store::TableStore;
+use crate::engine::Engine;
+use crate::{Error, Result};
+
+/// Seconds the Events API reaches back.
+pub const EVENTS_WINDOW: i64 = 30 * 86_400;
+
+/// How a sync behaves.
+#[derive(Clone)]
+pub struct SyncOptions {
+    /// Events are re-read this many seconds behind the cursor, so one that
+    /// becomes listable late is still applied (de-duplicated by id).
+    pub lag: i64,
+    /// Tables without update events re-read this many seconds behind their cursor.
+    pub lookback: i64,
+    /// Rows a backfill aims to commit at a time.
+    pub backfill_rows: usize,
+    /// Width (seconds) of the first backfill window.
+    pub first_window: i64,
+    /// `stripe.max_concurrency` for the backfill's scans (`None`: the session's).
+    pub max_concurrency: Option<u64>,
+    /// Reconcile (re-list and repair) every this often; `None`: never on its own.
+    pub reconcile_every: Option<Duration>,
+    /// The current unix second (the server's clock in tests).
+    pub now: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions").field("lag", &self.lag).field("lookback", &self.lookback).finish()
+    }
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            lag: 120,
+            lookback: 600,
+            backfill_rows: 25_000,
+            first_window: 86_400,
+            // More requests in flight than the interactive default: the client's
+            // limiter still holds the rate, and window edges leave fewer gaps.
+            max_concurrency: Some(24),
+            reconcile_every: Some(Duration::from_secs(86_400)),
+            now: Arc::new(|| {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+            }),
+        }
+    }
+}
+
+/// Where to put the mirror.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Exactly this folder (`--to DIR`).
+    Dir(PathBuf),
+    /// `root/<account>/<api version>` (the default root is the user's data dir).
+    Root(PathBuf),
+}
+
+/// A running mirror of some tables of one account.
+pub struct Syncer {
+    pub(super) engine: Arc<Engine>,
+    pub(super) dir: PathBuf,
+    pub(super) plans: Vec<TablePlan>,
+    pub(super) stores: Vec<TableStore>,
+    pub(super) states: Vec<TableState>,
+    pub(super) options: SyncOptions,
+    pub(super) stop: Arc<AtomicBool>,
+    pub(super) observer: Observer,
+    pub(super) last_reconcile: Option<std::time::Instant>,
+}
+
+impl std::fmt::Debug for Syncer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Syncer").field("dir", &self.dir).field("tables", &self.plans.len()).finish()
+    }
+}
+
+impl Syncer {
+    /// Checks everything before any data call — the tables (`None`: all that
+    /// can be mirrored), the account the folder belongs to, read access to
+    /// events — then opens (or creates) one Delta table per Stripe table.
+    pub async fn open(
+        engine: Arc<Engine>,
+        tables: Option<&[String]>,
+        target: Target,
+        options: SyncOptions,
+        observer: Observer,
+    ) -> Result<Syncer> {
+        let plans = plan::plan(tables)?;
+        let client = engine.client().clone();
+        let account = client.get("/v1/account", &json!({})).await?;
+        let account = account.get("id").and_then(|v| v.as_str()).unwrap_or("acct_unknown").to_string();
+        let api_version = crate::catalog::builtin().api_version.clone();
+        let dir = match target {
+            Target::Dir(d) => d,
+            Target::Root(r) => location::default_dir(&r, &account, &api_version),
+        };
+        let marker = Marker { account, api_version };
+        location::check(&dir, &marker)?;
+        if plans.iter().any(|p| p.kind != Kind::Immutable)
+            && let Err(e) = client.get("/v1/events", &json!({"limit": 1})).await
+        {
+            let why = match e.status() {
+                Some(401 | 403) => "the key cannot read events (a restricted key needs read access to Events)",
+                _ => "listing events failed",
+            };
+            return Err(Error::Plan(format!("cannot follow events: {why}: {e}")));
+        }
+        location::claim(&dir, &marker)?;
+        if let Some(n) = options.max_concurrency {
+            engine.sql(&format!("SET stripe.max_concurrency = {n}")).await?;
+        }
+        let mut stores = Vec::new();
+        let mut states = Vec::new();
+        for p in &plans {
+            let store = TableStore::open(&dir, p.name(), p.schema.clone()).await?;
+            states.push(store.state().await?);
+            stores.push(store);
+        }
+        Ok(Syncer {
+            engine,
+            dir,
+            plans,
+            stores,
+            states,
+            options,
+            stop: Arc::new(AtomicBool::new(false)),
+            observer,
+            last_reconcile: None,
+        })
+    }
+
+    /// The mirror's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The tables mirrored, parents first.
+    pub fn plans(&self) -> &[TablePlan] {
+        &self.plans
+    }
+
+    /// A flag that, once set, stops the sync at the next commit boundary.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
+    pub(super) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn now(&self) -> i64 {
+        (self.options.now)()
+    }
+
+    pub(super) fn report(&self, p: Progress) {
+        (self.observer)(&p);
+    }
+
+    /// Every row of a mirrored table, in the live table's schema.
+    pub async fn rows(&self, table: &str) -> Result<Vec<RecordBatch>> {
+        let i = self.index(table)?;
+        self.stores[i].read_all().await
+    }
+
+    /// The committed state of a mirrored table.
+    pub fn state(&self, table: &str) -> Result<&TableState> {
+        Ok(&self.states[self.index(table)?])
+    }
+
+    pub(super) fn index(&self, table: &str) -> Result<usize> {
+        self.plans.iter().position(|p| p.name() == table).ok_or_else(|| Error::Plan(format!("{table} is not mirrored")))
+    }
+
+    /// Commits `rows` appended (or replacing everything) with `state` as table `i`'s new state.
+    pub(super) async fn commit_append(
+        &mut self,
+        i: usize,
+        rows: Vec<RecordBatch>,
+        mut state: TableState,
+        overwrite: bool,
+    ) -> Result<()> {
+        state.step = self.states[i].step + 1;
+        self.stores[i].append(rows, &state, overwrite).await.inspect_err(|e| self.record_error(i, e))?;
+        self.states[i] = state;
+        self.clear_error(i);
+        Ok(())
+    }
+
+    /// One pass: finish backfills, apply what happened since, and reconcile
+    /// when due (or when `reconcile` asks). Stops early, between commits, on a stop request.
+    pub async fn step(&mut self, reconcile: bool) -> Result<()> {
+        for i in 0..self.plans.len() {
+            if self.stopping() {
+                return Ok(());
+            }
+            if self.states[i].step == 0 {
+                self.start_backfill(i, None).await?;
+            }
+            self.backfill(i).await?;
+        }
+        if self.stopping() {
+            return Ok(());
+        }
+        self.follow_events().await?;
+        self.follow_created().await?;
+        let due =
+            self.options.reconcile_every.is_some_and(|every| self.last_reconcile.is_none_or(|t| t.elapsed() >= every));
+        if (reconcile || due) && !self.stopping() {
+            self.reconcile().await?;
+            self.last_reconcile = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Steps every `interval` until stopped; `once` runs a single step,
+    /// `reconcile` reconciles in the first. A failing first step is returned (a
+    /// setup problem); later failures are reported and the next step retries.
+    pub async fn run(&mut self, interval: Duration, once: bool, reconcile: bool) -> Result<()> {
+        // Reconciling right after a backfill would re-list what was just listed.
+        self.last_reconcile = Some(std::time::Instant::now());
+        let mut first = true;
+        loop {
+            match self.step(first && reconcile).await {
+                Ok(()) => {}
+                Err(e) if first || once => return Err(e),
+                Err(e) => self.report(Progress::Error { table: "*".into(), message: e.to_string() }),
+            }
+            first = false;
+            if once || self.stopping() {
+                return Ok(());
+            }
+            let deadline = tokio::time::Instant::now() + interval;
+            while tokio::time::Instant::now() < deadline {
+                if self.stopping() {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(100).min(interval)).await;
+            }
+        }
+    }
+
+    /// Marks table `i` for a (re-)backfill, committing that decision with its
+    /// events cursor set to where the backfill starts.
+    pub(super) async fn start_backfill(&mut self, i: usize, reason: Option<String>) -> Result<()> {
+        let client = self.engine.client().clone();
+        let newest_event = super::backfill::newest_created(&client, "/v1/events", &json!({})).await?;
+        let mut state = self.states[i].clone();
+        state.backfill = Some(Backfill {
+            upper: i64::MAX,
+            done_to: i64::MAX,
+            window: self.options.first_window,
+            fetched: 0,
+            after_parent: None,
+            replace: reason.is_some(),
+        });
+        state.events = Default::default();
+        state.events.cursor = newest_event.unwrap_or(0);
+        state.created_cursor = None;
+        if let Some(r) = &reason {
+            self.report(Progress::Rebackfill { table: self.plans[i].name().to_string(), reason: r.clone() });
+        }
+        state.rebackfill_reason = reason;
+        self.commit_append(i, vec![], state, false).await
+    }
+
+    pub(super) fn record_error(&self, i: usize, e: &Error) {
+        super::status::write_error(&self.dir, self.plans[i].name(), &e.to_string());
+        self.report(Progress::Error { table: self.plans[i].name().to_string(), message: e.to_string() });
+    }
+
+    pub(super) fn clear_error(&self, i: usize) {
+        super::status::clear_error(&self.dir, self.plans[i].name());
+    }
+}

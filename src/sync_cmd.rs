@@ -1,0 +1,174 @@
+//! `stripe-sql sync`: checks the tables before any call, builds the engine
+//! through `run::build_engine`, opens the mirror (default under `--mirror`,
+//! one folder per account and API version) and steps it until Ctrl-C/SIGTERM,
+//! which stop it at a commit boundary. Progress goes to the terminal (per
+//! table: objects, objects/s, ETA); `--format ndjson` prints one JSON line per
+//! event instead, for services.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::cli::SyncArgs;
+use crate::config::Config;
+use crate::repl::OutputFormat;
+use crate::{Error, Result};
+use stripe_sql::mirror::{Observer, Progress, SyncOptions, Syncer, Target};
+use stripe_sql::watch::interval::parse_interval;
+
+/// Runs `stripe-sql sync`; returns the exit code.
+pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
+    let interval = parse_interval(&args.interval).map_err(Error::Config)?;
+    let lag = parse_interval(&args.lag).map_err(|e| Error::Config(format!("--lag: {e}")))?.as_secs() as i64;
+    let reconcile_every = match args.reconcile_every.trim() {
+        "0" | "0s" => None,
+        other => Some(parse_interval(other).map_err(|e| Error::Config(format!("--reconcile-every: {e}")))?),
+    };
+    let tables: Option<Vec<String>> = (!args.all).then(|| args.tables.clone());
+    // Unknown tables and nested tables without their parent fail before any call.
+    stripe_sql::mirror::plan::plan(tables.as_deref())?;
+    let engine = Arc::new(crate::run::build_engine(config, None)?);
+    let target = match &args.to {
+        Some(dir) => Target::Dir(dir.clone()),
+        None => Target::Root(config.mirror.clone()),
+    };
+    let options = SyncOptions { lag, reconcile_every, ..SyncOptions::default() };
+    let observer = observer(config.format);
+    let mut syncer = Syncer::open(engine, tables.as_deref(), target, options, observer).await?;
+    let stop = syncer.stop_flag();
+    let signal = tokio::spawn(async move {
+        stop_signal().await;
+        stop.store(true, Ordering::Relaxed);
+    });
+    if config.format != OutputFormat::Ndjson && std::io::stderr().is_terminal() {
+        let names: Vec<&str> = syncer.plans().iter().map(|p| p.name()).collect();
+        eprintln!(
+            "stripe-sql: syncing {} into {}{}",
+            names.join(", "),
+            syncer.dir().display(),
+            if args.once { "" } else { "; Ctrl-C stops at the next commit" }
+        );
+    }
+    let result = syncer.run(interval, args.once, args.reconcile).await;
+    signal.abort();
+    result?;
+    Ok(0)
+}
+
+/// Progress as the format asks: ndjson lines on stdout, or lines on stderr
+/// (a refreshed line per table on a terminal).
+fn observer(format: OutputFormat) -> Observer {
+    if format == OutputFormat::Ndjson {
+        return Arc::new(|p: &Progress| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", ndjson(p));
+            let _ = out.flush();
+        });
+    }
+    let terminal = std::io::stderr().is_terminal();
+    Arc::new(move |p: &Progress| {
+        let line = text(p);
+        let mut err = std::io::stderr().lock();
+        match p {
+            Progress::Backfill { done: false, .. } if terminal => {
+                let _ = write!(err, "\r\x1b[2K{line}");
+            }
+            _ if terminal => {
+                let _ = writeln!(err, "\r\x1b[2K{line}");
+            }
+            _ => {
+                let _ = writeln!(err, "{line}");
+            }
+        }
+        let _ = err.flush();
+    })
+}
+
+fn eta_text(eta: Option<Duration>) -> String {
+    match eta {
+        Some(d) if d.as_secs() >= 3600 => format!("{}h{:02}m", d.as_secs() / 3600, d.as_secs() / 60 % 60),
+        Some(d) if d.as_secs() >= 60 => format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60),
+        Some(d) => format!("{}s", d.as_secs()),
+        None => "-".into(),
+    }
+}
+
+/// One progress line for people.
+pub fn text(p: &Progress) -> String {
+    match p {
+        Progress::Backfill { table, fetched, per_second, eta, done } => {
+            let state = if *done { "backfilled".to_string() } else { format!("ETA {}", eta_text(*eta)) };
+            format!("stripe-sql: {table}: {fetched} objects, {per_second:.0} objects/s, {state}")
+        }
+        Progress::Applied { table, events, upserted, deleted, lag } => format!(
+            "stripe-sql: {table}: {events} events, {upserted} rows upserted, {deleted} removed{}",
+            lag.map(|l| format!(", lag {l}s")).unwrap_or_default()
+        ),
+        Progress::Rebackfill { table, reason } => format!("stripe-sql: {table}: backfilling again: {reason}"),
+        Progress::Reconciled { table, repairs } => {
+            format!("stripe-sql: {table}: reconciled with a full re-list, {repairs} rows repaired")
+        }
+        Progress::Error { table, message } => format!("stripe-sql: {table}: error: {message}"),
+    }
+}
+
+/// One progress event as a JSON log line.
+pub fn ndjson(p: &Progress) -> serde_json::Value {
+    match p {
+        Progress::Backfill { table, fetched, per_second, eta, done } => json!({
+            "event": "backfill", "table": table, "objects": fetched, "objects_per_second": per_second,
+            "eta_seconds": eta.map(|d| d.as_secs()), "done": done,
+        }),
+        Progress::Applied { table, events, upserted, deleted, lag } => json!({
+            "event": "applied", "table": table, "events": events, "upserted": upserted, "deleted": deleted,
+            "lag_seconds": lag,
+        }),
+        Progress::Rebackfill { table, reason } => json!({"event": "rebackfill", "table": table, "reason": reason}),
+        Progress::Reconciled { table, repairs } => json!({"event": "reconciled", "table": table, "repairs": repairs}),
+        Progress::Error { table, message } => json!({"event": "error", "table": table, "message": message}),
+    }
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_reads_for_people_and_for_logs() {
+        let p = Progress::Backfill {
+            table: "charges".into(),
+            fetched: 5000,
+            per_second: 2400.4,
+            eta: Some(Duration::from_secs(75)),
+            done: false,
+        };
+        assert_eq!(text(&p), "stripe-sql: charges: 5000 objects, 2400 objects/s, ETA 1m15s");
+        assert_eq!(ndjson(&p)["eta_seconds"], 75);
+        let r = Progress::Reconciled { table: "customers".into(), repairs: 2 };
+        assert_eq!(ndjson(&r), json!({"event": "reconciled", "table": "customers", "repairs": 2}));
+    }
+}
