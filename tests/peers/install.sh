@@ -33,8 +33,8 @@ if ! "$peers/venv/bin/python" -c 'import psycopg, sqlalchemy, pandas' 2>/dev/nul
   "$peers/venv/bin/pip" install --quiet --disable-pip-version-check \
     'psycopg[binary]==3.2.*' 'SQLAlchemy==2.0.*' 'pandas==2.2.*'
 fi
-echo "test peers ready in $peers"
 # The Delta Lake reader the sync tests check the mirror with (a reader we did not write).
 if ! "$peers/venv/bin/python" -c 'import deltalake' 2>/dev/null; then
   "$peers/venv/bin/pip" install --quiet --disable-pip-version-check 'deltalake==1.6.6'
 fi
+echo "test peers ready in $peers"

@@ -17,7 +17,7 @@ use super::state::TableState;
 use super::store::Scope;
 use super::sync::{EVENTS_WINDOW, Syncer};
 use crate::Result;
-use crate::provider::decode::Decoder;
+use crate::decode::Decoder;
 
 /// Fetches the current objects for `ids` from `retrieve_path` (`{id}`); a 404
 /// means the object is gone.

@@ -143,7 +143,7 @@ impl TableStore {
     /// Parquet settings: `_raw` (one whole object per row, never repeated) skips
     /// the dictionary and statistics; statistics per column chunk, not page.
     fn writer_properties() -> WriterProperties {
-        let raw = ColumnPath::from(crate::provider::decode::RAW_COLUMN);
+        let raw = ColumnPath::from(crate::decode::RAW_COLUMN);
         WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_statistics_enabled(EnabledStatistics::Chunk)
