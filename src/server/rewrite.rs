@@ -4,12 +4,71 @@
 //! become NULL (we have no defaults, identities or collations); the `$n`
 //! placeholders they held stay referenced by a always-true filter so the
 //! client's parameter numbering still lines up.
+//!
+//! `pg_type`'s `regproc` columns (`typreceive`, `typsend`, ...) hold function
+//! names here; Postgres compares them with `0` as oids (the ADBC PostgreSQL
+//! driver asks `typreceive != 0`). Such comparisons become comparisons with
+//! `'-'`, the name Postgres shows for oid 0.
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, SelectItem, SetExpr, Statement, Value, visit_expressions};
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, SelectItem, SetExpr, Statement, Value, visit_expressions, visit_expressions_mut,
+};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
+
+/// The `regproc` columns of `pg_type` and `pg_proc`.
+const REGPROC_COLUMNS: [&str; 8] =
+    ["typreceive", "typsend", "typinput", "typoutput", "typmodin", "typmodout", "typanalyze", "typsubscript"];
+
+/// `sql` made answerable by the emulated catalog (both rewrites of this
+/// module), or None when it needs neither.
+pub fn driver_query(sql: &str) -> Option<String> {
+    match catalog_query(sql) {
+        Some(rewritten) => Some(regproc_comparisons(&rewritten).unwrap_or(rewritten)),
+        None => regproc_comparisons(sql),
+    }
+}
+
+/// `sql` with `regproc_column = 0` (or `!=`, `<>`) compared with `'-'`.
+pub fn regproc_comparisons(sql: &str) -> Option<String> {
+    let lower = sql.to_lowercase();
+    if !lower.contains("pg_type") || !REGPROC_COLUMNS.iter().any(|c| lower.contains(c)) {
+        return None;
+    }
+    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let mut changed = false;
+    for statement in &mut statements {
+        let _ = visit_expressions_mut(statement, |e| {
+            if let Expr::BinaryOp { left, op: BinaryOperator::Eq | BinaryOperator::NotEq, right } = e {
+                let dash = || Expr::value(Value::SingleQuotedString("-".to_owned()));
+                if is_regproc(left) && is_zero(right) {
+                    **right = dash();
+                    changed = true;
+                } else if is_regproc(right) && is_zero(left) {
+                    **left = dash();
+                    changed = true;
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    changed.then(|| statements.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+}
+
+fn is_regproc(expr: &Expr) -> bool {
+    let name = match expr {
+        Expr::Identifier(i) => Some(&i.value),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| &i.value),
+        _ => None,
+    };
+    name.is_some_and(|n| REGPROC_COLUMNS.contains(&n.to_lowercase().as_str()))
+}
+
+fn is_zero(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == "0"))
+}
 
 /// `sql` with correlated projection subqueries of a pg_catalog query nulled,
 /// or None when nothing needed rewriting (or the SQL does not parse here).
@@ -87,6 +146,16 @@ fn placeholders(expr: &Expr) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regproc_columns_compare_with_zero_as_postgres_does() {
+        let sql = "SELECT oid, typname, typreceive FROM pg_catalog.pg_type WHERE (typreceive != 0 OR typsend != 0) \
+                   AND typtype != 'r' AND typreceive::TEXT != 'array_recv'";
+        let out = driver_query(sql).expect("rewritten");
+        assert!(out.contains("typreceive <> '-'") && out.contains("typsend <> '-'"), "{out}");
+        assert!(out.contains("'array_recv'"), "{out}");
+        assert_eq!(driver_query("SELECT typname FROM pg_catalog.pg_type WHERE oid = 0"), None);
+    }
 
     #[test]
     fn correlated_projection_subqueries_become_null_and_keep_their_placeholders() {

@@ -2,6 +2,8 @@
 //! (psql, psycopg, SQLAlchemy, pandas, pgJDBC). See serve_support for how
 //! clients are found (tests/peers/install.sh installs them).
 
+mod arrow;
+mod copy;
 mod limits;
 pub(crate) mod support;
 
