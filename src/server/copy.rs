@@ -79,7 +79,8 @@ impl CopyOut {
                 parsed.remove(0)
             }
         };
-        let mut copy = Self { query, format: CopyFormat::Text, header: false, delimiter: b'\t', null: String::new(), quote: b'"' };
+        let mut copy =
+            Self { query, format: CopyFormat::Text, header: false, delimiter: b'\t', null: String::new(), quote: b'"' };
         let mut null = None;
         let mut delimiter = None;
         for option in options {
@@ -161,7 +162,12 @@ fn ascii(c: char) -> PgWireResult<u8> {
 }
 
 fn unsupported(what: &str) -> pgwire::error::PgWireError {
-    errors::user_error("0A000", format!("{what} is not supported; COPY … TO STDOUT takes FORMAT text, csv or binary, HEADER, DELIMITER, NULL and QUOTE"))
+    errors::user_error(
+        "0A000",
+        format!(
+            "{what} is not supported; COPY … TO STDOUT takes FORMAT text, csv or binary, HEADER, DELIMITER, NULL and QUOTE"
+        ),
+    )
 }
 
 /// Turns encoded rows into COPY data messages.

@@ -142,7 +142,10 @@ pub async fn encode(
 
 /// `rows`, ended early with a 57014 error when `cancel` fires (dropping the
 /// running scan, which stops its Stripe calls).
-pub fn cancellable<S, T>(rows: S, cancel: Option<oneshot::Receiver<()>>) -> impl Stream<Item = PgWireResult<T>> + Send + 'static
+pub fn cancellable<S, T>(
+    rows: S,
+    cancel: Option<oneshot::Receiver<()>>,
+) -> impl Stream<Item = PgWireResult<T>> + Send + 'static
 where
     S: Stream<Item = PgWireResult<T>> + Send + 'static,
     T: Send + 'static,

@@ -74,7 +74,9 @@ pub fn check_file_access(statement: &Statement) -> Result<(), pgwire::error::PgW
     let refused = |what: &str| {
         Err(errors::user_error(
             errors::INSUFFICIENT_PRIVILEGE,
-            format!("{what} is not allowed: clients cannot reach the server's files; use COPY … TO STDOUT (psql: \\copy) to get rows into a local file"),
+            format!(
+                "{what} is not allowed: clients cannot reach the server's files; use COPY … TO STDOUT (psql: \\copy) to get rows into a local file"
+            ),
         ))
     };
     match statement {
@@ -135,7 +137,8 @@ fn path_table(statement: &Statement) -> Option<String> {
             if let TableFactor::Table { name, .. } = factor {
                 for part in &name.0 {
                     let Some(ident) = part.as_ident() else { continue };
-                    let pathlike = ident.value.contains('/') || ident.value.contains('\\') || ident.value.contains("://");
+                    let pathlike =
+                        ident.value.contains('/') || ident.value.contains('\\') || ident.value.contains("://");
                     if ident.quote_style == Some('\'') || pathlike {
                         self.0 = Some(ident.value.clone());
                         return ControlFlow::Break(());

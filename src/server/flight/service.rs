@@ -19,8 +19,8 @@ use arrow_flight::sql::{
     ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
-    FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, IpcMessage, SchemaAsIpc,
-    Ticket, flight_service_server::FlightService,
+    FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, IpcMessage, SchemaAsIpc, Ticket,
+    flight_service_server::FlightService,
 };
 use base64::Engine as _;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
@@ -56,7 +56,13 @@ pub struct FlightSqlServiceImpl {
 impl FlightSqlServiceImpl {
     /// A service over `sessions`; `password` (when set) is required of every call.
     pub fn new(sessions: Arc<Sessions>, password: Option<ServerPassword>, read_only: bool) -> Self {
-        Self { sessions, password, tokens: Mutex::new(HashSet::new()), read_only, compat: PostgresCompatibilityParser::new() }
+        Self {
+            sessions,
+            password,
+            tokens: Mutex::new(HashSet::new()),
+            read_only,
+            compat: PostgresCompatibilityParser::new(),
+        }
     }
 
     /// Checks the call's credentials: a bearer token from the handshake, or
@@ -105,13 +111,16 @@ impl FlightSqlServiceImpl {
                 "COPY … TO STDOUT belongs to the Postgres port; over Flight SQL send the query itself",
             ));
         }
-        let plan = session.engine.plan_statement(statement, &sql).await.map_err(|e| status(errors::from_crate(e)))?;
+        // Marked as a statement when it runs (`execute`), not here.
+        let plan =
+            session.engine.plan_statement_unmarked(statement, &sql).await.map_err(|e| status(errors::from_crate(e)))?;
         policy::check_plan_file_access(&plan).map_err(status)?;
         Ok((sql, plan))
     }
 
     /// Runs `plan` and streams its batches as Flight data.
     async fn execute(&self, session: &FlightSession, plan: LogicalPlan) -> Result<Response<DoGetStream>, Status> {
+        session.engine.statement_started();
         let ctx = session.engine.context();
         let df = ctx.execute_logical_plan(plan).await.map_err(|e| status(errors::from_datafusion(&e)))?;
         let batches = df.execute_stream().await.map_err(|e| status(errors::from_datafusion(&e)))?;
@@ -177,10 +186,8 @@ pub fn status(e: PgWireError) -> Status {
 /// The plan's `$n` parameters in order, as fields `$1`, `$2`, ... (Null when unknown).
 fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Field>, Status> {
     let types = plan.get_parameter_types().map_err(|e| status(errors::from_datafusion(&e)))?;
-    let mut ordered: Vec<(u32, String, Option<datafusion::arrow::datatypes::DataType>)> = types
-        .into_iter()
-        .map(|(k, v)| (k.trim_start_matches('$').parse::<u32>().unwrap_or(u32::MAX), k, v))
-        .collect();
+    let mut ordered: Vec<(u32, String, Option<datafusion::arrow::datatypes::DataType>)> =
+        types.into_iter().map(|(k, v)| (k.trim_start_matches('$').parse::<u32>().unwrap_or(u32::MAX), k, v)).collect();
     ordered.sort_by_key(|(n, _, _)| *n);
     Ok(ordered
         .into_iter()
@@ -247,8 +254,11 @@ impl FlightSqlService for FlightSqlServiceImpl {
     ) -> Result<Response<FlightInfo>, Status> {
         let session = self.session(&request)?;
         let (sql, plan) = self.plan(&session, &query.query).await?;
-        let ticket = TicketStatementQuery { statement_handle: sql.into_bytes().into() };
-        flight_info(plan.schema().as_arrow(), ticket.as_any().encode_to_vec(), request.into_inner())
+        let schema = plan.schema().as_arrow().clone();
+        // The ticket names the kept plan and carries the SQL, should the plan be gone.
+        let id = session.keep_planned(plan);
+        let ticket = TicketStatementQuery { statement_handle: format!("{id}\n{sql}").into_bytes().into() };
+        flight_info(&schema, ticket.as_any().encode_to_vec(), request.into_inner())
     }
 
     async fn do_get_statement(
@@ -257,9 +267,16 @@ impl FlightSqlService for FlightSqlServiceImpl {
         request: Request<arrow_flight::Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         let session = self.session(&request)?;
-        let sql = String::from_utf8(ticket.statement_handle.to_vec())
-            .map_err(|_| Status::invalid_argument("the ticket is not a statement of this server"))?;
-        let (_, plan) = self.plan(&session, &sql).await?;
+        let text = String::from_utf8(ticket.statement_handle.to_vec()).ok();
+        let (id, sql) = text
+            .as_deref()
+            .and_then(|t| t.split_once('\n'))
+            .and_then(|(id, sql)| Some((id.parse::<u64>().ok()?, sql)))
+            .ok_or_else(|| Status::invalid_argument("the ticket is not a statement of this server"))?;
+        let plan = match session.take_planned(id) {
+            Some(plan) => plan,
+            None => self.plan(&session, sql).await?.1,
+        };
         self.execute(&session, plan).await
     }
 
@@ -270,7 +287,13 @@ impl FlightSqlService for FlightSqlServiceImpl {
     ) -> Result<i64, Status> {
         let session = self.session(&request)?;
         let (_, plan) = self.plan(&session, &command.query).await?;
-        let df = session.engine.context().execute_logical_plan(plan).await.map_err(|e| status(errors::from_datafusion(&e)))?;
+        session.engine.statement_started();
+        let df = session
+            .engine
+            .context()
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| status(errors::from_datafusion(&e)))?;
         let batches = df.collect().await.map_err(|e| status(errors::from_datafusion(&e)))?;
         Ok(affected(&batches))
     }
@@ -340,7 +363,6 @@ impl FlightSqlService for FlightSqlServiceImpl {
         let session = self.session(&request)?;
         let prepared = session.prepared(&query.prepared_statement_handle)?;
         let plan = Self::bound(&prepared)?;
-        session.engine.statement_started();
         self.execute(&session, plan).await
     }
 
@@ -452,7 +474,11 @@ impl FlightSqlService for FlightSqlServiceImpl {
         Ok(one_batch(batch))
     }
 
-    async fn do_get_fallback(&self, request: Request<arrow_flight::Ticket>, message: Any) -> Result<Response<DoGetStream>, Status> {
+    async fn do_get_fallback(
+        &self,
+        request: Request<arrow_flight::Ticket>,
+        message: Any,
+    ) -> Result<Response<DoGetStream>, Status> {
         self.authorize(&request)?;
         Err(Status::unimplemented(format!("stripe-sql does not answer {}", message.type_url)))
     }

@@ -39,10 +39,34 @@ pub struct FlightSession {
     /// The connection's own engine session (settings, request log).
     pub engine: Arc<Engine>,
     prepared: Mutex<HashMap<u64, PreparedStatement>>,
+    pending: Mutex<HashMap<u64, LogicalPlan>>,
     next_handle: AtomicU64,
 }
 
+/// Statements planned by GetFlightInfo and not yet fetched; past this many
+/// the oldest are dropped (a DoGet for one of them plans it again).
+const MAX_PENDING: usize = 64;
+
 impl FlightSession {
+    /// Keeps the plan of a statement GetFlightInfo planned until its DoGet,
+    /// so the statement is planned (and marked for `stripe_last_requests()`) once.
+    pub fn keep_planned(&self, plan: LogicalPlan) -> u64 {
+        let id = self.next_handle.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut pending = self.pending.lock().expect("pending plans lock");
+        if pending.len() >= MAX_PENDING
+            && let Some(oldest) = pending.keys().min().copied()
+        {
+            pending.remove(&oldest);
+        }
+        pending.insert(id, plan);
+        id
+    }
+
+    /// The plan kept under `id`, taken out.
+    pub fn take_planned(&self, id: u64) -> Option<LogicalPlan> {
+        self.pending.lock().expect("pending plans lock").remove(&id)
+    }
+
     /// Keeps `statement` and returns its handle.
     pub fn prepare(&self, statement: PreparedStatement) -> u64 {
         let handle = self.next_handle.fetch_add(1, Ordering::Relaxed) + 1;
@@ -111,6 +135,7 @@ impl Sessions {
         if let Some(session) = sessions.get(&peer) {
             return Ok(Arc::clone(session));
         }
+        tracing::debug!("new Flight SQL session for the connection from {peer}");
         let own_log = stripe::RequestLog::with_capacity(self.client.request_log().capacity());
         let engine = Engine::with_runtime(self.client.with_request_log(own_log), Arc::clone(&self.runtime))
             .map_err(|e| Status::internal(format!("could not set up a session: {e}")))?;
@@ -118,6 +143,7 @@ impl Sessions {
         let session = Arc::new(FlightSession {
             engine: Arc::new(engine),
             prepared: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(0),
         });
         sessions.insert(peer, Arc::clone(&session));

@@ -87,8 +87,9 @@ fn file_access_is_refused_with_42501_on_both_ports() {
     let file = dir.path().join("cases.json");
     std::fs::write(&file, serde_json::to_string(&cases).unwrap()).unwrap();
     let uri = format!("grpc://127.0.0.1:{}", flight.port());
-    let out = python_with("adbc_driver_flightsql.dbapi", "arrow_python.py", &["flight_errors", &uri, file.to_str().unwrap()])
-        .ok();
+    let out =
+        python_with("adbc_driver_flightsql.dbapi", "arrow_python.py", &["flight_errors", &uri, file.to_str().unwrap()])
+            .ok();
     let v: Value = serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
     for (name, sql) in &statements {
         let error = v["errors"][name].as_str().unwrap_or_else(|| panic!("{name}: {sql} ran over Flight SQL: {v}"));
