@@ -4,8 +4,10 @@ usage: arrow_python.py DRIVER URI CASES.json
   DRIVER   adbc_pg     ADBC PostgreSQL driver (libpq; binary COPY for queries)
            connectorx  polars.read_database_uri(engine="connectorx") (binary COPY)
            flight      ADBC Flight SQL driver
-           flight_errors  runs each `sql` of CASES over Flight SQL and prints
-                       {"errors": {name: error text or null}}
+           flight_errors  runs each `sql` of CASES over Flight SQL (on
+                       connection `conn`, default 0) and prints
+                       {"errors": {name: text or null}, "rows": {name: rows}};
+                       a 4th argument is the password
   CASES    [{"name": ..., "sql": ..., "params": [...], "literal_sql": ...}]
            connectorx cannot bind parameters: it runs `literal_sql` instead.
 Prints one JSON object: {"cases": {name: [row, ...]}, "objects": [...]} where
@@ -81,17 +83,27 @@ def main():
     elif driver == "flight_errors":
         import adbc_driver_flightsql.dbapi as dbapi
 
-        errors = {}
-        with dbapi.connect(uri) as conn:
-            for case in cases:
-                cur = conn.cursor()
-                try:
-                    cur.execute(case["sql"])
-                    cur.fetch_arrow_table()
-                    errors[case["name"]] = None
-                except Exception as e:  # the driver's error text carries our SQLSTATE
-                    errors[case["name"]] = str(e)
-        print(json.dumps({"errors": errors}))
+        kwargs = {}
+        if len(sys.argv) > 4:
+            kwargs["db_kwargs"] = {"username": "stripe", "password": sys.argv[4]}
+        if uri.startswith("grpc+tls://"):
+            # The tests' certificate is self-signed.
+            kwargs.setdefault("db_kwargs", {})["adbc.flight.sql.client_option.tls_skip_verify"] = "true"
+        errors, rows, conns = {}, {}, {}
+        for case in cases:
+            n = case.get("conn", 0)
+            try:
+                if n not in conns:
+                    conns[n] = dbapi.connect(uri, **kwargs)
+                cur = conns[n].cursor()
+                cur.execute(case["sql"])
+                rows[case["name"]] = rows_of(cur.fetch_arrow_table().to_pylist())
+                errors[case["name"]] = None
+            except Exception as e:  # the driver's error text carries our SQLSTATE
+                errors[case["name"]] = str(e)
+        for conn in conns.values():
+            conn.close()
+        print(json.dumps({"errors": errors, "rows": rows}, default=str))
         return
     elif driver == "connectorx":
         import polars

@@ -4,6 +4,7 @@
 
 mod arrow;
 mod copy;
+mod flight;
 mod limits;
 pub(crate) mod support;
 

@@ -159,7 +159,9 @@ impl FlightSqlServiceImpl {
 /// The password of an HTTP basic `authorization` header.
 fn basic_password(header: &str) -> Option<String> {
     let encoded = header.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    // Some clients (the Go Flight SQL client under ADBC) leave out the padding.
+    let encoded = encoded.trim().trim_end_matches('=');
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     text.split_once(':').map(|(_, password)| password.to_owned())
 }
