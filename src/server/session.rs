@@ -209,12 +209,15 @@ impl Session {
 }
 
 /// Savepoints are accepted as no-ops like transactions (drivers such as
-/// psycopg wrap their own catalog lookups in one).
+/// psycopg wrap their own catalog lookups in one), and so is DISCARD.
 fn savepoint_tag(statement: &Statement) -> Option<&'static str> {
     match statement {
         Statement::Savepoint { .. } => Some("SAVEPOINT"),
         Statement::ReleaseSavepoint { .. } => Some("RELEASE"),
         Statement::Rollback { savepoint: Some(_), .. } => Some("ROLLBACK"),
+        // Pools (Npgsql, pgbouncer) reset a connection with DISCARD ALL; a
+        // session keeps no plans or temporary state it would drop.
+        Statement::Discard { .. } => Some("DISCARD ALL"),
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 //! clients are found (tests/peers/install.sh installs them).
 
 mod arrow;
+mod bi_tools;
 mod copy;
 mod flight;
 mod limits;
