@@ -9,6 +9,10 @@
 //! process. Queries stream row by row, a client cancel stops the running
 //! scan, and every query of every connection draws on one memory pool
 //! (`--memory-limit`), so one client cannot take the server down.
+//!
+//! Bulk readers get `COPY … TO STDOUT` (`copy.rs`; text, CSV, binary) on
+//! this port and Arrow Flight SQL on `--flight-sql` (`flight/`), which shares
+//! the password, TLS, read-only and file-access rules (`policy.rs`).
 
 pub mod auth;
 pub mod connection;

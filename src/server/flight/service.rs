@@ -120,7 +120,6 @@ impl FlightSqlServiceImpl {
 
     /// Runs `plan` and streams its batches as Flight data.
     async fn execute(&self, session: &FlightSession, plan: LogicalPlan) -> Result<Response<DoGetStream>, Status> {
-        session.engine.statement_started();
         let ctx = session.engine.context();
         let df = ctx.execute_logical_plan(plan).await.map_err(|e| status(errors::from_datafusion(&e)))?;
         let batches = df.execute_stream().await.map_err(|e| status(errors::from_datafusion(&e)))?;
@@ -154,6 +153,27 @@ impl FlightSqlServiceImpl {
             .replace_params_with_values(&ParamValues::List(values.into_iter().map(Into::into).collect()))
             .map_err(|e| status(errors::from_datafusion(&e)))
     }
+}
+
+/// Whether `plan` is a SET, DDL or write (a command, not a query).
+fn is_command(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_))
+}
+
+/// Runs `plan` (a SET, DDL or write) now; the plan returned reads its result.
+async fn run_now(session: &FlightSession, plan: LogicalPlan) -> Result<LogicalPlan, Status> {
+    use datafusion::datasource::{MemTable, provider_as_source};
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    session.engine.statement_started();
+    let ctx = session.engine.context();
+    let df = ctx.execute_logical_plan(plan).await.map_err(|e| status(errors::from_datafusion(&e)))?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|e| status(errors::from_datafusion(&e)))?;
+    let schema = batches.first().map(RecordBatch::schema).unwrap_or(schema);
+    let table = MemTable::try_new(schema, vec![batches]).map_err(|e| status(errors::from_datafusion(&e)))?;
+    LogicalPlanBuilder::scan("result", provider_as_source(Arc::new(table)), None)
+        .and_then(LogicalPlanBuilder::build)
+        .map_err(|e| status(errors::from_datafusion(&e)))
 }
 
 /// The password of an HTTP basic `authorization` header.
@@ -256,9 +276,12 @@ impl FlightSqlService for FlightSqlServiceImpl {
     ) -> Result<Response<FlightInfo>, Status> {
         let session = self.session(&request)?;
         let (sql, plan) = self.plan(&session, &query.query).await?;
+        // SET, DDL and writes take effect now: clients run them with a plain
+        // execute and may never fetch the (empty or count) result.
+        let (plan, ran) = if is_command(&plan) { (run_now(&session, plan).await?, true) } else { (plan, false) };
         let schema = plan.schema().as_arrow().clone();
         // The ticket names the kept plan and carries the SQL, should the plan be gone.
-        let id = session.keep_planned(plan);
+        let id = session.keep_planned(plan, ran);
         let ticket = TicketStatementQuery { statement_handle: format!("{id}\n{sql}").into_bytes().into() };
         flight_info(&schema, ticket.as_any().encode_to_vec(), request.into_inner())
     }
@@ -275,10 +298,13 @@ impl FlightSqlService for FlightSqlServiceImpl {
             .and_then(|t| t.split_once('\n'))
             .and_then(|(id, sql)| Some((id.parse::<u64>().ok()?, sql)))
             .ok_or_else(|| Status::invalid_argument("the ticket is not a statement of this server"))?;
-        let plan = match session.take_planned(id) {
-            Some(plan) => plan,
-            None => self.plan(&session, sql).await?.1,
+        let (plan, ran) = match session.take_planned(id) {
+            Some(kept) => kept,
+            None => (self.plan(&session, sql).await?.1, false),
         };
+        if !ran {
+            session.engine.statement_started();
+        }
         self.execute(&session, plan).await
     }
 
@@ -309,7 +335,7 @@ impl FlightSqlService for FlightSqlServiceImpl {
         let (sql, plan) = self.plan(&session, &query.query).await?;
         let dataset_schema = schema_bytes(plan.schema().as_arrow())?;
         let parameter_schema = schema_bytes(&Schema::new(parameter_types(&plan)?))?;
-        let handle = session.prepare(PreparedStatement { sql, plan, params: None });
+        let handle = session.prepare(PreparedStatement { sql, plan, params: None, ran: None });
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: handle_bytes(handle),
             dataset_schema,
@@ -353,7 +379,15 @@ impl FlightSqlService for FlightSqlServiceImpl {
     ) -> Result<Response<FlightInfo>, Status> {
         let session = self.session(&request)?;
         let prepared = session.prepared(&query.prepared_statement_handle)?;
-        let schema = prepared.plan.schema().as_arrow().clone();
+        let schema = if is_command(&prepared.plan) {
+            // As for a plain statement: it takes effect now (ADBC prepares every statement).
+            let result = run_now(&session, Self::bound(&prepared)?).await?;
+            let schema = result.schema().as_arrow().clone();
+            session.ran(&query.prepared_statement_handle, Some(result))?;
+            schema
+        } else {
+            prepared.plan.schema().as_arrow().clone()
+        };
         flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
     }
 
@@ -363,8 +397,12 @@ impl FlightSqlService for FlightSqlServiceImpl {
         request: Request<arrow_flight::Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         let session = self.session(&request)?;
+        if let Some(result) = session.ran(&query.prepared_statement_handle, None)? {
+            return self.execute(&session, result).await;
+        }
         let prepared = session.prepared(&query.prepared_statement_handle)?;
         let plan = Self::bound(&prepared)?;
+        session.engine.statement_started();
         self.execute(&session, plan).await
     }
 

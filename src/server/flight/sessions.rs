@@ -32,6 +32,8 @@ pub struct PreparedStatement {
     pub plan: LogicalPlan,
     /// The values bound by the last DoPut, `$1` first.
     pub params: Option<Vec<ScalarValue>>,
+    /// For a SET, DDL or write already run by GetFlightInfo: the plan reading its result.
+    pub ran: Option<LogicalPlan>,
 }
 
 /// One client connection's session.
@@ -39,7 +41,7 @@ pub struct FlightSession {
     /// The connection's own engine session (settings, request log).
     pub engine: Arc<Engine>,
     prepared: Mutex<HashMap<u64, PreparedStatement>>,
-    pending: Mutex<HashMap<u64, LogicalPlan>>,
+    pending: Mutex<HashMap<u64, (LogicalPlan, bool)>>,
     next_handle: AtomicU64,
 }
 
@@ -49,8 +51,9 @@ const MAX_PENDING: usize = 64;
 
 impl FlightSession {
     /// Keeps the plan of a statement GetFlightInfo planned until its DoGet,
-    /// so the statement is planned (and marked for `stripe_last_requests()`) once.
-    pub fn keep_planned(&self, plan: LogicalPlan) -> u64 {
+    /// so the statement is planned (and marked for `stripe_last_requests()`)
+    /// once; `ran` when it already ran and the plan reads its result.
+    pub fn keep_planned(&self, plan: LogicalPlan, ran: bool) -> u64 {
         let id = self.next_handle.fetch_add(1, Ordering::Relaxed) + 1;
         let mut pending = self.pending.lock().expect("pending plans lock");
         if pending.len() >= MAX_PENDING
@@ -58,12 +61,12 @@ impl FlightSession {
         {
             pending.remove(&oldest);
         }
-        pending.insert(id, plan);
+        pending.insert(id, (plan, ran));
         id
     }
 
-    /// The plan kept under `id`, taken out.
-    pub fn take_planned(&self, id: u64) -> Option<LogicalPlan> {
+    /// The plan kept under `id` and whether it already ran, taken out.
+    pub fn take_planned(&self, id: u64) -> Option<(LogicalPlan, bool)> {
         self.pending.lock().expect("pending plans lock").remove(&id)
     }
 
@@ -92,6 +95,18 @@ impl FlightSession {
         let entry = prepared.get_mut(&id).ok_or_else(|| Status::not_found("no such prepared statement"))?;
         entry.params = Some(params);
         Ok(())
+    }
+
+    /// Records (`Some`) or takes out (`None`) the result plan of a prepared
+    /// statement GetFlightInfo already ran.
+    pub fn ran(&self, handle: &[u8], result: Option<LogicalPlan>) -> Result<Option<LogicalPlan>, Status> {
+        let id = parse_handle(handle)?;
+        let mut prepared = self.prepared.lock().expect("prepared statements lock");
+        let entry = prepared.get_mut(&id).ok_or_else(|| Status::not_found("no such prepared statement"))?;
+        Ok(match result {
+            Some(plan) => entry.ran.replace(plan),
+            None => entry.ran.take(),
+        })
     }
 
     /// Forgets the prepared statement behind `handle`.
