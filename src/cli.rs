@@ -236,9 +236,13 @@ pub struct ServeArgs {
     /// Global flags given after `serve` (merged into [`Cli::global`]).
     #[command(flatten)]
     pub global: GlobalArgs,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:5433")]
-    pub listen: std::net::SocketAddr,
+    /// Address of the Postgres port (default 127.0.0.1:5433; with only
+    /// `--flight-sql` given, no Postgres port is opened).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Also (or, without `--listen`, only) serve Arrow Flight SQL on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub flight_sql: Option<std::net::SocketAddr>,
     /// File holding the password clients must send.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
@@ -266,6 +270,18 @@ pub struct ServeArgs {
     /// 512MB, 2GB); a query past it fails alone with SQLSTATE 53200.
     #[arg(long, value_name = "SIZE", default_value = "2GB")]
     pub memory_limit: String,
+}
+
+impl ServeArgs {
+    /// The Postgres port's address: `--listen`, else the default unless
+    /// only Flight SQL was asked for.
+    pub fn postgres_addr(&self) -> Option<std::net::SocketAddr> {
+        match (self.listen, self.flight_sql) {
+            (Some(addr), _) => Some(addr),
+            (None, Some(_)) => None,
+            (None, None) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 5433))),
+        }
+    }
 }
 
 /// `stripe-sql watch "SELECT ..."` (output format: the global `--format`).
@@ -343,11 +359,16 @@ mod tests {
         match cli.command {
             Some(Command::Serve(s)) => {
                 assert!(s.read_only);
-                assert_eq!(s.listen.to_string(), "127.0.0.1:5433");
+                assert_eq!(s.postgres_addr().map(|a| a.to_string()).as_deref(), Some("127.0.0.1:5433"));
             }
             other => panic!("{other:?}"),
         }
         assert!(cli.global.demo);
+        let cli = Cli::try_parse_args(["stripe-sql", "serve", "--flight-sql", "127.0.0.1:50051"]).unwrap();
+        match cli.command {
+            Some(Command::Serve(s)) => assert_eq!(s.postgres_addr(), None, "Flight SQL alone"),
+            other => panic!("{other:?}"),
+        }
         let cli = Cli::try_parse_args([
             "stripe-sql",
             "watch",

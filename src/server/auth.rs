@@ -63,6 +63,19 @@ impl ServerPassword {
         Self(Arc::new(Secret { clear: SecretString::from(password.to_owned()), scram_salt, scram_salted }))
     }
 
+    /// Whether `candidate` is the password (Flight SQL's basic auth, which
+    /// sends it in the clear, so only over TLS or loopback). Compared in
+    /// constant time.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let expected = self.0.clear.expose_secret().as_bytes();
+        let given = candidate.as_bytes();
+        let mut diff = expected.len() ^ given.len();
+        for (i, b) in expected.iter().enumerate() {
+            diff |= usize::from(b ^ given.get(i).copied().unwrap_or(0));
+        }
+        diff == 0
+    }
+
     /// The source MD5 authentication checks against.
     pub fn md5(&self) -> Arc<Md5Source> {
         Arc::new(Md5Source(self.clone()))

@@ -142,12 +142,13 @@ pub async fn encode(
 
 /// `rows`, ended early with a 57014 error when `cancel` fires (dropping the
 /// running scan, which stops its Stripe calls).
-pub fn cancellable<S>(
+pub fn cancellable<S, T>(
     rows: S,
     cancel: Option<oneshot::Receiver<()>>,
-) -> impl Stream<Item = PgWireResult<DataRow>> + Send + 'static
+) -> impl Stream<Item = PgWireResult<T>> + Send + 'static
 where
-    S: Stream<Item = PgWireResult<DataRow>> + Send + 'static,
+    S: Stream<Item = PgWireResult<T>> + Send + 'static,
+    T: Send + 'static,
 {
     let state = (Box::pin(rows), cancel, false);
     futures::stream::unfold(state, |(mut rows, mut cancel, done)| async move {

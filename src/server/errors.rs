@@ -25,6 +25,8 @@ pub const UNDEFINED_COLUMN: &str = "42703";
 pub const UNDEFINED_FUNCTION: &str = "42883";
 /// SQLSTATE `out_of_memory`: a query (or a session's tables) past `--memory-limit`.
 pub const OUT_OF_MEMORY: &str = "53200";
+/// SQLSTATE `insufficient_privilege`: what would reach the server's own files.
+pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
 /// SQLSTATE for anything without a better code.
 pub const INTERNAL: &str = "XX000";
 

@@ -1,7 +1,9 @@
 //! The extended query protocol (Parse/Bind/Describe/Execute): statements are
 //! planned at Parse with `$n` placeholders; Execute binds the values into the
 //! plan, so the Stripe tables see plain `column = literal` filters and push
-//! them down exactly as for a simple query.
+//! them down exactly as for a simple query. A prepared `COPY (query) TO
+//! STDOUT` (as tokio-postgres and connectorx send it) plans its query the
+//! same way and answers Execute with COPY data.
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ use pgwire::api::{ClientInfo, ClientPortalStore, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 
+use crate::server::copy::CopyOut;
 use crate::server::encode::WireSchema;
 use crate::server::errors;
 use crate::server::policy::{self, Dml};
@@ -88,18 +91,32 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
+        policy::check_file_access_text(sql)?;
         let mut sql = Engine::rewrite(sql);
-        if let Some(rewritten) = crate::server::rewrite::catalog_query(&sql) {
+        if let Some(rewritten) = crate::server::rewrite::driver_query(&sql) {
             sql = rewritten;
         }
-        if self.read_only {
-            let statements = self
-                .compat
-                .parse(&sql)
-                .map_err(|e| errors::user_error(errors::SYNTAX_ERROR, format!("could not parse the query: {e}")))?;
-            for statement in &statements {
+        let statements = self
+            .compat
+            .parse(&sql)
+            .map_err(|e| errors::user_error(errors::SYNTAX_ERROR, format!("could not parse the query: {e}")))?;
+        for statement in &statements {
+            policy::check_file_access(statement)?;
+            if self.read_only {
                 policy::check_read_only(statement)?;
             }
+        }
+        if let [statement] = statements.as_slice()
+            && let Some(copy) = CopyOut::of(statement)?
+        {
+            // The query inside is planned (and its `$n` typed) as a query; the
+            // prepared statement keeps the COPY so Execute answers with COPY data.
+            if self.read_only {
+                policy::check_read_only(&copy.query)?;
+            }
+            let inner = copy.query.to_string();
+            let parsed = self.inner.parse_sql(client, &inner, types).await.map_err(|e| self.explained(e, &inner))?;
+            return Ok(parsed.map(|(_, planned)| (sql.clone(), planned.map(|(_, plan)| (statement.clone(), plan)))));
         }
         let explained = |e| self.explained(e, &sql);
         let Some(returning) = dml::returning::split(&sql) else {
@@ -123,6 +140,7 @@ impl QueryParser for StatementParser {
                 let schema = returning_schema(plan, &items)?;
                 WireSchema::of(&schema).fields(format, None)
             }
+            ((_, Some((Statement::Copy { .. }, _))), _) => Ok(vec![]),
             ((_, Some((_, plan))), None) if !matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_)) => {
                 WireSchema::of(plan.schema()).fields(format, None)
             }
@@ -173,6 +191,11 @@ impl ExtendedQueryHandler for Session {
             return Ok(Response::EmptyQuery);
         };
         let params = bind_parameters(plan, portal)?;
+        if let Some(copy) = CopyOut::of(statement)? {
+            let plan = plan.clone().replace_params_with_values(&params).map_err(|e| errors::from_datafusion(&e))?;
+            self.engine.statement_started();
+            return self.run_copy(&copy, plan, client).await;
+        }
         for hook in &self.hooks {
             if let Some(result) = hook.handle_extended_query(statement, plan, &params, &self.ctx, client).await {
                 return result.map_err(errors::relabel);

@@ -9,12 +9,18 @@
 //! process. Queries stream row by row, a client cancel stops the running
 //! scan, and every query of every connection draws on one memory pool
 //! (`--memory-limit`), so one client cannot take the server down.
+//!
+//! Bulk readers get `COPY … TO STDOUT` (`copy.rs`; text, CSV, binary) on
+//! this port and Arrow Flight SQL on `--flight-sql` (`flight/`), which shares
+//! the password, TLS, read-only and file-access rules (`policy.rs`).
 
 pub mod auth;
 pub mod connection;
+pub mod copy;
 pub mod encode;
 pub mod errors;
 pub mod extended;
+pub mod flight;
 pub mod handlers;
 pub mod pg_catalog;
 pub mod pg_compat;
@@ -207,22 +213,59 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
         },
         allow_live_writes: config.allow_live_writes,
     };
-    if !args.listen.ip().is_loopback() && options.password.is_none() {
-        // Checked before the engine starts so the refusal is immediate.
-        return Err(Error::Config(format!(
-            "refusing to listen on {} without a password: give --password-file FILE or listen on 127.0.0.1",
-            args.listen
-        )));
+    for addr in [args.postgres_addr(), args.flight_sql].into_iter().flatten() {
+        if !addr.ip().is_loopback() && options.password.is_none() {
+            // Checked before the engine starts so the refusal is immediate.
+            return Err(Error::Config(format!(
+                "refusing to listen on {addr} without a password: give --password-file FILE or listen on 127.0.0.1"
+            )));
+        }
     }
     let engine = crate::run::build_engine(config, None)?;
-    let server = Server::bind(args.listen, engine.client().clone(), options).await?;
-    let addr = server.local_addr()?;
-    let mut out = std::io::stdout();
     let mode = if config.demo { " (demo data from the built-in emulator)" } else { "" };
-    let _ = writeln!(out, "stripe-sql: listening on {addr}{mode}");
+    let mut out = std::io::stdout();
+    let pg = match args.postgres_addr() {
+        Some(addr) => {
+            let server = Server::bind(addr, engine.client().clone(), options.clone()).await?;
+            let _ = writeln!(out, "stripe-sql: listening on {}{mode}", server.local_addr()?);
+            Some(server)
+        }
+        None => None,
+    };
+    let flight = match args.flight_sql {
+        Some(addr) => {
+            let flight_options = flight::FlightOptions {
+                password: options.password.clone(),
+                read_only: options.read_only,
+                tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+                allow_live_writes: options.allow_live_writes,
+            };
+            let runtime = match &pg {
+                Some(server) => Arc::clone(&server.runtime),
+                None => shared_runtime(options.memory_limit)?,
+            };
+            let server = flight::FlightServer::bind(addr, engine.client().clone(), runtime, flight_options).await?;
+            let _ = writeln!(out, "stripe-sql: Flight SQL listening on {}{mode}", server.local_addr()?);
+            Some(server)
+        }
+        None => None,
+    };
     let _ = out.flush();
+    let pg_task = async {
+        match pg {
+            Some(server) => server.run().await,
+            None => std::future::pending().await,
+        }
+    };
+    let flight_task = async {
+        match flight {
+            Some(server) => server.run().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
-        result = server.run() => result?,
+        result = pg_task => result?,
+        result = flight_task => result?,
         _ = tokio::signal::ctrl_c() => {}
     }
     drop(engine);

@@ -4,12 +4,127 @@
 //! become NULL (we have no defaults, identities or collations); the `$n`
 //! placeholders they held stay referenced by a always-true filter so the
 //! client's parameter numbering still lines up.
+//!
+//! `pg_type`'s `regproc` columns (`typreceive`, `typsend`, ...) hold function
+//! names here; Postgres compares them with `0` as oids (the ADBC PostgreSQL
+//! driver asks `typreceive != 0`). Such comparisons become comparisons with
+//! `'-'`, the name Postgres shows for oid 0, and a `'name'::regproc` literal
+//! becomes the name (DBeaver asks `typinput='pg_catalog.array_in'::regproc`).
+//!
+//! A scalar subquery over the catalog that Postgres trusts to return at most
+//! one row (Npgsql's `(SELECT rngtypid FROM pg_range WHERE rngmultitypid =
+//! typ.oid)`) is aggregated with `max`, which is the same answer for zero or
+//! one row and lets DataFusion decorrelate it.
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, SelectItem, SetExpr, Statement, Value, visit_expressions};
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, SelectItem, SetExpr, Statement, Value, visit_expressions, visit_expressions_mut,
+};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
+
+/// The `regproc` columns of `pg_type` and `pg_proc`.
+const REGPROC_COLUMNS: [&str; 8] =
+    ["typreceive", "typsend", "typinput", "typoutput", "typmodin", "typmodout", "typanalyze", "typsubscript"];
+
+/// `sql` made answerable by the emulated catalog (both rewrites of this
+/// module), or None when it needs neither.
+pub fn driver_query(sql: &str) -> Option<String> {
+    match catalog_query(sql) {
+        Some(rewritten) => Some(regproc_comparisons(&rewritten).unwrap_or(rewritten)),
+        None => regproc_comparisons(sql),
+    }
+}
+
+/// `sql` with `regproc_column = 0` (or `!=`, `<>`) compared with `'-'`,
+/// `'name'::regproc` literals as names and catalog scalar subqueries aggregated.
+pub fn regproc_comparisons(sql: &str) -> Option<String> {
+    let lower = sql.to_lowercase();
+    let catalog = ["pg_type", "pg_range", "pg_class", "pg_namespace", "pg_attribute", "pg_proc"];
+    if !catalog.iter().any(|t| lower.contains(t)) {
+        return None;
+    }
+    let regproc = lower.contains("pg_type") && REGPROC_COLUMNS.iter().any(|c| lower.contains(c));
+    let subquery = lower.contains("(select") || lower.contains("( select");
+    if !regproc && !subquery && !lower.contains("::regproc") {
+        return None;
+    }
+    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let mut changed = false;
+    for statement in &mut statements {
+        let _ = visit_expressions_mut(statement, |e| {
+            if let Expr::Cast { expr, data_type, .. } = e
+                && data_type.to_string().eq_ignore_ascii_case("regproc")
+                && let Expr::Value(v) = expr.as_ref()
+                && let Value::SingleQuotedString(name) = &v.value
+            {
+                let name = name.trim_start_matches("pg_catalog.").to_owned();
+                *e = Expr::value(Value::SingleQuotedString(name));
+                changed = true;
+                return ControlFlow::<()>::Continue(());
+            }
+            if let Expr::Subquery(query) = e
+                && let SetExpr::Select(select) = query.body.as_mut()
+                && select.projection.len() == 1
+                && matches!(&select.group_by, datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(g, _) if g.is_empty())
+                && query.limit_clause.is_none()
+                && let SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. } =
+                    &mut select.projection[0]
+                && !matches!(item, Expr::Function(_))
+                && let Ok(aggregated) = Parser::new(&PostgreSqlDialect {})
+                    .try_with_sql(&format!("max({item})"))
+                    .and_then(|mut p| p.parse_expr())
+            {
+                *item = aggregated;
+                changed = true;
+            }
+            if let Expr::BinaryOp { left, op: BinaryOperator::Eq | BinaryOperator::NotEq, right } = e {
+                let dash = || Expr::value(Value::SingleQuotedString("-".to_owned()));
+                // `proc.oid = typ.typreceive`: the function is joined by its name here.
+                if is_regproc(left) && is_oid_column(right) {
+                    rename_oid(right);
+                    changed = true;
+                } else if is_regproc(right) && is_oid_column(left) {
+                    rename_oid(left);
+                    changed = true;
+                } else if is_regproc(left) && is_zero(right) {
+                    **right = dash();
+                    changed = true;
+                } else if is_regproc(right) && is_zero(left) {
+                    **left = dash();
+                    changed = true;
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    changed.then(|| statements.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+}
+
+fn is_regproc(expr: &Expr) -> bool {
+    let name = match expr {
+        Expr::Identifier(i) => Some(&i.value),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| &i.value),
+        _ => None,
+    };
+    name.is_some_and(|n| REGPROC_COLUMNS.contains(&n.to_lowercase().as_str()))
+}
+
+fn is_oid_column(expr: &Expr) -> bool {
+    matches!(expr, Expr::CompoundIdentifier(parts) if parts.len() == 2 && parts[1].value.eq_ignore_ascii_case("oid"))
+}
+
+/// `alias.oid` → `alias.proname`.
+fn rename_oid(expr: &mut Expr) {
+    if let Expr::CompoundIdentifier(parts) = expr {
+        parts[1] = datafusion::sql::sqlparser::ast::Ident::new("proname");
+    }
+}
+
+fn is_zero(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == "0"))
+}
 
 /// `sql` with correlated projection subqueries of a pg_catalog query nulled,
 /// or None when nothing needed rewriting (or the SQL does not parse here).
@@ -87,6 +202,24 @@ fn placeholders(expr: &Expr) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regproc_columns_compare_with_zero_as_postgres_does() {
+        let sql = "SELECT oid, typname, typreceive FROM pg_catalog.pg_type WHERE (typreceive != 0 OR typsend != 0) \
+                   AND typtype != 'r' AND typreceive::TEXT != 'array_recv'";
+        let out = driver_query(sql).expect("rewritten");
+        assert!(out.contains("typreceive <> '-'") && out.contains("typsend <> '-'"), "{out}");
+        assert!(out.contains("'array_recv'"), "{out}");
+        assert_eq!(driver_query("SELECT typname FROM pg_catalog.pg_type WHERE oid = 0"), None);
+    }
+
+    #[test]
+    fn regproc_literals_and_catalog_scalar_subqueries() {
+        let dbeaver = "SELECT typinput='pg_catalog.array_in'::regproc as is_array FROM pg_catalog.pg_type";
+        assert!(driver_query(dbeaver).unwrap().contains("typinput = 'array_in'"));
+        let npgsql = "SELECT CASE WHEN typ.typtype='m' THEN (SELECT rngtypid FROM pg_range WHERE rngmultitypid = typ.oid) END FROM pg_type AS typ";
+        assert!(driver_query(npgsql).unwrap().contains("SELECT max(rngtypid) FROM pg_range"));
+    }
 
     #[test]
     fn correlated_projection_subqueries_become_null_and_keep_their_placeholders() {

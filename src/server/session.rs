@@ -33,6 +33,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use stripe_sql::engine::Engine;
 
 use crate::Result;
+use crate::server::copy::CopyOut;
 use crate::server::encode;
 use crate::server::errors;
 use crate::server::policy::{self, Dml};
@@ -95,6 +96,15 @@ impl Session {
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        policy::check_file_access(&statement)?;
+        if let Some(copy) = CopyOut::of(&statement)? {
+            if self.read_only {
+                policy::check_read_only(&copy.query)?;
+            }
+            let sql = copy.query.to_string();
+            let plan = self.engine.plan_statement(copy.query.clone(), &sql).await.map_err(errors::from_crate)?;
+            return self.run_copy(&copy, plan, client).await;
+        }
         if let Some(result) = settings::handle(&self.ctx, &statement).await {
             return result;
         }
@@ -129,6 +139,7 @@ impl Session {
         format: &Format,
         client: &C,
     ) -> PgWireResult<Response> {
+        policy::check_plan_file_access(&plan)?;
         if let Some(create) = SessionTables::as_create(&plan) {
             self.tables.create(&self.ctx, create).await.map_err(|e| errors::from_datafusion(&e))?;
             return Ok(Response::Execution(Tag::new("CREATE TABLE")));
@@ -151,6 +162,26 @@ impl Session {
         // `do_query` against, so nothing may wait after this.
         let cancel = start_query(client).await;
         Ok(Response::Query(QueryResponse::new(fields, encode::cancellable(rows, cancel))))
+    }
+
+    /// Executes the planned query of a `COPY … TO STDOUT` and streams its
+    /// rows as COPY data; a client cancel ends the stream with 57014.
+    pub(crate) async fn run_copy<C: ClientInfo>(
+        &self,
+        copy: &CopyOut,
+        plan: LogicalPlan,
+        client: &C,
+    ) -> PgWireResult<Response> {
+        policy::check_plan_file_access(&plan)?;
+        if matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)) {
+            return Err(errors::user_error("0A000", "COPY copies the rows of a query or a table"));
+        }
+        let df = self.ctx.execute_logical_plan(plan).await.map_err(|e| errors::from_datafusion(&e))?;
+        let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+        let started = copy.start(df, options).await?;
+        // Armed last, as in `run_plan`.
+        let cancel = start_query(client).await;
+        Ok(started.response(cancel))
     }
 
     /// The answer to a finished INSERT/UPDATE/DELETE: its command tag with the
@@ -178,12 +209,15 @@ impl Session {
 }
 
 /// Savepoints are accepted as no-ops like transactions (drivers such as
-/// psycopg wrap their own catalog lookups in one).
+/// psycopg wrap their own catalog lookups in one), and so is DISCARD.
 fn savepoint_tag(statement: &Statement) -> Option<&'static str> {
     match statement {
         Statement::Savepoint { .. } => Some("SAVEPOINT"),
         Statement::ReleaseSavepoint { .. } => Some("RELEASE"),
         Statement::Rollback { savepoint: Some(_), .. } => Some("ROLLBACK"),
+        // Pools (Npgsql, pgbouncer) reset a connection with DISCARD ALL; a
+        // session keeps no plans or temporary state it would drop.
+        Statement::Discard { .. } => Some("DISCARD ALL"),
         _ => None,
     }
 }
@@ -245,10 +279,11 @@ impl SimpleQueryHandler for Session {
         if let Some(rows) = pg_compat::psql_functions(query, &self.functions) {
             return Ok(vec![text_rows(&["Schema", "Name", "Result data type", "Argument data types", "Type"], rows)?]);
         }
+        policy::check_file_access_text(query)?;
         // Named arguments and RETURNING are AST passes of the engine's
-        // pipeline (plan_statement, Engine::sql); the catalog fixes are this
-        // dialect's own, on the text.
-        let query = crate::server::rewrite::catalog_query(query).unwrap_or_else(|| query.to_string());
+        // pipeline (plan_statement, Engine::sql); the driver-query fixes are
+        // this dialect's own, on the text.
+        let query = crate::server::rewrite::driver_query(query).unwrap_or_else(|| query.to_string());
         let statements = self
             .compat
             .parse(&query)

@@ -2,6 +2,10 @@
 //! (psql, psycopg, SQLAlchemy, pandas, pgJDBC). See serve_support for how
 //! clients are found (tests/peers/install.sh installs them).
 
+mod arrow;
+mod bi_tools;
+mod copy;
+mod flight;
 mod limits;
 pub(crate) mod support;
 

@@ -37,4 +37,12 @@ fi
 if ! "$peers/venv/bin/python" -c 'import deltalake' 2>/dev/null; then
   "$peers/venv/bin/pip" install --quiet --disable-pip-version-check 'deltalake==1.6.6'
 fi
+# Arrow-native clients of `serve` (tests/integration/serve/arrow.rs, the
+# flight tests and benches/arrow_clients.rs): polars + connectorx (binary
+# COPY), the ADBC PostgreSQL and Flight SQL drivers, pyarrow.
+if ! "$peers/venv/bin/python" -c 'import polars, connectorx, adbc_driver_postgresql, adbc_driver_flightsql, pyarrow' 2>/dev/null; then
+  "$peers/venv/bin/pip" install --quiet --disable-pip-version-check \
+    'polars==2.1.0' 'connectorx==0.4.6' 'adbc-driver-postgresql==1.13.0' \
+    'adbc-driver-flightsql==1.13.0' 'adbc-driver-manager==1.13.0' 'pyarrow==26.0.1'
+fi
 echo "test peers ready in $peers"

@@ -45,10 +45,29 @@ pub fn command(args: &[&str], home: &Path) -> Command {
 /// Starts `stripe-sql serve --demo --listen 127.0.0.1:0 EXTRA...` with `env`
 /// and waits for its `listening on ADDR` line.
 pub fn serve(extra: &[&str], env: &[(&str, &str)]) -> Served {
-    let home = tempfile::tempdir().expect("temporary home");
-    let mut args = vec!["serve", "--demo", "--listen", "127.0.0.1:0"];
+    let mut args = vec!["--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let mut cmd = command(&args, home.path());
+    let (served, _) = start(&args, env, false);
+    served
+}
+
+/// Starts `stripe-sql serve --demo --listen 127.0.0.1:0 --flight-sql
+/// 127.0.0.1:0 EXTRA...`: the Postgres port (`addr`) and the Flight SQL
+/// address returned beside it.
+pub fn serve_with_flight(extra: &[&str], env: &[(&str, &str)]) -> (Served, SocketAddr) {
+    let mut args = vec!["--listen", "127.0.0.1:0", "--flight-sql", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let (served, flight) = start(&args, env, true);
+    (served, flight.expect("a Flight SQL address"))
+}
+
+/// Starts the server with `args` and reads its `listening on` lines (the
+/// Postgres one first when there is one, then the Flight SQL one when `flight`).
+pub fn start(args: &[&str], env: &[(&str, &str)], flight: bool) -> (Served, Option<SocketAddr>) {
+    let home = tempfile::tempdir().expect("temporary home");
+    let mut all = vec!["serve", "--demo"];
+    all.extend_from_slice(args);
+    let mut cmd = command(&all, home.path());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -57,27 +76,61 @@ pub fn serve(extra: &[&str], env: &[(&str, &str)]) -> Served {
     let stdout = child.stdout.take().expect("stdout pipe");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        if let Some(Ok(line)) = lines.next() {
+        // Every line goes to the test; the rest keeps draining so the server
+        // never blocks on a full pipe.
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
             let _ = tx.send(line);
         }
-        // Keep draining so the server never blocks on a full pipe.
-        for _ in lines {}
     });
-    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+    let parse = |line: &str| -> SocketAddr {
+        line.split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected line from stripe-sql serve: {line:?}"))
+    };
+    let mut next = |what: &str| match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(line) => line,
         Err(_) => {
             let _ = child.kill();
-            panic!("stripe-sql serve printed no `listening on` line within 60 s");
+            panic!("stripe-sql serve printed no {what} line within 60 s");
         }
     };
-    let addr = line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line from stripe-sql serve: {line:?}"));
-    Served { child, addr, _home: home }
+    let postgres = args.contains(&"--listen");
+    let addr = if postgres { Some(parse(&next("`listening on`"))) } else { None };
+    let flight_addr = if flight {
+        let line = next("`Flight SQL listening on`");
+        assert!(line.contains("Flight SQL"), "{line}");
+        Some(parse(&line))
+    } else {
+        None
+    };
+    let addr = addr.or(flight_addr).expect("an address");
+    (Served { child, addr, _home: home }, flight_addr)
+}
+
+/// Runs SQL through the CLI on the same demo data (`--format json`): the rows as JSON objects.
+pub fn cli_json(sql: &str) -> serde_json::Value {
+    let home = tempfile::tempdir().expect("temporary home");
+    let out = command(&["--demo", "--format", "json", "-c", sql], home.path()).output().expect("run stripe-sql");
+    assert!(out.status.success(), "stripe-sql -c {sql:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("-c {sql:?} printed no JSON ({e})"))
+}
+
+/// Runs `tests/clients/SCRIPT ARGS` with the peers' Python, checking first
+/// that `modules` import (else: run tests/peers/install.sh).
+pub fn python_with(modules: &str, script: &str, args: &[&str]) -> Output {
+    let python = peers().join("venv/bin/python");
+    assert!(python.is_file(), "{} is missing: run tests/peers/install.sh", python.display());
+    let check = run({
+        let mut c = Command::new(&python);
+        c.args(["-c", &format!("import {modules}")]);
+        c
+    });
+    assert_eq!(check.code, 0, "{modules} are not installed: run tests/peers/install.sh\n{}", check.stderr);
+    let mut cmd = Command::new(python);
+    cmd.arg(clients_dir().join(script)).args(args);
+    run(cmd)
 }
 
 /// What a client program printed.

@@ -100,6 +100,36 @@ struct RequestLogFunction {
 impl TableFunctionImpl for RequestLogFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         no_arguments("stripe_request_log", args.exprs())?;
+        Ok(Arc::new(LogTable { log: self.log.clone(), marks: self.marks.clone() }))
+    }
+}
+
+/// The request log as a table read when the query runs, not when it is
+/// planned: a prepared statement (planned at Parse, run at Execute, after
+/// the statement mark moved) sees the calls of the statement before it.
+#[derive(Debug)]
+struct LogTable {
+    log: stripe::RequestLog,
+    marks: Option<Arc<StatementMarks>>,
+}
+
+#[async_trait::async_trait]
+impl TableProvider for LogTable {
+    fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
+        log_batch(&[]).schema()
+    }
+
+    fn table_type(&self) -> datafusion::datasource::TableType {
+        datafusion::datasource::TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn datafusion::catalog::Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
         let entries = match &self.marks {
             None => self.log.entries(),
             Some(marks) => {
@@ -107,7 +137,8 @@ impl TableFunctionImpl for RequestLogFunction {
                 self.log.range(start, end).0
             }
         };
-        single_batch(log_batch(&entries))
+        let batch = log_batch(&entries);
+        MemTable::try_new(batch.schema(), vec![vec![batch]])?.scan(state, projection, filters, limit).await
     }
 }
 

@@ -64,6 +64,14 @@ impl Engine {
     /// server parses with its own dialect); `text` is its SQL, for hints.
     pub async fn plan_statement(&self, statement: ast::Statement, text: &str) -> Result<LogicalPlan> {
         self.statement_started();
+        self.plan_statement_unmarked(statement, text).await
+    }
+
+    /// [`Self::plan_statement`] without marking a new statement, for front
+    /// ends that plan a statement before they run it (Flight SQL plans at
+    /// GetFlightInfo, which a client may send more than once, and runs at
+    /// DoGet): they call [`Self::statement_started`] when it runs.
+    pub async fn plan_statement_unmarked(&self, statement: ast::Statement, text: &str) -> Result<LogicalPlan> {
         let prepared = passes::apply(Statement::Statement(Box::new(statement)));
         self.plan_prepared(prepared.statement, text).await
     }

@@ -1,0 +1,2 @@
+-- Npgsql resets a pooled connection before handing it out again.
+DISCARD ALL;
