@@ -80,6 +80,9 @@ pub fn build_engine(config: &Config, budget: Option<CallBudget>) -> Result<Engin
         Engine::new(stripe::Client::new(client)?)?
     };
     engine.set_allow_live_writes(config.allow_live_writes);
+    if let Some(accounts) = &config.accounts {
+        engine.set_accounts(accounts)?;
+    }
     Ok(engine)
 }
 
