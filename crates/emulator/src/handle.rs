@@ -144,6 +144,23 @@ impl Emulator {
         self.shared.accounts.revoke_after(account, requests);
     }
 
+    /// [`Emulator::insert_objects`] into connected account `account` (nothing
+    /// when it is unknown).
+    pub fn insert_objects_in(
+        &self,
+        account: &str,
+        resource: &str,
+        objects: impl IntoIterator<Item = serde_json::Value>,
+    ) {
+        if let Some(c) = self.shared.accounts.get(account) {
+            let mut inner = lock(c.inner());
+            for object in objects {
+                let created = object.get("created").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                inner.state.insert(resource, created, object);
+            }
+        }
+    }
+
     /// Requests received so far (including rejected ones).
     pub fn requests_received(&self) -> u64 {
         self.shared.served.load(Ordering::Relaxed)

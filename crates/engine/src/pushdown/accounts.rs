@@ -156,7 +156,7 @@ mod tests {
         assert_eq!(p.accounts, only(&["acct_b"]));
         assert_eq!(p.support, vec![Some(TableProviderFilterPushDown::Exact), None]);
         let list = col("account").in_list(vec![lit("acct_a"), lit("acct_c")], false);
-        assert_eq!(plan(&AccountSet::All, &[list.clone()]).accounts, only(&["acct_a", "acct_c"]));
+        assert_eq!(plan(&AccountSet::All, std::slice::from_ref(&list)).accounts, only(&["acct_a", "acct_c"]));
         // Two filters intersect; the setting bounds what a filter may add.
         assert_eq!(plan(&AccountSet::All, &[list.clone(), eq.clone()]).accounts, only(&[]));
         assert_eq!(plan(&only(&["acct_a", "acct_b"]), &[list]).accounts, only(&["acct_a"]));
