@@ -102,6 +102,7 @@ fn merge(before: GlobalArgs, after: GlobalArgs, name: &str) -> Result<GlobalArgs
         api_key: one(before.api_key, after.api_key, "--api-key", &twice)?,
         api_base: one(before.api_base, after.api_base, "--api-base", &twice)?,
         account: one(before.account, after.account, "--account", &twice)?,
+        accounts: one(before.accounts, after.accounts, "--accounts", &twice)?,
         stripe_version: one(before.stripe_version, after.stripe_version, "--stripe-version", &twice)?,
         proxy: one(before.proxy, after.proxy, "--proxy", &twice)?,
         max_rps: one(before.max_rps, after.max_rps, "--max-rps", &twice)?,
@@ -143,6 +144,11 @@ pub struct GlobalArgs {
     /// Connected account to act as (Stripe-Account header) [env: STRIPE_ACCOUNT].
     #[arg(long, value_name = "ACCT")]
     pub account: Option<String>,
+    /// Connect: read every connected account at once (`all`) or these
+    /// (`acct_1,acct_2`); every table gains an `account` column
+    /// (`SET stripe.accounts`).
+    #[arg(long, value_name = "all|ACCT,...")]
+    pub accounts: Option<String>,
     /// Stripe-Version header [env: STRIPE_VERSION] [default: 2023-08-16].
     #[arg(long, value_name = "V")]
     pub stripe_version: Option<String>,

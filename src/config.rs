@@ -48,6 +48,8 @@ pub struct Config {
     pub api_base: String,
     /// `Stripe-Account` for Connect.
     pub account: Option<String>,
+    /// `--accounts`: the initial `stripe.accounts` (Connect fan-out).
+    pub accounts: Option<String>,
     /// `Stripe-Version`.
     pub stripe_version: String,
     /// HTTPS proxy.
@@ -184,6 +186,7 @@ impl Config {
             key_source,
             api_base,
             account,
+            accounts: args.accounts.clone(),
             stripe_version,
             proxy,
             max_rps,

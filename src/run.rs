@@ -81,6 +81,9 @@ pub fn build_engine(config: &Config, budget: Option<CallBudget>) -> Result<Engin
     };
     engine.set_allow_live_writes(config.allow_live_writes);
     engine.set_mirror_root(config.mirror.clone());
+    if let Some(accounts) = &config.accounts {
+        engine.set_accounts(accounts)?;
+    }
     Ok(engine)
 }
 

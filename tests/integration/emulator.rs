@@ -13,3 +13,5 @@ mod faults;
 mod demo;
 
 mod peer;
+
+mod connect;

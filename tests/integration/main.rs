@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link of DataFusion instead of many).
 //! Each component adds a module here.
+mod accounts;
 mod actions;
 mod catalog;
 mod cli;

@@ -52,6 +52,7 @@ fn describe(err: &reqwest::Error) -> String {
 pub(crate) async fn send_once(
     http: &reqwest::Client,
     cfg: &ClientConfig,
+    account: Option<&str>,
     log: &RequestLog,
     req: &Prepared,
     attempt: u32,
@@ -65,7 +66,7 @@ pub(crate) async fn send_once(
         .request(req.method.clone(), &req.url)
         .header(AUTHORIZATION, auth)
         .header("Stripe-Version", &cfg.stripe_version);
-    if let Some(account) = &cfg.account {
+    if let Some(account) = account {
         builder = builder.header("Stripe-Account", account);
     }
     if let Some(key) = &req.idempotency_key {

@@ -30,12 +30,44 @@ pub struct Client {
     observer: Option<Arc<dyn CallObserver>>,
     /// Where this clone logs its attempts (shared with the clones made from it).
     log: RequestLog,
+    /// The connected account this clone acts as, with that account's own budget.
+    scope: Option<Arc<AccountScope>>,
+}
+
+/// A connected account a clone acts as (`Stripe-Account`), with its own rate
+/// budget; share one per account so every scan of that account draws on it.
+#[derive(Debug)]
+pub struct AccountScope {
+    account: String,
+    limiter: RateLimiter,
+    /// `created` of this account (`GET /v1/account` as it), asked once.
+    created: tokio::sync::OnceCell<Option<i64>>,
+}
+
+impl AccountScope {
+    /// Account `account` (`acct_…`) allowed `rps` requests per second overall and
+    /// `endpoint_rps` per endpoint (0 = unlimited).
+    pub fn new(account: &str, rps: f64, endpoint_rps: f64) -> Arc<Self> {
+        Arc::new(AccountScope {
+            account: account.to_owned(),
+            limiter: RateLimiter::new(rps, endpoint_rps),
+            created: Default::default(),
+        })
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
 }
 
 struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
     limiter: RateLimiter,
+    /// The process's budget for requests made as connected accounts: overall
+    /// only (each account has its own per-endpoint budget in its scope).
+    fanout: RateLimiter,
     policy: RetryPolicy,
     cache: ResponseCache,
     /// `created` of the account (`GET /v1/account`), asked once; `None` when unavailable.
@@ -86,12 +118,14 @@ impl Client {
             ..RetryPolicy::default()
         };
         let limiter = RateLimiter::new(config.max_rps, config.endpoint_rps);
+        let fanout = RateLimiter::new(config.max_rps, 0.0);
         let log = RequestLog::with_capacity(config.request_log_size);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 config,
                 limiter,
+                fanout,
                 policy,
                 cache: ResponseCache::new(),
                 account_created: tokio::sync::OnceCell::new(),
@@ -99,6 +133,7 @@ impl Client {
             cache_ttl: Duration::ZERO,
             observer: None,
             log,
+            scope: None,
         })
     }
 
@@ -111,6 +146,19 @@ impl Client {
     /// A clone that tells `observer` about each of its requests and cache hits.
     pub fn with_observer(&self, observer: Arc<dyn CallObserver>) -> Client {
         Client { observer: Some(observer), ..self.clone() }
+    }
+
+    /// A clone acting as the connected account of `scope` (`Stripe-Account`),
+    /// under that account's budget and the process's overall one; it never
+    /// uses the response cache (whose keys do not name an account).
+    pub fn with_account(&self, scope: Arc<AccountScope>) -> Client {
+        Client { scope: Some(scope), ..self.clone() }
+    }
+
+    /// The connected account this clone acts as, if any (set by
+    /// [`Client::with_account`] or the configuration's `account`).
+    pub fn account(&self) -> Option<&str> {
+        self.scope.as_deref().map(AccountScope::account).or(self.inner.config.account.as_deref())
     }
 
     /// Empties the response cache shared by every clone (`\cache clear`).
@@ -144,9 +192,9 @@ impl Client {
     /// once and shared by every clone; `None` when the call fails (a restricted
     /// key, a fake without the endpoint) or the answer has no `created`.
     pub async fn account_created(&self) -> Option<i64> {
-        *self
-            .inner
-            .account_created
+        // A connected account's creation time is its own, not the platform's.
+        let cell = self.scope.as_ref().map_or(&self.inner.account_created, |s| &s.created);
+        *cell
             .get_or_init(|| async {
                 let account = self.get("/v1/account", &Value::Object(Default::default())).await.ok()?;
                 account.get("created")?.as_i64()
@@ -257,7 +305,7 @@ impl Client {
             self.inner.cache.clear();
             return result.map(|(value, _)| value);
         }
-        if self.cache_ttl.is_zero() {
+        if self.cache_ttl.is_zero() || self.scope.is_some() {
             return self.send(req, parse).await.map(|(value, _)| value);
         }
         let generation = self.inner.cache.generation();
@@ -287,6 +335,12 @@ impl Client {
         Ok(value)
     }
 
+    /// The per-endpoint budget this clone's requests adapt on 429s: its
+    /// account's, or the process's.
+    fn budget(&self) -> &RateLimiter {
+        self.scope.as_ref().map_or(&self.inner.limiter, |s| &s.limiter)
+    }
+
     /// Sends `req` with retries under the limiter; returns the parsed answer and its body.
     async fn send<T>(
         &self,
@@ -300,15 +354,22 @@ impl Client {
         // Set once a POST attempt got no (readable) answer: it may have been applied.
         let mut answer_lost = false;
         loop {
-            self.inner.limiter.acquire(&endpoint).await;
+            match &self.scope {
+                Some(scope) => {
+                    scope.limiter.acquire(&endpoint).await;
+                    self.inner.fanout.acquire(&endpoint).await;
+                }
+                None => self.inner.limiter.acquire(&endpoint).await,
+            }
             if let Some(observer) = &self.observer {
                 observer.on_request();
             }
-            let result = send_once(&self.inner.http, &self.inner.config, &self.log, &req, attempt).await;
+            let result =
+                send_once(&self.inner.http, &self.inner.config, self.account(), &self.log, &req, attempt).await;
             let (outcome, error) = match result {
                 AttemptResult::Success { status, body, request_id } => match parse(&body) {
                     Ok(value) => {
-                        self.inner.limiter.on_success(&endpoint);
+                        self.budget().on_success(&endpoint);
                         tracing::info!(method = %req.method, path = %req.path, status, attempt,
                             elapsed_ms = started.elapsed().as_millis() as u64, "stripe request done");
                         return Ok((value, body));
@@ -316,7 +377,7 @@ impl Client {
                     // JSON of another shape than expected (a list without `data`): asking
                     // again gets the same answer.
                     Err(e) if e.classify() == serde_json::error::Category::Data => {
-                        self.inner.limiter.on_success(&endpoint);
+                        self.budget().on_success(&endpoint);
                         return Err(ApiError::InvalidResponse {
                             method: req.method.to_string(),
                             path: req.path.clone(),
@@ -339,7 +400,7 @@ impl Client {
                 },
                 AttemptResult::Status { error, should_retry, retry_after } => {
                     if error.status == 429 {
-                        self.inner.limiter.on_rate_limited(&endpoint, retry_after);
+                        self.budget().on_rate_limited(&endpoint, retry_after);
                     }
                     let outcome = Outcome::Status { status: error.status, should_retry, retry_after };
                     (outcome, ApiError::Status(Box::new(error)))
@@ -385,7 +446,7 @@ impl Client {
                         && status.status == 429
                         && attempt > 1
                     {
-                        let rate = self.inner.limiter.endpoint_rate(&endpoint);
+                        let rate = self.budget().endpoint_rate(&endpoint);
                         let slowed = if rate > 0.0 { format!("{rate:.1} requests/s") } else { "no limit".to_string() };
                         let note = format!(
                             "still rate limited after {attempt} attempts (retries exhausted; the client had slowed {endpoint} to {slowed})"

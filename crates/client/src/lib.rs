@@ -24,7 +24,7 @@ pub mod window;
 pub mod wire;
 
 pub use cache::CallObserver;
-pub use client::{Client, install_crypto_provider};
+pub use client::{AccountScope, Client, install_crypto_provider};
 pub use config::{ClientConfig, DEFAULT_API_BASE, DEFAULT_STRIPE_VERSION, MAX_ENDPOINT_RPS, ProxyConfig};
 pub use key::{ApiKey, KeyError, KeyKind, Mode};
 pub use log::{LogEntry, RequestLog};

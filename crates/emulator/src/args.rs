@@ -28,6 +28,10 @@ pub struct EmulatorArgs {
     /// Probability (0..1) that a request fails with a 500.
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
+    /// Connected accounts to serve (`GET /v1/accounts`, `Stripe-Account`), each
+    /// with its own demo data and its own rate limits.
+    #[arg(long, default_value_t = 0)]
+    pub accounts: u32,
     /// Seed for demo data and fault injection.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

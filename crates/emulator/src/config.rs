@@ -34,6 +34,9 @@ pub struct EmulatorConfig {
     pub drop_after_commit_rate: f64,
     /// Seed for ids, demo data and fault injection.
     pub seed: u64,
+    /// Connected accounts the platform has (Connect; see `connect`), each with
+    /// its own copy of `data` and its own latency and rate limits.
+    pub accounts: u32,
     /// Address to bind (`127.0.0.1:0` when `None`).
     pub listen: Option<std::net::SocketAddr>,
 }
@@ -51,6 +54,7 @@ impl Default for EmulatorConfig {
             fail_rate: 0.0,
             drop_after_commit_rate: 0.0,
             seed: 42,
+            accounts: 0,
             listen: None,
         }
     }

@@ -77,6 +77,11 @@ impl ApiError {
         e
     }
 
+    /// 403: the key may not do this (a `Stripe-Account` it has no access to).
+    pub fn permission(message: impl Into<String>) -> Self {
+        Self::new(403, "invalid_request_error", message)
+    }
+
     /// 401 for a missing or malformed key.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(401, "invalid_request_error", message)

@@ -50,6 +50,7 @@ impl Emulator {
             request_ids: Mutex::new(Rng::new(config.seed ^ 0x0EE1)),
             shutdown: stop_rx.clone(),
             served: Default::default(),
+            accounts: super::connect::Accounts::new(&config),
         });
         let app = server::app(shared.clone());
         let thread = std::thread::Builder::new().name("stripe-emulator".into()).spawn(move || {
@@ -156,6 +157,45 @@ impl Emulator {
             inner.state.insert("events", created, event);
         }
         n
+    }
+
+    /// The connected accounts' ids, newest first (as `GET /v1/accounts` lists them).
+    pub fn connected_accounts(&self) -> Vec<String> {
+        self.shared.accounts.ids()
+    }
+
+    /// Stored objects of `resource` in connected account `account`.
+    pub fn count_in(&self, account: &str, resource: &str) -> usize {
+        self.shared.accounts.count(account, resource)
+    }
+
+    /// Requests received as connected account `account` (answered or refused).
+    pub fn requests_as(&self, account: &str) -> u64 {
+        self.shared.accounts.received(account)
+    }
+
+    /// Revokes the platform's access to connected account `account` after it
+    /// answered `requests` more requests (0: at once); later requests as that
+    /// account get Stripe's 403 (`account_invalid`).
+    pub fn revoke_account_after(&self, account: &str, requests: u64) {
+        self.shared.accounts.revoke_after(account, requests);
+    }
+
+    /// [`Emulator::insert_objects`] into connected account `account` (nothing
+    /// when it is unknown).
+    pub fn insert_objects_in(
+        &self,
+        account: &str,
+        resource: &str,
+        objects: impl IntoIterator<Item = serde_json::Value>,
+    ) {
+        if let Some(c) = self.shared.accounts.get(account) {
+            let mut inner = lock(c.inner());
+            for object in objects {
+                let created = object.get("created").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                inner.state.insert(resource, created, object);
+            }
+        }
     }
 
     /// Requests received so far (including rejected ones).

@@ -11,6 +11,7 @@
 pub mod args;
 pub mod auth;
 pub mod config;
+pub mod connect;
 pub mod demo;
 pub mod error;
 pub mod errors;
@@ -60,6 +61,7 @@ pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
         rate_window: args.rate_window,
         fail_rate: args.fail_rate,
         seed: args.seed,
+        accounts: args.accounts,
         listen: Some(args.listen),
         ..Default::default()
     };
@@ -68,10 +70,11 @@ pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
         .await
         .map_err(|e| crate::Error::Config(format!("emulator failed to start: {e}")))??;
     println!(
-        "stripe-sql emulator listening on {} (data: {}, {} customers); use any sk_test_ key; Ctrl-C stops it",
+        "stripe-sql emulator listening on {} (data: {}, {} customers, {} connected accounts); use any sk_test_ key; Ctrl-C stops it",
         emulator.base_url(),
         args.data,
-        emulator.count("customers")
+        emulator.count("customers"),
+        args.accounts
     );
     tokio::signal::ctrl_c().await?;
     tokio::task::spawn_blocking(move || drop(emulator)).await.ok();

@@ -42,6 +42,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Requests received.
     pub served: AtomicU64,
+    /// Connected accounts (Connect).
+    pub accounts: super::connect::Accounts,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking request must not wedge the server).
@@ -107,7 +109,10 @@ async fn handle(
     let request_id = format!("req_{}", lock(&sh.request_ids).base62(14));
     let path = uri.path().to_string();
     let method = method.as_str().to_string();
-    let before = lock(&sh.faults).before(&method, &path);
+    let connected = headers.get("stripe-account").map(|v| v.to_str().unwrap_or("").to_string());
+    let target = connected.as_deref().and_then(|id| sh.accounts.get(id));
+    let faults = target.map_or(&sh.faults, |c| &c.faults);
+    let before = lock(faults).before(&method, &path);
     if !before.delay.is_zero() {
         tokio::time::sleep(before.delay).await;
     }
@@ -130,6 +135,19 @@ async fn handle(
     if let Err(e) = auth::may_read(&account, &path) {
         return error_response(&e, &request_id);
     }
+    let store = match connected.as_deref() {
+        Some(id) => match sh.accounts.admit(id, &account) {
+            Ok(c) => c.inner(),
+            Err(e) => return error_response(&e, &request_id),
+        },
+        None if method == "GET" && path == "/v1/accounts" => {
+            return match parse_params(&uri, &headers, &body).and_then(|p| sh.accounts.list(&p)) {
+                Ok(v) => json_response(200, serde_json::to_vec(&v).unwrap_or_default(), &request_id),
+                Err(e) => error_response(&e, &request_id),
+            };
+        }
+        None => &sh.inner,
+    };
     let params = match parse_params(&uri, &headers, &body) {
         Ok(p) => p,
         Err(e) => return error_response(&e, &request_id),
@@ -142,7 +160,7 @@ async fn handle(
     };
     let endpoint = format!("{method} {path}");
     let (status, bytes, replay_of) = {
-        let mut inner = lock(&sh.inner);
+        let mut inner = lock(store);
         let fp =
             if idem_key.is_some() { idempotency::fingerprint(&Value::Object(params.0.clone())) } else { String::new() };
         let mut replay = None;
@@ -189,7 +207,7 @@ async fn handle(
             }
         }
     };
-    let after = lock(&sh.faults).after(write);
+    let after = lock(faults).after(write);
     if after.drop {
         // The write is committed; the client never sees the answer.
         return dropped_response();

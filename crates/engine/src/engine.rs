@@ -25,9 +25,11 @@ use crate::dml;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::engine::functions::StatementMarks;
 use crate::provider::StripeTable;
+use crate::provider::accounts::{AccountsTable, Fanout};
 use crate::settings::{JOIN_KEYS_CEILING, StripeOptions};
 use crate::stripe;
 use crate::{Error, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::catalog::{CATALOG, SCHEMA};
 
@@ -36,6 +38,10 @@ pub struct Engine {
     ctx: SessionContext,
     client: stripe::Client,
     marks: Arc<StatementMarks>,
+    /// Shared by the tables under `stripe.accounts`.
+    fanout: Arc<Fanout>,
+    /// Whether the tables now have the `account` column.
+    accounts_on: AtomicBool,
     // Keeps the in-process emulator of demo mode alive as long as the engine.
     #[cfg(feature = "demo")]
     emulator: Option<Emulator>,
@@ -64,10 +70,13 @@ impl Engine {
         let ctx = SessionContext::new_with_state(session_state_with(runtime));
         let marks = Arc::new(StatementMarks::default());
         register_with_marks(&ctx, &client, Arc::clone(&marks))?;
+        let fanout = Fanout::new(client.clone());
         Ok(Self {
             ctx,
             client,
             marks,
+            fanout,
+            accounts_on: AtomicBool::new(false),
             #[cfg(feature = "demo")]
             emulator: None,
         })
@@ -115,6 +124,59 @@ impl Engine {
     /// Marks the start of a statement for `stripe_last_requests()`.
     pub fn statement_started(&self) {
         self.marks.start_statement(self.client.request_log().len() as u64);
+        self.fanout.clear_warnings();
+        if let Err(e) = self.sync_accounts() {
+            tracing::warn!("stripe.accounts: {e}");
+        }
+    }
+
+    /// What the last statement reported without failing: under
+    /// `stripe.accounts`, the accounts that failed.
+    pub fn warnings(&self) -> Vec<String> {
+        self.fanout.warnings()
+    }
+
+    /// Gives every table the `account` column when `stripe.accounts` was set
+    /// (and takes it away when it was emptied): the tables are registered again
+    /// as [`AccountsTable`]s or as plain [`StripeTable`]s.
+    fn sync_accounts(&self) -> Result<()> {
+        let options =
+            self.ctx.state().config().options().extensions.get::<StripeOptions>().cloned().unwrap_or_default();
+        let on = !options.accounts.trim().is_empty();
+        if on == self.accounts_on.swap(on, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let catalog_name = self.ctx.state().config().options().catalog.default_catalog.clone();
+        let schema = self
+            .ctx
+            .catalog(&catalog_name)
+            .and_then(|c| c.schema(SCHEMA))
+            .ok_or_else(|| Error::Config(format!("the session has no schema {SCHEMA}")))?;
+        for (def, table_schema) in crate::provider::builtin_tables() {
+            let table = StripeTable::shared(Arc::clone(def), Arc::clone(table_schema), self.client.clone());
+            let table: Arc<dyn datafusion::datasource::TableProvider> = match on {
+                true => Arc::new(AccountsTable::new(table, Arc::clone(&self.fanout))),
+                false => Arc::new(table),
+            };
+            schema.deregister_table(&def.name)?;
+            schema.register_table(def.name.clone(), table)?;
+        }
+        Ok(())
+    }
+
+    /// Sets `stripe.accounts` (`--accounts`): `all`, a list of `acct_…` ids,
+    /// or empty for the client's one account.
+    pub fn set_accounts(&self, accounts: &str) -> Result<()> {
+        crate::pushdown::accounts::AccountSet::parse(accounts).map_err(Error::Config)?;
+        {
+            let state = self.ctx.state_ref();
+            let mut state = state.write();
+            let extensions = &mut state.config_mut().options_mut().extensions;
+            let mut options = extensions.get::<StripeOptions>().cloned().unwrap_or_default();
+            options.accounts = accounts.to_string();
+            extensions.insert(options);
+        }
+        self.sync_accounts()
     }
 
     /// Where `stripe_mirror_status()` reads mirrors: a mirror folder, or a root

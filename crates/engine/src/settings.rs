@@ -42,6 +42,17 @@ extensions_options! {
         /// usually larger. Capped at 10,000 (DataFusion's IN-list limit, set to
         /// match by the engine).
         pub join_max_keys: u64, default = 100
+        /// Connect: `'all'` (the platform and every connected account) or a
+        /// list of `acct_…` ids; every table then gains an `account` column.
+        /// Empty (the default): the one account of the client.
+        pub accounts: String, default = String::new()
+        /// Under `stripe.accounts`: `'warn'` (the default) reports an account
+        /// that fails (revoked, 403, deleted) and goes on with the others;
+        /// `'fail'` fails the query.
+        pub account_errors: String, default = "warn".to_string()
+        /// Under `stripe.accounts`: accounts scanned at once (each one split
+        /// into ranges as `max_concurrency` says).
+        pub account_concurrency: u64, default = 8
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Api {
     pub base: String,
     pub key: String,
     http: reqwest::Client,
+    /// `Stripe-Account` sent with every request, if any.
+    account: Option<String>,
 }
 
 /// Form/query encoding of pairs.
@@ -62,10 +64,19 @@ impl Api {
 
     /// Talks to any Stripe-like server.
     pub fn with(base: &str, key: &str) -> Self {
-        Api { base: base.to_string(), key: key.to_string(), http: client() }
+        Api { base: base.to_string(), key: key.to_string(), http: client(), account: None }
+    }
+
+    /// This client acting as connected account `account` (`Stripe-Account`).
+    pub fn as_account(&self, account: &str) -> Self {
+        Api { account: Some(account.to_string()), ..self.clone() }
     }
 
     async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
+        let rb = match &self.account {
+            Some(a) => rb.header("Stripe-Account", a),
+            None => rb,
+        };
         let r = rb.bearer_auth(&self.key).send().await.expect("request sent");
         let status = r.status().as_u16();
         let headers = r.headers().clone();

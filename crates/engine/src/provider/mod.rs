@@ -2,6 +2,7 @@
 //! streaming scan. Pushdown decides the API calls; the scan makes them only
 //! when the plan executes, decoding each page into a RecordBatch as it arrives.
 
+pub mod accounts;
 pub mod estimate;
 pub mod fetch;
 pub mod join_keys;

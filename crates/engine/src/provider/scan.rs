@@ -75,6 +75,14 @@ impl StripeScanExec {
         scan
     }
 
+    /// This scan fetching through `client` instead (a connected account's).
+    pub fn with_client(&self, client: stripe::Client) -> Self {
+        let mut scan = StripeScanExec::new(Arc::clone(&self.def), client, self.spec.clone());
+        scan.offered = self.offered.clone();
+        scan.join = self.join.clone();
+        scan
+    }
+
     /// What the scan does when it runs.
     pub fn spec(&self) -> &ScanSpec {
         &self.spec

@@ -7,6 +7,7 @@
 //! only the filters it pushed gives the same plan (the provider relies on this,
 //! calling it from `supports_filters_pushdown` and again from `scan`).
 
+pub mod accounts;
 mod limit;
 mod list;
 mod literal;

@@ -1,0 +1,146 @@
+//! Connect platforms as one set of tables (`SET stripe.accounts = 'all' | 'acct_1,…'`):
+//! [`AccountsTable`] wraps a [`StripeTable`] with an `account` column (the last),
+//! decides from the filters which accounts are called (`pushdown::accounts`) and
+//! plans the table's own scan once; [`exec::AccountsScanExec`] runs that scan
+//! once per account as that account, a bounded number of accounts at a time.
+
+pub mod exec;
+pub mod fanout;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::provider::StripeTable;
+use crate::provider::scan::StripeScanExec;
+use crate::pushdown::accounts::{self, ACCOUNT_COLUMN, AccountSet};
+use crate::settings::StripeOptions;
+pub use exec::AccountsScanExec;
+pub use fanout::Fanout;
+
+/// A Stripe table read across accounts.
+#[derive(Debug)]
+pub struct AccountsTable {
+    inner: StripeTable,
+    schema: SchemaRef,
+    fanout: Arc<Fanout>,
+}
+
+impl AccountsTable {
+    /// `inner` with an `account` column, fanned out through `fanout`.
+    pub fn new(inner: StripeTable, fanout: Arc<Fanout>) -> Self {
+        let base = inner.schema();
+        let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new(ACCOUNT_COLUMN, DataType::Utf8, false));
+        let schema = Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()));
+        Self { inner, schema, fanout }
+    }
+
+    fn account_index(&self) -> usize {
+        self.schema.fields().len() - 1
+    }
+}
+
+/// The accounts `stripe.accounts` names (an error when it is off or malformed).
+pub fn configured(options: &StripeOptions) -> Result<AccountSet> {
+    AccountSet::parse(&options.accounts)
+        .map_err(DataFusionError::Plan)?
+        .ok_or_else(|| DataFusionError::Plan("stripe.accounts is not set".to_string()))
+}
+
+#[async_trait]
+impl TableProvider for AccountsTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        let owned: Vec<Expr> = filters.iter().map(|e| (*e).clone()).collect();
+        let decided = accounts::plan(&AccountSet::All, &owned).support;
+        let theirs: Vec<&Expr> = filters.iter().zip(&decided).filter(|(_, d)| d.is_none()).map(|(f, _)| *f).collect();
+        let mut inner = self.inner.supports_filters_pushdown(&theirs)?.into_iter();
+        Ok(decided
+            .into_iter()
+            .map(|d| d.unwrap_or_else(|| inner.next().unwrap_or(TableProviderFilterPushDown::Unsupported)))
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let options = StripeOptions::from_session(state);
+        let decision = accounts::plan(&configured(&options)?, filters);
+        let theirs: Vec<Expr> =
+            filters.iter().zip(&decision.support).filter(|(_, d)| d.is_none()).map(|(f, _)| f.clone()).collect();
+        let account = self.account_index();
+        let wanted: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        let own: Vec<usize> = wanted.iter().copied().filter(|i| *i != account).collect();
+        let plan = self.inner.scan(state, Some(&own), &theirs, limit).await?;
+        let scan = plan.downcast_ref::<StripeScanExec>().ok_or_else(|| {
+            DataFusionError::Internal(format!("the scan of {} is not a StripeScanExec", self.inner.def().name))
+        })?;
+        let output = Arc::new(self.schema.project(&wanted)?);
+        let slots: Vec<bool> = wanted.iter().map(|i| *i == account).collect();
+        let fail = match options.account_errors.trim().to_ascii_lowercase().as_str() {
+            "warn" => false,
+            "fail" => true,
+            other => {
+                return Err(DataFusionError::Plan(format!("stripe.account_errors is 'warn' or 'fail', not {other:?}")));
+            }
+        };
+        Ok(Arc::new(AccountsScanExec::new(
+            Arc::new(scan.with_client(self.inner.client().clone())),
+            output,
+            slots,
+            decision.accounts,
+            Arc::clone(&self.fanout),
+            exec::Policy { fail, concurrency: options.account_concurrency.max(1) as usize, limit },
+        )))
+    }
+
+    /// Writes across accounts are not built yet: refused, never sent to the platform.
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        _input: Arc<dyn ExecutionPlan>,
+        _insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Err(no_writes("insert into", &self.inner.def().name))
+    }
+
+    /// As [`Self::insert_into`].
+    async fn update(
+        &self,
+        _state: &dyn Session,
+        _assignments: Vec<(String, Expr)>,
+        _filters: Vec<Expr>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Err(no_writes("update", &self.inner.def().name))
+    }
+
+    /// As [`Self::insert_into`].
+    async fn delete_from(&self, _state: &dyn Session, _filters: Vec<Expr>) -> Result<Arc<dyn ExecutionPlan>> {
+        Err(no_writes("delete from", &self.inner.def().name))
+    }
+}
+
+fn no_writes(verb: &str, table: &str) -> DataFusionError {
+    DataFusionError::Plan(format!(
+        "{verb} {table} refused: writes under stripe.accounts are not supported yet; SET stripe.accounts = '' and use --account acct_… to write to one account"
+    ))
+}
