@@ -78,7 +78,7 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 /// events (a test control for keys Stripe restricts).
 pub fn may_read(key: &str, path: &str) -> Result<(), ApiError> {
     if key.starts_with("rk_") && key.contains("noevents") && path.starts_with("/v1/events") {
-        return Err(ApiError::permission("rak_event_read"));
+        return Err(ApiError::missing_permission("rak_event_read"));
     }
     Ok(())
 }

@@ -88,7 +88,7 @@ impl ApiError {
     }
 
     /// 403 for a restricted key without the permission a resource needs.
-    pub fn permission(resource: &str) -> Self {
+    pub fn missing_permission(resource: &str) -> Self {
         Self::new(
             403,
             "invalid_request_error",
