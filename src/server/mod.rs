@@ -73,6 +73,8 @@ pub struct ServerOptions {
     pub tls: Option<TlsAcceptor>,
     /// Allow writes with a live key (the CLI's `--allow-live-writes`).
     pub allow_live_writes: bool,
+    /// Sessions may read tables from the mirror here (`--mirror DIR`).
+    pub mirror: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -86,6 +88,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("read_only", &self.read_only)
             .field("tls", &self.tls.is_some())
             .field("allow_live_writes", &self.allow_live_writes)
+            .field("mirror", &self.mirror)
             .finish()
     }
 }
@@ -101,6 +104,7 @@ impl Default for ServerOptions {
             read_only: false,
             tls: None,
             allow_live_writes: false,
+            mirror: None,
         }
     }
 }
@@ -206,6 +210,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
             _ => None,
         },
         allow_live_writes: config.allow_live_writes,
+        mirror: config.mirror_reads.then(|| config.mirror.clone()),
     };
     if !args.listen.ip().is_loopback() && options.password.is_none() {
         // Checked before the engine starts so the refusal is immediate.
@@ -214,7 +219,11 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
             args.listen
         )));
     }
-    let engine = crate::run::build_engine(config, None)?;
+    let engine = Arc::new(crate::run::build_engine(config, None)?);
+    let syncing = match &args.sync_interval {
+        Some(every) => Some(crate::sync_cmd::background(config, Arc::clone(&engine), every).await?),
+        None => None,
+    };
     let server = Server::bind(args.listen, engine.client().clone(), options).await?;
     let addr = server.local_addr()?;
     let mut out = std::io::stdout();
@@ -225,6 +234,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
         result = server.run() => result?,
         _ = tokio::signal::ctrl_c() => {}
     }
+    drop(syncing);
     drop(engine);
     Ok(0)
 }

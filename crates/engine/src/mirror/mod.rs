@@ -12,9 +12,12 @@
 pub mod backfill;
 pub mod events;
 pub mod follow;
+pub mod fresh;
 pub mod location;
 pub mod plan;
 pub mod progress;
+pub mod read;
+pub mod read_exec;
 pub mod reconcile;
 pub mod state;
 pub mod status;
