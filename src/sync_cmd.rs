@@ -99,11 +99,14 @@ pub async fn background(config: &Config, engine: Arc<stripe_sql::engine::Engine>
     });
     let mut syncer = Syncer::open(live, Some(&tables), Target::Dir(dir), SyncOptions::default(), observer).await?;
     let stop = syncer.stop_flag();
-    tokio::spawn(async move {
-        if let Err(e) = syncer.run(interval, false, false).await {
+    // Its own thread and runtime: the sync's future is not `Send` (it holds
+    // borrows across awaits), and it must not slow the sessions' runtime.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name("stripe-sql-sync".into()).spawn(move || {
+        if let Err(e) = runtime.block_on(syncer.run(interval, false, false)) {
             eprintln!("stripe-sql: background sync stopped: {e}");
         }
-    });
+    })?;
     Ok(BackgroundSync { stop })
 }
 

@@ -23,6 +23,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod write_back;
 
 pub use progress::{Observer, Progress};
 pub use status::MirrorRoot;

@@ -68,6 +68,15 @@ pub fn mirror_dir(root: &std::path::Path) -> std::result::Result<PathBuf, String
     }
 }
 
+/// Seconds since each mirrored table was last in step with Stripe, for the
+/// mirror the session reads (`None`: no mirror configured or found).
+pub fn staleness(ctx: &datafusion::prelude::SessionContext) -> Option<std::collections::BTreeMap<String, i64>> {
+    let root = ctx.state().config().get_extension::<MirrorReads>()?;
+    let dir = mirror_dir(&root.0).ok()?;
+    let now = fresh::now();
+    Some(fresh::read(&dir).into_iter().map(|(t, at)| (t, (now - at).max(0))).collect())
+}
+
 /// Picks the source of table `name` for this session.
 pub async fn choose(state: &dyn Session, name: &str, options: &StripeOptions) -> Result<Choice> {
     let source = options.source()?;
