@@ -8,7 +8,8 @@
 //! second (target >= 5,000 per core). Criterion then times the pure event
 //! decision on 1,000 events.
 //!
-//! Run with `cargo bench --profile dev --bench sync` (or `--profile perf`).
+//! Run with `cargo bench --profile test --bench sync` (reuses the test build;
+//! `--profile perf` for optimized figures).
 
 #[path = "support/charges.rs"]
 mod charges;
@@ -70,20 +71,40 @@ fn backfill(rt: &tokio::runtime::Runtime) {
     let (secs, requests, rejected) = rt.block_on(async {
         let mut sync = open(&engine, "charges", dir.path(), options(charges::NEWEST + 60)).await;
         let mark = engine.client().request_log().len() as u64;
+        let cpu = cpu_seconds();
         let started = Instant::now();
         sync.step(false).await.expect("backfill");
         let secs = started.elapsed().as_secs_f64();
+        println!(
+            "sync: the backfill used {:.1} CPU s in {secs:.1} s (2 cores, the emulator's included)",
+            cpu_seconds() - cpu
+        );
         let log = engine.client().request_log().since(mark);
         assert_eq!(sync.state("charges").expect("state").rows, CHARGES as u64);
         (secs, log.len(), log.iter().filter(|e| e.status == Some(429)).count())
     });
     let rate = CHARGES as f64 / secs;
+    // The same rows by a plain scan (no Delta), in the same run: what the
+    // machine allows before the mirror's own work.
+    let scan_secs = rt.block_on(async {
+        engine.sql("SET stripe.max_concurrency = 24").await.expect("set");
+        let started = Instant::now();
+        let batches = engine.sql("SELECT * FROM charges").await.expect("scan");
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), CHARGES);
+        started.elapsed().as_secs_f64()
+    });
+    println!(
+        "sync: plain SELECT * over the same {CHARGES} charges (max_concurrency 24, one query): {:.0} objects/s in {scan_secs:.1} s; {:.1}% of the bound",
+        CHARGES as f64 / scan_secs,
+        100.0 * CHARGES as f64 / scan_secs / BOUND
+    );
     println!(
         "sync: backfill of {CHARGES} charges into Delta, {} ms latency, {ENDPOINT_RPS} requests/s per endpoint (sliding window): \
          {rate:.0} objects/s in {secs:.1} s ({requests} requests, {rejected} answered 429); {:.1}% of the {BOUND:.0} objects/s bound",
         LATENCY.as_millis(),
         100.0 * rate / BOUND
     );
+    println!("sync: backfill / plain scan = {:.1}%", 100.0 * scan_secs / secs);
 }
 
 fn customer(n: usize, name: &str) -> Value {

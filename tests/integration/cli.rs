@@ -292,8 +292,8 @@ fn meta_commands_describe_the_real_catalog() {
     assert_eq!(lines[0], "function,arguments,description");
     assert_eq!(
         lines.len(),
-        1 + 7 + 57,
-        "seven table functions (stripe_tables, stripe_columns, stripe_request_log, stripe_request_log_status, stripe_last_requests, stripe_last_write, stripe_get) and every catalog action"
+        1 + 8 + 57,
+        "eight table functions (stripe_tables, stripe_columns, stripe_request_log, stripe_request_log_status, stripe_last_requests, stripe_last_write, stripe_mirror_status, stripe_get) and every catalog action"
     );
     assert!(lines.iter().any(|l| l.starts_with("stripe_last_write,")), "{}", out.stdout);
     assert!(lines.iter().any(|l| l.starts_with("stripe_get,")), "{}", out.stdout);

@@ -73,6 +73,16 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether a key may read `path`. Restricted keys (`rk_`) have every read
+/// permission except the ones they name: `rk_test_noevents...` cannot read
+/// events (a test control for keys Stripe restricts).
+pub fn may_read(key: &str, path: &str) -> Result<(), ApiError> {
+    if key.starts_with("rk_") && key.contains("noevents") && path.starts_with("/v1/events") {
+        return Err(ApiError::permission("rak_event_read"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,14 +98,4 @@ mod tests {
         assert!(!e.message.contains("abc"));
         assert!(check(Some("Token sk_test_abc")).is_err());
     }
-}
-
-/// Whether a key may read `path`. Restricted keys (`rk_`) have every read
-/// permission except the ones they name: `rk_test_noevents...` cannot read
-/// events (a test control for keys Stripe restricts).
-pub fn may_read(key: &str, path: &str) -> Result<(), ApiError> {
-    if key.starts_with("rk_") && key.contains("noevents") && path.starts_with("/v1/events") {
-        return Err(ApiError::permission("rak_event_read"));
-    }
-    Ok(())
 }

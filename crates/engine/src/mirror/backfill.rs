@@ -6,8 +6,8 @@
 //! previous one is committed. Nested tables are backfilled per batch
 //! of parent ids, in id order, each batch committed with its last id.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::record_batch::RecordBatch;
@@ -15,13 +15,18 @@ use serde_json::{Value, json};
 
 use super::plan::Kind;
 use super::progress::Progress;
-use super::state::{Backfill, TableState};
+use super::state::TableState;
 use super::store;
 use super::sync::Syncer;
 use crate::Result;
 use crate::engine::Engine;
 use crate::stripe;
 use crate::watch::query::rfc3339;
+
+/// Windows fetched at once. Two overlap the edges of one split scan with the
+/// other, but measured slower here (the two scans drew 429s from the strict
+/// 25/s window); one, fetched while the previous is committed, is the default.
+const WINDOWS_IN_FLIGHT: usize = 1;
 
 /// Parents per nested request batch.
 const PARENTS_PER_BATCH: usize = 50;
@@ -34,33 +39,24 @@ pub async fn newest_created(client: &stripe::Client, path: &str, query: &Value) 
     Ok(page.get("data").and_then(|d| d.get(0)).and_then(|o| o.get("created")).and_then(Value::as_i64))
 }
 
-/// One fetched window: its upper bound (`None`: the table is empty), its rows,
-/// and `created` of the newest object below it (`None`: nothing older).
+/// One fetched window: its rows, and `created` of the newest object below it
+/// (`None`: nothing older).
 struct Window {
-    hi: Option<i64>,
     rows: Vec<RecordBatch>,
     older: Option<i64>,
 }
 
-/// Fetches the window below `bf.done_to` and, at the same time, probes for the
-/// next older object.
-async fn fetch_window(engine: &Engine, name: &str, path: &str, bf: &Backfill) -> Result<Window> {
-    let client = engine.client();
-    let hi = if bf.done_to == i64::MAX {
-        match newest_created(client, path, &json!({})).await? {
-            Some(c) => c + 1,
-            None => return Ok(Window { hi: None, rows: vec![], older: None }),
-        }
-    } else {
-        bf.done_to
-    };
-    let lo = hi - bf.window.max(1);
-    // The first window has no upper bound: objects created meanwhile land in it.
-    let upper = if bf.done_to == i64::MAX { String::new() } else { format!(" AND created < '{}'", rfc3339(hi)) };
-    let sql = format!("SELECT * FROM {name} WHERE created >= '{}'{upper}", rfc3339(lo));
+/// The query of the window `[lo, hi)` (`hi: None`: no upper bound).
+fn window_sql(name: &str, lo: i64, hi: Option<i64>) -> String {
+    let upper = hi.map(|h| format!(" AND created < '{}'", rfc3339(h))).unwrap_or_default();
+    format!("SELECT * FROM {name} WHERE created >= '{}'{upper}", rfc3339(lo))
+}
+
+/// Runs a window's query and, at the same time, probes for the next older object.
+async fn fetch_window(engine: &Engine, path: &str, sql: String, lo: i64) -> Result<Window> {
     let below = json!({"created": {"lt": lo}});
-    let (rows, older) = tokio::join!(engine.sql(&sql), newest_created(client, path, &below));
-    Ok(Window { hi: Some(hi), rows: rows?, older: older? })
+    let (rows, older) = tokio::join!(engine.sql(&sql), newest_created(engine.client(), path, &below));
+    Ok(Window { rows: rows?, older: older? })
 }
 
 fn rows_in(batches: &[RecordBatch]) -> u64 {
@@ -74,33 +70,67 @@ pub fn sql_list(ids: &[String]) -> String {
 
 impl Syncer {
     /// Runs table `i`'s backfill (if one is pending) to its end or to a stop
-    /// request. Window `k + 1` (and its probe) is fetched while window `k` is
-    /// committed, so the rate limit, not the Delta writes, sets the pace.
+    /// request. Windows are fetched [`WINDOWS_IN_FLIGHT`] at a time (each sized
+    /// from the density seen so far) and committed in order while the next ones
+    /// are fetched, so Delta writes do not stall the fetching.
     pub(super) async fn backfill(&mut self, i: usize) -> Result<()> {
-        if self.states[i].backfill.is_none() {
-            return Ok(());
-        }
+        let Some(start) = self.states[i].backfill.clone() else { return Ok(()) };
         if let Kind::Nested { .. } = self.plans[i].kind {
             return self.backfill_nested(i).await;
         }
         let started = Instant::now();
-        let first_fetched = self.states[i].backfill.as_ref().map_or(0, |b| b.fetched);
         let floor =
             self.engine.client().account_created().await.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
         let name = self.plans[i].name().to_string();
+        let path = self.plans[i].def.list_path.clone();
         let immutable = self.plans[i].kind == Kind::Immutable;
         let engine = Arc::clone(&self.engine);
-        let stop = Arc::clone(&self.stop);
-        // The state after the last window fetched (committed or about to be).
+        // A fresh backfill's first window has no upper bound (objects created
+        // meanwhile land in it); it ends at the newest object.
+        let (mut next_hi, mut open) = if start.done_to == i64::MAX {
+            match newest_created(engine.client(), &path, &json!({})).await? {
+                Some(c) => (c + 1, true),
+                None => (i64::MIN, false),
+            }
+        } else {
+            (start.done_to, false)
+        };
+        let top = next_hi;
+        let mut width = start.window.max(1);
+        let mut exhausted = next_hi == i64::MIN;
         let mut planned = self.states[i].clone();
+        let mut replace = start.replace;
+        let mut inflight: VecDeque<(i64, i64, tokio::task::JoinHandle<Result<Window>>)> = VecDeque::new();
         let mut pending: Option<(Vec<RecordBatch>, TableState, bool)> = None;
-        let mut top: Option<i64> = None;
+        if exhausted {
+            planned.step += 1;
+            planned.backfill = None;
+            pending = Some((vec![], planned.clone(), replace));
+        }
         loop {
-            let window = planned.backfill.clone().filter(|_| !stop.load(Ordering::Relaxed));
-            let path = self.plans[i].def.list_path.clone();
+            if self.stopping() {
+                // Stop at the next commit: what is fetched is committed, what is in flight dropped.
+                exhausted = true;
+                for (_, _, h) in inflight.drain(..) {
+                    h.abort();
+                }
+            }
+            while !exhausted && inflight.len() < WINDOWS_IN_FLIGHT {
+                let (hi, lo) = (next_hi, next_hi - width);
+                let sql = window_sql(&name, lo, (!open).then_some(hi));
+                let (engine, path) = (Arc::clone(&engine), path.clone());
+                inflight.push_back((
+                    lo,
+                    width,
+                    tokio::spawn(async move { fetch_window(&engine, &path, sql, lo).await }),
+                ));
+                next_hi = lo;
+                open = false;
+            }
+            let front = if exhausted && pending.is_some() { None } else { inflight.pop_front() };
             let fetch = async {
-                match window {
-                    Some(bf) => Some(fetch_window(&engine, &name, &path, &bf).await),
+                match front {
+                    Some((lo, width, handle)) => Some((lo, width, handle.await)),
                     None => None,
                 }
             };
@@ -113,48 +143,72 @@ impl Syncer {
             };
             let (fetched, committed) = tokio::join!(fetch, commit);
             if let Some(state) = committed.inspect_err(|e| self.record_error(i, e))? {
-                self.clear_error(i);
-                let done = state.backfill.is_none();
-                let fetched_now = state.backfill.as_ref().map_or(planned.rows, |b| b.fetched);
-                let covered = match (&state.backfill, top) {
-                    (Some(bf), Some(top)) => ((top - bf.done_to) as f64 / (top - floor).max(1) as f64).clamp(0.0, 1.0),
-                    _ => 1.0,
-                };
-                self.states[i] = state;
-                let elapsed = started.elapsed().as_secs_f64();
-                let eta =
-                    (covered > 0.0 && !done).then(|| Duration::from_secs_f64(elapsed * (1.0 - covered) / covered));
-                self.report(Progress::Backfill {
-                    table: name.clone(),
-                    fetched: fetched_now,
-                    per_second: (fetched_now.saturating_sub(first_fetched)) as f64 / elapsed.max(1e-3),
-                    eta,
-                    done,
-                });
+                self.committed_window(i, state, top, floor, started, start.fetched);
             }
-            let Some(fetched) = fetched else { break };
-            let Window { hi, rows, older } = fetched.inspect_err(|e| self.record_error(i, e))?;
-            let Some(bf) = planned.backfill.clone() else { break };
+            let Some((lo, used_width, joined)) = fetched else {
+                if pending.is_none() {
+                    break;
+                }
+                continue;
+            };
+            let joined = joined.map_err(|e| crate::Error::Mirror(format!("backfill of {name} failed: {e}")))?;
+            let Window { rows, older } = joined.inspect_err(|e| self.record_error(i, e))?;
             let n = rows_in(&rows);
-            let mut next = bf.clone();
+            let mut next = planned.backfill.clone().unwrap_or(start.clone());
             next.fetched += n;
             next.replace = false;
+            // The next windows are sized from this one's density.
             let scale = if n == 0 { 8.0 } else { (self.options.backfill_rows as f64 / n as f64).clamp(0.25, 8.0) };
-            next.window = ((bf.window as f64 * scale) as i64).max(1);
-            let lo = hi.map_or(i64::MIN, |h| h - bf.window.max(1));
-            next.done_to = older.map_or(lo, |c| c + 1);
-            if let Some(h) = hi {
-                top.get_or_insert(h);
-            }
-            planned.rows = if bf.replace { n } else { planned.rows + n };
+            width = ((used_width as f64 * scale) as i64).max(1);
+            next.window = width;
+            planned.rows = if replace { n } else { planned.rows + n };
             planned.step += 1;
-            planned.backfill = older.is_some().then_some(next);
-            if planned.backfill.is_none() && immutable {
-                planned.created_cursor = Some(planned.created_cursor.unwrap_or(top.map_or(0, |t| t - 1)));
+            match older {
+                None => {
+                    // Nothing is older: windows still in flight are empty.
+                    exhausted = true;
+                    for (_, _, h) in inflight.drain(..) {
+                        h.abort();
+                    }
+                    planned.backfill = None;
+                    if immutable {
+                        planned.created_cursor = Some(planned.created_cursor.unwrap_or(top - 1));
+                    }
+                }
+                Some(c) => {
+                    next.done_to = if inflight.is_empty() { c + 1 } else { lo };
+                    next_hi = next_hi.min(c + 1);
+                    planned.backfill = Some(next);
+                }
             }
-            pending = Some((rows, planned.clone(), bf.replace));
+            pending = Some((rows, planned.clone(), replace));
+            replace = false;
+        }
+        for (_, _, h) in inflight {
+            h.abort();
         }
         Ok(())
+    }
+
+    /// Records a committed backfill window of table `i` and reports progress.
+    fn committed_window(&mut self, i: usize, state: TableState, top: i64, floor: i64, started: Instant, first: u64) {
+        self.clear_error(i);
+        let done = state.backfill.is_none();
+        let fetched = state.backfill.as_ref().map_or(state.rows, |b| b.fetched);
+        let covered = match &state.backfill {
+            Some(bf) => ((top - bf.done_to) as f64 / (top - floor).max(1) as f64).clamp(0.0, 1.0),
+            None => 1.0,
+        };
+        self.states[i] = state;
+        let elapsed = started.elapsed().as_secs_f64();
+        let eta = (covered > 0.0 && !done).then(|| Duration::from_secs_f64(elapsed * (1.0 - covered) / covered));
+        self.report(Progress::Backfill {
+            table: self.plans[i].name().to_string(),
+            fetched,
+            per_second: fetched.saturating_sub(first) as f64 / elapsed.max(1e-3),
+            eta,
+            done,
+        });
     }
 
     /// Backfills nested table `i` from its parent's mirrored ids.

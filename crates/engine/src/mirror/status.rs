@@ -77,12 +77,29 @@ pub fn status_schema() -> SchemaRef {
     ]))
 }
 
+/// One row of `stripe_mirror_status()`.
+#[derive(Debug, Default)]
+struct StatusRow {
+    account: String,
+    api_version: String,
+    table: String,
+    rows: i64,
+    phase: String,
+    cursor: Option<i64>,
+    last_event: Option<String>,
+    last_event_at: Option<i64>,
+    lag: Option<i64>,
+    reconciled_at: Option<i64>,
+    last_repairs: i64,
+    total_repairs: i64,
+    last_error: Option<String>,
+    version: i64,
+    path: String,
+}
+
 /// The status rows of every mirror at or below `root`, lag measured at `now`.
 pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
-    let mut cols: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>, Vec<String>) = Default::default();
-    let mut more: (Vec<Option<i64>>, Vec<Option<String>>, Vec<Option<i64>>, Vec<Option<i64>>, Vec<Option<i64>>) =
-        Default::default();
-    let mut rest: (Vec<i64>, Vec<i64>, Vec<Option<String>>, Vec<i64>, Vec<String>) = Default::default();
+    let mut out: Vec<StatusRow> = Vec::new();
     for (dir, marker) in location::find_mirrors(root) {
         let errors = read_errors(&dir);
         let mut tables: Vec<PathBuf> =
@@ -92,41 +109,53 @@ pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
             let Some(table) = store::open_existing(&path).await? else { continue };
             let state = store::read_state(&table).await?;
             let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            cols.0.push(marker.account.clone());
-            cols.1.push(marker.api_version.clone());
-            cols.2.push(name.clone());
-            cols.3.push(store::count_rows(&table).await? as i64);
-            cols.4.push(if state.backfill.is_some() { "backfill" } else { "follow" }.to_string());
-            let cursor = state.created_cursor.or((state.events.cursor > 0).then_some(state.events.cursor));
-            more.0.push(cursor);
-            more.1.push(state.events.last_event.clone());
-            more.2.push(state.events.last_event_created);
-            more.3.push(state.events.last_event_created.map(|c| (now - c).max(0)));
-            more.4.push(state.reconciled_at);
-            rest.0.push(state.last_repairs as i64);
-            rest.1.push(state.total_repairs as i64);
-            rest.2.push(errors.get(&name).cloned());
-            rest.3.push(table.version().unwrap_or(0) as i64);
-            rest.4.push(path.display().to_string());
+            out.push(StatusRow {
+                account: marker.account.clone(),
+                api_version: marker.api_version.clone(),
+                rows: store::count_rows(&table).await? as i64,
+                phase: if state.backfill.is_some() { "backfill" } else { "follow" }.to_string(),
+                cursor: state.created_cursor.or((state.events.cursor > 0).then_some(state.events.cursor)),
+                last_event: state.events.last_event.clone(),
+                last_event_at: state.events.last_event_created,
+                lag: state.events.last_event_created.map(|c| (now - c).max(0)),
+                reconciled_at: state.reconciled_at,
+                last_repairs: state.last_repairs as i64,
+                total_repairs: state.total_repairs as i64,
+                last_error: errors.get(&name).cloned(),
+                version: table.version().unwrap_or(0) as i64,
+                path: path.display().to_string(),
+                table: name,
+            });
         }
     }
-    let ts = |v: Vec<Option<i64>>| Arc::new(TimestampSecondArray::from(v).with_timezone("UTC")) as ArrayRef;
+    let text =
+        |f: fn(&StatusRow) -> String| Arc::new(StringArray::from(out.iter().map(f).collect::<Vec<_>>())) as ArrayRef;
+    let opt_text = |f: fn(&StatusRow) -> Option<String>| {
+        Arc::new(StringArray::from(out.iter().map(f).collect::<Vec<_>>())) as ArrayRef
+    };
+    let int = |f: fn(&StatusRow) -> i64| Arc::new(Int64Array::from(out.iter().map(f).collect::<Vec<_>>())) as ArrayRef;
+    let opt_int = |f: fn(&StatusRow) -> Option<i64>| {
+        Arc::new(Int64Array::from(out.iter().map(f).collect::<Vec<_>>())) as ArrayRef
+    };
+    let ts = |f: fn(&StatusRow) -> Option<i64>| {
+        Arc::new(TimestampSecondArray::from(out.iter().map(f).collect::<Vec<_>>()).with_timezone("UTC")) as ArrayRef
+    };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(cols.0)),
-        Arc::new(StringArray::from(cols.1)),
-        Arc::new(StringArray::from(cols.2)),
-        Arc::new(Int64Array::from(cols.3)),
-        Arc::new(StringArray::from(cols.4)),
-        ts(more.0),
-        Arc::new(StringArray::from(more.1)),
-        ts(more.2),
-        Arc::new(Int64Array::from(more.3)),
-        ts(more.4),
-        Arc::new(Int64Array::from(rest.0)),
-        Arc::new(Int64Array::from(rest.1)),
-        Arc::new(StringArray::from(rest.2)),
-        Arc::new(Int64Array::from(rest.3)),
-        Arc::new(StringArray::from(rest.4)),
+        text(|r| r.account.clone()),
+        text(|r| r.api_version.clone()),
+        text(|r| r.table.clone()),
+        int(|r| r.rows),
+        text(|r| r.phase.clone()),
+        ts(|r| r.cursor),
+        opt_text(|r| r.last_event.clone()),
+        ts(|r| r.last_event_at),
+        opt_int(|r| r.lag),
+        ts(|r| r.reconciled_at),
+        int(|r| r.last_repairs),
+        int(|r| r.total_repairs),
+        opt_text(|r| r.last_error.clone()),
+        int(|r| r.version),
+        text(|r| r.path.clone()),
     ];
     Ok(RecordBatch::try_new(status_schema(), columns)?)
 }

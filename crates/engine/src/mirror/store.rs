@@ -17,6 +17,9 @@ use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::SaveMode;
 use futures::StreamExt;
 
@@ -137,6 +140,18 @@ impl TableStore {
         read_state(self.table()?).await
     }
 
+    /// Parquet settings: `_raw` (one whole object per row, never repeated) skips
+    /// the dictionary and statistics; statistics per column chunk, not page.
+    fn writer_properties() -> WriterProperties {
+        let raw = ColumnPath::from(crate::provider::decode::RAW_COLUMN);
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_column_dictionary_enabled(raw.clone(), false)
+            .set_column_statistics_enabled(raw, EnabledStatistics::None)
+            .build()
+    }
+
     fn commit_properties(state: &TableState) -> Result<CommitProperties> {
         let json = serde_json::to_value(state).map_err(|e| delta_err("encode state", e))?;
         Ok(CommitProperties::default()
@@ -160,6 +175,7 @@ impl TableStore {
             .write(stored)
             .with_save_mode(if overwrite { SaveMode::Overwrite } else { SaveMode::Append })
             .with_table_name(self.name.clone())
+            .with_writer_properties(Self::writer_properties())
             .with_commit_properties(Self::commit_properties(state)?)
             .await;
         match result {
@@ -197,6 +213,7 @@ impl TableStore {
             .merge(df, qualified("target", "id").eq(qualified("source", "id")))
             .with_source_alias("source")
             .with_target_alias("target")
+            .with_writer_properties(Self::writer_properties())
             .with_commit_properties(Self::commit_properties(state)?)
             .when_matched_delete(|d| d.predicate(flag.clone().eq(lit(true))))
             .and_then(|b| {
@@ -306,7 +323,7 @@ impl TableStore {
                 if ids.is_valid(r) {
                     out.insert(
                         ids.value(r).to_string(),
-                        raws.is_valid(r).then(|| raws.value(r).to_string()).unwrap_or_default(),
+                        if raws.is_valid(r) { raws.value(r).to_string() } else { String::new() },
                     );
                 }
             }

@@ -33,6 +33,8 @@ pub struct SyncOptions {
     pub backfill_rows: usize,
     /// Width (seconds) of the first backfill window.
     pub first_window: i64,
+    /// `stripe.max_concurrency` for the backfill's scans (`None`: the session's).
+    pub max_concurrency: Option<u64>,
     /// Reconcile (re-list and repair) every this often; `None`: never on its own.
     pub reconcile_every: Option<Duration>,
     /// The current unix second (the server's clock in tests).
@@ -50,8 +52,11 @@ impl Default for SyncOptions {
         SyncOptions {
             lag: 120,
             lookback: 600,
-            backfill_rows: 10_000,
+            backfill_rows: 25_000,
             first_window: 86_400,
+            // More requests in flight than the interactive default: the client's
+            // limiter still holds the rate, and window edges leave fewer gaps.
+            max_concurrency: Some(24),
             reconcile_every: Some(Duration::from_secs(86_400)),
             now: Arc::new(|| {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
@@ -120,6 +125,9 @@ impl Syncer {
             return Err(Error::Plan(format!("cannot follow events: {why}: {e}")));
         }
         location::claim(&dir, &marker)?;
+        if let Some(n) = options.max_concurrency {
+            engine.sql(&format!("SET stripe.max_concurrency = {n}")).await?;
+        }
         let mut stores = Vec::new();
         let mut states = Vec::new();
         for p in &plans {
