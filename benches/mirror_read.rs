@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use datafusion::arrow::array::new_null_array;
 use datafusion::arrow::record_batch::RecordBatch;
+use stripe_sql::catalog::ArrowSchema;
 use stripe_sql::emulator::{EmulatorConfig, RateWindow};
 use stripe_sql::engine::Engine;
 use stripe_sql::mirror::location::{self, Marker};
@@ -49,7 +50,8 @@ fn reset_peak() {
 }
 
 async fn write_mirror(dir: &std::path::Path) {
-    let marker = Marker { account: "acct_bench".into(), api_version: stripe_sql::catalog::builtin().api_version.clone() };
+    let marker =
+        Marker { account: "acct_bench".into(), api_version: stripe_sql::catalog::builtin().api_version.clone() };
     location::claim(dir, &marker).expect("claim");
     let def = stripe_sql::catalog::builtin().table("charges").expect("charges").clone();
     let def = Arc::new(def);
@@ -109,7 +111,10 @@ fn mirror_read(c: &mut Criterion) {
         (agg, timed(&engine, MONTHS).await)
     });
     println!("mirror_read: {AGG}: {:.3} s over {ROWS} mirrored charges ({} groups; target < 1 s)", agg.0, agg.1);
-    println!("mirror_read: month-by-month revenue: {:.3} s over {ROWS} mirrored charges ({} months; target < 1 s)", months.0, months.1);
+    println!(
+        "mirror_read: month-by-month revenue: {:.3} s over {ROWS} mirrored charges ({} months; target < 1 s)",
+        months.0, months.1
+    );
     let (live_agg, live_months) = live_seconds(&rt);
     for (name, mirror, live) in [("aggregate", agg.0, live_agg), ("monthly revenue", months.0, live_months)] {
         let at_50k = live * 50_000.0 / LIVE_ROWS as f64;

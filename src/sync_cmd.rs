@@ -75,7 +75,11 @@ impl Drop for BackgroundSync {
 /// Starts keeping the mirror under `--mirror` fresh while `serve` answers:
 /// the tables it already holds, one sync step every `every`, through a
 /// live-only engine over `engine`'s client. Readers see whole Delta commits only.
-pub async fn background(config: &Config, engine: Arc<stripe_sql::engine::Engine>, every: &str) -> Result<BackgroundSync> {
+pub async fn background(
+    config: &Config,
+    engine: Arc<stripe_sql::engine::Engine>,
+    every: &str,
+) -> Result<BackgroundSync> {
     let interval = parse_interval(every).map_err(|e| Error::Config(format!("--sync-interval: {e}")))?;
     if !config.mirror_reads {
         return Err(Error::Config("--sync-interval needs --mirror DIR (a mirror made by stripe-sql sync)".into()));

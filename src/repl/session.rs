@@ -127,5 +127,8 @@ pub fn mirror_banner(lags: &std::collections::BTreeMap<String, i64>) -> String {
         return "stripe-sql: mirror configured but not synced yet: every table is read live".into();
     }
     let tables: Vec<String> = lags.iter().map(|(t, s)| format!("{t} {s}s")).collect();
-    format!("stripe-sql: reading mirrored tables from the mirror (stale by: {}); SET stripe.source = 'live' to read the API", tables.join(", "))
+    format!(
+        "stripe-sql: reading mirrored tables from the mirror (stale by: {}); SET stripe.source = 'live' to read the API",
+        tables.join(", ")
+    )
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result;
-use datafusion::physical_expr::PhysicalExpr;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
 use super::read::Picked;
@@ -30,7 +30,13 @@ pub struct MirrorScanExec {
 impl MirrorScanExec {
     /// The scan of `picked` that `input` performs; `pushed` of `filters`
     /// filters reached the Delta scan.
-    pub fn new(picked: Picked, input: Arc<dyn ExecutionPlan>, pushed: usize, filters: usize, limit: Option<usize>) -> Self {
+    pub fn new(
+        picked: Picked,
+        input: Arc<dyn ExecutionPlan>,
+        pushed: usize,
+        filters: usize,
+        limit: Option<usize>,
+    ) -> Self {
         MirrorScanExec {
             table: picked.name,
             version: picked.table.version().unwrap_or(0),

@@ -213,8 +213,10 @@ impl Syncer {
         if !self.stopping() {
             // Only a whole step vouches for a table: everything Stripe held when
             // it started is now committed (readers compare this with `max_staleness`).
-            let done: Vec<&str> =
-                (0..self.plans.len()).filter(|&i| self.states[i].backfill.is_none()).map(|i| self.plans[i].name()).collect();
+            let done: Vec<&str> = (0..self.plans.len())
+                .filter(|&i| self.states[i].backfill.is_none())
+                .map(|i| self.plans[i].name())
+                .collect();
             super::fresh::record(&self.dir, &done, started);
         }
         Ok(())

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::read::{MirrorReads, mirror_dir};
 use super::store::{self, TableStore};
+use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
 use crate::provider::decode::Decoder;
 use crate::{Error, Result};
