@@ -78,7 +78,16 @@ impl Backend for EngineBackend {
     }
 
     fn tables(&self) -> Vec<TableInfo> {
-        catalog::builtin().tables.iter().map(|t| TableInfo { name: t.name.clone(), hint: table_hint(t) }).collect()
+        let lags = self.mirror_staleness().unwrap_or_default();
+        let hint = |t: &TableDef| match lags.get(&t.name) {
+            Some(lag) => format!("{}; mirrored, {lag}s stale", table_hint(t)),
+            None => table_hint(t),
+        };
+        catalog::builtin().tables.iter().map(|t| TableInfo { name: t.name.clone(), hint: hint(t) }).collect()
+    }
+
+    fn mirror_staleness(&self) -> Option<std::collections::BTreeMap<String, i64>> {
+        stripe_sql::mirror::read::staleness(self.engine.context())
     }
 
     fn columns(&self, table: &str) -> Option<Vec<ColumnInfo>> {

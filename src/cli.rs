@@ -174,8 +174,9 @@ pub struct GlobalArgs {
     /// Use the built-in emulator with demo data (no API key needed).
     #[arg(long)]
     pub demo: bool,
-    /// Where mirrors live: `sync` writes under it, `stripe_mirror_status()` reads it
-    /// [default: the user's data dir /stripe-sql/mirror].
+    /// Where mirrors live: `sync` writes under it, `stripe_mirror_status()` reads it;
+    /// given, queries read mirrored tables from it (`SET stripe.source`, default
+    /// auto) [default: the user's data dir /stripe-sql/mirror, reads stay live].
     #[arg(long, value_name = "DIR")]
     pub mirror: Option<PathBuf>,
 }
@@ -276,6 +277,10 @@ pub struct ServeArgs {
     /// 512MB, 2GB); a query past it fails alone with SQLSTATE 53200.
     #[arg(long, value_name = "SIZE", default_value = "2GB")]
     pub memory_limit: String,
+    /// Keep the mirror (`--mirror DIR`, its tables as synced) fresh in the
+    /// background, one sync step every this often (e.g. 15s), while serving.
+    #[arg(long, value_name = "DURATION")]
+    pub sync_interval: Option<String>,
 }
 
 impl ServeArgs {

@@ -74,6 +74,9 @@ pub struct Config {
     pub demo: bool,
     /// Where mirrors live (`--mirror DIR`; default `<data dir>/stripe-sql/mirror`).
     pub mirror: std::path::PathBuf,
+    /// Whether `--mirror` was given: queries may then read from the mirror
+    /// (`stripe.source`, `auto` by default); without it every read is live.
+    pub mirror_reads: bool,
 }
 
 /// The default root of mirrors: `<the user's data dir>/stripe-sql/mirror`.
@@ -199,6 +202,7 @@ impl Config {
             verbosity: args.verbose,
             demo: args.demo,
             mirror: args.mirror.clone().unwrap_or_else(default_mirror_root),
+            mirror_reads: args.mirror.is_some(),
         })
     }
 

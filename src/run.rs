@@ -80,7 +80,11 @@ pub fn build_engine(config: &Config, budget: Option<CallBudget>) -> Result<Engin
         Engine::new(stripe::Client::new(client)?)?
     };
     engine.set_allow_live_writes(config.allow_live_writes);
-    engine.set_mirror_root(config.mirror.clone());
+    if config.mirror_reads {
+        engine.set_mirror(config.mirror.clone());
+    } else {
+        engine.set_mirror_root(config.mirror.clone());
+    }
     if let Some(accounts) = &config.accounts {
         engine.set_accounts(accounts)?;
     }

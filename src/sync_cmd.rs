@@ -30,7 +30,9 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
     let tables: Option<Vec<String>> = (!args.all).then(|| args.tables.clone());
     // Unknown tables and nested tables without their parent fail before any call.
     stripe_sql::mirror::plan::plan(tables.as_deref())?;
-    let engine = Arc::new(crate::run::build_engine(config, None)?);
+    // The sync reads Stripe, never the mirror it writes.
+    let live = Config { mirror_reads: false, ..config.clone() };
+    let engine = Arc::new(crate::run::build_engine(&live, None)?);
     let target = match &args.to {
         Some(dir) => Target::Dir(dir.clone()),
         None => Target::Root(config.mirror.clone()),
@@ -56,6 +58,60 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
     signal.abort();
     result?;
     Ok(0)
+}
+
+/// A sync running in the background of `serve`; dropping it stops it at the
+/// next commit boundary.
+pub struct BackgroundSync {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for BackgroundSync {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Starts keeping the mirror under `--mirror` fresh while `serve` answers:
+/// the tables it already holds, one sync step every `every`, through a
+/// live-only engine over `engine`'s client. Readers see whole Delta commits only.
+pub async fn background(
+    config: &Config,
+    engine: Arc<stripe_sql::engine::Engine>,
+    every: &str,
+) -> Result<BackgroundSync> {
+    let interval = parse_interval(every).map_err(|e| Error::Config(format!("--sync-interval: {e}")))?;
+    if !config.mirror_reads {
+        return Err(Error::Config("--sync-interval needs --mirror DIR (a mirror made by stripe-sql sync)".into()));
+    }
+    let dir = stripe_sql::mirror::read::mirror_dir(&config.mirror)
+        .map_err(|why| Error::Config(format!("--sync-interval: {why}; run stripe-sql sync --mirror DIR first")))?;
+    let mut tables: Vec<String> = std::fs::read_dir(&dir)?
+        .flatten()
+        .filter(|e| e.path().join("_delta_log").is_dir())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    tables.sort();
+    if tables.is_empty() {
+        return Err(Error::Config(format!("--sync-interval: {} holds no mirrored table", dir.display())));
+    }
+    let live = Arc::new(stripe_sql::engine::Engine::new(engine.client().clone())?);
+    let observer: Observer = Arc::new(|p: &Progress| {
+        if matches!(p, Progress::Error { .. }) {
+            eprintln!("{}", text(p));
+        }
+    });
+    let mut syncer = Syncer::open(live, Some(&tables), Target::Dir(dir), SyncOptions::default(), observer).await?;
+    let stop = syncer.stop_flag();
+    // Its own thread and runtime: the sync's future is not `Send` (it holds
+    // borrows across awaits), and it must not slow the sessions' runtime.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name("stripe-sql-sync".into()).spawn(move || {
+        if let Err(e) = runtime.block_on(syncer.run(interval, false, false)) {
+            eprintln!("stripe-sql: background sync stopped: {e}");
+        }
+    })?;
+    Ok(BackgroundSync { stop })
 }
 
 /// Progress as the format asks: ndjson lines on stdout, or lines on stderr

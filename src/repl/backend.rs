@@ -77,6 +77,11 @@ pub trait Backend: Send + Sync {
     fn requests_since(&self, mark: u64) -> Vec<String>;
     /// A position in the request log; calls made later are returned by `requests_since`.
     fn request_mark(&self) -> u64;
+    /// How stale each mirrored table is (seconds), when queries may read a
+    /// mirror (`--mirror DIR`): for the banner and `\dt`.
+    fn mirror_staleness(&self) -> Option<std::collections::BTreeMap<String, i64>> {
+        None
+    }
     /// Drop any cached API results (`\cache clear`).
     fn clear_cache(&self) {}
     /// Plans and runs one statement. The default runs it in

@@ -58,6 +58,9 @@ pub async fn run_interactive(backend: Arc<dyn Backend>, opts: ReplOptions) -> cr
     runner.progress = std::io::stderr().is_terminal();
     if !opts.quiet {
         eprintln!("stripe-sql: statements end with `;`. \\? for help, \\q to quit.");
+        if let Some(lags) = runner.backend.mirror_staleness() {
+            eprintln!("{}", mirror_banner(&lags));
+        }
     }
     let mut pending = String::new();
     loop {
@@ -116,4 +119,16 @@ fn readline_error(e: ReadlineError) -> crate::Error {
         ReadlineError::Io(io) => crate::Error::Io(io),
         other => crate::Error::Io(std::io::Error::other(format!("could not read input: {other}"))),
     }
+}
+
+/// The banner line about the mirror: each mirrored table's staleness.
+pub fn mirror_banner(lags: &std::collections::BTreeMap<String, i64>) -> String {
+    if lags.is_empty() {
+        return "stripe-sql: mirror configured but not synced yet: every table is read live".into();
+    }
+    let tables: Vec<String> = lags.iter().map(|(t, s)| format!("{t} {s}s")).collect();
+    format!(
+        "stripe-sql: reading mirrored tables from the mirror (stale by: {}); SET stripe.source = 'live' to read the API",
+        tables.join(", ")
+    )
 }

@@ -43,6 +43,9 @@ impl ConnectionHandlers {
         runtime: Arc<RuntimeEnv>,
     ) -> Result<Self> {
         let session = Session::new(client, options.allow_live_writes, options.read_only, runtime)?;
+        if let Some(dir) = &options.mirror {
+            session.set_mirror(dir.clone());
+        }
         let startup = match (&options.password, options.password_auth) {
             (None, _) => Startup::Open(OpenStartup { connections: Arc::clone(&connections) }),
             (Some(password), PasswordAuth::ScramSha256) => Startup::Scram(Box::new(

@@ -79,6 +79,8 @@ pub struct ServerOptions {
     pub tls: Option<TlsAcceptor>,
     /// Allow writes with a live key (the CLI's `--allow-live-writes`).
     pub allow_live_writes: bool,
+    /// Sessions may read tables from the mirror here (`--mirror DIR`).
+    pub mirror: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -92,6 +94,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("read_only", &self.read_only)
             .field("tls", &self.tls.is_some())
             .field("allow_live_writes", &self.allow_live_writes)
+            .field("mirror", &self.mirror)
             .finish()
     }
 }
@@ -107,6 +110,7 @@ impl Default for ServerOptions {
             read_only: false,
             tls: None,
             allow_live_writes: false,
+            mirror: None,
         }
     }
 }
@@ -212,6 +216,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
             _ => None,
         },
         allow_live_writes: config.allow_live_writes,
+        mirror: config.mirror_reads.then(|| config.mirror.clone()),
     };
     for addr in [args.postgres_addr(), args.flight_sql].into_iter().flatten() {
         if !addr.ip().is_loopback() && options.password.is_none() {
@@ -221,7 +226,11 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
             )));
         }
     }
-    let engine = crate::run::build_engine(config, None)?;
+    let engine = Arc::new(crate::run::build_engine(config, None)?);
+    let syncing = match &args.sync_interval {
+        Some(every) => Some(crate::sync_cmd::background(config, Arc::clone(&engine), every).await?),
+        None => None,
+    };
     let mode = if config.demo { " (demo data from the built-in emulator)" } else { "" };
     let mut out = std::io::stdout();
     let pg = match args.postgres_addr() {
@@ -268,6 +277,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
         result = flight_task => result?,
         _ = tokio::signal::ctrl_c() => {}
     }
+    drop(syncing);
     drop(engine);
     Ok(0)
 }

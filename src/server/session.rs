@@ -54,6 +54,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Lets this session read tables from the mirror under `dir` (`--mirror`).
+    pub fn set_mirror(&self, dir: std::path::PathBuf) {
+        self.engine.set_mirror(dir);
+    }
+
     /// A fresh session over `client` with the Stripe schema, the engine's
     /// functions and the `pg_catalog` emulation clients query at connect. It
     /// logs its own requests (a log of the size `client`'s has) and its

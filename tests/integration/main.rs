@@ -9,6 +9,7 @@ mod dml;
 mod embedded;
 mod emulator;
 mod joins;
+mod mirror_read;
 mod peers;
 mod pipeline;
 mod read;

@@ -7,4 +7,4 @@ mod checks;
 mod exact;
 mod peers;
 mod resume;
-mod support;
+pub(crate) mod support;

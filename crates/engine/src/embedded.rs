@@ -63,6 +63,7 @@ pub struct StripeSqlBuilder {
     account: Option<String>,
     demo: bool,
     allow_live_writes: bool,
+    mirror: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for StripeSqlBuilder {
@@ -72,6 +73,7 @@ impl std::fmt::Debug for StripeSqlBuilder {
             .field("api_base", &self.api_base)
             .field("account", &self.account)
             .field("demo", &self.demo)
+            .field("mirror", &self.mirror)
             .finish()
     }
 }
@@ -108,11 +110,22 @@ impl StripeSqlBuilder {
         self
     }
 
+    /// Read mirrored tables from the mirror under `dir` (made by `stripe-sql
+    /// sync`), as `stripe.source` says (`auto` by default).
+    pub fn mirror(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.mirror = Some(dir.into());
+        self
+    }
+
     /// Builds the session: starts the emulator in demo mode, otherwise checks the key.
     pub fn build(self) -> Result<StripeSql> {
         #[cfg(feature = "demo")]
         if self.demo {
-            return Ok(StripeSql { engine: Engine::with_emulator(EmulatorConfig::demo(), |_| {})? });
+            let engine = Engine::with_emulator(EmulatorConfig::demo(), |_| {})?;
+            if let Some(dir) = self.mirror {
+                engine.set_mirror(dir);
+            }
+            return Ok(StripeSql { engine });
         }
         let key = self
             .api_key
@@ -125,6 +138,9 @@ impl StripeSqlBuilder {
         config.account = self.account;
         let engine = Engine::new(stripe::Client::new(config)?)?;
         engine.set_allow_live_writes(self.allow_live_writes);
+        if let Some(dir) = self.mirror {
+            engine.set_mirror(dir);
+        }
         Ok(StripeSql { engine })
     }
 }

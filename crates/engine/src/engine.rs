@@ -187,6 +187,16 @@ impl Engine {
         state.config_mut().set_extension(Arc::new(crate::mirror::MirrorRoot(root)));
     }
 
+    /// Lets `stripe.source` read tables from the mirror under `dir` (a mirror
+    /// folder, or a root of `<account>/<api version>` folders): `--mirror DIR`.
+    /// `stripe_mirror_status()` reads there too.
+    pub fn set_mirror(&self, dir: std::path::PathBuf) {
+        self.set_mirror_root(dir.clone());
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        state.config_mut().set_extension(Arc::new(crate::mirror::read::MirrorReads(dir)));
+    }
+
     /// Allows (or forbids, the default) writes when the client's key is a live
     /// key (`sk_live_`, `rk_live_`); the CLI's `--allow-live-writes`.
     pub fn set_allow_live_writes(&self, allow: bool) {

@@ -53,6 +53,17 @@ extensions_options! {
         /// Under `stripe.accounts`: accounts scanned at once (each one split
         /// into ranges as `max_concurrency` says).
         pub account_concurrency: u64, default = 8
+        /// Where tables are read from: `live` (the API), `mirror` (the local
+        /// Delta mirror; an error for a table that is not mirrored) or `auto`
+        /// (the default): the mirror when the table is mirrored and no staler
+        /// than `max_staleness`, live otherwise. Without a mirror (`--mirror`)
+        /// every setting reads live. Writes always go to Stripe.
+        pub source: String, default = "auto".to_string()
+        /// How stale (seconds or a duration) a mirrored table may be for `auto`
+        /// to read it. 60 s: four 15 s sync intervals, so one slow or failed
+        /// poll does not send a dashboard to the API, while an answer is never
+        /// older than the minute Stripe's own Search API may lag.
+        pub max_staleness: String, default = "60s".to_string()
     }
 }
 
@@ -76,6 +87,28 @@ impl StripeOptions {
         })
     }
 
+    /// `source` checked: `live`, `mirror` or `auto`.
+    pub fn source(&self) -> datafusion::error::Result<Source> {
+        match self.source.trim().to_ascii_lowercase().as_str() {
+            "live" => Ok(Source::Live),
+            "mirror" => Ok(Source::Mirror),
+            "auto" => Ok(Source::Auto),
+            other => Err(datafusion::error::DataFusionError::Plan(format!(
+                "stripe.source must be 'live', 'mirror' or 'auto', not {other:?}"
+            ))),
+        }
+    }
+
+    /// `max_staleness` as a duration.
+    pub fn max_staleness(&self) -> datafusion::error::Result<Duration> {
+        parse_duration(&self.max_staleness).ok_or_else(|| {
+            datafusion::error::DataFusionError::Plan(format!(
+                "stripe.max_staleness must be seconds or a duration such as '60s' or '5m', not {:?}",
+                self.max_staleness
+            ))
+        })
+    }
+
     /// Most join keys pushed into a scan: `join_max_keys`, capped at
     /// [`JOIN_KEYS_CEILING`]; 0 when join pushdown is off.
     pub fn join_key_limit(&self) -> usize {
@@ -84,6 +117,17 @@ impl StripeOptions {
         }
         (self.join_max_keys as usize).min(JOIN_KEYS_CEILING)
     }
+}
+
+/// Where `stripe.source` says tables are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Always the API.
+    Live,
+    /// Always the mirror.
+    Mirror,
+    /// The mirror when fresh enough, else the API.
+    Auto,
 }
 
 /// Engine-level write permissions (not a SQL setting: a statement cannot lift it).

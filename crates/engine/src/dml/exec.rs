@@ -151,6 +151,19 @@ async fn run_calls(ctx: &WriteContext, statement: String, calls: Vec<Call>) -> R
         .collect()
         .await;
     rows.sort_by_key(|(c, _)| c.row);
+    if let Some(dir) = &ctx.mirror {
+        let objects: Vec<Value> = rows
+            .iter()
+            .filter_map(|(_, o)| match o {
+                RowOutcome::Written { object, .. } => Some(object.clone()),
+                _ => None,
+            })
+            .collect();
+        // The write reached Stripe: a mirror that cannot take it is reported, not fatal.
+        if let Err(e) = crate::mirror::write_back::apply(dir, &ctx.def, &objects).await {
+            tracing::warn!(target: "stripe_sql::mirror", "{e}");
+        }
+    }
     let report = WriteReport { statement, table: ctx.def.name.clone(), rows };
     ctx.journal.record(report.clone());
     if report.has_failures() {

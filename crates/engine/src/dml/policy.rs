@@ -23,6 +23,8 @@ pub struct WriteContext {
     pub options: StripeOptions,
     /// Where the statement's report goes.
     pub journal: Arc<Journal>,
+    /// The mirror folder the returned objects are merged into (read-your-writes).
+    pub mirror: Option<std::path::PathBuf>,
 }
 
 impl WriteContext {
@@ -37,6 +39,7 @@ impl WriteContext {
         }
         let options = StripeOptions::from_session(state);
         let journal = state.config().get_extension::<Journal>().unwrap_or_default();
-        Ok(Self { def, client, options, journal })
+        let mirror = crate::mirror::write_back::target(state);
+        Ok(Self { def, client, options, journal, mirror })
     }
 }

@@ -12,14 +12,18 @@
 pub mod backfill;
 pub mod events;
 pub mod follow;
+pub mod fresh;
 pub mod location;
 pub mod plan;
 pub mod progress;
+pub mod read;
+pub mod read_exec;
 pub mod reconcile;
 pub mod state;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod write_back;
 
 pub use progress::{Observer, Progress};
 pub use status::MirrorRoot;

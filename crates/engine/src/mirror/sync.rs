@@ -208,6 +208,21 @@ impl Syncer {
     /// One pass: finish backfills, apply what happened since, and reconcile
     /// when due (or when `reconcile` asks). Stops early, between commits, on a stop request.
     pub async fn step(&mut self, reconcile: bool) -> Result<()> {
+        let started = super::fresh::now();
+        self.step_tables(reconcile).await?;
+        if !self.stopping() {
+            // Only a whole step vouches for a table: everything Stripe held when
+            // it started is now committed (readers compare this with `max_staleness`).
+            let done: Vec<&str> = (0..self.plans.len())
+                .filter(|&i| self.states[i].backfill.is_none())
+                .map(|i| self.plans[i].name())
+                .collect();
+            super::fresh::record(&self.dir, &done, started);
+        }
+        Ok(())
+    }
+
+    async fn step_tables(&mut self, reconcile: bool) -> Result<()> {
         for i in 0..self.plans.len() {
             if self.stopping() {
                 return Ok(());

@@ -172,6 +172,9 @@ impl DisplayAs for StripeScanExec {
         if !self.spec.cache_ttl.is_zero() {
             write!(f, ", cache_ttl={}s", self.spec.cache_ttl.as_secs_f64())?;
         }
+        if let Some(note) = &self.spec.source_note {
+            write!(f, ", source=live ({note})")?;
+        }
         Ok(())
     }
 }

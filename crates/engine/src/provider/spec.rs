@@ -37,6 +37,8 @@ pub struct ScanSpec {
     pub cache_ttl: std::time::Duration,
     /// What the plan was decided from, to decide it again with a join's keys.
     pub inputs: Arc<ScanInputs>,
+    /// Why the table is read live although a mirror is configured (EXPLAIN).
+    pub source_note: Option<String>,
 }
 
 /// The arguments `scan` received, kept to plan again when a join's keys arrive.
@@ -139,7 +141,17 @@ impl ScanSpec {
         let splittable = limit.is_none() && splittable(def, &actual.plan);
         let concurrency = if splittable { options.max_concurrency.max(1) as usize } else { 1 };
         let cache_ttl = options.cache_ttl()?;
-        Ok(Self { plan: actual.plan, residual, limit, output_schema, uses_search, concurrency, cache_ttl, inputs })
+        Ok(Self {
+            plan: actual.plan,
+            residual,
+            limit,
+            output_schema,
+            uses_search,
+            concurrency,
+            cache_ttl,
+            inputs,
+            source_note: None,
+        })
     }
 
     /// The same scan walking its list sequentially, newest first.

@@ -101,10 +101,17 @@ impl TableProvider for StripeTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let options = StripeOptions::from_session(state);
+        let source_note = match crate::mirror::read::choose(state, &self.def.name, &options).await? {
+            crate::mirror::read::Choice::Mirror(picked) => {
+                return crate::mirror::read::scan(state, picked, &self.schema, projection, filters, limit).await;
+            }
+            crate::mirror::read::Choice::Live(note) => note,
+        };
         // A nested table without its parent filter still plans: a join may give
         // the parent keys (`provider::join_rule` raises the error otherwise).
-        let spec =
+        let mut spec =
             ScanSpec::deferred(&self.def, &self.schema, projection.map(|p| p.as_slice()), filters, limit, &options)?;
+        spec.source_note = source_note;
         Ok(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
     }
 

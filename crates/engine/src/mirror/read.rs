@@ -1,0 +1,214 @@
+//! Reading a table from the mirror: which source `stripe.source` picks for a
+//! table (the mirror when it holds the table and, under `auto`, is no staler
+//! than `stripe.max_staleness`), and the scan over the Delta table's current
+//! snapshot. Filters and LIMIT go into the Delta scan (file pruning by the
+//! files' statistics) and are applied again exactly above it, since the table
+//! declared them exact for the live API; timestamps come back in the live
+//! table's unit.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::physical_expr::expressions::{CastExpr, Column};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
+use deltalake::DeltaTable;
+
+use super::read_exec::MirrorScanExec;
+use super::{fresh, location, store};
+use crate::settings::{Source, StripeOptions};
+
+/// Where tables may be read from the mirror (`--mirror DIR`): a mirror folder
+/// or a root of `<account>/<api version>` folders. A session config extension;
+/// without it every table is read live.
+#[derive(Debug, Clone)]
+pub struct MirrorReads(pub PathBuf);
+
+/// The mirrored table a scan reads, as of one Delta snapshot.
+#[derive(Debug)]
+pub struct Picked {
+    /// The table's name.
+    pub name: String,
+    /// The Delta table at the snapshot read.
+    pub table: DeltaTable,
+    /// Seconds since the table was last in step with Stripe (`None`: unknown).
+    pub staleness: Option<i64>,
+    /// The staleness `auto` accepts.
+    pub max_staleness: i64,
+}
+
+/// The source chosen for one scan.
+#[derive(Debug)]
+pub enum Choice {
+    /// The API; with a mirror configured, why not the mirror.
+    Live(Option<String>),
+    /// The mirror.
+    Mirror(Box<Picked>),
+}
+
+/// The mirror folder under `root` for our API version (the only one, or
+/// why there is none).
+pub fn mirror_dir(root: &std::path::Path) -> std::result::Result<PathBuf, String> {
+    let version = crate::catalog::builtin().api_version.clone();
+    let found: Vec<PathBuf> =
+        location::find_mirrors(root).into_iter().filter(|(_, m)| m.api_version == version).map(|(d, _)| d).collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(format!("no mirror at API version {version} under {}", root.display())),
+        _ => Err(format!("several mirrors under {}: pass --mirror with one account's folder", root.display())),
+    }
+}
+
+/// Seconds since each mirrored table was last in step with Stripe, for the
+/// mirror the session reads (`None`: no mirror configured or found).
+pub fn staleness(ctx: &datafusion::prelude::SessionContext) -> Option<std::collections::BTreeMap<String, i64>> {
+    let root = ctx.state().config().get_extension::<MirrorReads>()?;
+    let dir = mirror_dir(&root.0).ok()?;
+    let now = fresh::now();
+    Some(fresh::read(&dir).into_iter().map(|(t, at)| (t, (now - at).max(0))).collect())
+}
+
+/// Picks the source of table `name` for this session.
+pub async fn choose(state: &dyn Session, name: &str, options: &StripeOptions) -> Result<Choice> {
+    let source = options.source()?;
+    let Some(root) = state.config().get_extension::<MirrorReads>() else {
+        return match source {
+            Source::Mirror => Err(DataFusionError::Plan(format!(
+                "stripe.source = 'mirror' but no mirror is configured (pass --mirror DIR) to read {name}"
+            ))),
+            _ => Ok(Choice::Live(None)),
+        };
+    };
+    if source == Source::Live {
+        return Ok(Choice::Live(Some("stripe.source = 'live'".into())));
+    }
+    let max = options.max_staleness()?.as_secs() as i64;
+    let not_mirrored = |why: String| match source {
+        Source::Mirror => Err(DataFusionError::Plan(format!("stripe.source = 'mirror': {name} cannot be read: {why}"))),
+        _ => Ok(Choice::Live(Some(why))),
+    };
+    let dir = match mirror_dir(&root.0) {
+        Ok(d) => d,
+        Err(why) => return not_mirrored(why),
+    };
+    // Freshness first, then the snapshot: the snapshot is at least that fresh.
+    let checked = fresh::read(&dir).get(name).copied();
+    let table = match store::open_existing(&dir.join(name)).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return not_mirrored("not mirrored".into()),
+        Err(e) => return not_mirrored(format!("mirror unreadable: {e}")),
+    };
+    let staleness = checked.map(|c| (fresh::now() - c).max(0));
+    if source == Source::Auto {
+        match staleness {
+            None => return not_mirrored("the mirror has not completed a sync step".into()),
+            Some(s) if s > max => {
+                return not_mirrored(format!("mirror {s}s stale, more than stripe.max_staleness {max}s"));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Choice::Mirror(Box::new(Picked { name: name.to_string(), table, staleness, max_staleness: max })))
+}
+
+/// A filter on the live schema rewritten for the stored one (timestamps in
+/// microseconds), or `None` when it cannot be (it is then applied above only).
+fn stored_filter(e: &Expr) -> Option<Expr> {
+    let mut ok = true;
+    let out = e
+        .clone()
+        .transform(|e| {
+            Ok(match e {
+                Expr::Literal(ScalarValue::TimestampSecond(v, tz), m) => {
+                    Transformed::yes(Expr::Literal(ScalarValue::TimestampMicrosecond(v.map(|s| s * 1_000_000), tz), m))
+                }
+                Expr::Cast(_) | Expr::TryCast(_) | Expr::ScalarFunction(_) => {
+                    ok = false;
+                    Transformed::no(e)
+                }
+                other => Transformed::no(other),
+            })
+        })
+        .data()
+        .ok()?;
+    ok.then_some(out)
+}
+
+/// The plan reading `picked` as the live table `live` would be scanned.
+pub async fn scan(
+    state: &dyn Session,
+    picked: Box<Picked>,
+    live: &SchemaRef,
+    projection: Option<&Vec<usize>>,
+    filters: &[Expr],
+    limit: Option<usize>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let delta_err = |e: &dyn std::fmt::Display| DataFusionError::Execution(format!("mirror of {}: {e}", picked.name));
+    picked.table.update_datafusion_session(state).map_err(|e| delta_err(&e))?;
+    let provider = picked.table.table_provider().await.map_err(|e| delta_err(&e))?;
+    let stored = provider.schema();
+    // Columns read: the projection and whatever the filters name.
+    let wanted: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..live.fields().len()).collect());
+    let mut needed = wanted.clone();
+    for f in filters {
+        for c in f.column_refs() {
+            if let Ok(i) = live.index_of(&c.name)
+                && !needed.contains(&i)
+            {
+                needed.push(i);
+            }
+        }
+    }
+    let stored_idx: Vec<usize> =
+        needed.iter().map(|&i| stored.index_of(live.field(i).name())).collect::<std::result::Result<_, _>>()?;
+    let pushed: Vec<Expr> = filters.iter().filter_map(stored_filter).collect();
+    let delta_limit = if filters.is_empty() { limit } else { None };
+    let input = provider.scan(state, Some(&stored_idx), &pushed, delta_limit).await?;
+    // Back to the live types, by name.
+    let in_schema = input.schema();
+    let mut exprs = Vec::with_capacity(needed.len());
+    for &i in &needed {
+        let field = live.field(i);
+        let at = in_schema.index_of(field.name())?;
+        let col = Arc::new(Column::new(field.name(), at));
+        let expr: Arc<dyn datafusion::physical_expr::PhysicalExpr> =
+            if in_schema.field(at).data_type() == field.data_type() {
+                col
+            } else {
+                Arc::new(CastExpr::new(col, field.data_type().clone(), None))
+            };
+        exprs.push((expr, field.name().clone()));
+    }
+    let mut plan: Arc<dyn ExecutionPlan> = Arc::new(ProjectionExec::try_new(exprs, input)?);
+    if let Some(predicate) = conjunction(filters.iter().cloned()) {
+        let fields: Vec<Field> = needed.iter().map(|&i| live.field(i).clone()).collect();
+        let df_schema = DFSchema::try_from(Schema::new(fields))?;
+        let physical = state.create_physical_expr(predicate, &df_schema)?;
+        plan = Arc::new(FilterExec::try_new(physical, plan)?);
+    }
+    if needed.len() != wanted.len() {
+        let schema = plan.schema();
+        let exprs = wanted
+            .iter()
+            .map(|&i| {
+                let name = live.field(i).name();
+                let at = schema.index_of(name)?;
+                Ok((Arc::new(Column::new(name, at)) as Arc<dyn datafusion::physical_expr::PhysicalExpr>, name.clone()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        plan = Arc::new(ProjectionExec::try_new(exprs, plan)?);
+    }
+    if let Some(n) = limit {
+        plan = Arc::new(CoalescePartitionsExec::new(plan).with_fetch(Some(n)));
+    }
+    Ok(Arc::new(MirrorScanExec::new(*picked, plan, pushed.len(), filters.len(), limit)))
+}
