@@ -22,12 +22,12 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use datafusion::arrow::array::new_null_array;
 use datafusion::arrow::record_batch::RecordBatch;
 use stripe_sql::catalog::ArrowSchema;
+use stripe_sql::decode::Decoder;
 use stripe_sql::emulator::{EmulatorConfig, RateWindow};
 use stripe_sql::engine::Engine;
 use stripe_sql::mirror::location::{self, Marker};
 use stripe_sql::mirror::store::TableStore;
 use stripe_sql::mirror::{fresh, state::TableState};
-use stripe_sql::provider::decode::Decoder;
 
 const ROWS: usize = 1_000_000;
 const BATCH: usize = 100_000;

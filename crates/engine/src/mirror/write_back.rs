@@ -14,7 +14,7 @@ use super::read::{MirrorReads, mirror_dir};
 use super::store::{self, TableStore};
 use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
-use crate::provider::decode::Decoder;
+use crate::decode::Decoder;
 use crate::{Error, Result};
 
 /// The mirror folder writes of this session go to, if queries read one.
