@@ -29,9 +29,11 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
     /// Connected accounts to serve (`GET /v1/accounts`, `Stripe-Account`), each
-    /// with its own demo data and its own rate limits.
+    /// with its own demo data and its own rate limits. (Not `--accounts`: in
+    /// `stripe-sql emulator` that is the global flag choosing which accounts
+    /// a query reads.)
     #[arg(long, default_value_t = 0)]
-    pub accounts: u32,
+    pub connected_accounts: u32,
     /// Seed for demo data and fault injection.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

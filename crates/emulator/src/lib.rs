@@ -61,7 +61,7 @@ pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
         rate_window: args.rate_window,
         fail_rate: args.fail_rate,
         seed: args.seed,
-        accounts: args.accounts,
+        accounts: args.connected_accounts,
         listen: Some(args.listen),
         ..Default::default()
     };
@@ -74,7 +74,7 @@ pub async fn run_standalone(args: EmulatorArgs) -> crate::Result<()> {
         emulator.base_url(),
         args.data,
         emulator.count("customers"),
-        args.accounts
+        args.connected_accounts
     );
     tokio::signal::ctrl_c().await?;
     tokio::task::spawn_blocking(move || drop(emulator)).await.ok();
