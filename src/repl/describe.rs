@@ -8,6 +8,8 @@ use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use stripe_sql::catalog::nearest::edit_distance;
+
 use super::backend::{ColumnInfo, FunctionInfo, TableInfo};
 use super::meta::COMMANDS;
 
@@ -62,7 +64,8 @@ pub fn unknown_table(name: &str, tables: &[TableInfo]) -> String {
 /// Up to three table names close to `name` (edit distance, or containing it), nearest first.
 pub fn nearest_tables<'a>(name: &str, tables: &'a [TableInfo]) -> Vec<&'a str> {
     let name = name.to_lowercase();
-    let mut scored: Vec<(usize, &str)> = tables.iter().map(|t| (distance(&name, &t.name), t.name.as_str())).collect();
+    let mut scored: Vec<(usize, &str)> =
+        tables.iter().map(|t| (edit_distance(&name, &t.name), t.name.as_str())).collect();
     scored.sort();
     let best = scored.first().map_or(0, |(d, _)| *d);
     // Close in edit distance (and nearly as close as the best), or containing what was typed.
@@ -75,20 +78,6 @@ fn text_batch(columns: &[(&str, Vec<&str>)]) -> RecordBatch {
     let arrays: Vec<ArrayRef> =
         columns.iter().map(|(_, v)| Arc::new(StringArray::from(v.clone())) as ArrayRef).collect();
     RecordBatch::try_new(Arc::new(schema), arrays).expect("columns of equal length")
-}
-
-/// Levenshtein distance over chars.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -107,12 +96,5 @@ mod tests {
             "could not describe `custmers`: no such table; did you mean customers?"
         );
         assert!(unknown_table("zzzzzzzzzz", &tables).contains("\\dt lists the tables"));
-    }
-
-    #[test]
-    fn distance_counts_edits() {
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("same", "same"), 0);
     }
 }

@@ -128,24 +128,13 @@ pub fn plan(names: Option<&[String]>) -> Result<Vec<TablePlan>> {
 }
 
 fn unknown_table(name: &str) -> String {
-    let mut names: Vec<(usize, &str)> =
-        crate::provider::builtin_tables().iter().map(|(d, _)| (distance(name, &d.name), d.name.as_str())).collect();
+    let mut names: Vec<(usize, &str)> = crate::provider::builtin_tables()
+        .iter()
+        .map(|(d, _)| (crate::catalog::nearest::edit_distance(name, &d.name), d.name.as_str()))
+        .collect();
     names.sort();
     let near: Vec<&str> = names.iter().take(3).map(|(_, n)| *n).collect();
     format!("unknown table {name}: did you mean {}?", near.join(", "))
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
