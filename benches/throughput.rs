@@ -24,7 +24,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt;
 use stripe_sql::emulator::{EmulatorConfig, RateWindow};
 use stripe_sql::engine::Engine;
-use stripe_sql::provider::parallel::split::{self, PageFacts, Segment, SplitPolicy};
 use stripe_sql::settings::StripeOptions;
 
 const CHARGES: usize = 50_000;
@@ -53,7 +52,7 @@ fn longest_pause(log: &[stripe_sql::stripe::LogEntry]) -> Duration {
     sent.windows(2).skip(3).filter_map(|w| w[1].duration_since(w[0]).ok()).max().unwrap_or_default()
 }
 
-fn bench(c: &mut Criterion) {
+fn bench(_criterion: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let config = EmulatorConfig {
         latency: LATENCY,
@@ -144,14 +143,6 @@ fn bench(c: &mut Criterion) {
         100.0 * wide / BOUND,
         wide / sequential_rate
     );
-
-    // The split decision itself (pure) is far below a request's cost.
-    let segment = Segment::range(i64::MIN, i64::MAX);
-    let page =
-        PageFacts { count: 100, newest: 1_780_000_000, oldest: 1_779_998_000, last_id: "ch_1".into(), has_more: true };
-    c.bench_function("split::rest with 9 free workers", |b| {
-        b.iter(|| split::rest(std::hint::black_box(&segment), &page, 9, SplitPolicy::default()))
-    });
 }
 
 criterion_group!(benches, bench);

@@ -31,8 +31,8 @@ use crate::server::encode::WireSchema;
 use crate::server::errors;
 use crate::server::policy::{self, Dml};
 use crate::server::session::Session;
-use stripe_sql::dml;
 use stripe_sql::engine::Engine;
+use stripe_sql::engine::returning;
 
 /// A prepared statement: its SQL and, unless empty, the parsed statement and
 /// its plan. For a write with `RETURNING` (which DataFusion does not plan)
@@ -43,7 +43,7 @@ pub type Prepared = (String, Option<(Statement, LogicalPlan)>);
 /// The `RETURNING` items of a prepared write, if it has any.
 fn returning_items(prepared: &Prepared) -> Option<String> {
     match prepared {
-        (sql, Some((_, LogicalPlan::Dml(_)))) => dml::returning::split(sql).map(|r| r.items),
+        (sql, Some((_, LogicalPlan::Dml(_)))) => returning::split(sql).map(|r| r.items),
         _ => None,
     }
 }
@@ -119,7 +119,7 @@ impl QueryParser for StatementParser {
             return Ok(parsed.map(|(_, planned)| (sql.clone(), planned.map(|(_, plan)| (statement.clone(), plan)))));
         }
         let explained = |e| self.explained(e, &sql);
-        let Some(returning) = dml::returning::split(&sql) else {
+        let Some(returning) = returning::split(&sql) else {
             let parsed = self.inner.parse_sql(client, &sql, types).await.map_err(explained)?;
             let Some((text, Some((statement, plan)))) = parsed else { return Ok(parsed) };
             let plan = self.engine.finish_plan(&statement, plan).map_err(errors::from_crate)?;
@@ -154,8 +154,8 @@ fn returning_schema(plan: &LogicalPlan, items: &str) -> PgWireResult<DFSchemaRef
     // Describe is synchronous in pgwire. The schema is planned on a scratch
     // context holding one empty in-memory table: every await in it is ready
     // at once, so this blocks for no longer than the planning itself.
-    let schema = futures::executor::block_on(dml::returning::result_schema(plan, items))
-        .map_err(|e| errors::from_datafusion(&e))?;
+    let schema =
+        futures::executor::block_on(returning::result_schema(plan, items)).map_err(|e| errors::from_datafusion(&e))?;
     DFSchema::try_from(schema.as_ref().clone()).map(Arc::new).map_err(|e| errors::from_datafusion(&e))
 }
 
@@ -205,7 +205,7 @@ impl ExtendedQueryHandler for Session {
         self.engine.statement_started();
         if let (Some(dml), Some(items)) = (Dml::of(statement), returning_items(prepared)) {
             let batches =
-                dml::returning::run_planned(&self.ctx, plan, &items).await.map_err(|e| errors::from_datafusion(&e))?;
+                returning::run_planned(&self.ctx, plan, &items).await.map_err(|e| errors::from_datafusion(&e))?;
             return self.dml_response(dml, batches, &portal.result_column_format, client).await;
         }
         if let Some(dml) = Dml::of(statement) {

@@ -6,7 +6,6 @@ mod hostile;
 mod order;
 mod plans;
 mod props;
-mod pushdown;
 mod stream;
 
 use datafusion::arrow::array::{Array, AsArray};

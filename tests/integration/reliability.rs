@@ -1,11 +1,10 @@
 //! Reliability: third-party peer conformance through SQL, request
-//! conformance against the OpenAPI spec, fault injection, hostile input and
-//! bounded fuzzing.
+//! conformance against the OpenAPI spec, fault injection and hostile input
+//! (the planner's bounded fuzzing is a unit test of the engine's pushdown).
 
 mod conformance;
 mod conformance_suite;
 mod faults;
-mod fuzz;
 mod hostile;
 mod peer_localstripe;
 mod peer_stateful_mock;

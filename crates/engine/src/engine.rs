@@ -4,8 +4,8 @@
 //! statement pipeline (`statement.rs`) every front end runs SQL through.
 
 pub mod function_docs;
-pub mod functions;
-pub mod passes;
+pub(crate) mod functions;
+pub(crate) mod passes;
 mod statement;
 
 pub use statement::collect_with_schema;
@@ -32,6 +32,9 @@ use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::catalog::{CATALOG, SCHEMA};
+/// RETURNING for a front end that parses statements itself (the Postgres
+/// extended protocol): split it off, type it, run it.
+pub use crate::dml::returning;
 
 /// A SQL session over one Stripe account (or the built-in emulator).
 pub struct Engine {

@@ -34,16 +34,16 @@
 //! know nothing of DataFusion; this crate knows nothing of terminals or wire
 //! protocols (no rustyline, clap, pgwire or axum without `demo`).
 
-pub mod actions;
+pub(crate) mod actions;
 pub mod catalog;
 pub mod decode;
-pub mod dml;
+pub(crate) mod dml;
 pub mod embedded;
 pub mod engine;
 pub mod error;
 pub mod mirror;
-pub mod provider;
-pub mod pushdown;
+pub(crate) mod provider;
+pub(crate) mod pushdown;
 pub mod settings;
 pub mod watch;
 
@@ -53,5 +53,5 @@ pub use stripe_client as stripe;
 #[cfg(feature = "demo")]
 pub use stripe_emulator as emulator;
 
-pub use embedded::StripeSql;
+pub use embedded::{StripeSql, StripeSqlBuilder, register, register_with_key};
 pub use error::{Error, Result};

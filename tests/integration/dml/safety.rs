@@ -183,7 +183,7 @@ async fn a_write_retried_after_a_dropped_connection_creates_one_object() {
 async fn a_session_without_the_guard_refuses_update_and_delete() {
     let engine = empty();
     let ctx = datafusion::execution::context::SessionContext::new();
-    stripe_sql::engine::register(&ctx, engine.client()).unwrap();
+    stripe_sql::register(&ctx, engine.client()).unwrap();
     for sql in
         ["DELETE FROM stripe.customers WHERE id = 'cus_1'", "UPDATE stripe.customers SET name = 'x' WHERE id = 'cus_1'"]
     {

@@ -4,7 +4,6 @@
 //! order, and emits Stripe's answers as one batch. The whole action runs
 //! before the first batch, so a LIMIT above it cannot stop it half way.
 
-use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -66,11 +65,6 @@ impl ActionExec {
             Boundedness::Bounded,
         ));
         Self { call, client, ids, output, properties }
-    }
-
-    /// Lets tests downcast a plan node.
-    pub fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

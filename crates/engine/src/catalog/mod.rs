@@ -7,7 +7,7 @@ mod arrow;
 pub mod describe;
 pub mod listing;
 pub mod nearest;
-pub mod sql_type;
+pub(crate) mod sql_type;
 
 pub use arrow::{ArrowSchema, arrow_type};
 

@@ -74,4 +74,3 @@ pub mod update;
 pub use crate::settings::WritePolicy;
 pub use guard::DmlGuard;
 pub use journal::Journal;
-pub use report::{Call, RowOutcome, WriteReport};

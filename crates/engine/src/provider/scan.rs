@@ -26,7 +26,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 use crate::catalog::{FilterKind, TableDef};
 use crate::provider::join_keys::JoinKeys;
 use crate::provider::metrics::ScanCounters;
-pub use crate::provider::spec::{ScanInputs, ScanSpec};
+pub use crate::provider::spec::ScanSpec;
 use crate::provider::{estimate, fetch};
 use crate::pushdown::RequestPlan;
 use crate::stripe;
@@ -120,11 +120,6 @@ impl StripeScanExec {
         let mut scan = self.derive(self.spec.clone());
         scan.join = Some(Arc::new(best));
         Some(scan)
-    }
-
-    /// The request plan this scan executes (for tests and EXPLAIN).
-    pub fn request_plan(&self) -> &RequestPlan {
-        &self.spec.plan
     }
 }
 
@@ -320,10 +315,5 @@ impl StripeScanExec {
         let walk = self.derive(self.spec.clone().sequential());
         natural_ordering(&walk.def, &walk.spec)?;
         Some(Arc::new(walk))
-    }
-
-    /// Lets tests downcast a plan node.
-    pub fn as_any(&self) -> &dyn Any {
-        self
     }
 }

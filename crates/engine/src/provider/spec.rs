@@ -27,8 +27,6 @@ pub struct ScanSpec {
     pub limit: Option<usize>,
     /// Schema of the batches the scan emits (the projection).
     pub output_schema: SchemaRef,
-    /// Whether the plan uses the Search API (eventually consistent).
-    pub uses_search: bool,
     /// Requests in flight at once for a list walk split into `created` ranges;
     /// 1 walks the list sequentially by cursor (newest first).
     pub concurrency: usize,
@@ -55,25 +53,9 @@ pub struct ScanInputs {
 }
 
 impl ScanSpec {
-    /// Decides the requests for `filters` with the session's `options`; a nested
-    /// table without its parent filter is an error.
-    pub fn build(
-        def: &TableDef,
-        schema: &SchemaRef,
-        projection: Option<&[usize]>,
-        filters: &[Expr],
-        limit: Option<usize>,
-        options: &StripeOptions,
-    ) -> Result<Self> {
-        let spec = Self::deferred(def, schema, projection, filters, limit, options)?;
-        match spec.missing_parent() {
-            Some(e) => Err(e),
-            None => Ok(spec),
-        }
-    }
-
-    /// [`ScanSpec::build`], except that a nested table without its parent filter
-    /// plans (as [`RequestPlan::MissingParent`]): a join may supply the parent
+    /// Decides the requests for `filters` with the session's `options`. A nested
+    /// table without its parent filter still plans (as
+    /// [`RequestPlan::MissingParent`]): a join may supply the parent
     /// keys at run time (see `provider::join_rule`, which raises the error when
     /// none can).
     pub fn deferred(
@@ -137,7 +119,6 @@ impl ScanSpec {
             .collect();
         let residual = Residual::new(schema, &inputs.projection, residual_filters)?;
         let output_schema = Arc::new(schema.project(&inputs.projection)?);
-        let uses_search = matches!(actual.plan, RequestPlan::Search { .. });
         let splittable = limit.is_none() && splittable(def, &actual.plan);
         let concurrency = if splittable { options.max_concurrency.max(1) as usize } else { 1 };
         let cache_ttl = options.cache_ttl()?;
@@ -146,7 +127,6 @@ impl ScanSpec {
             residual,
             limit,
             output_schema,
-            uses_search,
             concurrency,
             cache_ttl,
             inputs,

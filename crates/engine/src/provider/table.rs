@@ -46,12 +46,6 @@ pub struct StripeTable {
 }
 
 impl StripeTable {
-    /// A table for `def`, fetching through `client`.
-    pub fn new(def: Arc<TableDef>, client: stripe::Client) -> Self {
-        let schema = def.arrow_schema();
-        Self { def, schema, client }
-    }
-
     /// The built-in table `def` with its already-built `schema` (see
     /// [`builtin_tables`]), fetching through `client`.
     pub fn shared(def: Arc<TableDef>, schema: SchemaRef, client: stripe::Client) -> Self {

@@ -23,8 +23,6 @@ mod tests;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 
 pub use request::{ListRequest, RequestPlan, retrieve_path};
-pub use retrieve::is_valid_id;
-pub use search::quote as search_quote;
 
 use crate::catalog::TableDef;
 use parent::Parent;

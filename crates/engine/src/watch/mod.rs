@@ -11,8 +11,8 @@
 //! - [`run`]: the command-line loop, output and signals.
 
 pub mod budget;
-pub mod changes;
-pub mod cursor;
+pub(crate) mod changes;
+pub(crate) mod cursor;
 pub mod interval;
 pub mod query;
 pub mod state;

@@ -66,11 +66,6 @@ impl AccountsScanExec {
         ));
         Self { scan, schema, slots, accounts, fanout, policy, properties }
     }
-
-    /// The accounts this scan calls (`All`: listed when it runs).
-    pub fn accounts(&self) -> &AccountSet {
-        &self.accounts
-    }
 }
 
 impl DisplayAs for AccountsScanExec {

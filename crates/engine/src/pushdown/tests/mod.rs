@@ -2,6 +2,7 @@
 
 mod events;
 mod fixture;
+mod fuzz;
 mod limit;
 mod list;
 mod nested;
@@ -11,3 +12,4 @@ mod retrieve;
 mod search;
 mod semantics;
 mod shapes;
+mod sql_planned;

@@ -8,7 +8,9 @@ use proptest::prelude::*;
 
 use super::fixture::*;
 use crate::catalog::TableDef;
-use crate::pushdown::{Options, RequestPlan, is_valid_id, plan, retrieve_path, search_quote};
+use crate::pushdown::retrieve::is_valid_id;
+use crate::pushdown::search::quote as search_quote;
+use crate::pushdown::{Options, RequestPlan, plan, retrieve_path};
 
 /// Parses one `'…'` literal written by `search_quote`; returns it and the rest.
 pub(super) fn parse_quoted(s: &str) -> Option<(String, &str)> {

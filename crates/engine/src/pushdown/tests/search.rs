@@ -5,7 +5,8 @@ use datafusion::functions::core::expr_fn::get_field;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown::*, cast, col, in_list, lit};
 
 use super::fixture::*;
-use crate::pushdown::{Options, Pushdown, RequestPlan, plan, search_quote};
+use crate::pushdown::search::quote as search_quote;
+use crate::pushdown::{Options, Pushdown, RequestPlan, plan};
 
 fn query(p: &Pushdown) -> String {
     match &p.plan {

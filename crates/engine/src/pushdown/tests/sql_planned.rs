@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::catalog::{ColumnDef, ColumnType, FilterDef, FilterKind, SearchDef, SearchField, SearchFieldKind, TableDef};
+use crate::pushdown::{Options, plan};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableProvider};
@@ -13,10 +15,6 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::prelude::SessionContext;
-use stripe_sql::catalog::{
-    ColumnDef, ColumnType, FilterDef, FilterKind, SearchDef, SearchField, SearchFieldKind, TableDef,
-};
-use stripe_sql::pushdown::{Options, plan};
 
 fn column(name: &str, ty: ColumnType) -> ColumnDef {
     ColumnDef { name: name.into(), ty, source: Vec::new(), expandable: false, enum_values: Vec::new() }

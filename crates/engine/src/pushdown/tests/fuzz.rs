@@ -5,14 +5,15 @@
 //! emulator's independent search parser; form encoding round-trips through the
 //! emulator's independent form parser.
 
+use crate::catalog::{TableDef, builtin};
+use crate::pushdown::retrieve::is_valid_id;
+use crate::pushdown::{self, Options, RequestPlan};
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Expr, col, lit};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value};
-use stripe_sql::catalog::{TableDef, builtin};
-use stripe_sql::emulator::search::{Lit, Op};
-use stripe_sql::pushdown::{self, Options, RequestPlan, is_valid_id};
+use stripe_emulator::search::{Lit, Op};
 
 const CASES: u32 = 300;
 
@@ -200,8 +201,8 @@ fn check_plan(table: &TableDef, plan: &RequestPlan) -> Result<(), String> {
             {
                 return Err(format!("bad search {path} {query:?}"));
             }
-            if let Some(fields) = stripe_sql::emulator::search::fields(&table.name) {
-                stripe_sql::emulator::search::parse(query, fields)
+            if let Some(fields) = stripe_emulator::search::fields(&table.name) {
+                stripe_emulator::search::parse(query, fields)
                     .map_err(|e| format!("search query {query:?} does not parse: {e:?}"))?;
             }
         }
@@ -252,14 +253,14 @@ fn random_filter_trees_on_every_table_plan_only_catalog_requests() {
 #[test]
 fn search_queries_parse_back_to_the_exact_value_in_the_emulator() {
     let customers = builtin().table("customers").unwrap();
-    let fields = stripe_sql::emulator::search::fields("customers").unwrap();
+    let fields = stripe_emulator::search::fields("customers").unwrap();
     let searched = std::cell::Cell::new(0usize);
     runner()
         .run(&hostile_string(), |v| {
             let p = pushdown::plan(customers, &[col("name").eq(lit(v.clone()))], None, &Options { use_search: true });
             if let RequestPlan::Search { query, .. } = &p.plan {
                 searched.set(searched.get() + 1);
-                let q = stripe_sql::emulator::search::parse(query, fields)
+                let q = stripe_emulator::search::parse(query, fields)
                     .map_err(|e| TestCaseError::fail(format!("{query:?} does not parse: {e:?}")))?;
                 prop_assert_eq!(q.clauses.len(), 1, "{}", query);
                 let c = &q.clauses[0];
@@ -312,10 +313,10 @@ fn form_encoding_round_trips_through_the_emulators_parser() {
     runner()
         .run(&strategy, |m| {
             let original = Value::Object(m.into_iter().collect::<Map<String, Value>>());
-            let pairs = stripe_sql::stripe::form::encode(&original);
-            let wire = stripe_sql::stripe::form::to_urlencoded(&pairs);
+            let pairs = stripe_client::form::encode(&original);
+            let wire = stripe_client::form::to_urlencoded(&pairs);
             prop_assert!(!wire.contains(['\n', '#', '?']), "{}", wire);
-            let back = stripe_sql::emulator::form::parse(&wire).map_err(TestCaseError::fail)?;
+            let back = stripe_emulator::form::parse(&wire).map_err(TestCaseError::fail)?;
             let want = match expected(&original) {
                 Value::String(_) => Value::Object(Map::new()),
                 v => v,
