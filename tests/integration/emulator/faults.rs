@@ -45,8 +45,8 @@ async fn rate_limits_global_and_per_endpoint() {
         }
     }
     assert!(limited >= 20, "a 5 rps budget must reject most of a 30-request burst ({limited})");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(api.get("/v1/customers", &[]).await.status, 200, "the budget refills");
+    // How the budget refills over time is `limits::tests` in the emulator's
+    // crate, on synthetic instants.
     emu.set_rate_limits(3.0, 0.0);
     let statuses: Vec<u16> = futures_statuses(&api, "/v1/customers", 10).await;
     assert!(statuses.contains(&429));

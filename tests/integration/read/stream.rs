@@ -50,6 +50,8 @@ async fn first_batch_arrives_before_the_last_page_is_requested() {
     let mut stream = df.execute_stream().await.expect("execute");
     stream.next().await.expect("a batch").expect("batch ok");
     drop(stream);
+    // A quiet period for a negative check: pages the scan would still fetch
+    // would show up within it.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let after_drop = charge_list_requests(&engine, before);
     assert!(after_drop <= 3, "{after_drop} pages fetched for a stream dropped after one batch");

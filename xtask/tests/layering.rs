@@ -1,0 +1,107 @@
+//! The workspace's crates are its layers (DESIGN.md §2), checked on the
+//! resolved dependency graph (`cargo tree`, normal dependencies, default
+//! features): the crates below the engine know no DataFusion, the engine knows
+//! no front end, and no crate depends on one above it.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The workspace's crates, lowest first; a crate may depend only on crates
+/// listed before it (and not on every one of them: see `ALLOWED`).
+const LAYERS: &[&str] = &["stripe-client", "stripe-catalog", "stripe-emulator", "stripe-sql-engine", "stripe-sql"];
+
+/// Which workspace crates each crate may use.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("stripe-client", &[]),
+    ("stripe-catalog", &[]),
+    // The emulator is independent of the catalog and the client: it is a fake
+    // Stripe, not a reading of our catalog, so it can catch the catalog's mistakes.
+    ("stripe-emulator", &[]),
+    ("stripe-sql-engine", &["stripe-client", "stripe-catalog", "stripe-emulator"]),
+    ("stripe-sql", &["stripe-client", "stripe-catalog", "stripe-emulator", "stripe-sql-engine"]),
+];
+
+/// Front-end crates the engine must not pull in.
+const FRONT_ENDS: &[&str] = &["rustyline", "clap", "pgwire", "axum", "datafusion-postgres", "arrow-flight", "tonic"];
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// The names of every crate `package` depends on (normal dependencies, with
+/// `features`), transitively.
+fn dependencies(package: &str, features: &[&str]) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(workspace_root()).args([
+        "tree",
+        "--locked",
+        "--offline",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{lib}",
+        "-p",
+        package,
+    ]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let out = command.output().expect("run cargo tree");
+    assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    // The first line is the package itself.
+    text.lines()
+        .skip(1)
+        .map(|l| l.trim_end_matches(" (*)").trim().replace('_', "-"))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// `cargo tree` prints library names (`stripe_client`); the workspace's
+/// package names differ for two of them.
+fn package_of(lib: &str) -> &str {
+    match lib {
+        "stripe-sql" => "stripe-sql-engine",
+        "stripe-sql-app" => "stripe-sql",
+        other => LAYERS.iter().copied().find(|p| *p == other).unwrap_or(other),
+    }
+}
+
+#[test]
+fn the_crates_below_the_engine_know_no_datafusion() {
+    for package in ["stripe-client", "stripe-catalog", "stripe-emulator"] {
+        let deps = dependencies(package, &[]);
+        let engines: Vec<_> = deps.iter().filter(|d| d.starts_with("datafusion") || d.starts_with("arrow")).collect();
+        assert!(engines.is_empty(), "{package} depends on {engines:?}");
+    }
+}
+
+#[test]
+fn the_engine_knows_no_front_end() {
+    let deps = dependencies("stripe-sql-engine", &[]);
+    let front: Vec<_> = FRONT_ENDS.iter().filter(|f| deps.contains(**f)).collect();
+    assert!(front.is_empty(), "the engine depends on {front:?}");
+    assert!(deps.contains("datafusion"), "the check reads the engine's real tree: {deps:?}");
+}
+
+#[test]
+fn no_crate_depends_on_a_crate_above_it() {
+    for (package, allowed) in ALLOWED {
+        let features: &[&str] = if *package == "stripe-sql-engine" { &["demo"] } else { &[] };
+        let used: BTreeSet<&str> = dependencies(package, features)
+            .iter()
+            .map(|d| package_of(d))
+            .filter(|d| LAYERS.contains(d))
+            .map(|d| LAYERS.iter().copied().find(|p| p == &d).expect("a layer"))
+            .collect();
+        let above: Vec<_> = used.iter().filter(|d| !allowed.contains(d)).collect();
+        assert!(above.is_empty(), "{package} depends on {above:?}, which it may not");
+    }
+    // The check sees the workspace's own edges (it would pass vacuously otherwise).
+    let app = dependencies("stripe-sql", &[]);
+    assert!(app.iter().any(|d| package_of(d) == "stripe-sql-engine"), "{app:?}");
+}
