@@ -21,9 +21,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use stripe_sql::emulator::{EmulatorConfig, RateWindow};
 use stripe_sql::engine::Engine;
-use stripe_sql::mirror::events::{self, Event};
 use stripe_sql::mirror::state::EventCursor;
-use stripe_sql::mirror::{SyncOptions, Syncer, Target, progress};
+use stripe_sql::sync::events::{self, Event};
+use stripe_sql::sync::{SyncOptions, Syncer, Target, progress};
 
 const CHARGES: usize = 50_000;
 const LATENCY: Duration = Duration::from_millis(300);

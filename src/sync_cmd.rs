@@ -16,7 +16,7 @@ use crate::cli::SyncArgs;
 use crate::config::Config;
 use crate::repl::OutputFormat;
 use crate::{Error, Result};
-use stripe_sql::mirror::{Observer, Progress, SyncOptions, Syncer, Target};
+use stripe_sql::sync::{Observer, Progress, SyncOptions, Syncer, Target};
 use stripe_sql::watch::interval::parse_interval;
 
 /// Runs `stripe-sql sync`; returns the exit code.
@@ -29,7 +29,7 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
     };
     let tables: Option<Vec<String>> = (!args.all).then(|| args.tables.clone());
     // Unknown tables and nested tables without their parent fail before any call.
-    stripe_sql::mirror::plan::plan(tables.as_deref())?;
+    stripe_sql::sync::plan::plan(tables.as_deref())?;
     // The sync reads Stripe, never the mirror it writes.
     let live = Config { mirror_reads: false, ..config.clone() };
     let engine = Arc::new(crate::run::build_engine(&live, None)?);

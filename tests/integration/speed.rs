@@ -322,7 +322,8 @@ async fn split_scans_never_ask_for_ranges_before_the_account_existed() {
     // no negative timestamp, and no call beyond the pages.
     let engine = Engine::demo().expect("demo engine");
     engine.sql(&format!("SET stripe.max_concurrency = {concurrency}")).await.expect("set");
-    for round in 0..2 {
+    let session_start = engine.client().request_log().len();
+    for _round in 0..2 {
         let mark = engine.client().request_log().len();
         let ids = unique_ids(&engine, "SELECT id FROM customers").await;
         let calls = list_calls(&engine, mark, "/v1/customers").len();
@@ -330,7 +331,14 @@ async fn split_scans_never_ask_for_ranges_before_the_account_existed() {
         assert!(calls <= pages + 1, "{calls} calls for {pages} pages of customers");
         let bounds = created_bounds(&engine, mark, "/v1/customers");
         assert!(bounds.iter().all(|b| *b >= 1_262_304_000), "{bounds:?}");
-        let account_calls = list_calls(&engine, mark, "/v1/account").len();
-        assert_eq!(account_calls, usize::from(round == 0), "GET /v1/account once per session");
+        let account_calls = list_calls(&engine, session_start, "/v1/account").len();
+        assert!(account_calls <= 1, "GET /v1/account {account_calls} times in one session");
     }
+    // The floor is asked beside the first page, detached from the scan (a scan
+    // that ends first does not wait for it), so its log entry may come later.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while list_calls(&engine, session_start, "/v1/account").is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(list_calls(&engine, session_start, "/v1/account").len(), 1, "GET /v1/account once per session");
 }

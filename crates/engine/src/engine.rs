@@ -275,6 +275,8 @@ fn register_with_marks(ctx: &SessionContext, client: &stripe::Client, marks: Arc
         if extensions.get::<StripeOptions>().is_none() {
             extensions.insert(StripeOptions::default());
         }
+        let inserts = crate::provider::inserts::Inserts(Arc::new(dml::insert::CreateCalls));
+        state.config_mut().set_extension(Arc::new(inserts));
     }
     let schema = Arc::new(MemorySchemaProvider::new());
     for (def, table_schema) in crate::provider::builtin_tables() {

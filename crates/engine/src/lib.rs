@@ -20,16 +20,23 @@
 //! Data flows one way: SQL -> DataFusion plan -> pushdown decides the API calls ->
 //! the client makes them -> JSON pages -> Arrow batches -> DataFusion finishes the query.
 //!
-//! Inside the crate, modules lean on the ones below them: `settings` (the
-//! `stripe.*` options and the write policy, a leaf) <- `catalog` (Arrow and SQL
-//! types of the catalog) <- `decode` (JSON -> Arrow, shared by scans, writes,
-//! actions and watch) <- `pushdown` (one pure function from filters to calls)
-//! <- `provider` (the tables and their scans) and `dml` (writes; every
-//! UPDATE/DELETE selects its rows through its own plan, `dml::exact`) <-
-//! `actions` <- `engine` (the session and the one statement pipeline,
-//! `engine::statement`, every front end's way in) <- `watch`, `embedded`.
-//! One knot remains: a table's INSERT hook plans through `dml`, and `dml`
-//! recognises its target by the table type of `provider`.
+//! Inside the crate, modules lean on the ones below them, never up:
+//! `settings` (the `stripe.*` options and the write policy) and `time`
+//! (leaves) <- `catalog` (Arrow and SQL types of the catalog) <- `decode`
+//! (JSON -> Arrow, shared by scans, writes, actions, watch and the mirror) <-
+//! `pushdown` (one pure function from filters to calls) and `mirror` (the
+//! Delta tables' storage and reads) <- `provider` (the tables and their scans;
+//! INSERT goes through the session's `provider::inserts::InsertPlanner`, so
+//! reads never depend on writes) <- `dml` (writes; every UPDATE/DELETE selects
+//! its rows through its own plan, `dml::exact`) <- `actions` <- `engine` (the
+//! session and the one statement pipeline, `engine::statement`, every front
+//! end's way in) <- `watch`, `sync` (fills the mirror), `embedded`.
+//!
+//! Public: [`StripeSql`] and [`register`] for embedders, `engine::Engine` (a
+//! session; the front ends' way in), `settings`, `catalog`, `decode`, `watch`,
+//! `sync` and `mirror`. `provider`, `pushdown`, `dml` and `actions` are
+//! private: they are reached through SQL.
+//!
 //! The crates below this one (`stripe-client`, `stripe-catalog`, `stripe-emulator`)
 //! know nothing of DataFusion; this crate knows nothing of terminals or wire
 //! protocols (no rustyline, clap, pgwire or axum without `demo`).
@@ -45,6 +52,8 @@ pub mod mirror;
 pub(crate) mod provider;
 pub(crate) mod pushdown;
 pub mod settings;
+pub mod sync;
+mod time;
 pub mod watch;
 
 /// The Stripe HTTP client (crate `stripe-client`).

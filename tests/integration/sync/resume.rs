@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stripe_sql::mirror::{Progress, Syncer, Target};
+use stripe_sql::sync::{Progress, Syncer, Target};
 
 use super::support::*;
 use crate::cli::support::command;
@@ -51,7 +51,7 @@ async fn a_backfill_stopped_between_commits_resumes_below_the_last_commit() {
     assert!(stopped.fetched >= 15 && stopped.fetched < 60, "{stopped:?}");
     drop(first);
 
-    let mut second = open(stripe_sql::mirror::progress::quiet()).await.unwrap();
+    let mut second = open(stripe_sql::sync::progress::quiet()).await.unwrap();
     assert_eq!(
         second.state("charges").unwrap().backfill.as_ref(),
         Some(&stopped),
@@ -124,7 +124,7 @@ async fn the_binary_killed_between_commits_resumes_and_ends_exact() {
         Some(&["charges".to_string()]),
         Target::Dir(to.into()),
         a.options(),
-        stripe_sql::mirror::progress::quiet(),
+        stripe_sql::sync::progress::quiet(),
     )
     .await
     .unwrap();

@@ -10,8 +10,8 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Value, json};
 use stripe_sql::emulator::EmulatorConfig;
 use stripe_sql::engine::Engine;
-use stripe_sql::mirror::plan::Kind;
-use stripe_sql::mirror::{SyncOptions, Syncer, Target, progress};
+use stripe_sql::sync::plan::Kind;
+use stripe_sql::sync::{SyncOptions, Syncer, Target, progress};
 
 /// 2024-01-01T00:00:00Z: where the tests start the emulator's clock.
 pub const T0: i64 = 1_704_067_200;

@@ -19,7 +19,25 @@ use crate::dml::exec::{WriteExec, WriteJob};
 use crate::dml::params::{self, NullMeaning, invalid};
 use crate::dml::policy::WriteContext;
 use crate::dml::report::Call;
+use crate::provider::inserts::InsertPlanner;
 use crate::stripe;
+
+/// The [`InsertPlanner`] `engine::register` installs for the providers.
+#[derive(Debug, Default)]
+pub struct CreateCalls;
+
+impl InsertPlanner for CreateCalls {
+    fn plan(
+        &self,
+        def: Arc<TableDef>,
+        client: stripe::Client,
+        state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan(def, client, state, input, op)
+    }
+}
 
 /// Plans `INSERT INTO def …` with `input` rows (no API call).
 pub fn plan(

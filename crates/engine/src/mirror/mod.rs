@@ -1,30 +1,24 @@
-//! The local mirror (`stripe-sql sync`): one Delta Lake table per Stripe table,
-//! backfilled with the parallel split scan, then kept fresh from the Events
-//! API, by `created` cursors and by periodic reconciliation. Each commit holds
-//! a table's rows and its cursor together (see [`state`]).
+//! The local mirror's storage: one Delta Lake table per Stripe table, where
+//! each commit holds a table's rows and its cursor together (see [`state`]),
+//! and the read side the engine uses to answer from it (`stripe.source`).
+//! Filling and refreshing it is [`crate::sync`], a layer above the engine;
+//! this module sits below the providers and writes, which read from it and
+//! apply their results to it.
 //!
 //! ```text
-//!  plan (which tables, how)  ->  Syncer::open (checks, location, stores)
-//!        Syncer::step: backfill -> follow (events / created) -> reconcile
-//!                         \______ store (Delta: append, merge) ______/
+//!  location (which folder, whose account)   fresh (when each table was last synced)
+//!  store (Delta: append, merge, cursor in the commit)   state (cursors)
+//!  read + read_exec (scans for stripe.source)   write_back (a write's objects)
+//!  status (stripe_mirror_status())
 //! ```
 
-pub mod backfill;
-pub mod events;
-pub mod follow;
 pub mod fresh;
 pub mod location;
-pub mod plan;
-pub mod progress;
 pub mod read;
 pub mod read_exec;
-pub mod reconcile;
 pub mod state;
 pub mod status;
 pub mod store;
-pub mod sync;
 pub mod write_back;
 
-pub use progress::{Observer, Progress};
 pub use status::MirrorRoot;
-pub use sync::{SyncOptions, Syncer, Target};

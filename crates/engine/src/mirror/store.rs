@@ -302,8 +302,7 @@ impl TableStore {
         table.update_datafusion_session(&ctx.state()).map_err(|e| delta_err("register table", e))?;
         let provider = table.table_provider().await.map_err(|e| delta_err("read table", e))?;
         ctx.register_table("t", provider)?;
-        let filter =
-            since.map(|s| format!(" WHERE created >= '{}'", crate::watch::query::rfc3339(s))).unwrap_or_default();
+        let filter = since.map(|s| format!(" WHERE created >= '{}'", crate::time::rfc3339(s))).unwrap_or_default();
         let batches = ctx.sql(&format!("SELECT id, \"_raw\" FROM t{filter}")).await?.collect().await?;
         let mut out = HashMap::new();
         for b in &batches {

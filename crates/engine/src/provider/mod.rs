@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod estimate;
 pub mod fetch;
+pub mod inserts;
 pub mod join_keys;
 pub mod join_rule;
 pub mod metrics;

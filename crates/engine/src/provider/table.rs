@@ -13,7 +13,6 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
-use crate::dml;
 use crate::provider::scan::{ScanSpec, StripeScanExec};
 use crate::pushdown;
 use crate::settings::StripeOptions;
@@ -109,14 +108,15 @@ impl TableProvider for StripeTable {
         Ok(Arc::new(StripeScanExec::new(Arc::clone(&self.def), self.client.clone(), spec)))
     }
 
-    /// INSERT: one create call per row, made when the plan executes (see `dml::insert`).
+    /// INSERT: one create call per row, made when the plan executes; planned
+    /// by the session's [`crate::provider::inserts::InsertPlanner`] (`dml::insert`).
     async fn insert_into(
         &self,
         state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        dml::insert::plan(Arc::clone(&self.def), self.client.clone(), state, input, insert_op)
+        crate::provider::inserts::plan(Arc::clone(&self.def), self.client.clone(), state, input, insert_op)
     }
 
     /// UPDATE is planned by the engine's DML planner (`dml::guard`), which

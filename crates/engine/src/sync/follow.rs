@@ -13,11 +13,11 @@ use super::backfill::sql_list;
 use super::events::{self, Change, Event};
 use super::plan::Kind;
 use super::progress::Progress;
-use super::state::TableState;
-use super::store::Scope;
-use super::sync::{EVENTS_WINDOW, Syncer};
+use super::syncer::{EVENTS_WINDOW, Syncer};
 use crate::Result;
 use crate::decode::Decoder;
+use crate::mirror::state::TableState;
+use crate::mirror::store::Scope;
 
 /// Fetches the current objects for `ids` from `retrieve_path` (`{id}`); a 404
 /// means the object is gone.
@@ -64,7 +64,7 @@ impl Syncer {
             if cursor > 0 && cursor < now - EVENTS_WINDOW {
                 let reason = format!(
                     "its events cursor ({}) is older than the 30 days the Events API keeps",
-                    crate::watch::query::rfc3339(cursor)
+                    crate::time::rfc3339(cursor)
                 );
                 self.start_backfill(i, Some(reason)).await?;
                 self.backfill(i).await?;
@@ -182,7 +182,7 @@ impl Syncer {
             let cursor = self.states[i].created_cursor.unwrap_or(0);
             let since = cursor - self.options.lookback;
             let name = self.plans[i].name().to_string();
-            let sql = format!("SELECT * FROM {name} WHERE created >= '{}'", crate::watch::query::rfc3339(since));
+            let sql = format!("SELECT * FROM {name} WHERE created >= '{}'", crate::time::rfc3339(since));
             let live = self.engine.sql(&sql).await.inspect_err(|e| self.record_error(i, e))?;
             let mirrored = self.stores[i].raw_by_id(Some(since)).await?;
             let (rows, newest) = changed_rows(&live, &mirrored)?;

@@ -10,12 +10,12 @@ use std::time::Duration;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::json;
 
-use super::location::{self, Marker};
 use super::plan::{self, Kind, TablePlan};
 use super::progress::{Observer, Progress};
-use super::state::{Backfill, TableState};
-use super::store::TableStore;
 use crate::engine::Engine;
+use crate::mirror::location::{self, Marker};
+use crate::mirror::state::{Backfill, TableState};
+use crate::mirror::store::TableStore;
 use crate::{Error, Result};
 
 /// Seconds the Events API reaches back.
@@ -208,7 +208,7 @@ impl Syncer {
     /// One pass: finish backfills, apply what happened since, and reconcile
     /// when due (or when `reconcile` asks). Stops early, between commits, on a stop request.
     pub async fn step(&mut self, reconcile: bool) -> Result<()> {
-        let started = super::fresh::now();
+        let started = crate::mirror::fresh::now();
         self.step_tables(reconcile).await?;
         if !self.stopping() {
             // Only a whole step vouches for a table: everything Stripe held when
@@ -217,7 +217,7 @@ impl Syncer {
                 .filter(|&i| self.states[i].backfill.is_none())
                 .map(|i| self.plans[i].name())
                 .collect();
-            super::fresh::record(&self.dir, &done, started);
+            crate::mirror::fresh::record(&self.dir, &done, started);
         }
         Ok(())
     }
@@ -298,11 +298,11 @@ impl Syncer {
     }
 
     pub(super) fn record_error(&self, i: usize, e: &Error) {
-        super::status::write_error(&self.dir, self.plans[i].name(), &e.to_string());
+        crate::mirror::status::write_error(&self.dir, self.plans[i].name(), &e.to_string());
         self.report(Progress::Error { table: self.plans[i].name().to_string(), message: e.to_string() });
     }
 
     pub(super) fn clear_error(&self, i: usize) {
-        super::status::clear_error(&self.dir, self.plans[i].name());
+        crate::mirror::status::clear_error(&self.dir, self.plans[i].name());
     }
 }

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::state::EventCursor;
 use crate::Result;
+use crate::mirror::state::EventCursor;
 use crate::stripe;
 
 /// One event, as the mirror needs it.

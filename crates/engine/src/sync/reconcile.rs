@@ -9,9 +9,9 @@ use super::backfill::sql_list;
 use super::follow::changed_rows;
 use super::plan::Kind;
 use super::progress::Progress;
-use super::store;
-use super::sync::Syncer;
+use super::syncer::Syncer;
 use crate::Result;
+use crate::mirror::store;
 
 impl Syncer {
     /// Reconciles every backfilled table now.

@@ -15,13 +15,13 @@ use serde_json::{Value, json};
 
 use super::plan::Kind;
 use super::progress::Progress;
-use super::state::TableState;
-use super::store;
-use super::sync::Syncer;
+use super::syncer::Syncer;
 use crate::Result;
 use crate::engine::Engine;
+use crate::mirror::state::TableState;
+use crate::mirror::store;
 use crate::stripe;
-use crate::watch::query::rfc3339;
+use crate::time::rfc3339;
 
 /// Windows fetched at once. Two overlap the edges of one split scan with the
 /// other, but measured slower here (the two scans drew 429s from the strict
