@@ -1,7 +1,8 @@
 //! The workspace's crates are its layers (DESIGN.md §2), checked on the
 //! resolved dependency graph (`cargo tree`, normal dependencies, default
 //! features): the crates below the engine know no DataFusion, the engine knows
-//! no front end, and no crate depends on one above it.
+//! no front end, and no crate depends on one above it. Inside the engine, its
+//! modules are layers too (checked on their `crate::` references).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -104,4 +105,56 @@ fn no_crate_depends_on_a_crate_above_it() {
     // The check sees the workspace's own edges (it would pass vacuously otherwise).
     let app = dependencies("stripe-sql", &[]);
     assert!(app.iter().any(|d| package_of(d) == "stripe-sql-engine"), "{app:?}");
+}
+
+/// The engine's modules, lowest first (the engine's `lib.rs` says why): a
+/// module's code refers only to modules before it. Unit tests may reach up.
+const ENGINE_MODULES: &[&str] = &[
+    "error", "settings", "time", "catalog", "decode", "pushdown", "mirror", "provider", "dml", "actions", "engine",
+    "watch", "sync", "embedded",
+];
+
+/// Every `crate::module` reference in the engine's non-test code that points
+/// to a module above the referring one, as `(file, module, line)`.
+fn upward_references() -> Vec<(String, String, String)> {
+    let src = workspace_root().join("crates/engine/src");
+    let rank = |m: &str| ENGINE_MODULES.iter().position(|x| *x == m);
+    let mut found = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read the engine's sources") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "tests") {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            let relative = path.strip_prefix(&src).expect("inside src").to_string_lossy().into_owned();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !name.ends_with(".rs") || name == "lib.rs" || name == "tests.rs" || name.ends_with("_tests.rs") {
+                continue;
+            }
+            let own = relative.split('/').next().unwrap_or_default().trim_end_matches(".rs").to_string();
+            let Some(own_rank) = rank(&own) else { panic!("{relative}: module {own} is not in ENGINE_MODULES") };
+            let text = std::fs::read_to_string(&path).expect("read a source file");
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (at, _) in line.match_indices("crate::") {
+                    let module: String =
+                        line[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    if rank(&module).is_some_and(|r| r > own_rank) {
+                        found.push((relative.clone(), module, line.trim().to_string()));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn engine_modules_lean_only_on_modules_below_them() {
+    let upward = upward_references();
+    assert!(upward.is_empty(), "references up the engine's layers: {upward:#?}");
 }
