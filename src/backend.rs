@@ -175,6 +175,10 @@ impl Backend for EngineBackend {
         self.engine.client().clear_cache();
     }
 
+    fn take_warnings(&self) -> Vec<String> {
+        self.engine.take_warnings()
+    }
+
     fn request_mark(&self) -> u64 {
         self.engine.client().request_log().len() as u64
     }

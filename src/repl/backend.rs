@@ -84,6 +84,12 @@ pub trait Backend: Send + Sync {
     }
     /// Drop any cached API results (`\cache clear`).
     fn clear_cache(&self) {}
+    /// What the last statement reported without failing (under
+    /// `stripe.accounts`, the accounts that failed), taken: the next call
+    /// returns only newer ones.
+    fn take_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Plans and runs one statement. The default runs it in
     /// [`Backend::session`]; the engine runs it through its statement
     /// pipeline (marks, named arguments, `RETURNING`, hints).

@@ -140,9 +140,15 @@ impl Runner {
         let started = Instant::now();
         let result = self.execute(sql, mark, err).await;
         self.last_requests = self.backend.requests_since(mark);
+        // What the statement reported without failing (accounts that failed
+        // under stripe.accounts): on the error stream, after the result.
+        let warnings = self.backend.take_warnings();
         let batches = result.map_err(|message| super::hints::with_hint(message, &self.backend.tables()))?;
         let elapsed = started.elapsed();
         self.print(&batches, out)?;
+        for warning in warnings {
+            let _ = writeln!(err, "WARNING: {warning}");
+        }
         if self.timing {
             let _ = writeln!(err, "Time: {:.3} ms", elapsed.as_secs_f64() * 1000.0);
         }

@@ -46,6 +46,9 @@ impl ConnectionHandlers {
         if let Some(dir) = &options.mirror {
             session.set_mirror(dir.clone());
         }
+        if let Some(accounts) = &options.accounts {
+            session.engine.set_accounts(accounts)?;
+        }
         let startup = match (&options.password, options.password_auth) {
             (None, _) => Startup::Open(OpenStartup { connections: Arc::clone(&connections) }),
             (Some(password), PasswordAuth::ScramSha256) => Startup::Scram(Box::new(

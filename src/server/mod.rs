@@ -22,6 +22,7 @@ pub mod errors;
 pub mod extended;
 pub mod flight;
 pub mod handlers;
+pub mod notices;
 pub mod pg_catalog;
 pub mod pg_compat;
 pub mod policy;
@@ -81,6 +82,8 @@ pub struct ServerOptions {
     pub allow_live_writes: bool,
     /// Sessions may read tables from the mirror here (`--mirror DIR`).
     pub mirror: Option<std::path::PathBuf>,
+    /// Each session starts with `stripe.accounts` set to this (`--accounts`).
+    pub accounts: Option<String>,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -95,6 +98,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("tls", &self.tls.is_some())
             .field("allow_live_writes", &self.allow_live_writes)
             .field("mirror", &self.mirror)
+            .field("accounts", &self.accounts)
             .finish()
     }
 }
@@ -111,6 +115,7 @@ impl Default for ServerOptions {
             tls: None,
             allow_live_writes: false,
             mirror: None,
+            accounts: None,
         }
     }
 }
@@ -217,6 +222,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
         },
         allow_live_writes: config.allow_live_writes,
         mirror: config.mirror_reads.then(|| config.mirror.clone()),
+        accounts: config.accounts.clone(),
     };
     for addr in [args.postgres_addr(), args.flight_sql].into_iter().flatten() {
         if !addr.ip().is_loopback() && options.password.is_none() {

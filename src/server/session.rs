@@ -27,6 +27,7 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::simplequery::Query;
 use pgwire::types::format::FormatOptions;
 
 use datafusion::execution::runtime_env::RuntimeEnv;
@@ -274,6 +275,19 @@ pub(crate) async fn start_query<C: ClientInfo>(client: &C) -> Option<oneshot::Re
 
 #[async_trait]
 impl SimpleQueryHandler for Session {
+    /// pgwire's query loop over a client that adds the engine's warnings as
+    /// notices after each result (`notices`).
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let mut noticed = crate::server::notices::Noticed::new(client, &self.engine);
+        self._on_query(&mut noticed, query).await
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,

@@ -1,9 +1,12 @@
 //! Connect platforms as one set of tables (`stripe.accounts`): exact totals
 //! across accounts, an account failing mid-scan, `account = …` pushdown, and
-//! the tables unchanged while the setting is off.
+//! the tables unchanged while the setting is off; writes and actions sent as
+//! each row's account.
 
 mod fanout;
 mod pushdown;
+mod warnings;
+mod writes;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;

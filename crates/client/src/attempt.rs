@@ -126,6 +126,7 @@ pub(crate) async fn send_once(
         idempotency_key: req.idempotency_key.is_some(),
         sent_at,
         cached: false,
+        account: account.map(str::to_owned),
     });
     result
 }

@@ -72,6 +72,10 @@ struct Inner {
     cache: ResponseCache,
     /// `created` of the account (`GET /v1/account`), asked once; `None` when unavailable.
     account_created: tokio::sync::OnceCell<Option<i64>>,
+    /// One budget per connected account for the whole process: every clone
+    /// (each `serve` connection's engine, each scan) acting as an account
+    /// draws on the same one.
+    scopes: std::sync::Mutex<std::collections::HashMap<String, Arc<AccountScope>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -129,6 +133,7 @@ impl Client {
                 policy,
                 cache: ResponseCache::new(),
                 account_created: tokio::sync::OnceCell::new(),
+                scopes: Default::default(),
             }),
             cache_ttl: Duration::ZERO,
             observer: None,
@@ -153,6 +158,24 @@ impl Client {
     /// uses the response cache (whose keys do not name an account).
     pub fn with_account(&self, scope: Arc<AccountScope>) -> Client {
         Client { scope: Some(scope), ..self.clone() }
+    }
+
+    /// A clone acting as connected account `account` (`Stripe-Account`) under
+    /// that account's budget, which every clone of this client shares (one
+    /// registry per process, made on first use with the configured
+    /// per-endpoint rate as the account's overall and per-endpoint budget).
+    pub fn as_account(&self, account: &str) -> Client {
+        let scope = {
+            let mut scopes = self.inner.scopes.lock().unwrap_or_else(|e| e.into_inner());
+            let rps = self.inner.config.endpoint_rps;
+            Arc::clone(scopes.entry(account.to_owned()).or_insert_with(|| AccountScope::new(account, rps, rps)))
+        };
+        self.with_account(scope)
+    }
+
+    /// The budget of connected account `account` if a clone has acted as it.
+    pub fn account_scope(&self, account: &str) -> Option<Arc<AccountScope>> {
+        self.inner.scopes.lock().unwrap_or_else(|e| e.into_inner()).get(account).cloned()
     }
 
     /// The connected account this clone acts as, if any (set by
@@ -323,6 +346,7 @@ impl Client {
                 idempotency_key: false,
                 cached: true,
                 sent_at: std::time::SystemTime::now(),
+                account: self.account().map(str::to_owned),
             });
             if let Some(observer) = &self.observer {
                 observer.on_cache_hit();
@@ -517,4 +541,25 @@ fn unreadable(path: &str, message: String) -> ApiError {
 
 fn pagination(path: &str, e: super::pagination::PaginationError) -> ApiError {
     ApiError::Pagination { path: path.to_owned(), message: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_clone_acting_as_an_account_draws_on_one_budget() {
+        let key = crate::ApiKey::parse("sk_test_budget0000000000000000").expect("key");
+        let client = Client::new(ClientConfig::new(key)).expect("client");
+        // Two `serve` connections: clones with logs of their own.
+        let (one, two) =
+            (client.with_request_log(RequestLog::default()), client.with_request_log(RequestLog::default()));
+        assert!(client.account_scope("acct_1").is_none());
+        let (a, b) = (one.as_account("acct_1"), two.as_account("acct_1"));
+        assert_eq!((a.account(), b.account()), (Some("acct_1"), Some("acct_1")));
+        let shared = client.account_scope("acct_1").expect("made on first use");
+        assert!(Arc::ptr_eq(a.scope.as_ref().unwrap(), &shared) && Arc::ptr_eq(b.scope.as_ref().unwrap(), &shared));
+        let other = two.as_account("acct_2");
+        assert!(!Arc::ptr_eq(other.scope.as_ref().unwrap(), &shared), "each account has its own");
+    }
 }

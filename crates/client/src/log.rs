@@ -49,6 +49,8 @@ pub struct LogEntry {
     pub sent_at: std::time::SystemTime,
     /// Whether the response came from the client's cache (no HTTP request was made).
     pub cached: bool,
+    /// The connected account the call was made as (`Stripe-Account`), if any.
+    pub account: Option<String>,
 }
 
 impl LogEntry {
@@ -188,6 +190,7 @@ mod tests {
             idempotency_key: false,
             sent_at: std::time::SystemTime::UNIX_EPOCH,
             cached: false,
+            account: None,
         }
     }
 

@@ -74,6 +74,8 @@ impl Engine {
         let marks = Arc::new(StatementMarks::default());
         register_with_marks(&ctx, &client, Arc::clone(&marks))?;
         let fanout = Fanout::new(client.clone());
+        // Writes and actions find it there (see `provider::accounts::Routing`).
+        ctx.state_ref().write().config_mut().set_extension(Arc::clone(&fanout));
         Ok(Self {
             ctx,
             client,
@@ -137,6 +139,12 @@ impl Engine {
     /// `stripe.accounts`, the accounts that failed.
     pub fn warnings(&self) -> Vec<String> {
         self.fanout.warnings()
+    }
+
+    /// [`Self::warnings`], forgotten once taken (a front end that shows them
+    /// once: the REPL after the result, `serve` as notices).
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.fanout.take_warnings()
     }
 
     /// Gives every table the `account` column when `stripe.accounts` was set

@@ -64,8 +64,15 @@ pub fn serve_with_flight(extra: &[&str], env: &[(&str, &str)]) -> (Served, Socke
 /// Starts the server with `args` and reads its `listening on` lines (the
 /// Postgres one first when there is one, then the Flight SQL one when `flight`).
 pub fn start(args: &[&str], env: &[(&str, &str)], flight: bool) -> (Served, Option<SocketAddr>) {
+    let mut all = vec!["--demo"];
+    all.extend_from_slice(args);
+    start_over(&all, env, flight)
+}
+
+/// [`start`] without `--demo`: `args` say which API to serve (`--api-base`, `--api-key`, …).
+pub fn start_over(args: &[&str], env: &[(&str, &str)], flight: bool) -> (Served, Option<SocketAddr>) {
     let home = tempfile::tempdir().expect("temporary home");
-    let mut all = vec!["serve", "--demo"];
+    let mut all = vec!["serve"];
     all.extend_from_slice(args);
     let mut cmd = command(&all, home.path());
     for (k, v) in env {

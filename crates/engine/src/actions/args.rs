@@ -13,11 +13,15 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 use serde_json::{Map, Value};
 
 use super::{params, scalar_json};
 use crate::catalog::ActionDef;
+
+/// The named argument (and the column of the id subquery's rows) naming the
+/// account an action acts as under `stripe.accounts`.
+pub const ACCOUNT_ARGUMENT: &str = "account";
 
 /// Which objects the action applies to.
 #[derive(Debug, Clone)]
@@ -38,6 +42,8 @@ pub struct ActionArgs {
     pub ids: Ids,
     /// Body parameters, checked against the catalog.
     pub body: Map<String, Value>,
+    /// `account => 'acct_…'` (under `stripe.accounts`): the account acted as.
+    pub account: Option<String>,
 }
 
 /// Reads and validates the arguments of `def`'s function.
@@ -81,8 +87,33 @@ pub fn parse(def: &ActionDef, exprs: &[Expr]) -> Result<ActionArgs> {
             given.insert(key, value);
         }
     }
+    // No action has a parameter of that name: it names the account to act as.
+    let account = match given.remove(ACCOUNT_ARGUMENT) {
+        None => None,
+        Some(Value::String(account)) => Some(account),
+        Some(other) => return Err(plan(format!("{name}: account => takes an account id (acct_…), not {other}"))),
+    };
     let body = params::check(name, &def.params, given).map_err(plan)?;
-    Ok(ActionArgs { ids, body })
+    Ok(ActionArgs { ids, body, account })
+}
+
+/// Under `stripe.accounts`: the id subquery `(SELECT id FROM t WHERE …)`
+/// selecting each row's `account` too, so every id is acted on as the account
+/// its row came from. A subquery of another shape (`array_agg`, `DISTINCT`,
+/// no `account` column) is left as it is.
+pub fn follow_rows(ids: Ids) -> Result<Ids> {
+    let Ids::Query(query) = &ids else { return Ok(ids) };
+    let LogicalPlan::Projection(projection) = query.as_ref() else { return Ok(ids) };
+    let Ok((qualifier, _)) = projection.input.schema().qualified_field_with_unqualified_name(ACCOUNT_ARGUMENT) else {
+        return Ok(ids);
+    };
+    if projection.expr.len() != 1 || list_of_text(&projection.expr[0].get_type(projection.input.schema())?) {
+        return Ok(ids);
+    }
+    let account = Expr::Column(datafusion::common::Column::new(qualifier.cloned(), ACCOUNT_ARGUMENT));
+    let exprs = vec![projection.expr[0].clone(), account];
+    let with_account = datafusion::logical_expr::Projection::try_new(exprs, Arc::clone(&projection.input))?;
+    Ok(Ids::Query(Arc::new(LogicalPlan::Projection(with_account))))
 }
 
 /// A named id (`id => 'pi_1'`) back as a constant: a string or a list of strings.

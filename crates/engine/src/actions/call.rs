@@ -80,28 +80,33 @@ impl PreparedCall {
         }
     }
 
-    /// Runs the action for every id and returns Stripe's objects in the
-    /// order of `ids`. A repeated id is sent once (its key would make Stripe
-    /// replay the answer anyway) and its object repeated. After a failure no
-    /// further id is started; the error lists done, failed and skipped ids.
-    pub async fn run_all(&self, client: &stripe::Client, ids: &[String]) -> Result<Vec<Value>> {
+    /// Runs the action for every id, each sent through its own client
+    /// (`clients[i]` for `ids[i]`: under `stripe.accounts`, the client acting
+    /// as its account), and returns Stripe's objects in the order of `ids`. A
+    /// repeated id is sent once (its key would make Stripe replay the answer
+    /// anyway) and its object repeated. After a failure no further id is
+    /// started; the error lists done, failed and skipped ids.
+    pub async fn run_as(&self, clients: &[stripe::Client], ids: &[String]) -> Result<Vec<Value>> {
         let mut distinct: Vec<&str> = Vec::with_capacity(ids.len());
-        for id in ids {
+        let mut sent_by: Vec<&stripe::Client> = Vec::with_capacity(ids.len());
+        for (id, client) in ids.iter().zip(clients) {
             if !distinct.contains(&id.as_str()) {
                 distinct.push(id);
+                sent_by.push(client);
             }
         }
         let failed = AtomicBool::new(false);
         // Owned items: a closure over borrowed items trips the `Send` check of the exec's stream.
-        let owned: Vec<(usize, String)> = distinct.iter().map(|id| id.to_string()).enumerate().collect();
+        let owned: Vec<(usize, String, stripe::Client)> =
+            distinct.iter().zip(sent_by).enumerate().map(|(i, (id, c))| (i, id.to_string(), c.clone())).collect();
         let outcomes: Vec<(usize, Outcome)> = stream::iter(owned)
-            .map(|(i, id)| {
+            .map(|(i, id, client)| {
                 let failed = &failed;
                 async move {
                     if failed.load(Ordering::SeqCst) {
                         return (i, Outcome::NotAttempted);
                     }
-                    match self.send(client, &id).await {
+                    match self.send(&client, &id).await {
                         Ok(object) => (i, Outcome::Done(object)),
                         Err(e) => {
                             failed.store(true, Ordering::SeqCst);

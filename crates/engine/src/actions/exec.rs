@@ -21,6 +21,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 use super::args::check_id;
 use super::call::PreparedCall;
 use crate::decode::Decoder;
+use crate::provider::accounts::Routing;
 use crate::stripe;
 
 /// Where the ids come from at execution time.
@@ -41,6 +42,15 @@ pub enum Output {
     DryRun(SchemaRef, Vec<usize>),
 }
 
+/// Under `stripe.accounts`: how an action picks the account of each id.
+#[derive(Debug, Clone)]
+pub struct AccountChoice {
+    /// The session's routing.
+    pub routing: Arc<Routing>,
+    /// `account => 'acct_…'`, for ids whose row names none.
+    pub named: Option<String>,
+}
+
 /// The physical node that performs an action.
 #[derive(Debug)]
 pub struct ActionExec {
@@ -48,12 +58,20 @@ pub struct ActionExec {
     client: stripe::Client,
     ids: IdSource,
     output: Output,
+    accounts: Option<AccountChoice>,
     properties: Arc<PlanProperties>,
 }
 
 impl ActionExec {
-    /// A node performing `call` through `client` on `ids`.
-    pub fn new(call: Arc<PreparedCall>, client: stripe::Client, ids: IdSource, output: Output) -> Self {
+    /// A node performing `call` through `client` on `ids` (under
+    /// `stripe.accounts`, as the accounts `accounts` picks).
+    pub fn new(
+        call: Arc<PreparedCall>,
+        client: stripe::Client,
+        ids: IdSource,
+        output: Output,
+        accounts: Option<AccountChoice>,
+    ) -> Self {
         let schema = match &output {
             Output::Rows(d) => d.schema(),
             Output::DryRun(s, _) => Arc::clone(s),
@@ -64,7 +82,7 @@ impl ActionExec {
             EmissionType::Final,
             Boundedness::Bounded,
         ));
-        Self { call, client, ids, output, properties }
+        Self { call, client, ids, output, accounts, properties }
     }
 }
 
@@ -119,20 +137,31 @@ impl ExecutionPlan for ActionExec {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!("ActionExec has one partition, asked for {partition}")));
         }
-        let (call, client, ids, output) =
-            (Arc::clone(&self.call), self.client.clone(), self.ids.clone(), self.output.clone());
+        let (call, client, ids, output, choice) =
+            (Arc::clone(&self.call), self.client.clone(), self.ids.clone(), self.output.clone(), self.accounts.clone());
         let schema = self.properties.eq_properties.schema().clone();
         let work = async move {
-            let ids = match ids {
-                IdSource::Fixed(ids) => ids,
-                IdSource::Query(plan) => query_ids(&call.def.name, plan, context).await?,
+            let name = call.def.name.as_str();
+            let (ids, given): (Vec<String>, Vec<Option<String>>) = match ids {
+                IdSource::Fixed(ids) => ids.into_iter().map(|id| (id, None)).unzip(),
+                IdSource::Query(plan) => query_ids(name, plan, context).await?.into_iter().unzip(),
             };
             for id in &ids {
-                check_id(&call.def.name, id)?;
+                check_id(name, id)?;
             }
+            let accounts = account_of_each(name, choice.as_ref(), given).await?;
             match output {
-                Output::Rows(decoder) => decoder.decode(&call.run_all(&client, &ids).await?),
-                Output::DryRun(schema, projection) => dry_run_batch(&call, &ids)?
+                Output::Rows(decoder) => {
+                    let mut clients = Vec::with_capacity(ids.len());
+                    for account in &accounts {
+                        clients.push(match (account, &choice) {
+                            (Some(account), Some(choice)) => choice.routing.client(account).await?,
+                            _ => client.clone(),
+                        });
+                    }
+                    decoder.decode(&call.run_as(&clients, &ids).await?)
+                }
+                Output::DryRun(schema, projection) => dry_run_batch(&call, &ids, &accounts)?
                     .project(&projection)
                     .map_err(Into::into)
                     .and_then(|b| RecordBatch::try_new(schema, b.columns().to_vec()).map_err(Into::into)),
@@ -142,18 +171,63 @@ impl ExecutionPlan for ActionExec {
     }
 }
 
-/// Runs the id subquery and reads its ids: one text column, or arrays of text.
-async fn query_ids(name: &str, plan: Arc<dyn ExecutionPlan>, context: Arc<TaskContext>) -> Result<Vec<String>> {
+/// The account each id is acted on as: its row's (`(SELECT id, account …)`),
+/// else `account => …`, else the selection's only account; all checked
+/// against `stripe.accounts` before anything is sent. Without the setting,
+/// no account may be named.
+async fn account_of_each(
+    name: &str,
+    choice: Option<&AccountChoice>,
+    given: Vec<Option<String>>,
+) -> Result<Vec<Option<String>>> {
+    let Some(choice) = choice else {
+        if given.iter().any(Option::is_some) {
+            return Err(DataFusionError::Plan(format!(
+                "{name}: the id subquery names accounts, but stripe.accounts is off (SET stripe.accounts = 'all' first)"
+            )));
+        }
+        return Ok(given);
+    };
+    let mut out = Vec::with_capacity(given.len());
+    for account in given {
+        out.push(Some(match account.or_else(|| choice.named.clone()) {
+            Some(account) => account,
+            None => choice.routing.default_account(name, &format!("{name}('…', account => 'acct_…')"))?,
+        }));
+    }
+    choice.routing.check_selected(name, out.iter().flatten().map(String::as_str)).await?;
+    Ok(out)
+}
+
+/// Runs the id subquery and reads its ids (one text column, or arrays of
+/// text) with, when it selects a second column `account`, each id's account.
+async fn query_ids(
+    name: &str,
+    plan: Arc<dyn ExecutionPlan>,
+    context: Arc<TaskContext>,
+) -> Result<Vec<(String, Option<String>)>> {
     let mut ids = Vec::new();
     for batch in collect(plan, context).await? {
-        let column = batch.column(0);
-        let parts: Vec<ArrayRef> = match column.data_type() {
-            // An array per row (array_agg): a NULL array means no ids.
-            DataType::List(_) => column.as_list::<i32>().iter().flatten().collect(),
-            DataType::LargeList(_) => column.as_list::<i64>().iter().flatten().collect(),
-            _ => vec![Arc::clone(column)],
+        let accounts = match batch.num_columns() {
+            1 => None,
+            _ => Some(cast(batch.column(1), &DataType::Utf8)?),
         };
-        for part in parts {
+        let account_at = |row: usize| {
+            let accounts = accounts.as_ref()?.as_string::<i32>();
+            accounts.is_valid(row).then(|| accounts.value(row).to_string())
+        };
+        let column = batch.column(0);
+        // (row, its ids): an array per row (array_agg), a NULL array meaning no ids.
+        let parts: Vec<(usize, ArrayRef)> = match column.data_type() {
+            DataType::List(_) => {
+                column.as_list::<i32>().iter().enumerate().filter_map(|(r, a)| Some((r, a?))).collect()
+            }
+            DataType::LargeList(_) => {
+                column.as_list::<i64>().iter().enumerate().filter_map(|(r, a)| Some((r, a?))).collect()
+            }
+            _ => (0..batch.num_rows()).map(|r| (r, column.slice(r, 1))).collect(),
+        };
+        for (row, part) in parts {
             let texts = cast(&part, &DataType::Utf8)?;
             let texts = texts.as_string::<i32>();
             for i in 0..texts.len() {
@@ -162,14 +236,14 @@ async fn query_ids(name: &str, plan: Arc<dyn ExecutionPlan>, context: Arc<TaskCo
                         "{name}: the id subquery returned a NULL id; nothing was sent"
                     )));
                 }
-                ids.push(texts.value(i).to_string());
+                ids.push((texts.value(i).to_string(), account_at(row)));
             }
         }
     }
     Ok(ids)
 }
 
-fn dry_run_batch(call: &PreparedCall, ids: &[String]) -> Result<RecordBatch> {
+fn dry_run_batch(call: &PreparedCall, ids: &[String], accounts: &[Option<String>]) -> Result<RecordBatch> {
     let requests: Vec<_> = ids.iter().map(|id| call.request(id)).collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(requests.iter().map(|r| r.method.clone()))),
@@ -178,6 +252,7 @@ fn dry_run_batch(call: &PreparedCall, ids: &[String]) -> Result<RecordBatch> {
             requests.iter().map(|r| stripe::form::readable(&stripe::form::encode(&r.params))),
         )),
         Arc::new(StringArray::from_iter(requests.iter().map(|r| r.idempotency_key.clone()))),
+        Arc::new(StringArray::from_iter(accounts.iter().cloned())),
     ];
     Ok(RecordBatch::try_new(super::table::dry_run_schema(), columns)?)
 }

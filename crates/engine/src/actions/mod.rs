@@ -19,6 +19,11 @@
 //! ids done, those that failed (Stripe's message and request id) and those not
 //! attempted. `SET stripe.max_concurrency = 1` sends them one by one in order.
 //!
+//! Connect (`stripe.accounts`): an action acts as `account => 'acct_…'` (one
+//! of the selected accounts; required unless exactly one is selected), and the
+//! bulk form's id subquery acts on each id as the account its row came from
+//! (`provider::accounts::Routing`; checked before anything is sent).
+//!
 //! Safety: planning only validates (constants only: a column reference, a
 //! bind parameter or an unfoldable expression is an error); requests are
 //! sent by [`exec::ActionExec`] when the plan executes, so EXPLAIN and

@@ -11,11 +11,14 @@ use datafusion::execution::context::SessionContext;
 
 use super::args;
 use super::call::PreparedCall;
+use super::exec::AccountChoice;
 use super::get::GetFunction;
 use super::table::ActionTable;
 use crate::catalog::{self, ActionDef, ColumnDef, ColumnType, TableDef};
+use crate::provider::accounts::Routing;
 use crate::settings::StripeOptions;
 use crate::stripe;
+use datafusion::error::DataFusionError;
 
 /// Registers every action of the built-in catalog, and `stripe_get`, into `ctx`.
 pub fn register(ctx: &SessionContext, client: &stripe::Client) {
@@ -52,15 +55,27 @@ impl TableFunctionImpl for ActionFunction {
         if !options.dry_run {
             check_live_key(&self.def.name, &self.client, call.session())?;
         }
+        let mut ids = parsed.ids;
+        let accounts = match (Routing::of_session(call.session())?, parsed.account) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(DataFusionError::Plan(format!(
+                    "{}: account => names an account to act as, which needs stripe.accounts (SET stripe.accounts = 'all' or a list of acct_… ids)",
+                    self.def.name
+                )));
+            }
+            (Some(routing), named) => {
+                if let Some(account) = &named {
+                    routing.check_shape(&self.def.name, account)?;
+                }
+                ids = args::follow_rows(ids)?;
+                Some(AccountChoice { routing, named })
+            }
+        };
         let prepared =
             PreparedCall::new(Arc::clone(&self.def), parsed.body).with_concurrency(options.max_concurrency as usize);
-        Ok(Arc::new(ActionTable::new(
-            prepared,
-            self.client.clone(),
-            parsed.ids,
-            Arc::clone(&self.result),
-            options.dry_run,
-        )))
+        let table = ActionTable::new(prepared, self.client.clone(), ids, Arc::clone(&self.result), options.dry_run);
+        Ok(Arc::new(table.with_accounts(accounts)))
     }
 }
 

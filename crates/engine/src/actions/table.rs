@@ -14,7 +14,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::args::Ids;
 use super::call::PreparedCall;
-use super::exec::{ActionExec, IdSource, Output};
+use super::exec::{AccountChoice, ActionExec, IdSource, Output};
 use crate::catalog::ArrowSchema;
 use crate::catalog::TableDef;
 use crate::decode::Decoder;
@@ -29,6 +29,7 @@ pub struct ActionTable {
     result: Arc<TableDef>,
     dry_run: bool,
     schema: SchemaRef,
+    accounts: Option<AccountChoice>,
 }
 
 impl ActionTable {
@@ -36,17 +37,25 @@ impl ActionTable {
     /// `dry_run`, describe the requests instead of sending them).
     pub fn new(call: PreparedCall, client: stripe::Client, ids: Ids, result: Arc<TableDef>, dry_run: bool) -> Self {
         let schema = if dry_run { dry_run_schema() } else { result.arrow_schema() };
-        Self { call: Arc::new(call), client, ids, result, dry_run, schema }
+        Self { call: Arc::new(call), client, ids, result, dry_run, schema, accounts: None }
+    }
+
+    /// The same call made as the accounts `accounts` picks (`stripe.accounts`).
+    pub fn with_accounts(mut self, accounts: Option<AccountChoice>) -> Self {
+        self.accounts = accounts;
+        self
     }
 }
 
-/// Columns of a dry run: one row per request that would be sent.
+/// Columns of a dry run: one row per request that would be sent (and, under
+/// `stripe.accounts`, the account it would be sent as).
 pub fn dry_run_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("method", DataType::Utf8, false),
         Field::new("path", DataType::Utf8, false),
         Field::new("params", DataType::Utf8, false),
         Field::new("idempotency_key", DataType::Utf8, true),
+        Field::new("account", DataType::Utf8, true),
     ]))
 }
 
@@ -80,6 +89,6 @@ impl TableProvider for ActionTable {
         } else {
             Output::Rows(Decoder::new(&self.result, projection.map(|p| p.as_slice())))
         };
-        Ok(Arc::new(ActionExec::new(Arc::clone(&self.call), self.client.clone(), ids, output)))
+        Ok(Arc::new(ActionExec::new(Arc::clone(&self.call), self.client.clone(), ids, output, self.accounts.clone())))
     }
 }

@@ -20,7 +20,7 @@ use crate::pushdown;
 /// A DELETE of the rows `rows` yields (rows with an `id` column).
 pub fn plan_rows(ctx: WriteContext, rows: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
     check_deletable(&ctx)?;
-    let job = DeleteJob { def: Arc::clone(&ctx.def), rows };
+    let job = DeleteJob { def: Arc::clone(&ctx.def), rows, routed: ctx.routing.is_some() };
     Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
 }
 
@@ -42,6 +42,8 @@ fn check_deletable(ctx: &WriteContext) -> Result<()> {
 struct DeleteJob {
     def: Arc<TableDef>,
     rows: Arc<dyn ExecutionPlan>,
+    /// Each row's call goes to the row's `account` (`stripe.accounts`).
+    routed: bool,
 }
 
 #[async_trait]
@@ -54,13 +56,16 @@ impl WriteJob for DeleteJob {
         let delete = self.def.delete.as_ref().ok_or_else(|| invalid("the table has no delete endpoint"))?;
         let mut calls = Vec::new();
         for batch in collect(Arc::clone(&self.rows), ctx).await? {
-            for id in crate::dml::exec::ids(&batch, &self.def.name)? {
+            let ids = crate::dml::exec::ids(&batch, &self.def.name)?;
+            let accounts = crate::dml::exec::accounts(&batch, self.routed, &self.def.name)?;
+            for (id, account) in ids.into_iter().zip(accounts) {
                 calls.push(Call {
                     row: calls.len() + 1,
                     method: delete.method.clone(),
                     path: pushdown::retrieve_path(&delete.path, &id),
                     params: no_params(),
                     target: Some(id),
+                    account,
                 });
             }
         }

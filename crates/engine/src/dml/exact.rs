@@ -20,6 +20,7 @@ use crate::dml::params::invalid;
 use crate::dml::policy::WriteContext;
 use crate::dml::{delete, update};
 use crate::provider::StripeTable;
+use crate::provider::accounts::AccountsTable;
 
 /// Plans `dml` from its input plan; `None` when the target is not a Stripe table.
 pub async fn plan(dml: &DmlStatement, session: &dyn Session) -> Result<Option<Arc<dyn ExecutionPlan>>> {
@@ -32,7 +33,13 @@ pub async fn plan_with_rows(
     session: &dyn Session,
 ) -> Result<Option<(Arc<dyn ExecutionPlan>, Arc<dyn ExecutionPlan>)>> {
     let provider = source_as_provider(&dml.target)?;
-    let Some(table) = provider.downcast_ref::<StripeTable>() else { return Ok(None) };
+    let table = match provider.downcast_ref::<AccountsTable>() {
+        Some(across) => across.inner(),
+        None => match provider.downcast_ref::<StripeTable>() {
+            Some(table) => table,
+            None => return Ok(None),
+        },
+    };
     let verb = if dml.op == WriteOp::Delete { "delete from" } else { "update" };
     let ctx = WriteContext::plan(Arc::new(table.def().clone()), table.client().clone(), session, verb)?;
     let rows = DefaultPhysicalPlanner::default().create_physical_plan(&dml.input, session).await?;

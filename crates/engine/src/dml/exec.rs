@@ -9,6 +9,7 @@
 //! Each row's POST carries its own idempotency key, fixed for the statement's
 //! execution, so the client's retries of that row reuse it.
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -127,12 +128,16 @@ async fn run_calls(ctx: &WriteContext, statement: String, calls: Vec<Call>) -> R
         ctx.journal.record(WriteReport { statement, table: ctx.def.name.clone(), rows });
         return Ok(0);
     }
+    let clients = clients(ctx, &calls).await?;
     let statement_key = format!("stripe-sql-{:032x}", rand::random::<u128>());
     let failed = Arc::new(AtomicBool::new(false));
     let concurrency = (ctx.options.max_concurrency.max(1)) as usize;
     let mut rows: Vec<(Call, RowOutcome)> = futures::stream::iter(calls)
         .map(|call| {
-            let client = ctx.client.clone();
+            let client = match &call.account {
+                Some(account) => clients.get(account).cloned().unwrap_or_else(|| ctx.client.clone()),
+                None => ctx.client.clone(),
+            };
             let failed = Arc::clone(&failed);
             let key = format!("{statement_key}-{}", call.row);
             async move {
@@ -151,7 +156,9 @@ async fn run_calls(ctx: &WriteContext, statement: String, calls: Vec<Call>) -> R
         .collect()
         .await;
     rows.sort_by_key(|(c, _)| c.row);
-    if let Some(dir) = &ctx.mirror {
+    // The mirror holds one account's objects: rows written as other accounts
+    // reach it through `sync`, not here.
+    if let Some(dir) = ctx.mirror.as_ref().filter(|_| ctx.routing.is_none()) {
         let objects: Vec<Value> = rows
             .iter()
             .filter_map(|(_, o)| match o {
@@ -172,6 +179,19 @@ async fn run_calls(ctx: &WriteContext, statement: String, calls: Vec<Call>) -> R
     Ok(report.count("written") as u64)
 }
 
+/// One client per account the calls name, acting as it (checked against the
+/// selection first: nothing is sent when one is not selected).
+async fn clients(ctx: &WriteContext, calls: &[Call]) -> Result<HashMap<String, stripe::Client>> {
+    let mut out = HashMap::new();
+    let Some(routing) = &ctx.routing else { return Ok(out) };
+    let accounts: BTreeSet<&str> = calls.iter().filter_map(|c| c.account.as_deref()).collect();
+    routing.check_selected(&format!("write to {}", ctx.def.name), accounts.iter().copied()).await?;
+    for account in accounts {
+        out.insert(account.to_string(), routing.client(account).await?);
+    }
+    Ok(out)
+}
+
 async fn send(client: &stripe::Client, call: &Call, key: &str) -> std::result::Result<Value, stripe::ApiError> {
     match call.method.as_str() {
         "DELETE" => client.delete(&call.path, &call.params).await,
@@ -182,6 +202,24 @@ async fn send(client: &stripe::Client, call: &Call, key: &str) -> std::result::R
 /// An empty params object.
 pub fn no_params() -> Value {
     Value::Object(Map::new())
+}
+
+/// The account of each row of a targeted batch under `stripe.accounts`
+/// (`None` per row when the session has no account routing).
+pub fn accounts(batch: &RecordBatch, ctx_routing: bool, table: &str) -> Result<Vec<Option<String>>> {
+    if !ctx_routing {
+        return Ok(vec![None; batch.num_rows()]);
+    }
+    let column = batch
+        .schema()
+        .index_of(crate::pushdown::accounts::ACCOUNT_COLUMN)
+        .map(|i| Arc::clone(batch.column(i)))
+        .map_err(|_| invalid(format!("table {table}: the rows to change have no account column")))?;
+    let strings = column
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| invalid(format!("table {table}: the account column is not text")))?;
+    Ok((0..strings.len()).map(|i| strings.is_valid(i).then(|| strings.value(i).to_string())).collect())
 }
 
 /// The `id` column of a targeted batch.

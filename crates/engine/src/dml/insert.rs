@@ -3,6 +3,9 @@
 //! DataFusion hands the provider every column in table order and fills the
 //! columns the statement did not name with NULL, so NULL means "not sent".
 //! `_raw` takes a JSON object of extra create params (those without a column).
+//! Under `stripe.accounts` the `account` column says which account a row is
+//! created in (required unless exactly one account is selected; it must be
+//! one of the selected accounts) and is not sent as a param.
 
 use std::sync::Arc;
 
@@ -19,7 +22,9 @@ use crate::dml::exec::{WriteExec, WriteJob};
 use crate::dml::params::{self, NullMeaning, invalid};
 use crate::dml::policy::WriteContext;
 use crate::dml::report::Call;
+use crate::provider::accounts::Routing;
 use crate::provider::inserts::InsertPlanner;
+use crate::pushdown::accounts::ACCOUNT_COLUMN;
 use crate::stripe;
 
 /// The [`InsertPlanner`] `engine::register` installs for the providers.
@@ -60,7 +65,7 @@ pub fn plan(
             ctx.def.name
         )));
     }
-    let job = InsertJob { def: Arc::clone(&ctx.def), input };
+    let job = InsertJob { def: Arc::clone(&ctx.def), input, routing: ctx.routing.clone() };
     Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
 }
 
@@ -68,6 +73,8 @@ pub fn plan(
 struct InsertJob {
     def: Arc<TableDef>,
     input: Arc<dyn ExecutionPlan>,
+    /// Under `stripe.accounts`: each row goes to its `account` column's account.
+    routing: Option<Arc<Routing>>,
 }
 
 #[async_trait]
@@ -85,18 +92,37 @@ impl WriteJob for InsertJob {
             let schema = batch.schema();
             for row in 0..batch.num_rows() {
                 let mut body = Map::new();
+                let mut account: Option<String> = None;
                 for (field, column) in schema.fields().iter().zip(batch.columns()) {
                     let value = params::cell_json(column, row)?;
+                    if self.routing.is_some() && field.name() == ACCOUNT_COLUMN {
+                        account = value.as_ref().and_then(|v| v.as_str()).map(String::from);
+                        continue;
+                    }
                     params::add_column(&mut body, create, &what, field.name(), value, NullMeaning::Omit)?;
                 }
                 let number = calls.len() + 1;
                 params::check_required(&body, create, &what, number)?;
+                let account = match &self.routing {
+                    None => None,
+                    Some(routing) => Some(match account {
+                        Some(account) => {
+                            routing.check_shape(&format!("{what}, row {number}"), &account)?;
+                            account
+                        }
+                        None => routing.default_account(
+                            &format!("{what}, row {number} has no account"),
+                            "INSERT INTO … (account, …) VALUES ('acct_…', …)",
+                        )?,
+                    }),
+                };
                 calls.push(Call {
                     row: number,
                     method: "POST".into(),
                     path: create.path.clone(),
                     params: Value::Object(body),
                     target: None,
+                    account,
                 });
             }
         }

@@ -1,5 +1,6 @@
 //! Who may write, and the planning context every verb shares: the target
-//! table, the client, the session's settings and the journal.
+//! table, the client, the session's settings, the journal and, under
+//! `stripe.accounts`, the routing of each row to its account.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use datafusion::error::Result;
 use crate::catalog::TableDef;
 use crate::dml::journal::Journal;
 use crate::dml::params::invalid;
+use crate::provider::accounts::Routing;
 use crate::settings::{StripeOptions, WritePolicy};
 use crate::stripe;
 
@@ -25,6 +27,8 @@ pub struct WriteContext {
     pub journal: Arc<Journal>,
     /// The mirror folder the returned objects are merged into (read-your-writes).
     pub mirror: Option<std::path::PathBuf>,
+    /// Under `stripe.accounts`: where each row's call goes (its `account`).
+    pub routing: Option<Arc<Routing>>,
 }
 
 impl WriteContext {
@@ -40,6 +44,7 @@ impl WriteContext {
         let options = StripeOptions::from_session(state);
         let journal = state.config().get_extension::<Journal>().unwrap_or_default();
         let mirror = crate::mirror::write_back::target(state);
-        Ok(Self { def, client, options, journal, mirror })
+        let routing = Routing::of_session(state)?;
+        Ok(Self { def, client, options, journal, mirror, routing })
     }
 }

@@ -26,6 +26,8 @@ pub struct Call {
     pub params: Value,
     /// The object the call targets (UPDATE/DELETE), when known before sending.
     pub target: Option<String>,
+    /// Under `stripe.accounts`: the account the call is sent as.
+    pub account: Option<String>,
 }
 
 impl Call {
@@ -159,6 +161,9 @@ impl WriteReport {
         for (call, outcome) in &self.rows {
             if let RowOutcome::Failed { message, param, request_id } = outcome {
                 let _ = write!(s, "; row {}: {message}", call.row);
+                if let Some(a) = &call.account {
+                    let _ = write!(s, " (account {a})");
+                }
                 if let Some(p) = param {
                     let _ = write!(s, " (param {p})");
                 }
@@ -189,6 +194,7 @@ impl WriteReport {
             text("id"),
             text("error"),
             text("request_id"),
+            text("account"),
         ]))
     }
 
@@ -222,6 +228,7 @@ impl WriteReport {
             Arc::new(StringArray::from(id)),
             Arc::new(StringArray::from(error)),
             Arc::new(StringArray::from(request)),
+            Arc::new(StringArray::from_iter(self.rows.iter().map(|(c, _)| c.account.clone()))),
         ];
         Ok(RecordBatch::try_new(Self::schema(), columns)?)
     }

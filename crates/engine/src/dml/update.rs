@@ -33,6 +33,11 @@ pub fn plan_rows(
     let Some(update) = ctx.def.update.as_ref() else {
         return Err(invalid(format!("{what} is not possible: stripe has no update endpoint for it")));
     };
+    if ctx.routing.is_some() && assignments.iter().any(|(c, _)| c == crate::pushdown::accounts::ACCOUNT_COLUMN) {
+        return Err(invalid(format!(
+            "{what}: the account column cannot be changed (an object stays in the account it was created in)"
+        )));
+    }
     for (column, _) in &assignments {
         if column == "id" {
             return Err(invalid(format!("{what}: column id cannot be changed")));
@@ -41,7 +46,8 @@ pub fn plan_rows(
             params::writable(update, &what, column)?;
         }
     }
-    let job = UpdateJob { def: Arc::clone(&ctx.def), rows, assignments };
+    let routed = ctx.routing.is_some();
+    let job = UpdateJob { def: Arc::clone(&ctx.def), rows, assignments, routed };
     Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
 }
 
@@ -50,6 +56,8 @@ struct UpdateJob {
     def: Arc<TableDef>,
     rows: Arc<dyn ExecutionPlan>,
     assignments: Vec<(String, Arc<dyn PhysicalExpr>)>,
+    /// Each row's call goes to the row's `account` (`stripe.accounts`).
+    routed: bool,
 }
 
 #[async_trait]
@@ -64,11 +72,12 @@ impl WriteJob for UpdateJob {
         let mut calls = Vec::new();
         for batch in collect(Arc::clone(&self.rows), ctx).await? {
             let ids = crate::dml::exec::ids(&batch, &self.def.name)?;
+            let accounts = crate::dml::exec::accounts(&batch, self.routed, &self.def.name)?;
             let mut values = Vec::with_capacity(self.assignments.len());
             for (column, expr) in &self.assignments {
                 values.push((column, expr.evaluate(&batch)?.into_array(batch.num_rows())?));
             }
-            for (row, id) in ids.into_iter().enumerate() {
+            for (row, (id, account)) in ids.into_iter().zip(accounts).enumerate() {
                 let mut body = Map::new();
                 for (column, array) in &values {
                     let value = params::cell_json(array, row)?;
@@ -80,6 +89,7 @@ impl WriteJob for UpdateJob {
                     path: pushdown::retrieve_path(&update.path, &id),
                     params: Value::Object(body),
                     target: Some(id),
+                    account,
                 });
             }
         }

@@ -181,6 +181,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
         Field::new("idempotency_key", DataType::Boolean, false),
         Field::new("cached", DataType::Boolean, false),
         Field::new("sent_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+        Field::new("account", DataType::Utf8, true),
     ]));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(entries.iter().map(|e| e.seq as i64))),
@@ -201,6 +202,7 @@ pub fn log_batch(entries: &[LogEntry]) -> RecordBatch {
             )
             .with_timezone("UTC"),
         ),
+        Arc::new(StringArray::from_iter(entries.iter().map(|e| e.account.as_deref()))),
     ];
     RecordBatch::try_new(schema, columns).expect("request log columns match their schema")
 }
@@ -239,10 +241,13 @@ mod tests {
             idempotency_key: false,
             sent_at: SystemTime::UNIX_EPOCH,
             cached: false,
+            account: Some("acct_1".into()),
         };
         let batch = log_batch(&[entry(17_652), entry(3), entry(250_050), entry(0)]);
         let col = batch.column_by_name("duration_ms").unwrap();
         let shown: Vec<String> = (0..4).map(|i| array_value_to_string(col, i).unwrap()).collect();
         assert_eq!(shown, ["17.7", "0.0", "250.1", "0.0"]);
+        let accounts = batch.column_by_name("account").unwrap();
+        assert_eq!(array_value_to_string(accounts, 0).unwrap(), "acct_1");
     }
 }

@@ -74,6 +74,7 @@ mod tests {
             idempotency_key: false,
             cached: false,
             sent_at: SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
+            account: None,
         }
     }
 

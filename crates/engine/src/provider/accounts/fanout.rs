@@ -1,9 +1,10 @@
-//! What every scan of one engine shares under `stripe.accounts`: the platform's
-//! client, one budget per connected account (so two scans of one account draw
-//! on one budget), the platform's own id, the connected accounts' listing
-//! (`GET /v1/accounts`, paged) and the warnings of accounts that failed.
+//! What every scan and write of one engine shares under `stripe.accounts`: the
+//! platform's client (whose per-account budgets are shared by the whole
+//! process, see `stripe::Client::as_account`), the platform's own id, the
+//! connected accounts' listing (`GET /v1/accounts`, paged) and the warnings of
+//! accounts that failed. The engine puts it in the session's extensions, where
+//! writes and actions find it.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use datafusion::error::{DataFusionError, Result};
@@ -11,13 +12,12 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::{Value, json};
 
-use crate::stripe::{self, AccountScope};
+use crate::stripe;
 
 /// Shared by the tables of one engine.
 #[derive(Debug)]
 pub struct Fanout {
     client: stripe::Client,
-    scopes: Mutex<HashMap<String, Arc<AccountScope>>>,
     platform: tokio::sync::OnceCell<String>,
     warnings: Mutex<Vec<String>>,
 }
@@ -29,12 +29,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Fanout {
     /// Fan-out over the accounts `client`'s key reaches.
     pub fn new(client: stripe::Client) -> Arc<Self> {
-        Arc::new(Fanout {
-            client,
-            scopes: Mutex::default(),
-            platform: tokio::sync::OnceCell::new(),
-            warnings: Mutex::default(),
-        })
+        Arc::new(Fanout { client, platform: tokio::sync::OnceCell::new(), warnings: Mutex::default() })
     }
 
     /// The platform's own account id (`GET /v1/account`, asked once).
@@ -54,18 +49,19 @@ impl Fanout {
 
     /// A client acting as `account`: the platform's own client for the
     /// platform, else one under that account's budget (the client's per-endpoint
-    /// budget, for the account overall and per endpoint), beside the process's
-    /// overall budget.
+    /// budget, for the account overall and per endpoint, shared by every
+    /// engine of the process), beside the process's overall budget.
     pub fn client_for(&self, account: &str, platform: &str) -> stripe::Client {
         if account == platform {
             return self.client.clone();
         }
-        let rps = self.client.config().endpoint_rps;
-        let scope = lock(&self.scopes)
-            .entry(account.to_string())
-            .or_insert_with(|| AccountScope::new(account, rps, rps))
-            .clone();
-        self.client.with_account(scope)
+        self.client.as_account(account)
+    }
+
+    /// The platform's id and every connected account's, listed now (for
+    /// checking a write's target under `stripe.accounts = 'all'`).
+    pub async fn all_accounts(self: &Arc<Self>) -> Result<std::collections::BTreeSet<String>> {
+        self.every_account().collect::<Vec<_>>().await.into_iter().collect()
     }
 
     /// The platform's id, then every connected account's (paged, as the pages come).
@@ -95,6 +91,11 @@ impl Fanout {
     /// The warnings recorded since the last [`Fanout::clear_warnings`].
     pub fn warnings(&self) -> Vec<String> {
         lock(&self.warnings).clone()
+    }
+
+    /// The warnings recorded so far, forgotten.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.warnings))
     }
 
     /// Forgets the warnings (a new statement starts).

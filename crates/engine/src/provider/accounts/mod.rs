@@ -6,6 +6,7 @@
 
 pub mod exec;
 pub mod fanout;
+pub mod route;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::pushdown::accounts::{self, ACCOUNT_COLUMN, AccountSet};
 use crate::settings::StripeOptions;
 pub use exec::AccountsScanExec;
 pub use fanout::Fanout;
+pub use route::Routing;
 
 /// A Stripe table read across accounts.
 #[derive(Debug)]
@@ -41,6 +43,11 @@ impl AccountsTable {
         fields.push(Field::new(ACCOUNT_COLUMN, DataType::Utf8, false));
         let schema = Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()));
         Self { inner, schema, fanout }
+    }
+
+    /// The table read and written for each account.
+    pub fn inner(&self) -> &StripeTable {
+        &self.inner
     }
 
     fn account_index(&self) -> usize {
@@ -113,34 +120,33 @@ impl TableProvider for AccountsTable {
         )))
     }
 
-    /// Writes across accounts are not built yet: refused, never sent to the platform.
+    /// INSERT: one create call per row, each sent as the account its
+    /// `account` column names (planned by the session's
+    /// [`crate::provider::inserts::InsertPlanner`], `dml::insert`).
     async fn insert_into(
         &self,
-        _state: &dyn Session,
-        _input: Arc<dyn ExecutionPlan>,
-        _insert_op: InsertOp,
+        state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Err(no_writes("insert into", &self.inner.def().name))
+        let table = &self.inner;
+        crate::provider::inserts::plan(Arc::new(table.def().clone()), table.client().clone(), state, input, insert_op)
     }
 
-    /// As [`Self::insert_into`].
+    /// UPDATE is planned by the engine's DML planner (`dml::exact`, which
+    /// sends each row's call as its account); reaching this hook means a
+    /// session without it, which must not write.
     async fn update(
         &self,
-        _state: &dyn Session,
-        _assignments: Vec<(String, Expr)>,
-        _filters: Vec<Expr>,
+        state: &dyn Session,
+        assignments: Vec<(String, Expr)>,
+        filters: Vec<Expr>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Err(no_writes("update", &self.inner.def().name))
+        self.inner.update(state, assignments, filters).await
     }
 
-    /// As [`Self::insert_into`].
-    async fn delete_from(&self, _state: &dyn Session, _filters: Vec<Expr>) -> Result<Arc<dyn ExecutionPlan>> {
-        Err(no_writes("delete from", &self.inner.def().name))
+    /// DELETE: as [`Self::update`].
+    async fn delete_from(&self, state: &dyn Session, filters: Vec<Expr>) -> Result<Arc<dyn ExecutionPlan>> {
+        self.inner.delete_from(state, filters).await
     }
-}
-
-fn no_writes(verb: &str, table: &str) -> DataFusionError {
-    DataFusionError::Plan(format!(
-        "{verb} {table} refused: writes under stripe.accounts are not supported yet; SET stripe.accounts = '' and use --account acct_… to write to one account"
-    ))
 }
