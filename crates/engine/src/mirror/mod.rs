@@ -10,6 +10,7 @@
 //! ```
 
 pub mod backfill;
+mod commit;
 pub mod events;
 pub mod follow;
 pub mod fresh;
