@@ -21,6 +21,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 
 use super::args::check_id;
 use super::call::PreparedCall;
+use crate::catalog::TableDef;
 use crate::decode::Decoder;
 use crate::stripe;
 
@@ -50,6 +51,9 @@ pub struct ActionExec {
     ids: IdSource,
     output: Output,
     properties: Arc<PlanProperties>,
+    /// Where Stripe's answers are merged into the mirror (folder, table of the
+    /// answers), when the session reads one: read-your-writes, as for DML.
+    write_back: Option<(std::path::PathBuf, Arc<TableDef>)>,
 }
 
 impl ActionExec {
@@ -65,7 +69,14 @@ impl ActionExec {
             EmissionType::Final,
             Boundedness::Bounded,
         ));
-        Self { call, client, ids, output, properties }
+        Self { call, client, ids, output, properties, write_back: None }
+    }
+
+    /// Also merges Stripe's answers (objects of table `def`) into the mirror
+    /// in `dir` before they are returned.
+    pub fn with_write_back(mut self, dir: std::path::PathBuf, def: Arc<TableDef>) -> Self {
+        self.write_back = Some((dir, def));
+        self
     }
 
     /// Lets tests downcast a plan node.
@@ -127,6 +138,7 @@ impl ExecutionPlan for ActionExec {
         }
         let (call, client, ids, output) =
             (Arc::clone(&self.call), self.client.clone(), self.ids.clone(), self.output.clone());
+        let write_back = self.write_back.clone();
         let schema = self.properties.eq_properties.schema().clone();
         let work = async move {
             let ids = match ids {
@@ -137,7 +149,16 @@ impl ExecutionPlan for ActionExec {
                 check_id(&call.def.name, id)?;
             }
             match output {
-                Output::Rows(decoder) => decoder.decode(&call.run_all(&client, &ids).await?),
+                Output::Rows(decoder) => {
+                    let objects = call.run_all(&client, &ids).await?;
+                    if let Some((dir, def)) = &write_back
+                        && let Err(e) = crate::mirror::write_back::apply(dir, def, &objects).await
+                    {
+                        // The action reached Stripe: a mirror that cannot take its answer is reported, not fatal.
+                        tracing::warn!(target: "stripe_sql::mirror", "{e}");
+                    }
+                    decoder.decode(&objects)
+                }
                 Output::DryRun(schema, projection) => dry_run_batch(&call, &ids)?
                     .project(&projection)
                     .map_err(Into::into)
