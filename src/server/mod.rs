@@ -254,6 +254,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
                 read_only: options.read_only,
                 tls: args.tls_cert.clone().zip(args.tls_key.clone()),
                 allow_live_writes: options.allow_live_writes,
+                mirror: options.mirror.clone(),
             };
             let runtime = match &pg {
                 Some(server) => Arc::clone(&server.runtime),

@@ -3,6 +3,7 @@
 //! bursts, late events, silent drift, a crash between commits) and compare
 //! every mirrored table with a live full scan, row for row.
 
+mod all;
 mod checks;
 mod exact;
 mod peers;

@@ -35,6 +35,8 @@ pub struct FlightOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Allow writes with a live key.
     pub allow_live_writes: bool,
+    /// Sessions may read tables from the mirror here (`--mirror DIR`), as on the Postgres port.
+    pub mirror: Option<PathBuf>,
 }
 
 /// A bound Flight SQL endpoint; [`FlightServer::run`] serves it.
@@ -59,7 +61,7 @@ impl FlightServer {
         }
         let listener =
             TcpListener::bind(addr).await.map_err(|e| Error::Config(format!("could not listen on {addr}: {e}")))?;
-        let sessions = Sessions::new(client, runtime, options.allow_live_writes);
+        let sessions = Sessions::new(client, runtime, options.allow_live_writes, options.mirror.clone());
         Ok(Self { listener, sessions, options })
     }
 

@@ -134,13 +134,20 @@ pub struct Sessions {
     client: stripe::Client,
     runtime: Arc<RuntimeEnv>,
     allow_live_writes: bool,
+    mirror: Option<std::path::PathBuf>,
     by_peer: Mutex<HashMap<SocketAddr, Arc<FlightSession>>>,
 }
 
 impl Sessions {
-    /// No sessions yet; each will fetch through `client` and draw on `runtime`.
-    pub fn new(client: stripe::Client, runtime: Arc<RuntimeEnv>, allow_live_writes: bool) -> Arc<Self> {
-        Arc::new(Self { client, runtime, allow_live_writes, by_peer: Mutex::new(HashMap::new()) })
+    /// No sessions yet; each will fetch through `client`, draw on `runtime`
+    /// and, given `mirror`, read mirrored tables from it (`stripe.source`).
+    pub fn new(
+        client: stripe::Client,
+        runtime: Arc<RuntimeEnv>,
+        allow_live_writes: bool,
+        mirror: Option<std::path::PathBuf>,
+    ) -> Arc<Self> {
+        Arc::new(Self { client, runtime, allow_live_writes, mirror, by_peer: Mutex::new(HashMap::new()) })
     }
 
     /// The session of the connection from `peer`, made on its first call.
@@ -155,6 +162,9 @@ impl Sessions {
         let engine = Engine::with_runtime(self.client.with_request_log(own_log), Arc::clone(&self.runtime))
             .map_err(|e| Status::internal(format!("could not set up a session: {e}")))?;
         engine.set_allow_live_writes(self.allow_live_writes);
+        if let Some(dir) = &self.mirror {
+            engine.set_mirror(dir.clone());
+        }
         let session = Arc::new(FlightSession {
             engine: Arc::new(engine),
             prepared: Mutex::new(HashMap::new()),

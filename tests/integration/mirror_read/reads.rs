@@ -91,3 +91,36 @@ async fn writes_go_to_stripe_and_are_read_back_from_the_mirror_at_once() {
     sql(e, &format!("DELETE FROM customers WHERE id = '{id}'")).await;
     assert_eq!(rows(e, &q).await, Vec::<Vec<String>>::new(), "a deleted customer leaves the mirror");
 }
+
+#[tokio::test]
+async fn update_and_delete_select_their_rows_live_under_auto() {
+    let (account, _dir, _) = mirrored(&["charges", "customers"]).await;
+    let e = &account.engine;
+    // Created after the sync step: Stripe has it, the (fresh) mirror does not.
+    let late = account.customer("late@example.com").await;
+    let q = "SELECT count(*) FROM customers WHERE email = 'late@example.com'";
+    assert_eq!(rows(e, q).await, vec![vec!["0".to_string()]], "auto reads the mirror, which lacks it");
+    let update = "UPDATE customers SET name = 'Found' WHERE email = 'late@example.com'";
+    assert!(explain(e, update).await.contains("StripeScanExec"), "{}", explain(e, update).await);
+    assert_eq!(rows(e, update).await, vec![vec!["1".to_string()]], "the row to change is selected live");
+    assert!(last_calls(e).await.iter().any(|c| c == &format!("POST /v1/customers/{late}")));
+    let name = format!("SELECT name FROM customers WHERE id = '{late}'");
+    assert_eq!(rows(e, &name).await, vec![vec!["Found".to_string()]], "the write landed in the mirror too");
+    let other = account.customer("later@example.com").await;
+    assert_eq!(rows(e, "DELETE FROM customers WHERE email = 'later@example.com'").await, vec![vec!["1".to_string()]]);
+    assert!(last_calls(e).await.iter().any(|c| c == &format!("DELETE /v1/customers/{other}")));
+}
+
+#[tokio::test]
+async fn an_actions_answer_is_merged_into_the_mirror() {
+    let (account, _dir, _) = mirrored(&["charges", "customers"]).await;
+    let e = &account.engine;
+    let body = serde_json::json!({"amount": 4200, "currency": "usd", "source": "tok_visa", "capture": false});
+    let ch = crate::sync::support::id(&account.post("/v1/charges", body).await);
+    let q = format!("SELECT captured, amount_captured FROM charges WHERE id = '{ch}'");
+    assert_eq!(rows(e, &q).await, Vec::<Vec<String>>::new(), "created after the sync step: not mirrored yet");
+    let captured = rows(e, &format!("SELECT captured FROM capture_charge('{ch}')")).await;
+    assert_eq!(captured, vec![vec!["true".to_string()]]);
+    assert_eq!(rows(e, &q).await, vec![vec!["true".to_string(), "4200".to_string()]], "the answer is in the mirror");
+    assert!(last_calls(e).await.is_empty() && explain(e, &q).await.contains("MirrorScanExec"));
+}

@@ -81,4 +81,15 @@ async fn mirror_status_reports_rows_cursor_events_and_repairs() {
             vec!["customers", "1", "follow", "true", "2024-01-01T00:00:10Z", "0", "true", "NULL"],
         ]
     );
+    // Lag is since the last complete step (wall clock, just now), not since
+    // the last event (the emulator's 2024 clock): both tables are fresh.
+    let lag = "SELECT table_name, lag_seconds BETWEEN 0 AND 30 FROM stripe_mirror_status() ORDER BY table_name";
+    let fresh = rows_text(&a.engine.sql(lag).await.unwrap());
+    assert_eq!(fresh, vec![vec!["balance_transactions", "true"], vec!["customers", "true"]]);
+    // A table that never completed a step has no lag yet.
+    let mut other = a.syncer(&["charges"], dir.path()).await;
+    other.stop_flag().store(true, std::sync::atomic::Ordering::Relaxed);
+    other.step(false).await.unwrap();
+    let none = "SELECT lag_seconds IS NULL FROM stripe_mirror_status() WHERE table_name = 'charges'";
+    assert_eq!(rows_text(&a.engine.sql(none).await.unwrap()), vec![vec!["true"]]);
 }

@@ -56,6 +56,7 @@ impl Account {
             lookback: 120,
             backfill_rows: 5,
             first_window: 600,
+            windows_in_flight: 2,
             max_concurrency: None,
             reconcile_every: None,
             now: Arc::new(move || now.load(Ordering::Relaxed)),

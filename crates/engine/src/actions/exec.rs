@@ -20,6 +20,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 
 use super::args::check_id;
 use super::call::PreparedCall;
+use crate::catalog::TableDef;
 use crate::decode::Decoder;
 use crate::provider::accounts::Routing;
 use crate::stripe;
@@ -60,6 +61,9 @@ pub struct ActionExec {
     output: Output,
     accounts: Option<AccountChoice>,
     properties: Arc<PlanProperties>,
+    /// Where Stripe's answers are merged into the mirror (folder, table of the
+    /// answers), when the session reads one: read-your-writes, as for DML.
+    write_back: Option<(std::path::PathBuf, Arc<TableDef>)>,
 }
 
 impl ActionExec {
@@ -82,7 +86,14 @@ impl ActionExec {
             EmissionType::Final,
             Boundedness::Bounded,
         ));
-        Self { call, client, ids, output, accounts, properties }
+        Self { call, client, ids, output, accounts, properties, write_back: None }
+    }
+
+    /// Also merges Stripe's answers (objects of table `def`) into the mirror
+    /// in `dir` before they are returned.
+    pub fn with_write_back(mut self, dir: std::path::PathBuf, def: Arc<TableDef>) -> Self {
+        self.write_back = Some((dir, def));
+        self
     }
 }
 
@@ -139,6 +150,7 @@ impl ExecutionPlan for ActionExec {
         }
         let (call, client, ids, output, choice) =
             (Arc::clone(&self.call), self.client.clone(), self.ids.clone(), self.output.clone(), self.accounts.clone());
+        let write_back = self.write_back.clone();
         let schema = self.properties.eq_properties.schema().clone();
         let work = async move {
             let name = call.def.name.as_str();
@@ -159,7 +171,14 @@ impl ExecutionPlan for ActionExec {
                             _ => client.clone(),
                         });
                     }
-                    decoder.decode(&call.run_as(&clients, &ids).await?)
+                    let objects = call.run_as(&clients, &ids).await?;
+                    if let Some((dir, def)) = &write_back
+                        && let Err(e) = crate::mirror::write_back::apply(dir, def, &objects).await
+                    {
+                        // The action reached Stripe: a mirror that cannot take its answer is reported, not fatal.
+                        tracing::warn!(target: "stripe_sql::mirror", "{e}");
+                    }
+                    decoder.decode(&objects)
                 }
                 Output::DryRun(schema, projection) => dry_run_batch(&call, &ids, &accounts)?
                     .project(&projection)

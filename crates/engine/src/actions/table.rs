@@ -89,6 +89,12 @@ impl TableProvider for ActionTable {
         } else {
             Output::Rows(Decoder::new(&self.result, projection.map(|p| p.as_slice())))
         };
-        Ok(Arc::new(ActionExec::new(Arc::clone(&self.call), self.client.clone(), ids, output, self.accounts.clone())))
+        let mut exec = ActionExec::new(Arc::clone(&self.call), self.client.clone(), ids, output, self.accounts.clone());
+        if !self.dry_run
+            && let Some(dir) = crate::mirror::write_back::target(state)
+        {
+            exec = exec.with_write_back(dir, Arc::clone(&self.result));
+        }
+        Ok(Arc::new(exec))
     }
 }

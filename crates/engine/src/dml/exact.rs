@@ -10,6 +10,7 @@ use std::sync::Arc;
 use datafusion::catalog::Session;
 use datafusion::datasource::source_as_provider;
 use datafusion::error::Result;
+use datafusion::execution::SessionState;
 use datafusion::logical_expr::{DmlStatement, Expr, LogicalPlan, WriteOp};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
@@ -21,6 +22,7 @@ use crate::dml::policy::WriteContext;
 use crate::dml::{delete, update};
 use crate::provider::StripeTable;
 use crate::provider::accounts::AccountsTable;
+use crate::settings::{Source, StripeOptions};
 
 /// Plans `dml` from its input plan; `None` when the target is not a Stripe table.
 pub async fn plan(dml: &DmlStatement, session: &dyn Session) -> Result<Option<Arc<dyn ExecutionPlan>>> {
@@ -42,7 +44,10 @@ pub async fn plan_with_rows(
     };
     let verb = if dml.op == WriteOp::Delete { "delete from" } else { "update" };
     let ctx = WriteContext::plan(Arc::new(table.def().clone()), table.client().clone(), session, verb)?;
-    let rows = DefaultPhysicalPlanner::default().create_physical_plan(&dml.input, session).await?;
+    let rows = match live_session(session) {
+        Some(live) => DefaultPhysicalPlanner::default().create_physical_plan(&dml.input, &live).await?,
+        None => DefaultPhysicalPlanner::default().create_physical_plan(&dml.input, session).await?,
+    };
     if rows.schema().index_of("id").is_err() {
         return Err(invalid(format!("{verb} {}: the rows to change have no id column", ctx.def.name)));
     }
@@ -52,6 +57,25 @@ pub async fn plan_with_rows(
         _ => return Ok(None),
     };
     Ok(Some((plan, rows)))
+}
+
+/// Under `stripe.source = 'auto'` with a mirror configured, the session with
+/// `stripe.source = 'live'`: the rows a write changes are selected from Stripe,
+/// not from a mirror up to `max_staleness` behind (a row created since would be
+/// missed). `None` when the session already reads live, or when the user chose
+/// `'mirror'` explicitly.
+fn live_session(session: &dyn Session) -> Option<SessionState> {
+    let options = StripeOptions::from_session(session);
+    if options.source().ok()? != Source::Auto
+        || session.config().get_extension::<crate::mirror::read::MirrorReads>().is_none()
+    {
+        return None;
+    }
+    let mut state = session.as_any().downcast_ref::<SessionState>()?.clone();
+    let mut live = options;
+    live.source = "live".into();
+    state.config_mut().options_mut().extensions.insert(live);
+    Some(state)
 }
 
 /// The changed columns of an UPDATE input (`Projection` of `expr AS column`,

@@ -12,6 +12,7 @@
 //!  status (stripe_mirror_status())
 //! ```
 
+mod commit;
 pub mod fresh;
 pub mod location;
 pub mod read;

@@ -102,6 +102,7 @@ pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
     let mut out: Vec<StatusRow> = Vec::new();
     for (dir, marker) in location::find_mirrors(root) {
         let errors = read_errors(&dir);
+        let fresh = super::fresh::read(&dir);
         let mut tables: Vec<PathBuf> =
             std::fs::read_dir(&dir)?.flatten().map(|e| e.path()).filter(|p| p.join("_delta_log").is_dir()).collect();
         tables.sort();
@@ -117,7 +118,9 @@ pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
                 cursor: state.created_cursor.or((state.events.cursor > 0).then_some(state.events.cursor)),
                 last_event: state.events.last_event.clone(),
                 last_event_at: state.events.last_event_created,
-                lag: state.events.last_event_created.map(|c| (now - c).max(0)),
+                // Since the table was last in step with Stripe (a whole sync step),
+                // not since its last event: a quiet table is fresh, not lagging.
+                lag: fresh.get(&name).map(|c| (now - c).max(0)),
                 reconciled_at: state.reconciled_at,
                 last_repairs: state.last_repairs as i64,
                 total_repairs: state.total_repairs as i64,

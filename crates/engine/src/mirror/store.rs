@@ -22,6 +22,7 @@ use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::SaveMode;
 use futures::StreamExt;
+use std::future::IntoFuture;
 
 use super::state::{APP_ID, STATE_KEY, TableState};
 use crate::{Error, Result};
@@ -171,13 +172,13 @@ impl TableStore {
         }
         let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
         let reopen = table.clone();
-        let result = table
+        let write = table
             .write(stored)
             .with_save_mode(if overwrite { SaveMode::Overwrite } else { SaveMode::Append })
             .with_table_name(self.name.clone())
             .with_writer_properties(Self::writer_properties())
-            .with_commit_properties(Self::commit_properties(state)?)
-            .await;
+            .with_commit_properties(Self::commit_properties(state)?);
+        let result = super::commit::run(write.into_future()).await;
         match result {
             Ok(t) => {
                 self.table = Some(t);
@@ -241,7 +242,7 @@ impl TableStore {
                 .when_not_matched_by_source_delete(|d| d.predicate(pred))
                 .map_err(|e| delta_err("plan merge", e))?;
         }
-        match builder.await {
+        match super::commit::run(builder.into_future()).await {
             Ok((t, m)) => {
                 let unchanged = t.version() == version;
                 self.table = Some(t);

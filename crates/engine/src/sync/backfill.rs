@@ -2,9 +2,11 @@
 //! fetched with the engine's parallel split scan and committed with the
 //! window's lower bound, so a crash resumes below the last committed window.
 //! Between windows one `limit=1` probe finds the next older object (skipping
-//! empty spans and ending the walk); the next window is fetched while the
-//! previous one is committed. Nested tables are backfilled per batch
-//! of parent ids, in id order, each batch committed with its last id.
+//! empty spans and ending the walk); the next windows are fetched while the
+//! previous one is committed, two at a time by default so the budget stays
+//! used across window edges (commits run on their own thread, see `commit`).
+//! Nested tables are backfilled per batch of parent ids, in id order, each
+//! batch committed with its last id.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -22,11 +24,6 @@ use crate::mirror::state::TableState;
 use crate::mirror::store;
 use crate::stripe;
 use crate::time::rfc3339;
-
-/// Windows fetched at once. Two overlap the edges of one split scan with the
-/// other, but measured slower here (the two scans drew 429s from the strict
-/// 25/s window); one, fetched while the previous is committed, is the default.
-const WINDOWS_IN_FLIGHT: usize = 1;
 
 /// Parents per nested request batch.
 const PARENTS_PER_BATCH: usize = 50;
@@ -70,25 +67,36 @@ pub fn sql_list(ids: &[String]) -> String {
 
 impl Syncer {
     /// Runs table `i`'s backfill (if one is pending) to its end or to a stop
-    /// request. Windows are fetched [`WINDOWS_IN_FLIGHT`] at a time (each sized
-    /// from the density seen so far) and committed in order while the next ones
-    /// are fetched, so Delta writes do not stall the fetching.
+    /// request. Windows are fetched `SyncOptions::windows_in_flight` at a time
+    /// (each sized from the density seen so far) and committed in order while
+    /// the next ones are fetched, so Delta writes do not stall the fetching.
     pub(super) async fn backfill(&mut self, i: usize) -> Result<()> {
         let Some(start) = self.states[i].backfill.clone() else { return Ok(()) };
         if let Kind::Nested { .. } = self.plans[i].kind {
             return self.backfill_nested(i).await;
         }
         let started = Instant::now();
-        let floor =
-            self.engine.client().account_created().await.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
         let name = self.plans[i].name().to_string();
         let path = self.plans[i].def.list_path.clone();
         let immutable = self.plans[i].kind == Kind::Immutable;
         let engine = Arc::clone(&self.engine);
         // A fresh backfill's first window has no upper bound (objects created
-        // meanwhile land in it); it ends at the newest object.
-        let (mut next_hi, mut open) = if start.done_to == i64::MAX {
-            match newest_created(engine.client(), &path, &json!({})).await? {
+        // meanwhile land in it); it ends at the newest object. The probe for it
+        // (made by `start_backfill` when it just ran) and the account's
+        // creation (only for the ETA) are asked at the same time.
+        let fresh = start.done_to == i64::MAX;
+        let prefetched = self.newest.take().filter(|(t, _)| *t == i).map(|(_, newest)| newest);
+        let probe = async {
+            match prefetched {
+                Some(newest) => Ok(newest),
+                None if fresh => newest_created(engine.client(), &path, &json!({})).await,
+                None => Ok(None),
+            }
+        };
+        let (newest, floor) = tokio::join!(probe, engine.client().account_created());
+        let floor = floor.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
+        let (mut next_hi, mut open) = if fresh {
+            match newest? {
                 Some(c) => (c + 1, true),
                 None => (i64::MIN, false),
             }
@@ -115,7 +123,7 @@ impl Syncer {
                     h.abort();
                 }
             }
-            while !exhausted && inflight.len() < WINDOWS_IN_FLIGHT {
+            while !exhausted && inflight.len() < self.options.windows_in_flight.max(1) {
                 let (hi, lo) = (next_hi, next_hi - width);
                 let sql = window_sql(&name, lo, (!open).then_some(hi));
                 let (engine, path) = (Arc::clone(&engine), path.clone());

@@ -33,6 +33,11 @@ pub struct SyncOptions {
     pub backfill_rows: usize,
     /// Width (seconds) of the first backfill window.
     pub first_window: i64,
+    /// Backfill windows fetched at once. With two, the next window's first
+    /// pages go out while the current one's last pages come back, so the
+    /// request budget stays used across window edges (each window is one split
+    /// scan, which starts with a single request and ends with its slowest range).
+    pub windows_in_flight: usize,
     /// `stripe.max_concurrency` for the backfill's scans (`None`: the session's).
     pub max_concurrency: Option<u64>,
     /// Reconcile (re-list and repair) every this often; `None`: never on its own.
@@ -54,6 +59,7 @@ impl Default for SyncOptions {
             lookback: 600,
             backfill_rows: 25_000,
             first_window: 86_400,
+            windows_in_flight: 2,
             // More requests in flight than the interactive default: the client's
             // limiter still holds the rate, and window edges leave fewer gaps.
             max_concurrency: Some(24),
@@ -85,6 +91,10 @@ pub struct Syncer {
     pub(super) stop: Arc<AtomicBool>,
     pub(super) observer: Observer,
     pub(super) last_reconcile: Option<std::time::Instant>,
+    /// Table index and `created` of its newest object, probed by
+    /// [`Syncer::start_backfill`] beside the events cursor, for the backfill
+    /// that follows (saves it a round trip).
+    pub(super) newest: Option<(usize, Option<i64>)>,
 }
 
 impl std::fmt::Debug for Syncer {
@@ -145,6 +155,7 @@ impl Syncer {
             stop: Arc::new(AtomicBool::new(false)),
             observer,
             last_reconcile: None,
+            newest: None,
         })
     }
 
@@ -277,7 +288,24 @@ impl Syncer {
     /// events cursor set to where the backfill starts.
     pub(super) async fn start_backfill(&mut self, i: usize, reason: Option<String>) -> Result<()> {
         let client = self.engine.client().clone();
-        let newest_event = super::backfill::newest_created(&client, "/v1/events", &json!({})).await?;
+        // Three probes at once: the events cursor, the table's newest object
+        // (kept for the backfill) and the account's creation (cached by the
+        // client, for the ETA). Their order does not matter: the backfill's
+        // first window has no upper bound, and events are re-read `lag` behind
+        // the cursor.
+        let path = self.plans[i].def.list_path.clone();
+        let flat = !matches!(self.plans[i].kind, Kind::Nested { .. });
+        let table_probe = async {
+            if flat { super::backfill::newest_created(&client, &path, &json!({})).await.map(Some) } else { Ok(None) }
+        };
+        let everything = json!({});
+        let (newest_event, newest, _) = tokio::join!(
+            super::backfill::newest_created(&client, "/v1/events", &everything),
+            table_probe,
+            client.account_created()
+        );
+        let newest_event = newest_event?;
+        self.newest = newest?.map(|n| (i, n));
         let mut state = self.states[i].clone();
         state.backfill = Some(Backfill {
             upper: i64::MAX,
