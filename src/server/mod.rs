@@ -22,6 +22,7 @@ pub mod errors;
 pub mod extended;
 pub mod flight;
 pub mod handlers;
+pub mod pg_attribute;
 pub mod pg_catalog;
 pub mod pg_compat;
 pub mod policy;
@@ -248,6 +249,12 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
                 read_only: options.read_only,
                 tls: args.tls_cert.clone().zip(args.tls_key.clone()),
                 allow_live_writes: options.allow_live_writes,
+                // One --max-connections for both ports: it bounds the sessions the server holds.
+                slots: match &pg {
+                    Some(server) => server.open_sessions(),
+                    None => ConnectionSlots::new(options.max_connections),
+                },
+                idle_timeout: options.idle_timeout,
             };
             let runtime = match &pg {
                 Some(server) => Arc::clone(&server.runtime),

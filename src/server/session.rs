@@ -18,8 +18,8 @@ use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use datafusion_postgres::pgwire;
 use datafusion_postgres::{DfSessionService, Parser};
-use futures::Sink;
 use futures::channel::oneshot;
+use futures::{Sink, SinkExt};
 use pgwire::api::portal::Format;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{QueryResponse, Response, Tag};
@@ -169,24 +169,25 @@ impl Session {
         Ok(Response::Query(QueryResponse::new(fields, encode::cancellable(rows, cancel))))
     }
 
-    /// Executes the planned query of a `COPY … TO STDOUT` and streams its
-    /// rows as COPY data; a client cancel ends the stream with 57014.
-    pub(crate) async fn run_copy<C: ClientInfo>(
-        &self,
-        copy: &CopyOut,
-        plan: LogicalPlan,
-        client: &C,
-    ) -> PgWireResult<Response> {
+    /// Executes the planned query of a `COPY … TO STDOUT` and sends its rows
+    /// as COPY data to `client` before answering with the `COPY n` tag.
+    /// Sending inside the statement keeps it under pgwire's race against
+    /// the client's cancel: a cancel drops the scan (no further Stripe
+    /// calls) and the client gets 57014 with the connection ready for more.
+    pub(crate) async fn run_copy<C>(&self, copy: &CopyOut, plan: LogicalPlan, client: &mut C) -> PgWireResult<Response>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
         policy::check_plan_file_access(&plan)?;
         if matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)) {
             return Err(errors::user_error("0A000", "COPY copies the rows of a query or a table"));
         }
         let df = self.ctx.execute_logical_plan(plan).await.map_err(|e| errors::from_datafusion(&e))?;
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-        let started = copy.start(df, options).await?;
-        // Armed last, as in `run_plan`.
-        let cancel = start_query(client).await;
-        Ok(started.response(cancel))
+        let rows = copy.start(df, options).await?.send(client).await?;
+        Ok(Response::Execution(Tag::new("COPY").with_rows(rows)))
     }
 
     /// The answer to a finished INSERT/UPDATE/DELETE: its command tag with the
@@ -266,6 +267,31 @@ fn text_rows<const N: usize>(names: &[&str; N], rows: Vec<[String; N]>) -> PgWir
     Ok(Response::Query(QueryResponse::new(fields, futures::stream::iter(out))))
 }
 
+/// Sends the answers of a simple query's earlier statements now (they
+/// would otherwise follow a later COPY's rows).
+async fn send_now<C>(client: &mut C, responses: &mut Vec<Response>) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: std::fmt::Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    use pgwire::api::query::{send_execution_response, send_query_response};
+    for response in responses.drain(..) {
+        match response {
+            Response::Query(rows) => send_query_response(client, rows, true).await?,
+            Response::Execution(tag) | Response::TransactionStart(tag) | Response::TransactionEnd(tag) => {
+                send_execution_response(client, tag).await?
+            }
+            Response::EmptyQuery => {
+                let empty = pgwire::messages::response::EmptyQueryResponse::new();
+                client.feed(PgWireBackendMessage::EmptyQueryResponse(empty)).await?
+            }
+            _ => return Err(errors::user_error("0A000", "COPY cannot follow this statement in one query")),
+        }
+    }
+    Ok(())
+}
+
 /// Arms the connection's cancel handle for a new statement.
 pub(crate) async fn start_query<C: ClientInfo>(client: &C) -> Option<oneshot::Receiver<()>> {
     let handle = client.session_extensions().get::<Arc<ConnectionHandle>>()?;
@@ -299,6 +325,10 @@ impl SimpleQueryHandler for Session {
         let single = statements.len() == 1;
         let mut responses = Vec::with_capacity(statements.len());
         for statement in statements {
+            if matches!(statement, Statement::Copy { .. }) {
+                // A COPY sends its rows itself, so what came before goes first.
+                send_now(client, &mut responses).await?;
+            }
             let text = single.then_some(query.as_str());
             match self.run_simple(client, statement, text).await {
                 Ok(r) => responses.push(r),
