@@ -25,6 +25,7 @@ pub mod handlers;
 pub mod pg_attribute;
 pub mod pg_catalog;
 pub mod pg_compat;
+pub mod pg_extra;
 pub mod policy;
 pub mod rewrite;
 pub mod session;

@@ -5,7 +5,7 @@
 //! column up in `pg_attribute` (pgJDBC's `getColumns`, DataGrip, DBeaver)
 //! then disagree with the RowDescription. This wrapper answers
 //! `pg_attribute` with `json` (OID 114) for exactly the columns `encode.rs`
-//! sends as `json`, and passes every other `pg_catalog` table through.
+//! sends as `json` (`pg_extra::ServerCatalog` puts it in `pg_catalog`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, AsArray, Int32Array, RecordBatch};
 use datafusion::arrow::datatypes::{Int32Type, SchemaRef};
-use datafusion::catalog::{SchemaProvider, Session, TableProvider};
+use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
@@ -24,37 +24,18 @@ use stripe_sql::catalog::{self, ColumnType};
 /// The `json` type's OID.
 const JSON_OID: i32 = 114;
 
-/// A `pg_catalog` schema whose `pg_attribute` types JSON columns as `json`.
-#[derive(Debug)]
-pub struct JsonTypedCatalog(pub Arc<dyn SchemaProvider>);
-
-#[async_trait]
-impl SchemaProvider for JsonTypedCatalog {
-    fn table_names(&self) -> Vec<String> {
-        self.0.table_names()
-    }
-
-    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        let table = self.0.table(name).await?;
-        if name != "pg_attribute" {
-            return Ok(table);
-        }
-        let (Some(attributes), Some(classes)) = (table, self.0.table("pg_class").await?) else {
-            return Ok(None);
-        };
-        Ok(Some(Arc::new(JsonTypedAttributes { attributes, classes })))
-    }
-
-    fn table_exist(&self, name: &str) -> bool {
-        self.0.table_exist(name)
-    }
-}
-
 /// `pg_attribute`, retyped (see the module).
 #[derive(Debug)]
-struct JsonTypedAttributes {
+pub struct JsonTypedAttributes {
     attributes: Arc<dyn TableProvider>,
     classes: Arc<dyn TableProvider>,
+}
+
+impl JsonTypedAttributes {
+    /// The library's `pg_attribute`, retyped with the help of its `pg_class`.
+    pub fn new(attributes: Arc<dyn TableProvider>, classes: Arc<dyn TableProvider>) -> Self {
+        Self { attributes, classes }
+    }
 }
 
 #[async_trait]

@@ -94,7 +94,15 @@ impl Session {
 
     /// Runs one parsed statement of a simple query. `text` is the statement's
     /// own SQL when the query held only it (DML keeps its RETURNING that way).
-    async fn run_simple<C>(&self, client: &mut C, statement: Statement, text: Option<&str>) -> PgWireResult<Response>
+    /// `last`: no statement of the query follows, so its rows may arm the
+    /// cancel handle (see `run_plan`).
+    async fn run_simple<C>(
+        &self,
+        client: &mut C,
+        statement: Statement,
+        text: Option<&str>,
+        last: bool,
+    ) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore,
@@ -133,16 +141,20 @@ impl Session {
         }
         let sql = text.map(str::to_owned).unwrap_or_else(|| statement.to_string());
         let plan = self.engine.plan_statement(statement, &sql).await.map_err(errors::from_crate)?;
-        self.run_plan(plan, &Format::UnifiedText, client).await
+        self.run_plan(plan, &Format::UnifiedText, client, last).await
     }
 
     /// Executes a planned (parameters bound) query and streams its rows; a
-    /// client cancel while rows stream ends the stream with 57014.
+    /// client cancel while rows stream ends the stream with 57014 when
+    /// `arm`. Arming replaces the cancel receiver pgwire races the whole
+    /// statement against, and pgwire reads a replaced receiver as a cancel:
+    /// only the last statement of a query may arm, after which nothing waits.
     pub(crate) async fn run_plan<C: ClientInfo>(
         &self,
         plan: LogicalPlan,
         format: &Format,
         client: &C,
+        arm: bool,
     ) -> PgWireResult<Response> {
         policy::check_plan_file_access(&plan)?;
         if let Some(create) = SessionTables::as_create(&plan) {
@@ -165,7 +177,7 @@ impl Session {
         let (fields, rows) = encode::encode(df, format, Some(options)).await?;
         // Armed last: re-arming replaces the receiver pgwire is racing
         // `do_query` against, so nothing may wait after this.
-        let cancel = start_query(client).await;
+        let cancel = if arm { start_query(client).await } else { None };
         Ok(Response::Query(QueryResponse::new(fields, encode::cancellable(rows, cancel))))
     }
 
@@ -323,14 +335,15 @@ impl SimpleQueryHandler for Session {
             return Ok(vec![Response::EmptyQuery]);
         }
         let single = statements.len() == 1;
+        let count = statements.len();
         let mut responses = Vec::with_capacity(statements.len());
-        for statement in statements {
+        for (i, statement) in statements.into_iter().enumerate() {
             if matches!(statement, Statement::Copy { .. }) {
                 // A COPY sends its rows itself, so what came before goes first.
                 send_now(client, &mut responses).await?;
             }
             let text = single.then_some(query.as_str());
-            match self.run_simple(client, statement, text).await {
+            match self.run_simple(client, statement, text, i + 1 == count).await {
                 Ok(r) => responses.push(r),
                 Err(e) if responses.is_empty() => return Err(e),
                 Err(PgWireError::UserError(info)) => {
