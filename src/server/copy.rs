@@ -18,12 +18,11 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion_postgres::pgwire;
-use futures::channel::oneshot;
-use futures::{Stream, StreamExt};
+use futures::{Sink, SinkExt, Stream, StreamExt};
 use pgwire::api::portal::Format;
-use pgwire::api::results::{CopyResponse, Response};
-use pgwire::error::PgWireResult;
-use pgwire::messages::copy::CopyData;
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
 use pgwire::messages::data::DataRow;
 use pgwire::types::format::FormatOptions;
 
@@ -129,31 +128,65 @@ impl CopyOut {
         Ok(Some(copy))
     }
 
-    /// Starts `df` (the planned query): its rows as COPY data, fetched as
-    /// the client reads them.
+    /// Starts `df` (the planned query): its rows, fetched as the client reads them.
     pub async fn start(&self, df: DataFrame, options: Arc<FormatOptions>) -> PgWireResult<Started> {
         let wire_format = if self.format == CopyFormat::Binary { Format::UnifiedBinary } else { Format::UnifiedText };
         let (fields, rows) = encode::encode(df, &wire_format, Some(options)).await?;
-        let columns = fields.len();
-        let mut framer = Framer { copy: self.clone(), started: false };
         let header = self.header.then(|| fields.iter().map(|f| f.name().to_owned()).collect::<Vec<_>>());
-        let data = rows.map(move |row| row.map(|row| framer.frame(&row, header.as_deref())));
-        let format = if self.format == CopyFormat::Binary { 1 } else { 0 };
-        Ok(Started { format, columns, data: Box::pin(data) })
+        Ok(Started {
+            framer: Framer { copy: self.clone(), started: false },
+            columns: fields.len(),
+            header,
+            rows: Box::pin(rows),
+        })
     }
 }
 
-/// A started COPY, waiting for its cancel handle.
+/// Rows handed to the client per socket flush at most: those already
+/// decoded go out together, and the socket is flushed whenever the scan
+/// waits for Stripe, so a slow scan's first rows reach the client at once.
+const ROWS_PER_FLUSH: usize = 1024;
+
+/// A started COPY: its rows and how they are framed.
 pub struct Started {
-    format: i8,
+    framer: Framer,
     columns: usize,
-    data: std::pin::Pin<Box<dyn Stream<Item = PgWireResult<CopyData>> + Send>>,
+    header: Option<Vec<String>>,
+    rows: std::pin::Pin<Box<dyn Stream<Item = PgWireResult<DataRow>> + Send>>,
 }
 
 impl Started {
-    /// The COPY OUT answer; `cancel` firing ends the data with 57014.
-    pub fn response(self, cancel: Option<oneshot::Receiver<()>>) -> Response {
-        Response::CopyOut(CopyResponse::new(self.format, self.columns, encode::cancellable(self.data, cancel)))
+    /// Sends the whole COPY OUT to `client` (CopyOutResponse, the data, the
+    /// binary trailer, CopyDone) and returns the rows sent; the caller
+    /// answers with the `COPY n` tag. It runs inside the statement, which
+    /// pgwire races against the client's cancel, so a cancel (or an error)
+    /// drops the scan wherever it is and the client gets just the
+    /// ErrorResponse (57014), as from Postgres.
+    pub async fn send<C>(self, client: &mut C) -> PgWireResult<usize>
+    where
+        C: Sink<PgWireBackendMessage> + Unpin,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Self { mut framer, columns, header, rows } = self;
+        let format: i8 = if framer.copy.format == CopyFormat::Binary { 1 } else { 0 };
+        let response = CopyOutResponse::new(format, columns as i16, vec![i16::from(format); columns]);
+        client.send(PgWireBackendMessage::CopyOutResponse(response)).await?;
+        let mut sent = 0;
+        let mut chunks = rows.ready_chunks(ROWS_PER_FLUSH);
+        while let Some(chunk) = chunks.next().await {
+            for row in chunk {
+                let data = framer.frame(&row?, header.as_deref());
+                client.feed(PgWireBackendMessage::CopyData(data)).await?;
+                sent += 1;
+            }
+            client.flush().await?;
+        }
+        if let Some(last) = framer.finish(header.as_deref()) {
+            client.feed(PgWireBackendMessage::CopyData(last)).await?;
+        }
+        client.send(PgWireBackendMessage::CopyDone(CopyDone::new())).await?;
+        Ok(sent)
     }
 }
 
@@ -181,27 +214,12 @@ impl Framer {
     /// signature or the CSV header.
     fn frame(&mut self, row: &DataRow, header: Option<&[String]>) -> CopyData {
         let mut out = BytesMut::with_capacity(row.data.len() + 16);
-        let first = !self.started;
-        self.started = true;
+        self.start(&mut out, header);
         if self.copy.format == CopyFormat::Binary {
-            if first {
-                out.put_slice(b"PGCOPY\n\xFF\r\n\x00");
-                out.put_i32(0);
-                out.put_i32(0);
-            }
             // A binary tuple is laid out as a DataRow's body.
             out.put_i16(row.field_count);
             out.put_slice(&row.data);
             return CopyData::new(out.freeze());
-        }
-        if first && let Some(names) = header {
-            for (i, name) in names.iter().enumerate() {
-                if i > 0 {
-                    out.put_u8(self.copy.delimiter);
-                }
-                self.csv_value(&mut out, name.as_bytes());
-            }
-            out.put_u8(b'\n');
         }
         for (i, value) in fields(&row.data).enumerate() {
             if i > 0 {
@@ -215,6 +233,40 @@ impl Framer {
         }
         out.put_u8(b'\n');
         CopyData::new(out.freeze())
+    }
+
+    /// Writes what comes before the first row (the binary signature, the
+    /// CSV header), once.
+    fn start(&mut self, out: &mut BytesMut, header: Option<&[String]>) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        if self.copy.format == CopyFormat::Binary {
+            out.put_slice(b"PGCOPY\n\xFF\r\n\x00");
+            out.put_i32(0);
+            out.put_i32(0);
+            return;
+        }
+        if let Some(names) = header {
+            for (i, name) in names.iter().enumerate() {
+                if i > 0 {
+                    out.put_u8(self.copy.delimiter);
+                }
+                self.csv_value(out, name.as_bytes());
+            }
+            out.put_u8(b'\n');
+        }
+    }
+
+    /// What follows the last row: the binary trailer (after the signature,
+    /// should there have been no rows) or a header with no rows under it.
+    fn finish(&mut self, header: Option<&[String]>) -> Option<CopyData> {
+        let mut out = BytesMut::new();
+        self.start(&mut out, header);
+        if self.copy.format == CopyFormat::Binary {
+            out.put_i16(-1);
+        }
+        (!out.is_empty()).then(|| CopyData::new(out.freeze()))
     }
 
     fn text_value(&self, out: &mut BytesMut, value: &[u8]) {
@@ -290,6 +342,9 @@ fn text_of(copy: &CopyOut, rows: &[Vec<Option<&str>>], header: Option<&[String]>
         let row = DataRow::new(data, row.len() as i16);
         all.put_slice(&framer.frame(&row, header).data);
     }
+    if let Some(last) = framer.finish(header) {
+        all.put_slice(&last.data);
+    }
     all.freeze()
 }
 
@@ -325,5 +380,19 @@ mod tests {
         let header = ["id".to_owned(), "note".to_owned()];
         let out = text_of(&csv, &[vec![Some("1"), Some("say \"hi\", ok")], vec![Some(""), None]], Some(&header));
         assert_eq!(std::str::from_utf8(&out).unwrap(), "id,note\n1,\"say \"\"hi\"\", ok\"\n\"\",\n");
+        assert_eq!(&text_of(&csv, &[], Some(&header))[..], b"id,note\n", "no rows: the header alone");
+        assert!(text_of(&text, &[], None).is_empty());
+    }
+
+    #[test]
+    fn binary_has_its_signature_and_trailer_even_without_rows() {
+        let binary = parse("COPY (SELECT 1) TO STDOUT WITH BINARY").unwrap();
+        let signature = b"PGCOPY\n\xFF\r\n\x00\0\0\0\0\0\0\0\0";
+        let empty = text_of(&binary, &[], None);
+        assert_eq!(&empty[..], [&signature[..], &[0xFF, 0xFF]].concat());
+        let one = text_of(&binary, &[vec![Some("x")]], None);
+        assert!(one.starts_with(signature) && one.ends_with(&[0xFF, 0xFF]));
+        // field count 1, length 1, "x"
+        assert_eq!(&one[signature.len()..one.len() - 2], &[0, 1, 0, 0, 0, 1, b'x']);
     }
 }

@@ -232,6 +232,6 @@ impl ExtendedQueryHandler for Session {
             let batches = run.await.map_err(|e| errors::from_datafusion(&e))?;
             return self.dml_response(dml, batches, &portal.result_column_format, client).await;
         }
-        self.run_plan(plan, &portal.result_column_format, client).await
+        self.run_plan(plan, &portal.result_column_format, client, true).await
     }
 }

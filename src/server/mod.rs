@@ -23,8 +23,10 @@ pub mod extended;
 pub mod flight;
 pub mod handlers;
 pub mod notices;
+pub mod pg_attribute;
 pub mod pg_catalog;
 pub mod pg_compat;
+pub mod pg_extra;
 pub mod policy;
 pub mod rewrite;
 pub mod session;
@@ -255,6 +257,12 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
                 tls: args.tls_cert.clone().zip(args.tls_key.clone()),
                 allow_live_writes: options.allow_live_writes,
                 mirror: options.mirror.clone(),
+                // One --max-connections for both ports: it bounds the sessions the server holds.
+                slots: match &pg {
+                    Some(server) => server.open_sessions(),
+                    None => ConnectionSlots::new(options.max_connections),
+                },
+                idle_timeout: options.idle_timeout,
             };
             let runtime = match &pg {
                 Some(server) => Arc::clone(&server.runtime),

@@ -48,7 +48,7 @@ pub fn install(ctx: &SessionContext, catalog: &str) -> Result<()> {
         .map_err(|e| Error::Config(format!("could not set up pg_catalog: {e}")))?;
     ctx.catalog(catalog)
         .ok_or_else(|| Error::Config(format!("the session has no catalog named {catalog}")))?
-        .register_schema("pg_catalog", Arc::new(schema))?;
+        .register_schema("pg_catalog", Arc::new(crate::server::pg_extra::ServerCatalog::new(Arc::new(schema))?))?;
 
     ctx.register_udf(pg::create_current_database_udf(catalog));
     ctx.register_udf(pg::create_current_schema_udf());

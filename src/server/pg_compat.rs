@@ -33,6 +33,7 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
         ctx.register_udf(always_visible(name));
     }
     ctx.register_udf(to_regtype());
+    crate::server::pg_extra::register_functions(ctx);
     Ok(())
 }
 

@@ -11,6 +11,10 @@
 //! `'-'`, the name Postgres shows for oid 0, and a `'name'::regproc` literal
 //! becomes the name (DBeaver asks `typinput='pg_catalog.array_in'::regproc`).
 //!
+//! DataGrip reads the `xmin` system column of catalog rows (`N.xmin as
+//! state_number`): it becomes `0`, and the tables `pg_extra.rs` adds are
+//! found when named without `pg_catalog.`.
+//!
 //! A scalar subquery over the catalog that Postgres trusts to return at most
 //! one row (Npgsql's `(SELECT rngtypid FROM pg_range WHERE rngmultitypid =
 //! typ.oid)`) is aggregated with `max`, which is the same answer for zero or
@@ -19,7 +23,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, SelectItem, SetExpr, Statement, Value, visit_expressions, visit_expressions_mut,
+    BinaryOperator, Expr, Ident, ObjectNamePart, SelectItem, SetExpr, Statement, Value, visit_expressions,
+    visit_expressions_mut, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -31,10 +36,48 @@ const REGPROC_COLUMNS: [&str; 8] =
 /// `sql` made answerable by the emulated catalog (both rewrites of this
 /// module), or None when it needs neither.
 pub fn driver_query(sql: &str) -> Option<String> {
+    let system = system_columns(sql);
+    let sql = system.as_deref().unwrap_or(sql);
     match catalog_query(sql) {
         Some(rewritten) => Some(regproc_comparisons(&rewritten).unwrap_or(rewritten)),
-        None => regproc_comparisons(sql),
+        None => regproc_comparisons(sql).or(system),
     }
+}
+
+/// `sql` with Postgres's `xmin` system column (`alias.xmin`, which DataGrip
+/// reads as a change counter) as the constant `0`, and the tables
+/// `pg_extra` adds named unqualified (`from pg_stat_ssl`) as `pg_catalog`
+/// ones; None when it has neither.
+pub fn system_columns(sql: &str) -> Option<String> {
+    let lower = sql.to_lowercase();
+    if !lower.contains(".xmin") && !crate::server::pg_extra::TABLES.iter().any(|t| lower.contains(t)) {
+        return None;
+    }
+    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let zero = Parser::new(&PostgreSqlDialect {}).try_with_sql("0::bigint").and_then(|mut p| p.parse_expr()).ok()?;
+    let mut changed = false;
+    for statement in &mut statements {
+        let _ = visit_expressions_mut(statement, |e| {
+            if let Expr::CompoundIdentifier(parts) = e
+                && parts.len() == 2
+                && parts[1].value.eq_ignore_ascii_case("xmin")
+            {
+                *e = zero.clone();
+                changed = true;
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        let _ = visit_relations_mut(statement, |name| {
+            if let [ObjectNamePart::Identifier(table)] = name.0.as_slice()
+                && crate::server::pg_extra::TABLES.iter().any(|t| table.value.eq_ignore_ascii_case(t))
+            {
+                name.0.insert(0, ObjectNamePart::Identifier(Ident::new("pg_catalog")));
+                changed = true;
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    changed.then(|| statements.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
 }
 
 /// `sql` with `regproc_column = 0` (or `!=`, `<>`) compared with `'-'`,
@@ -231,5 +274,16 @@ mod tests {
         assert!(out.contains("$1") && out.contains("$2"), "{out}");
         assert_eq!(catalog_query("SELECT relname FROM pg_catalog.pg_class"), None);
         assert_eq!(catalog_query("SELECT (SELECT 1) FROM customers"), None);
+    }
+
+    #[test]
+    fn xmin_is_zero_and_extra_tables_are_qualified() {
+        let sql = "select N.oid, N.xmin as state_number from pg_catalog.pg_namespace N";
+        let out = system_columns(sql).unwrap();
+        assert!(out.contains("0::BIGINT AS state_number") && !out.contains("xmin"), "{out}");
+        let out = system_columns("select ssl from pg_stat_ssl where pid = pg_backend_pid()").unwrap();
+        assert!(out.contains("FROM pg_catalog.pg_stat_ssl"), "{out}");
+        assert_eq!(system_columns("select xmin from customers"), None);
+        assert_eq!(system_columns("select * from pg_catalog.pg_locks"), None, "already qualified");
     }
 }

@@ -18,8 +18,8 @@ use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use datafusion_postgres::pgwire;
 use datafusion_postgres::{DfSessionService, Parser};
-use futures::Sink;
 use futures::channel::oneshot;
+use futures::{Sink, SinkExt};
 use pgwire::api::portal::Format;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{QueryResponse, Response, Tag};
@@ -95,7 +95,15 @@ impl Session {
 
     /// Runs one parsed statement of a simple query. `text` is the statement's
     /// own SQL when the query held only it (DML keeps its RETURNING that way).
-    async fn run_simple<C>(&self, client: &mut C, statement: Statement, text: Option<&str>) -> PgWireResult<Response>
+    /// `last`: no statement of the query follows, so its rows may arm the
+    /// cancel handle (see `run_plan`).
+    async fn run_simple<C>(
+        &self,
+        client: &mut C,
+        statement: Statement,
+        text: Option<&str>,
+        last: bool,
+    ) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore,
@@ -134,16 +142,20 @@ impl Session {
         }
         let sql = text.map(str::to_owned).unwrap_or_else(|| statement.to_string());
         let plan = self.engine.plan_statement(statement, &sql).await.map_err(errors::from_crate)?;
-        self.run_plan(plan, &Format::UnifiedText, client).await
+        self.run_plan(plan, &Format::UnifiedText, client, last).await
     }
 
     /// Executes a planned (parameters bound) query and streams its rows; a
-    /// client cancel while rows stream ends the stream with 57014.
+    /// client cancel while rows stream ends the stream with 57014 when
+    /// `arm`. Arming replaces the cancel receiver pgwire races the whole
+    /// statement against, and pgwire reads a replaced receiver as a cancel:
+    /// only the last statement of a query may arm, after which nothing waits.
     pub(crate) async fn run_plan<C: ClientInfo>(
         &self,
         plan: LogicalPlan,
         format: &Format,
         client: &C,
+        arm: bool,
     ) -> PgWireResult<Response> {
         policy::check_plan_file_access(&plan)?;
         if let Some(create) = SessionTables::as_create(&plan) {
@@ -166,28 +178,29 @@ impl Session {
         let (fields, rows) = encode::encode(df, format, Some(options)).await?;
         // Armed last: re-arming replaces the receiver pgwire is racing
         // `do_query` against, so nothing may wait after this.
-        let cancel = start_query(client).await;
+        let cancel = if arm { start_query(client).await } else { None };
         Ok(Response::Query(QueryResponse::new(fields, encode::cancellable(rows, cancel))))
     }
 
-    /// Executes the planned query of a `COPY … TO STDOUT` and streams its
-    /// rows as COPY data; a client cancel ends the stream with 57014.
-    pub(crate) async fn run_copy<C: ClientInfo>(
-        &self,
-        copy: &CopyOut,
-        plan: LogicalPlan,
-        client: &C,
-    ) -> PgWireResult<Response> {
+    /// Executes the planned query of a `COPY … TO STDOUT` and sends its rows
+    /// as COPY data to `client` before answering with the `COPY n` tag.
+    /// Sending inside the statement keeps it under pgwire's race against
+    /// the client's cancel: a cancel drops the scan (no further Stripe
+    /// calls) and the client gets 57014 with the connection ready for more.
+    pub(crate) async fn run_copy<C>(&self, copy: &CopyOut, plan: LogicalPlan, client: &mut C) -> PgWireResult<Response>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
         policy::check_plan_file_access(&plan)?;
         if matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)) {
             return Err(errors::user_error("0A000", "COPY copies the rows of a query or a table"));
         }
         let df = self.ctx.execute_logical_plan(plan).await.map_err(|e| errors::from_datafusion(&e))?;
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-        let started = copy.start(df, options).await?;
-        // Armed last, as in `run_plan`.
-        let cancel = start_query(client).await;
-        Ok(started.response(cancel))
+        let rows = copy.start(df, options).await?.send(client).await?;
+        Ok(Response::Execution(Tag::new("COPY").with_rows(rows)))
     }
 
     /// The answer to a finished INSERT/UPDATE/DELETE: its command tag with the
@@ -267,6 +280,31 @@ fn text_rows<const N: usize>(names: &[&str; N], rows: Vec<[String; N]>) -> PgWir
     Ok(Response::Query(QueryResponse::new(fields, futures::stream::iter(out))))
 }
 
+/// Sends the answers of a simple query's earlier statements now (they
+/// would otherwise follow a later COPY's rows).
+async fn send_now<C>(client: &mut C, responses: &mut Vec<Response>) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: std::fmt::Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    use pgwire::api::query::{send_execution_response, send_query_response};
+    for response in responses.drain(..) {
+        match response {
+            Response::Query(rows) => send_query_response(client, rows, true).await?,
+            Response::Execution(tag) | Response::TransactionStart(tag) | Response::TransactionEnd(tag) => {
+                send_execution_response(client, tag).await?
+            }
+            Response::EmptyQuery => {
+                let empty = pgwire::messages::response::EmptyQueryResponse::new();
+                client.feed(PgWireBackendMessage::EmptyQueryResponse(empty)).await?
+            }
+            _ => return Err(errors::user_error("0A000", "COPY cannot follow this statement in one query")),
+        }
+    }
+    Ok(())
+}
+
 /// Arms the connection's cancel handle for a new statement.
 pub(crate) async fn start_query<C: ClientInfo>(client: &C) -> Option<oneshot::Receiver<()>> {
     let handle = client.session_extensions().get::<Arc<ConnectionHandle>>()?;
@@ -311,10 +349,15 @@ impl SimpleQueryHandler for Session {
             return Ok(vec![Response::EmptyQuery]);
         }
         let single = statements.len() == 1;
+        let count = statements.len();
         let mut responses = Vec::with_capacity(statements.len());
-        for statement in statements {
+        for (i, statement) in statements.into_iter().enumerate() {
+            if matches!(statement, Statement::Copy { .. }) {
+                // A COPY sends its rows itself, so what came before goes first.
+                send_now(client, &mut responses).await?;
+            }
             let text = single.then_some(query.as_str());
-            match self.run_simple(client, statement, text).await {
+            match self.run_simple(client, statement, text, i + 1 == count).await {
                 Ok(r) => responses.push(r),
                 Err(e) if responses.is_empty() => return Err(e),
                 Err(PgWireError::UserError(info)) => {

@@ -5,7 +5,8 @@ usage: arrow_python.py DRIVER URI CASES.json
            connectorx  polars.read_database_uri(engine="connectorx") (binary COPY)
            flight      ADBC Flight SQL driver
            flight_errors  runs each `sql` of CASES over Flight SQL (on
-                       connection `conn`, default 0) and prints
+                       connection `conn`, default 0; after `sleep_before`
+                       seconds; `close`: closes that connection) and prints
                        {"errors": {name: text or null}, "rows": {name: rows}};
                        a 4th argument is the password
   CASES    [{"name": ..., "sql": ..., "params": [...], "literal_sql": ...}]
@@ -18,6 +19,7 @@ import datetime
 import decimal
 import json
 import sys
+import time
 
 
 def norm(name, value):
@@ -91,6 +93,10 @@ def main():
             kwargs.setdefault("db_kwargs", {})["adbc.flight.sql.client_option.tls_skip_verify"] = "true"
         errors, rows, conns = {}, {}, {}
         for case in cases:
+            time.sleep(case.get("sleep_before", 0))
+            if case.get("close"):
+                conns.pop(case.get("conn", 0)).close()
+                continue
             n = case.get("conn", 0)
             try:
                 if n not in conns:

@@ -6,6 +6,7 @@ usage: pg_python.py PORT MODE [ARG]
   inspect        SQLAlchemy inspect(): table names and the columns of customers
   revenue        pandas.read_sql of a monthly revenue aggregate
   cancel         starts a slow query, cancels it from another thread
+  types          compares each result column's type OID with pg_attribute's
   pipeline       the statements of tests/integration/pipeline.rs over the
                  extended protocol (server-side parameters where allowed);
                  prints {"lines": [...], "errors": "..."}
@@ -108,8 +109,30 @@ def describe():
     print(json.dumps({"columns": {r[0]: [r[1], r[2]] for r in rows}}))
 
 
+def types():
+    # The OID each result column is sent with must be the one pg_attribute
+    # lists for it, and a type pg_type has.
+    tables = ["customers", "charges", "invoices", "subscriptions", "payment_intents", "products"]
+    mismatches, checked = {}, 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        known = {r[0] for r in conn.execute("SELECT oid::int8 FROM pg_catalog.pg_type").fetchall()}
+        for table in tables:
+            sent = {d.name: d.type_code for d in conn.execute(f"SELECT * FROM {table} LIMIT 1").description}
+            listed = {name: int(oid) for name, oid in conn.execute(
+                "SELECT a.attname, a.atttypid::int8 FROM pg_catalog.pg_attribute a "
+                "JOIN pg_catalog.pg_class c ON a.attrelid = c.oid WHERE c.relname = %s",
+                (table,),
+            ).fetchall()}
+            for name, oid in sent.items():
+                checked += 1
+                if listed.get(name) != oid or oid not in known:
+                    mismatches[f"{table}.{name}"] = [oid, listed.get(name)]
+    print(json.dumps({"checked": checked, "mismatches": mismatches}))
+
+
 {
     "describe": describe,
+    "types": types,
     "params": lambda: params(sys.argv[3]),
     "inspect": inspect,
     "revenue": revenue,

@@ -4,6 +4,7 @@
 
 mod arrow;
 mod bi_tools;
+mod cancel;
 mod copy;
 mod flight;
 mod limits;

@@ -45,4 +45,8 @@ if ! "$peers/venv/bin/python" -c 'import polars, connectorx, adbc_driver_postgre
     'polars==2.1.0' 'connectorx==0.4.6' 'adbc-driver-postgresql==1.13.0' \
     'adbc-driver-flightsql==1.13.0' 'adbc-driver-manager==1.13.0' 'pyarrow==26.0.1'
 fi
+# DuckDB, for the README's snippet (a pyarrow table fetched over Flight SQL).
+if ! "$peers/venv/bin/python" -c 'import duckdb' 2>/dev/null; then
+  "$peers/venv/bin/pip" install --quiet --disable-pip-version-check 'duckdb==2.0.0'
+fi
 echo "test peers ready in $peers"

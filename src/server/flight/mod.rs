@@ -3,16 +3,21 @@
 //! SQL server over tonic. Results leave as the Arrow record batches the
 //! engine produces. It shares the server's rules: a password (basic auth in
 //! the handshake, then a bearer token), TLS with the same certificate,
-//! `--read-only`, file access refused, one session per connection, and a
-//! non-loopback bind refused without a password.
+//! `--read-only`, `--memory-limit` (the same pool), `--max-connections` (the
+//! same slots), `--idle-timeout`, file access refused, one session per
+//! connection, cancel, and a non-loopback bind refused without a password.
 
+pub mod cancel;
+pub mod connections;
 pub mod metadata;
 pub mod service;
 pub mod sessions;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use datafusion::execution::runtime_env::RuntimeEnv;
@@ -20,12 +25,14 @@ use tokio::net::TcpListener;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::server::ServerPassword;
+use crate::server::connection::ConnectionSlots;
 use crate::{Error, Result};
-use sessions::{Sessions, Tracked};
+use connections::Tracked;
+use sessions::Sessions;
 use stripe_sql::stripe;
 
 /// How the Flight SQL endpoint serves.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FlightOptions {
     /// Require this password (basic auth) of every call.
     pub password: Option<ServerPassword>,
@@ -37,6 +44,25 @@ pub struct FlightOptions {
     pub allow_live_writes: bool,
     /// Sessions may read tables from the mirror here (`--mirror DIR`), as on the Postgres port.
     pub mirror: Option<PathBuf>,
+    /// The connection slots sessions take (`--max-connections`; shared with
+    /// the Postgres port when both are served).
+    pub slots: Arc<ConnectionSlots>,
+    /// Close a connection with no call running for this long (zero: never).
+    pub idle_timeout: Duration,
+}
+
+impl Default for FlightOptions {
+    fn default() -> Self {
+        Self {
+            password: None,
+            read_only: false,
+            tls: None,
+            allow_live_writes: false,
+            slots: ConnectionSlots::new(crate::server::DEFAULT_MAX_CONNECTIONS),
+            idle_timeout: Duration::ZERO,
+            mirror: None,
+        }
+    }
 }
 
 /// A bound Flight SQL endpoint; [`FlightServer::run`] serves it.
@@ -61,7 +87,13 @@ impl FlightServer {
         }
         let listener =
             TcpListener::bind(addr).await.map_err(|e| Error::Config(format!("could not listen on {addr}: {e}")))?;
-        let sessions = Sessions::new(client, runtime, options.allow_live_writes, options.mirror.clone());
+        let sessions = Sessions::new(
+            client,
+            runtime,
+            options.allow_live_writes,
+            Arc::clone(&options.slots),
+            options.mirror.clone(),
+        );
         Ok(Self { listener, sessions, options })
     }
 
@@ -89,10 +121,11 @@ impl FlightServer {
                 .tls_config(ServerTlsConfig::new().identity(identity))
                 .map_err(|e| Error::Config(format!("could not set up TLS for Flight SQL: {e}")))?;
         }
-        let incoming = futures::stream::unfold((listener, sessions), |(listener, sessions)| async move {
+        let idle_timeout = options.idle_timeout;
+        let incoming = futures::stream::unfold((listener, sessions), move |(listener, sessions)| async move {
             let accepted = listener.accept().await.map(|(socket, peer)| {
                 let _ = socket.set_nodelay(true);
-                Tracked::new(socket, peer, &sessions)
+                Tracked::new(socket, peer, &sessions, idle_timeout)
             });
             Some((accepted, (listener, sessions)))
         });

@@ -13,36 +13,38 @@ use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
-    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult,
-    Any, CommandGetCatalogs, CommandGetDbSchemas, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
-    CommandPreparedStatementQuery, CommandStatementQuery, CommandStatementUpdate, DoPutPreparedStatementResult,
-    ProstMessageExt, SqlInfo, TicketStatementQuery,
+    ActionCancelQueryRequest, ActionCancelQueryResult, ActionClosePreparedStatementRequest,
+    ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult, Any, CommandGetCatalogs,
+    CommandGetDbSchemas, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
+    CommandStatementQuery, CommandStatementUpdate, DoPutPreparedStatementResult, ProstMessageExt, SqlInfo,
+    TicketStatementQuery,
 };
 use arrow_flight::{
-    FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, IpcMessage, SchemaAsIpc, Ticket,
-    flight_service_server::FlightService,
+    ActionType, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, FlightDescriptor, FlightInfo,
+    HandshakeRequest, HandshakeResponse, flight_service_server::FlightService,
 };
-use base64::Engine as _;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
-use datafusion::arrow::ipc::writer::IpcWriteOptions;
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ParamValues;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::scalar::ScalarValue;
 use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
-use datafusion_postgres::pgwire::error::PgWireError;
-use futures::{Stream, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::server::ServerPassword;
 use crate::server::errors;
-use crate::server::flight::metadata;
-use crate::server::flight::sessions::{FlightSession, PreparedStatement, Sessions, handle_bytes};
+use crate::server::flight::sessions::{Call, FlightSession, PreparedStatement, Sessions, handle_bytes};
+use crate::server::flight::wire::{
+    DoGetStream, affected, basic_password, flight_info, one_batch, parameter_types, schema_bytes, status,
+};
+use crate::server::flight::{cancel, metadata};
 use crate::server::policy;
 use stripe_sql::engine::Engine;
 
-type DoGetStream = <FlightSqlServiceImpl as FlightService>::DoGetStream;
+/// The Flight action that cancels a query by its FlightInfo.
+const CANCEL_FLIGHT_INFO: &str = "CancelFlightInfo";
 
 /// The server's Flight SQL service.
 pub struct FlightSqlServiceImpl {
@@ -83,8 +85,9 @@ impl FlightSqlServiceImpl {
         Err(Status::unauthenticated("password authentication failed: connect with the server's password"))
     }
 
-    /// The calling connection's session, once its credentials pass.
-    fn session<T>(&self, request: &Request<T>) -> Result<Arc<FlightSession>, Status> {
+    /// The calling connection's session, once its credentials pass (the
+    /// call counts as running until the returned [`Call`] drops).
+    fn session<T>(&self, request: &Request<T>) -> Result<Call, Status> {
         self.authorize(request)?;
         self.sessions.get(request.remote_addr())
     }
@@ -118,15 +121,35 @@ impl FlightSqlServiceImpl {
         Ok((sql, plan))
     }
 
-    /// Runs `plan` and streams its batches as Flight data.
-    async fn execute(&self, session: &FlightSession, plan: LogicalPlan) -> Result<Response<DoGetStream>, Status> {
+    /// Runs `plan` and streams its batches as Flight data, until the client
+    /// drops the stream or cancels `ticket` (`cancel.rs`).
+    async fn execute(&self, session: Call, plan: LogicalPlan, ticket: &[u8]) -> Result<Response<DoGetStream>, Status> {
         let ctx = session.engine.context();
         let df = ctx.execute_logical_plan(plan).await.map_err(|e| status(errors::from_datafusion(&e)))?;
         let batches = df.execute_stream().await.map_err(|e| status(errors::from_datafusion(&e)))?;
         let schema = batches.schema();
         let batches = batches.map_err(|e| FlightError::Tonic(Box::new(status(errors::from_datafusion(&e)))));
         let stream = FlightDataEncoderBuilder::new().with_schema(schema).build(batches).map_err(Status::from);
-        Ok(Response::new(Box::pin(stream)))
+        let stream = session.running.watch(ticket.to_vec(), stream);
+        // The call runs (the connection is not idle) until its stream ends.
+        Ok(Response::new(Box::pin(stream.map(move |item| {
+            let _running = &session;
+            item
+        }))))
+    }
+
+    /// Cancels the queries of `info` on the calling connection.
+    fn cancel(session: &FlightSession, info: &FlightInfo) -> CancelStatus {
+        let mut result = CancelStatus::NotCancellable;
+        for ticket in cancel::tickets(info) {
+            if let Some(id) = cancel::statement_id(&ticket) {
+                session.take_planned(id);
+            }
+            if session.running.cancel(&ticket) == CancelStatus::Cancelled {
+                result = CancelStatus::Cancelled;
+            }
+        }
+        result
     }
 
     /// A prepared statement's plan with its bound parameters put in.
@@ -176,72 +199,6 @@ async fn run_now(session: &FlightSession, plan: LogicalPlan) -> Result<LogicalPl
         .map_err(|e| status(errors::from_datafusion(&e)))
 }
 
-/// The password of an HTTP basic `authorization` header.
-fn basic_password(header: &str) -> Option<String> {
-    let encoded = header.strip_prefix("Basic ")?;
-    // Some clients (the Go Flight SQL client under ADBC) leave out the padding.
-    let encoded = encoded.trim().trim_end_matches('=');
-    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    text.split_once(':').map(|(_, password)| password.to_owned())
-}
-
-/// A Postgres-style error as a gRPC status, its SQLSTATE kept in the message.
-pub fn status(e: PgWireError) -> Status {
-    let PgWireError::UserError(info) = e else {
-        return Status::internal(e.to_string());
-    };
-    let message = format!("{} (SQLSTATE {})", info.message, info.code);
-    match info.code.as_str() {
-        "42501" | "25006" => Status::permission_denied(message),
-        "57014" => Status::cancelled(message),
-        "42P01" | "42704" => Status::not_found(message),
-        code if code.starts_with("28") => Status::unauthenticated(message),
-        code if code.starts_with("53") => Status::resource_exhausted(message),
-        code if code.starts_with("42") || code.starts_with("22") || code.starts_with("0A") => {
-            Status::invalid_argument(message)
-        }
-        _ => Status::internal(message),
-    }
-}
-
-/// The plan's `$n` parameters in order, as fields `$1`, `$2`, ... (Null when unknown).
-fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Field>, Status> {
-    let types = plan.get_parameter_types().map_err(|e| status(errors::from_datafusion(&e)))?;
-    let mut ordered: Vec<(u32, String, Option<datafusion::arrow::datatypes::DataType>)> =
-        types.into_iter().map(|(k, v)| (k.trim_start_matches('$').parse::<u32>().unwrap_or(u32::MAX), k, v)).collect();
-    ordered.sort_by_key(|(n, _, _)| *n);
-    Ok(ordered
-        .into_iter()
-        .map(|(_, name, ty)| Field::new(name, ty.unwrap_or(datafusion::arrow::datatypes::DataType::Null), true))
-        .collect())
-}
-
-fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, Status> {
-    let message: IpcMessage = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
-        .try_into()
-        .map_err(|e| Status::internal(format!("could not encode the schema: {e}")))?;
-    Ok(message.0)
-}
-
-fn flight_info(schema: &Schema, ticket: Vec<u8>, descriptor: FlightDescriptor) -> Result<Response<FlightInfo>, Status> {
-    let info = FlightInfo::new()
-        .try_with_schema(schema)
-        .map_err(|e| Status::internal(format!("could not encode the schema: {e}")))?
-        .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket)))
-        .with_descriptor(descriptor);
-    Ok(Response::new(info))
-}
-
-fn one_batch(batch: RecordBatch) -> Response<DoGetStream> {
-    let schema: SchemaRef = batch.schema();
-    let stream = FlightDataEncoderBuilder::new()
-        .with_schema(schema)
-        .build(futures::stream::once(async { Ok(batch) }))
-        .map_err(Status::from);
-    Response::new(Box::pin(stream))
-}
-
 #[tonic::async_trait]
 impl FlightSqlService for FlightSqlServiceImpl {
     type FlightService = FlightSqlServiceImpl;
@@ -282,8 +239,7 @@ impl FlightSqlService for FlightSqlServiceImpl {
         let schema = plan.schema().as_arrow().clone();
         // The ticket names the kept plan and carries the SQL, should the plan be gone.
         let id = session.keep_planned(plan, ran);
-        let ticket = TicketStatementQuery { statement_handle: format!("{id}\n{sql}").into_bytes().into() };
-        flight_info(&schema, ticket.as_any().encode_to_vec(), request.into_inner())
+        flight_info(&schema, cancel::statement_ticket(id, &sql), request.into_inner())
     }
 
     async fn do_get_statement(
@@ -292,6 +248,10 @@ impl FlightSqlService for FlightSqlServiceImpl {
         request: Request<arrow_flight::Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         let session = self.session(&request)?;
+        let raw = request.get_ref().ticket.to_vec();
+        if session.running.take_cancelled(&raw) {
+            return Err(cancel::cancelled());
+        }
         let text = String::from_utf8(ticket.statement_handle.to_vec()).ok();
         let (id, sql) = text
             .as_deref()
@@ -305,7 +265,7 @@ impl FlightSqlService for FlightSqlServiceImpl {
         if !ran {
             session.engine.statement_started();
         }
-        self.execute(&session, plan).await
+        self.execute(session, plan, &raw).await
     }
 
     async fn do_put_statement_update(
@@ -397,13 +357,17 @@ impl FlightSqlService for FlightSqlServiceImpl {
         request: Request<arrow_flight::Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         let session = self.session(&request)?;
+        let raw = request.get_ref().ticket.to_vec();
+        if session.running.take_cancelled(&raw) {
+            return Err(cancel::cancelled());
+        }
         if let Some(result) = session.ran(&query.prepared_statement_handle, None)? {
-            return self.execute(&session, result).await;
+            return self.execute(session, result, &raw).await;
         }
         let prepared = session.prepared(&query.prepared_statement_handle)?;
         let plan = Self::bound(&prepared)?;
         session.engine.statement_started();
-        self.execute(&session, plan).await
+        self.execute(session, plan, &raw).await
     }
 
     async fn do_action_close_prepared_statement(
@@ -514,6 +478,43 @@ impl FlightSqlService for FlightSqlServiceImpl {
         Ok(one_batch(batch))
     }
 
+    async fn do_action_cancel_query(
+        &self,
+        query: ActionCancelQueryRequest,
+        request: Request<arrow_flight::Action>,
+    ) -> Result<ActionCancelQueryResult, Status> {
+        let session = self.session(&request)?;
+        let info = FlightInfo::decode(query.info)
+            .map_err(|e| Status::invalid_argument(format!("CancelQuery carries no FlightInfo: {e}")))?;
+        // CancelQuery's results have CancelFlightInfo's numbers.
+        Ok(ActionCancelQueryResult { result: Self::cancel(&session, &info) as i32 })
+    }
+
+    async fn do_action_fallback(
+        &self,
+        request: Request<arrow_flight::Action>,
+    ) -> Result<Response<<Self as FlightService>::DoActionStream>, Status> {
+        if request.get_ref().r#type != CANCEL_FLIGHT_INFO {
+            self.authorize(&request)?;
+            return Err(Status::invalid_argument(format!("unknown action {:?}", request.get_ref().r#type)));
+        }
+        let session = self.session(&request)?;
+        let info = CancelFlightInfoRequest::decode(request.get_ref().body.clone())
+            .ok()
+            .and_then(|r| r.info)
+            .ok_or_else(|| Status::invalid_argument("CancelFlightInfo carries no FlightInfo"))?;
+        let result = CancelFlightInfoResult::new(Self::cancel(&session, &info));
+        let body = arrow_flight::Result { body: result.encode_to_vec().into() };
+        Ok(Response::new(Box::pin(futures::stream::iter([Ok(body)]))))
+    }
+
+    async fn list_custom_actions(&self) -> Option<Vec<Result<ActionType, Status>>> {
+        Some(vec![Ok(ActionType {
+            r#type: CANCEL_FLIGHT_INFO.to_owned(),
+            description: "Cancel a query by its FlightInfo: its stream ends with CANCELLED".to_owned(),
+        })])
+    }
+
     async fn do_get_fallback(
         &self,
         request: Request<arrow_flight::Ticket>,
@@ -524,26 +525,4 @@ impl FlightSqlService for FlightSqlServiceImpl {
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
-}
-
-/// The affected-row count of a write's result (its one `count` value), or
-/// the number of rows for anything else.
-fn affected(batches: &[RecordBatch]) -> i64 {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::UInt64Type;
-    let counted = batches.first().is_some_and(|b| {
-        b.num_columns() == 1
-            && b.schema().field(0).name() == "count"
-            && b.column(0).data_type() == &datafusion::arrow::datatypes::DataType::UInt64
-    });
-    if !counted {
-        return batches.iter().map(|b| b.num_rows() as i64).sum();
-    }
-    batches
-        .iter()
-        .map(|b| {
-            let values = b.column(0).as_primitive::<UInt64Type>();
-            (0..values.len()).filter(|&i| !values.is_null(i)).map(|i| values.value(i) as i64).sum::<i64>()
-        })
-        .sum()
 }

@@ -1,23 +1,22 @@
 //! Flight SQL sessions: one engine session per client connection (a gRPC
 //! channel is one HTTP/2 connection), so `SET stripe.*` stays with the
 //! connection that said it, as on the Postgres port. The session is freed
-//! when its connection closes ([`Tracked`] carries the guard), and it holds
-//! the connection's prepared statements.
+//! when its connection closes (`connections::Tracked`), it takes one of the
+//! server's `--max-connections` slots, and it holds the connection's
+//! prepared statements and running queries.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
 
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::scalar::ScalarValue;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tonic::Status;
-use tonic::transport::server::{Connected, TcpConnectInfo};
+
+use super::connections::{Active, Activity};
+use crate::server::connection::{ConnectionSlots, Slot};
 
 use stripe_sql::engine::Engine;
 use stripe_sql::stripe;
@@ -40,6 +39,8 @@ pub struct PreparedStatement {
 pub struct FlightSession {
     /// The connection's own engine session (settings, request log).
     pub engine: Arc<Engine>,
+    /// Its running and cancelled queries.
+    pub running: Arc<super::cancel::Running>,
     prepared: Mutex<HashMap<u64, PreparedStatement>>,
     pending: Mutex<HashMap<u64, (LogicalPlan, bool)>>,
     next_handle: AtomicU64,
@@ -129,34 +130,68 @@ fn parse_handle(handle: &[u8]) -> Result<u64, Status> {
         .ok_or_else(|| Status::invalid_argument("not a prepared statement handle of this server"))
 }
 
+/// A call of one connection: its session, the call counted as running
+/// (`connections::Active`) until this drops.
+pub struct Call {
+    session: Arc<FlightSession>,
+    _active: Active,
+}
+
+impl std::ops::Deref for Call {
+    type Target = FlightSession;
+
+    fn deref(&self) -> &FlightSession {
+        &self.session
+    }
+}
+
+/// One open connection: when it last had a call running, and its session
+/// once it made a call that needs one.
+struct Connection {
+    activity: Arc<Activity>,
+    session: Option<(Arc<FlightSession>, Slot)>,
+}
+
 /// The sessions of every open connection.
 pub struct Sessions {
     client: stripe::Client,
     runtime: Arc<RuntimeEnv>,
     allow_live_writes: bool,
     mirror: Option<std::path::PathBuf>,
-    by_peer: Mutex<HashMap<SocketAddr, Arc<FlightSession>>>,
+    slots: Arc<ConnectionSlots>,
+    by_peer: Mutex<HashMap<SocketAddr, Connection>>,
 }
 
 impl Sessions {
     /// No sessions yet; each will fetch through `client`, draw on `runtime`
-    /// and, given `mirror`, read mirrored tables from it (`stripe.source`).
+    /// and take one of `slots` (shared with the Postgres port: `--max-connections`);
+    /// given `mirror`, they read mirrored tables from it (`stripe.source`).
     pub fn new(
         client: stripe::Client,
         runtime: Arc<RuntimeEnv>,
         allow_live_writes: bool,
+        slots: Arc<ConnectionSlots>,
         mirror: Option<std::path::PathBuf>,
     ) -> Arc<Self> {
-        Arc::new(Self { client, runtime, allow_live_writes, mirror, by_peer: Mutex::new(HashMap::new()) })
+        Arc::new(Self { client, runtime, allow_live_writes, mirror, slots, by_peer: Mutex::new(HashMap::new()) })
     }
 
-    /// The session of the connection from `peer`, made on its first call.
-    pub fn get(&self, peer: Option<SocketAddr>) -> Result<Arc<FlightSession>, Status> {
+    /// A call of the connection from `peer`, whose session is made on its
+    /// first call; refused with 53300 when every connection slot is taken.
+    pub fn get(&self, peer: Option<SocketAddr>) -> Result<Call, Status> {
         let peer = peer.ok_or_else(|| Status::internal("the connection has no peer address"))?;
-        let mut sessions = self.by_peer.lock().expect("sessions lock");
-        if let Some(session) = sessions.get(&peer) {
-            return Ok(Arc::clone(session));
+        let mut connections = self.by_peer.lock().expect("sessions lock");
+        let connection =
+            connections.entry(peer).or_insert_with(|| Connection { activity: Arc::default(), session: None });
+        let active = connection.activity.start();
+        if let Some((session, _)) = &connection.session {
+            return Ok(Call { session: Arc::clone(session), _active: active });
         }
+        let slot = self.slots.take().ok_or_else(|| {
+            Status::resource_exhausted(
+                "sorry, too many clients already (SQLSTATE 53300): the server's --max-connections are in use",
+            )
+        })?;
         tracing::debug!("new Flight SQL session for the connection from {peer}");
         let own_log = stripe::RequestLog::with_capacity(self.client.request_log().capacity());
         let engine = Engine::with_runtime(self.client.with_request_log(own_log), Arc::clone(&self.runtime))
@@ -167,86 +202,30 @@ impl Sessions {
         }
         let session = Arc::new(FlightSession {
             engine: Arc::new(engine),
+            running: Arc::default(),
             prepared: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(0),
         });
-        sessions.insert(peer, Arc::clone(&session));
-        Ok(session)
+        connection.session = Some((Arc::clone(&session), slot));
+        Ok(Call { session, _active: active })
     }
 
     /// Sessions open now.
     pub fn open(&self) -> usize {
-        self.by_peer.lock().expect("sessions lock").len()
+        self.by_peer.lock().expect("sessions lock").values().filter(|c| c.session.is_some()).count()
     }
 
-    fn close(&self, peer: SocketAddr) {
+    /// Notes a new connection from `peer`; its activity decides when it is idle.
+    pub(super) fn register(&self, peer: SocketAddr) -> Arc<Activity> {
+        let activity = Arc::new(Activity::default());
+        let connection = Connection { activity: Arc::clone(&activity), session: None };
+        self.by_peer.lock().expect("sessions lock").insert(peer, connection);
+        activity
+    }
+
+    /// Frees the session (and the connection slot) of the connection from `peer`.
+    pub(super) fn close(&self, peer: SocketAddr) {
         self.by_peer.lock().expect("sessions lock").remove(&peer);
-    }
-}
-
-/// An accepted connection that frees its session when it closes.
-pub struct Tracked {
-    inner: TcpStream,
-    _guard: CloseGuard,
-}
-
-impl Tracked {
-    /// Tracks `socket` from `peer` in `sessions`.
-    pub fn new(inner: TcpStream, peer: SocketAddr, sessions: &Arc<Sessions>) -> Self {
-        Self { inner, _guard: CloseGuard { sessions: Arc::downgrade(sessions), peer } }
-    }
-}
-
-struct CloseGuard {
-    sessions: Weak<Sessions>,
-    peer: SocketAddr,
-}
-
-impl Drop for CloseGuard {
-    fn drop(&mut self) {
-        if let Some(sessions) = self.sessions.upgrade() {
-            sessions.close(self.peer);
-        }
-    }
-}
-
-impl Connected for Tracked {
-    type ConnectInfo = TcpConnectInfo;
-
-    fn connect_info(&self) -> TcpConnectInfo {
-        self.inner.connect_info()
-    }
-}
-
-impl AsyncRead for Tracked {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Tracked {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
     }
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::support::{cli_json, python_with, serve, serve_with_flight};
+use super::support::{cli_json, java, python_with, serve, serve_with_flight};
 
 /// One query the drivers run and the CLI query whose rows they must equal.
 struct Case {
@@ -122,4 +122,31 @@ fn adbc_flight_sql_reads_what_the_cli_reads() {
     let got = check_driver("flight", "adbc_driver_flightsql.dbapi, pyarrow", &uri, &[]);
     let objects = got["objects"].as_array().expect("GetTables answered");
     assert!(objects.iter().any(|t| t == "charges") && objects.iter().any(|t| t == "customers"), "{got}");
+}
+
+/// The README's DuckDB (pyarrow through ADBC Flight SQL) and Java (pgJDBC)
+/// snippets, run as they are printed there, give the CLI's totals.
+#[test]
+fn readme_snippets_run() {
+    let (server, flight) = serve_with_flight(&[], &[]);
+    let totals = |sql: &str| -> Vec<(String, i64)> {
+        cli_json(sql)
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| (r["currency"].as_str().unwrap().to_owned(), r["total"].as_i64().unwrap()))
+            .collect()
+    };
+    let all = totals("select currency, sum(amount) as total from charges group by currency order by currency");
+    let uri = format!("grpc://127.0.0.1:{}", flight.port());
+    let out = python_with("duckdb, adbc_driver_flightsql", "readme/duckdb_flight.py", &[&uri]).ok();
+    let expected: String = all.iter().map(|(c, t)| format!("('{c}', {t})")).collect::<Vec<_>>().join(", ");
+    assert_eq!(out.stdout.trim(), format!("[{expected}]"), "{}", out.stdout);
+
+    let succeeded = totals(
+        "select currency, sum(amount) as total from charges where status = 'succeeded' group by currency order by currency",
+    );
+    let out = java("readme/Charges.java", &[&server.addr.port().to_string()]).ok();
+    let lines: Vec<String> = succeeded.iter().map(|(c, t)| format!("{c} {t}")).collect();
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), lines, "{}", out.stdout);
 }

@@ -4,7 +4,7 @@
 //! Each test starts the real binary on 127.0.0.1:0.
 
 #[path = "../../../benches/support/soak.rs"]
-mod soak;
+pub(super) mod soak;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
