@@ -2,9 +2,10 @@
 //! `stripe.accounts = 'all'` over 10, 50 and 200 emulated connected accounts,
 //! each holding `PER_ACCOUNT` charges and limited to 25 requests/s per endpoint
 //! (a strict sliding window) with 300 ms latency per response. Prints objects/s
-//! and the process's peak RSS during each count (the emulator runs in this
-//! process: its stored charges are part of the RSS after start-up, the peak
-//! above it is the engine's).
+//! the process's peak RSS and CPU use (user + system seconds over wall
+//! seconds: cores busy) during each count (the emulator runs in this process:
+//! its stored charges are part of the RSS after start-up, the peak above it is
+//! the engine's, and its request handling is part of the CPU).
 //! Run with `cargo bench --profile dev --bench accounts` (debug-build figures).
 //! `ACCOUNTS_BENCH_SIZES=10,50` picks the sizes, `ACCOUNTS_BENCH_CONCURRENCY`
 //! the accounts read at a time (`stripe.account_concurrency`, default 8).
@@ -34,6 +35,18 @@ fn status_kb(field: &str) -> u64 {
         .lines()
         .find_map(|l| l.strip_prefix(field)?.trim().strip_suffix("kB")?.trim().parse().ok())
         .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+}
+
+/// CPU seconds this process has used (user + system), from `/proc/self/stat`
+/// (fields 14 and 15, in clock ticks of 1/100 s, Linux's `USER_HZ`).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // The command name (field 2) may hold spaces: count fields after its `)`.
+    let rest = stat.rsplit_once(')').map_or(stat.as_str(), |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).expect("utime/stime in /proc/self/stat");
+    // `rest` starts at field 3 (state): utime is field 14, stime 15.
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 fn engine(accounts: u32) -> Engine {
@@ -73,17 +86,21 @@ fn bench(_c: &mut Criterion) {
         let rss_start = status_kb("VmRSS:");
         let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
         let started = Instant::now();
+        let cpu_before = cpu_seconds();
         let counted = rt.block_on(async {
             let batches = engine.sql("SELECT count(*) FROM charges").await.expect("count");
             batches[0].column(0).as_any().downcast_ref::<Int64Array>().expect("i64").value(0) as usize
         });
         let secs = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu_before;
         let peak = status_kb("VmHWM:");
         assert_eq!(counted, accounts as usize * PER_ACCOUNT, "every account's charges");
         assert!(engine.warnings().is_empty(), "{:?}", engine.warnings());
         println!(
-            "accounts: {accounts} accounts x {PER_ACCOUNT} charges, {concurrency} accounts at a time: {counted} objects in {secs:.1} s = {:.0} objects/s; RSS after start-up {} MiB, peak during count(*) {} MiB{}",
+            "accounts: {accounts} accounts x {PER_ACCOUNT} charges, {concurrency} accounts at a time: {counted} objects in {secs:.1} s = {:.0} objects/s; CPU {cpu:.1} s = {:.2} cores busy of {}; RSS after start-up {} MiB, peak during count(*) {} MiB{}",
             counted as f64 / secs,
+            cpu / secs,
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
             rss_start / 1024,
             peak / 1024,
             if reset { "" } else { " (VmHWM not reset: peak covers the whole process)" }
