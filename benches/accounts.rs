@@ -10,12 +10,14 @@
 //! `ACCOUNTS_BENCH_SIZES=10,50` picks the sizes, `ACCOUNTS_BENCH_CONCURRENCY`
 //! the accounts read at a time (`stripe.account_concurrency`, default 8).
 //!
-//! Measured on the 2-core build machine (debug build, 2026-12-05, 8 accounts at
-//! a time): 10 accounts 1,977 objects/s (peak 256 MiB over 219 after start-up);
-//! 50 accounts 3,084 objects/s (842 over 771); 200 accounts 3,383 objects/s
-//! (3,043 over 2,748; the start-up RSS is the in-process emulator's charges).
-//! Stripe's bound at 8 accounts x 25 req/s x 100 objects is 20,000 objects/s:
-//! past ~50 accounts the machine (CPU), not the API, is the bound.
+//! Measured on the 2-core build machine (debug build, 2026-12-05, load ~7 from
+//! other builds): at 8 accounts at a time, 10 accounts 1,930 objects/s (0.16
+//! cores busy, peak 266 MiB over 224 after start-up), 50 accounts 2,950 (0.24,
+//! 852 over 782), 200 accounts 3,336 (0.27, 3,053 over 2,778): the accounts'
+//! own round trips x 8 bound it, not the machine. 200 accounts at 64 at a time
+//! (`ACCOUNTS_BENCH_CONCURRENCY=64`): 10,494 objects/s, 0.80 cores; at 200 at
+//! a time: 6,245 objects/s, 0.48 cores (cause not isolated). The knee is about
+//! 64 accounts in flight, ~10,000 objects/s per process.
 
 use std::time::{Duration, Instant};
 
