@@ -22,6 +22,9 @@ import time
 
 SQL = "SELECT id, amount, description FROM charges"
 COUNT = "SELECT count(*) AS n FROM stripe_request_log()"
+# Rows read before cancelling: past the scan's first page, so its concurrent
+# split requests are running when the cancel comes.
+FIRST = 200
 
 
 def copy(port, latency):
@@ -37,9 +40,9 @@ def copy(port, latency):
             out[key] = 0
             with conn.cursor().copy(f"COPY ({SQL}) TO STDOUT") as cp:
                 for data in cp:
-                    if cancel and out[key] == 0:
-                        conn.cancel()
                     out[key] += bytes(data).count(b"\n")
+                    if cancel and out[key] >= FIRST and not out.get("sent"):
+                        out["sent"] = conn.cancel() or True
 
         out = {"sqlstate": None, "message": None}
         run(False, out, "full_rows")
@@ -74,7 +77,9 @@ def flight_drop(uri, latency):
         cur = conn.cursor()
         cur.execute(SQL)
         reader = cur.fetch_record_batch()
-        out["rows"] = reader.read_next_batch().num_rows
+        out["rows"] = 0
+        while out["rows"] < FIRST:
+            out["rows"] += reader.read_next_batch().num_rows
         reader.close()
         cur.close()
         out["calls"] = one(COUNT) - out["full_calls"]
@@ -127,7 +132,9 @@ def flight_cancel(uri, latency):
     out = {"full_rows": read(info_of(SQL)).read_all().num_rows, "full_calls": count()}
     info = info_of(SQL)
     reader = read(info)
-    out["rows"] = reader.read_chunk().data.num_rows
+    out["rows"] = 0
+    while out["rows"] < FIRST:
+        out["rows"] += reader.read_chunk().data.num_rows
     out["status"] = cancel(info)
     out["sqlstate"] = out["message"] = None
     try:
