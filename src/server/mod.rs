@@ -257,6 +257,7 @@ pub async fn run_serve(config: &Config, args: &ServeArgs) -> Result<i32> {
                 tls: args.tls_cert.clone().zip(args.tls_key.clone()),
                 allow_live_writes: options.allow_live_writes,
                 mirror: options.mirror.clone(),
+                accounts: options.accounts.clone(),
                 // One --max-connections for both ports: it bounds the sessions the server holds.
                 slots: match &pg {
                     Some(server) => server.open_sessions(),

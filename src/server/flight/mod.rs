@@ -28,7 +28,7 @@ use crate::server::ServerPassword;
 use crate::server::connection::ConnectionSlots;
 use crate::{Error, Result};
 use connections::Tracked;
-use sessions::Sessions;
+use sessions::{SessionSetup, Sessions};
 use stripe_sql::stripe;
 
 /// How the Flight SQL endpoint serves.
@@ -44,6 +44,8 @@ pub struct FlightOptions {
     pub allow_live_writes: bool,
     /// Sessions may read tables from the mirror here (`--mirror DIR`), as on the Postgres port.
     pub mirror: Option<PathBuf>,
+    /// Each session starts with `stripe.accounts` set to this (`--accounts`).
+    pub accounts: Option<String>,
     /// The connection slots sessions take (`--max-connections`; shared with
     /// the Postgres port when both are served).
     pub slots: Arc<ConnectionSlots>,
@@ -61,6 +63,7 @@ impl Default for FlightOptions {
             slots: ConnectionSlots::new(crate::server::DEFAULT_MAX_CONNECTIONS),
             idle_timeout: Duration::ZERO,
             mirror: None,
+            accounts: None,
         }
     }
 }
@@ -87,13 +90,12 @@ impl FlightServer {
         }
         let listener =
             TcpListener::bind(addr).await.map_err(|e| Error::Config(format!("could not listen on {addr}: {e}")))?;
-        let sessions = Sessions::new(
-            client,
-            runtime,
-            options.allow_live_writes,
-            Arc::clone(&options.slots),
-            options.mirror.clone(),
-        );
+        let setup = SessionSetup {
+            allow_live_writes: options.allow_live_writes,
+            mirror: options.mirror.clone(),
+            accounts: options.accounts.clone(),
+        };
+        let sessions = Sessions::new(client, runtime, setup, Arc::clone(&options.slots));
         Ok(Self { listener, sessions, options })
     }
 

@@ -152,28 +152,37 @@ struct Connection {
     session: Option<(Arc<FlightSession>, Slot)>,
 }
 
+/// How each new session starts, from the server's options (as on the Postgres port).
+#[derive(Debug, Clone, Default)]
+pub struct SessionSetup {
+    /// Allow writes with a live key.
+    pub allow_live_writes: bool,
+    /// Read mirrored tables from here (`--mirror DIR`, `stripe.source`).
+    pub mirror: Option<std::path::PathBuf>,
+    /// `stripe.accounts` to start with (`--accounts`).
+    pub accounts: Option<String>,
+}
+
 /// The sessions of every open connection.
 pub struct Sessions {
     client: stripe::Client,
     runtime: Arc<RuntimeEnv>,
-    allow_live_writes: bool,
-    mirror: Option<std::path::PathBuf>,
+    setup: SessionSetup,
     slots: Arc<ConnectionSlots>,
     by_peer: Mutex<HashMap<SocketAddr, Connection>>,
 }
 
 impl Sessions {
     /// No sessions yet; each will fetch through `client`, draw on `runtime`
-    /// and take one of `slots` (shared with the Postgres port: `--max-connections`);
-    /// given `mirror`, they read mirrored tables from it (`stripe.source`).
+    /// and take one of `slots` (shared with the Postgres port: `--max-connections`),
+    /// set up as `setup` says.
     pub fn new(
         client: stripe::Client,
         runtime: Arc<RuntimeEnv>,
-        allow_live_writes: bool,
+        setup: SessionSetup,
         slots: Arc<ConnectionSlots>,
-        mirror: Option<std::path::PathBuf>,
     ) -> Arc<Self> {
-        Arc::new(Self { client, runtime, allow_live_writes, mirror, slots, by_peer: Mutex::new(HashMap::new()) })
+        Arc::new(Self { client, runtime, setup, slots, by_peer: Mutex::new(HashMap::new()) })
     }
 
     /// A call of the connection from `peer`, whose session is made on its
@@ -196,9 +205,12 @@ impl Sessions {
         let own_log = stripe::RequestLog::with_capacity(self.client.request_log().capacity());
         let engine = Engine::with_runtime(self.client.with_request_log(own_log), Arc::clone(&self.runtime))
             .map_err(|e| Status::internal(format!("could not set up a session: {e}")))?;
-        engine.set_allow_live_writes(self.allow_live_writes);
-        if let Some(dir) = &self.mirror {
+        engine.set_allow_live_writes(self.setup.allow_live_writes);
+        if let Some(dir) = &self.setup.mirror {
             engine.set_mirror(dir.clone());
+        }
+        if let Some(accounts) = &self.setup.accounts {
+            engine.set_accounts(accounts).map_err(|e| Status::invalid_argument(e.to_string()))?;
         }
         let session = Arc::new(FlightSession {
             engine: Arc::new(engine),

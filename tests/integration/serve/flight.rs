@@ -193,3 +193,32 @@ fn a_flight_sql_query_past_the_memory_limit_fails_alone_with_53200() {
     assert!(v["errors"]["after"].is_null() && v["errors"]["other"].is_null(), "the sessions go on: {v}");
     assert_eq!(v["rows"]["other"][0]["n"], 42, "{v}");
 }
+
+#[test]
+fn flight_sql_sessions_start_with_the_servers_accounts() {
+    let emu = stripe_sql::emulator::Emulator::start(stripe_sql::emulator::EmulatorConfig {
+        accounts: 3,
+        ..stripe_sql::emulator::EmulatorConfig::demo()
+    })
+    .expect("emulator starts");
+    let base = emu.base_url();
+    let api = ["--api-base", base.as_str(), "--api-key", emu.api_key(), "--accounts", "all"];
+    let sql = "select count(distinct account) as n, count(*) as rows from charges";
+    let (server, flight_addr) = support::start_over(&[&api[..], &["--flight-sql", "127.0.0.1:0"]].concat(), &[], true);
+    let v = flight(&grpc(flight_addr.unwrap_or(server.addr)), None, &[("all", 0, sql)]);
+    assert!(v["errors"]["all"].is_null(), "{v}");
+
+    let home = tempfile::tempdir().expect("home");
+    let out =
+        support::command(&[&api[..], &["--format", "csv", "-c", sql]].concat(), home.path()).output().expect("run -c");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cells: Vec<i64> =
+        text.lines().nth(1).expect("a row").split(',').map(|c| c.parse().expect("a number")).collect();
+    assert_eq!(cells[0], 1 + emu.connected_accounts().len() as i64, "the platform and each connected account: {text}");
+    assert_eq!(
+        (v["rows"]["all"][0]["n"].as_i64(), v["rows"]["all"][0]["rows"].as_i64()),
+        (Some(cells[0]), Some(cells[1])),
+        "{v}"
+    );
+}
