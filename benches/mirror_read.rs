@@ -159,6 +159,11 @@ fn mirror_read(c: &mut Criterion) {
         timed(&engine, AGG).await;
         (timed(&engine, AGG).await, timed(&engine, MONTHS).await)
     });
+    println!("mirror_read: {AGG}: {:.3} s over {ROWS} mirrored charges ({} groups; target < 1 s)", agg.0, agg.1);
+    println!(
+        "mirror_read: month-by-month revenue: {:.3} s over {ROWS} mirrored charges ({} months; target < 1 s)",
+        months.0, months.1
+    );
     let (live_agg, live_months) = live_seconds(&rt);
     for (name, mirror, live) in [("aggregate", agg.0, live_agg), ("monthly revenue", months.0, live_months)] {
         let at_50k = live * 50_000.0 / LIVE_ROWS as f64;

@@ -2,9 +2,9 @@
 //! fetched with the engine's parallel split scan and committed with the
 //! window's lower bound, so a crash resumes below the last committed window.
 //! Between windows one `limit=1` probe finds the next older object (skipping
-//! empty spans and ending the walk); the next windows are fetched while the
-//! previous one is committed, two at a time by default so the budget stays
-//! used across window edges (commits run on their own thread, see `commit`).
+//! empty spans and ending the walk); the next window is fetched while the
+//! previous one is committed (`SyncOptions::windows_in_flight`; commits run on
+//! their own thread, see `commit`).
 //! Nested tables are backfilled per batch of parent ids, in id order, each
 //! batch committed with its last id.
 
