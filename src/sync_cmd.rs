@@ -37,7 +37,8 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
         Some(dir) => Target::Dir(dir.clone()),
         None => Target::Root(config.mirror.clone()),
     };
-    let options = SyncOptions { lag, reconcile_every, ..SyncOptions::default() };
+    // `--all` takes what the account has; a table named on purpose must sync.
+    let options = SyncOptions { lag, reconcile_every, skip_unavailable: args.all, ..SyncOptions::default() };
     let observer = observer(config.format);
     let mut syncer = Syncer::open(engine, tables.as_deref(), target, options, observer).await?;
     let stop = syncer.stop_flag();
@@ -97,7 +98,7 @@ pub async fn background(
     }
     let live = Arc::new(stripe_sql::engine::Engine::new(engine.client().clone())?);
     let observer: Observer = Arc::new(|p: &Progress| {
-        if matches!(p, Progress::Error { .. }) {
+        if matches!(p, Progress::Error { .. } | Progress::Skipped { .. }) {
             eprintln!("{}", text(p));
         }
     });
@@ -167,6 +168,9 @@ pub fn text(p: &Progress) -> String {
         Progress::Reconciled { table, repairs } => {
             format!("stripe-sql: {table}: reconciled with a full re-list, {repairs} rows repaired")
         }
+        Progress::Skipped { table, reason } => {
+            format!("stripe-sql: {table}: skipped, this account cannot list it (queries read it live): {reason}")
+        }
         Progress::Error { table, message } => format!("stripe-sql: {table}: error: {message}"),
     }
 }
@@ -184,6 +188,7 @@ pub fn ndjson(p: &Progress) -> serde_json::Value {
         }),
         Progress::Rebackfill { table, reason } => json!({"event": "rebackfill", "table": table, "reason": reason}),
         Progress::Reconciled { table, repairs } => json!({"event": "reconciled", "table": table, "repairs": repairs}),
+        Progress::Skipped { table, reason } => json!({"event": "skipped", "table": table, "reason": reason}),
         Progress::Error { table, message } => json!({"event": "error", "table": table, "message": message}),
     }
 }

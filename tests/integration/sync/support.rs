@@ -59,6 +59,7 @@ impl Account {
             windows_in_flight: 2,
             max_concurrency: None,
             reconcile_every: None,
+            skip_unavailable: false,
             now: Arc::new(move || now.load(Ordering::Relaxed)),
         }
     }

@@ -73,12 +73,23 @@ fn enum_values(schema: &Value) -> Vec<String> {
 }
 
 /// Merges the columns of several item schemas (polymorphic lists such as a
-/// customer's sources): a property whose type differs between them becomes JSON.
+/// customer's sources): a property whose type differs between them becomes
+/// JSON. An id that some variants can expand and others cannot is still the
+/// id as text (expandable): a parent key such as a source's `customer` must
+/// stay filterable.
 pub fn merge_columns(per_schema: Vec<Vec<ColumnDef>>) -> Vec<ColumnDef> {
     let mut merged: Vec<ColumnDef> = Vec::new();
     for columns in per_schema {
         for col in columns {
             match merged.iter_mut().find(|c| c.name == col.name) {
+                Some(existing)
+                    if existing.ty == ColumnType::Utf8
+                        && col.ty == ColumnType::Utf8
+                        && existing.expandable != col.expandable =>
+                {
+                    existing.expandable = true;
+                    existing.enum_values.clear();
+                }
                 Some(existing) if existing.ty != col.ty || existing.expandable != col.expandable => {
                     existing.ty = ColumnType::Json;
                     existing.expandable = false;
@@ -159,6 +170,10 @@ mod tests {
         assert_eq!(merged[0].enum_values, vec!["card", "bank_account"]);
         let mut c = a.clone();
         c[0].ty = ColumnType::Int64;
-        assert_eq!(merge_columns(vec![a, c])[0].ty, ColumnType::Json);
+        assert_eq!(merge_columns(vec![a.clone(), c])[0].ty, ColumnType::Json);
+        let mut reference = a.clone();
+        reference[0].expandable = true;
+        let id = &merge_columns(vec![a, reference])[0];
+        assert_eq!((id.ty, id.expandable), (ColumnType::Utf8, true), "a plain id and an expandable one are an id");
     }
 }

@@ -47,9 +47,8 @@ async fn retrieve_all(
 impl Syncer {
     /// Applies the events since the oldest cursor to every table that follows events.
     pub(super) async fn follow_events(&mut self) -> Result<()> {
-        let followers: Vec<usize> = (0..self.plans.len())
-            .filter(|&i| self.plans[i].kind != Kind::Immutable && self.states[i].backfill.is_none())
-            .collect();
+        let followers: Vec<usize> =
+            (0..self.plans.len()).filter(|&i| self.plans[i].kind != Kind::Immutable && self.ready(i)).collect();
         let Some(since) = followers.iter().map(|&i| self.states[i].events.cursor - self.options.lag).min() else {
             return Ok(());
         };
@@ -176,7 +175,7 @@ impl Syncer {
     /// Re-lists the look-back window of every table without update events.
     pub(super) async fn follow_created(&mut self) -> Result<()> {
         for i in 0..self.plans.len() {
-            if self.plans[i].kind != Kind::Immutable || self.states[i].backfill.is_some() || self.stopping() {
+            if self.plans[i].kind != Kind::Immutable || !self.ready(i) || self.stopping() {
                 continue;
             }
             let cursor = self.states[i].created_cursor.unwrap_or(0);

@@ -47,6 +47,14 @@ pub enum Progress {
         /// Rows added, changed or removed to match Stripe.
         repairs: u64,
     },
+    /// The account cannot list the table (see `SyncOptions::skip_unavailable`):
+    /// it is not mirrored, and queries read it live.
+    Skipped {
+        /// The table.
+        table: String,
+        /// Stripe's answer.
+        reason: String,
+    },
     /// A step of the table failed (nothing was committed by it).
     Error {
         /// The table.

@@ -20,7 +20,7 @@ impl Syncer {
             if self.stopping() {
                 return Ok(());
             }
-            if self.states[i].backfill.is_none() {
+            if self.ready(i) {
                 self.reconcile_table(i).await?;
             }
         }

@@ -46,6 +46,11 @@ pub struct SyncOptions {
     pub reconcile_every: Option<Duration>,
     /// The current unix second (the server's clock in tests).
     pub now: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// Skip (and report) a table the account cannot list — Stripe answers
+    /// 400, 403 or 404 for a product the account does not have, such as
+    /// Connect's application fees or Issuing — instead of stopping the sync.
+    /// `sync --all` sets it; a table named on purpose still fails.
+    pub skip_unavailable: bool,
 }
 
 impl std::fmt::Debug for SyncOptions {
@@ -66,6 +71,7 @@ impl Default for SyncOptions {
             // limiter still holds the rate, and window edges leave fewer gaps.
             max_concurrency: Some(24),
             reconcile_every: Some(Duration::from_secs(86_400)),
+            skip_unavailable: false,
             now: Arc::new(|| {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
             }),
@@ -93,6 +99,9 @@ pub struct Syncer {
     pub(super) stop: Arc<AtomicBool>,
     pub(super) observer: Observer,
     pub(super) last_reconcile: Option<std::time::Instant>,
+    /// Tables skipped in this process because the account cannot list them
+    /// (`SyncOptions::skip_unavailable`).
+    pub(super) unavailable: std::collections::HashSet<usize>,
     /// Table index and `created` of its newest object, probed by
     /// [`Syncer::start_backfill`] beside the events cursor, for the backfill
     /// that follows (saves it a round trip).
@@ -158,6 +167,7 @@ impl Syncer {
             observer,
             last_reconcile: None,
             newest: None,
+            unavailable: Default::default(),
         })
     }
 
@@ -226,10 +236,8 @@ impl Syncer {
         if !self.stopping() {
             // Only a whole step vouches for a table: everything Stripe held when
             // it started is now committed (readers compare this with `max_staleness`).
-            let done: Vec<&str> = (0..self.plans.len())
-                .filter(|&i| self.states[i].backfill.is_none())
-                .map(|i| self.plans[i].name())
-                .collect();
+            let done: Vec<&str> =
+                (0..self.plans.len()).filter(|&i| self.ready(i)).map(|i| self.plans[i].name()).collect();
             crate::mirror::fresh::record(&self.dir, &done, started);
         }
         Ok(())
@@ -240,10 +248,33 @@ impl Syncer {
             if self.stopping() {
                 return Ok(());
             }
-            if self.states[i].step == 0 {
-                self.start_backfill(i, None).await?;
+            if let Kind::Nested { parent_table, .. } = &self.plans[i].kind
+                && self.index(parent_table).is_ok_and(|p| self.unavailable.contains(&p))
+            {
+                let reason = format!("its parent table {parent_table} cannot be listed");
+                self.unavailable.insert(i);
+                self.report(Progress::Skipped { table: self.plans[i].name().to_string(), reason });
+                continue;
             }
-            self.backfill(i).await?;
+            let backfilled = async {
+                if self.states[i].step == 0 {
+                    self.start_backfill(i, None).await?;
+                }
+                self.backfill(i).await
+            };
+            match backfilled.await {
+                Ok(()) => {
+                    self.unavailable.remove(&i);
+                }
+                // It stays unbackfilled, so nothing follows, reconciles or
+                // vouches for it (readers go live); the next step asks again.
+                Err(e) if self.options.skip_unavailable && unavailable(&e) => {
+                    self.unavailable.insert(i);
+                    crate::mirror::status::write_error(&self.dir, self.plans[i].name(), &e.to_string());
+                    self.report(Progress::Skipped { table: self.plans[i].name().to_string(), reason: e.to_string() });
+                }
+                Err(e) => return Err(e),
+            }
         }
         if self.stopping() {
             return Ok(());
@@ -327,6 +358,13 @@ impl Syncer {
         self.commit_append(i, vec![], state, false).await
     }
 
+    /// Whether table `i` is backfilled and can be followed, reconciled and
+    /// vouched for: its backfill started (a table the account cannot list
+    /// never commits one) and finished.
+    pub(super) fn ready(&self, i: usize) -> bool {
+        self.states[i].step > 0 && self.states[i].backfill.is_none() && !self.unavailable.contains(&i)
+    }
+
     pub(super) fn record_error(&self, i: usize, e: &Error) {
         crate::mirror::status::write_error(&self.dir, self.plans[i].name(), &e.to_string());
         self.report(Progress::Error { table: self.plans[i].name().to_string(), message: e.to_string() });
@@ -335,4 +373,37 @@ impl Syncer {
     pub(super) fn clear_error(&self, i: usize) {
         crate::mirror::status::clear_error(&self.dir, self.plans[i].name());
     }
+}
+
+/// Whether `e` says the account cannot list a table at all (Stripe's 400, 403
+/// or 404 for a product it does not have), as opposed to a failure worth
+/// stopping for (auth, rate limits, the network, the mirror).
+fn unavailable(e: &Error) -> bool {
+    matches!(api_status(e), Some(400 | 403 | 404))
+}
+
+/// The HTTP status of the Stripe error inside `e`, through DataFusion's wrapping.
+fn api_status(e: &(dyn std::error::Error + 'static)) -> Option<u16> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(api) = err.downcast_ref::<crate::stripe::ApiError>() {
+            return api.status();
+        }
+        if let Some(Error::Stripe(api)) = err.downcast_ref::<Error>() {
+            return api.status();
+        }
+        if let Some(Error::DataFusion(d)) = err.downcast_ref::<Error>()
+            && let Some(status) = api_status(d)
+        {
+            return Some(status);
+        }
+        if let Some(datafusion::error::DataFusionError::External(inner)) =
+            err.downcast_ref::<datafusion::error::DataFusionError>()
+            && let Some(status) = api_status(inner.as_ref())
+        {
+            return Some(status);
+        }
+        current = err.source();
+    }
+    None
 }
