@@ -54,3 +54,25 @@ async fn the_tables_are_unchanged_while_the_setting_is_off() {
     let err = engine.sql("SELECT count(*) FROM customers").await.expect_err("a malformed setting is refused");
     assert!(err.to_string().contains("cus_2"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_with_its_own_account_column_gets_stripe_account() {
+    let engine = platform(3);
+    let emu = engine.emulator().expect("emulator");
+    let chosen = emu.connected_accounts()[1].clone();
+    let customer = rows(&engine, "SELECT id FROM customers LIMIT 1").await[0][0].clone();
+    engine.sql("SET stripe.accounts = 'all'").await.expect("set");
+    // customer_sources has an `account` of its own (a bank account's); the
+    // added column is `stripe_account`, and it still routes the scan.
+    let columns: Vec<String> =
+        rows(&engine, "DESCRIBE customer_sources").await.into_iter().map(|r| r[0].clone()).collect();
+    assert!(
+        columns.iter().any(|c| c == "account") && columns.last().map(String::as_str) == Some("stripe_account"),
+        "{columns:?}"
+    );
+    let sql =
+        format!("SELECT count(*) FROM customer_sources WHERE customer = '{customer}' AND stripe_account = '{chosen}'");
+    number(&engine, &sql).await;
+    let called: Vec<String> = emu.connected_accounts().into_iter().filter(|a| emu.requests_as(a) > 0).collect();
+    assert_eq!(called, vec![chosen], "only the named account was called");
+}

@@ -104,13 +104,15 @@ pub fn parse(def: &ActionDef, exprs: &[Expr]) -> Result<ActionArgs> {
 pub fn follow_rows(ids: Ids) -> Result<Ids> {
     let Ids::Query(query) = &ids else { return Ok(ids) };
     let LogicalPlan::Projection(projection) = query.as_ref() else { return Ok(ids) };
-    let Ok((qualifier, _)) = projection.input.schema().qualified_field_with_unqualified_name(ACCOUNT_ARGUMENT) else {
+    let input = projection.input.schema();
+    let column = crate::pushdown::accounts::routing_column(input.fields().iter().map(|f| f.name().as_str()));
+    let Ok((qualifier, _)) = input.qualified_field_with_unqualified_name(column) else {
         return Ok(ids);
     };
     if projection.expr.len() != 1 || list_of_text(&projection.expr[0].get_type(projection.input.schema())?) {
         return Ok(ids);
     }
-    let account = Expr::Column(datafusion::common::Column::new(qualifier.cloned(), ACCOUNT_ARGUMENT));
+    let account = Expr::Column(datafusion::common::Column::new(qualifier.cloned(), column));
     let exprs = vec![projection.expr[0].clone(), account];
     let with_account = datafusion::logical_expr::Projection::try_new(exprs, Arc::clone(&projection.input))?;
     Ok(Ids::Query(Arc::new(LogicalPlan::Projection(with_account))))

@@ -210,9 +210,10 @@ pub fn accounts(batch: &RecordBatch, ctx_routing: bool, table: &str) -> Result<V
     if !ctx_routing {
         return Ok(vec![None; batch.num_rows()]);
     }
-    let column = batch
-        .schema()
-        .index_of(crate::pushdown::accounts::ACCOUNT_COLUMN)
+    let schema = batch.schema();
+    let name = crate::pushdown::accounts::routing_column(schema.fields().iter().map(|f| f.name().as_str()));
+    let column = schema
+        .index_of(name)
         .map(|i| Arc::clone(batch.column(i)))
         .map_err(|_| invalid(format!("table {table}: the rows to change have no account column")))?;
     let strings = column

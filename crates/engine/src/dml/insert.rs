@@ -24,7 +24,6 @@ use crate::dml::policy::WriteContext;
 use crate::dml::report::Call;
 use crate::provider::accounts::Routing;
 use crate::provider::inserts::InsertPlanner;
-use crate::pushdown::accounts::ACCOUNT_COLUMN;
 use crate::stripe;
 
 /// The [`InsertPlanner`] `engine::register` installs for the providers.
@@ -95,7 +94,7 @@ impl WriteJob for InsertJob {
                 let mut account: Option<String> = None;
                 for (field, column) in schema.fields().iter().zip(batch.columns()) {
                     let value = params::cell_json(column, row)?;
-                    if self.routing.is_some() && field.name() == ACCOUNT_COLUMN {
+                    if self.routing.is_some() && field.name() == crate::pushdown::accounts::account_column(&self.def) {
                         account = value.as_ref().and_then(|v| v.as_str()).map(String::from);
                         continue;
                     }

@@ -33,7 +33,9 @@ pub fn plan_rows(
     let Some(update) = ctx.def.update.as_ref() else {
         return Err(invalid(format!("{what} is not possible: stripe has no update endpoint for it")));
     };
-    if ctx.routing.is_some() && assignments.iter().any(|(c, _)| c == crate::pushdown::accounts::ACCOUNT_COLUMN) {
+    if ctx.routing.is_some()
+        && assignments.iter().any(|(c, _)| c == crate::pushdown::accounts::account_column(&ctx.def))
+    {
         return Err(invalid(format!(
             "{what}: the account column cannot be changed (an object stays in the account it was created in)"
         )));

@@ -12,6 +12,21 @@ use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown};
 
 /// The column every table gains under `stripe.accounts`.
 pub const ACCOUNT_COLUMN: &str = "account";
+/// Its name in a table that has an `account` column of its own (an account's
+/// capabilities, persons and external accounts, a customer's bank accounts),
+/// after the `Stripe-Account` header it stands for.
+pub const OWN_ACCOUNT_COLUMN: &str = "stripe_account";
+
+/// The name of the column `stripe.accounts` adds to `def`.
+pub fn account_column(def: &crate::catalog::TableDef) -> &'static str {
+    if def.column(ACCOUNT_COLUMN).is_some() { OWN_ACCOUNT_COLUMN } else { ACCOUNT_COLUMN }
+}
+
+/// The added account column among `names` (a batch's or plan's columns):
+/// [`OWN_ACCOUNT_COLUMN`] where present, else [`ACCOUNT_COLUMN`].
+pub fn routing_column<'a>(mut names: impl Iterator<Item = &'a str>) -> &'static str {
+    if names.any(|n| n == OWN_ACCOUNT_COLUMN) { OWN_ACCOUNT_COLUMN } else { ACCOUNT_COLUMN }
+}
 
 /// A set of accounts to call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,16 +79,17 @@ pub struct AccountPushdown {
     pub support: Vec<Option<TableProviderFilterPushDown>>,
 }
 
-/// Decides which of `configured`'s accounts a scan with `filters` calls.
-pub fn plan(configured: &AccountSet, filters: &[Expr]) -> AccountPushdown {
+/// Decides which of `configured`'s accounts a scan with `filters` calls,
+/// `column` being the table's added account column ([`account_column`]).
+pub fn plan(configured: &AccountSet, filters: &[Expr], column: &str) -> AccountPushdown {
     let mut accounts = configured.clone();
     let support = filters
         .iter()
         .map(|f| {
-            if !names_account(f) {
+            if !names_account(f, column) {
                 return None;
             }
-            Some(match exact_ids(f) {
+            Some(match exact_ids(f, column) {
                 Some(ids) => {
                     accounts = accounts.intersect(&AccountSet::Only(ids));
                     TableProviderFilterPushDown::Exact
@@ -85,17 +101,17 @@ pub fn plan(configured: &AccountSet, filters: &[Expr]) -> AccountPushdown {
     AccountPushdown { accounts, support }
 }
 
-/// Whether `expr` mentions the `account` column.
-pub fn names_account(expr: &Expr) -> bool {
-    expr.column_refs().iter().any(|c| c.name == ACCOUNT_COLUMN)
+/// Whether `expr` mentions the account `column`.
+pub fn names_account(expr: &Expr, column: &str) -> bool {
+    expr.column_refs().iter().any(|c| c.name == column)
 }
 
 /// The ids an `account = …` / `IN (…)` / OR filter admits exactly (`None`
 /// when the filter has another shape).
-fn exact_ids(expr: &Expr) -> Option<BTreeSet<String>> {
+fn exact_ids(expr: &Expr, column: &str) -> Option<BTreeSet<String>> {
     match expr {
         Expr::BinaryExpr(b) if b.op == Operator::Eq => {
-            let id = match (is_account(&b.left), is_account(&b.right)) {
+            let id = match (is_account(&b.left, column), is_account(&b.right, column)) {
                 (true, false) => text(&b.right)?,
                 (false, true) => text(&b.left)?,
                 _ => return None,
@@ -103,21 +119,21 @@ fn exact_ids(expr: &Expr) -> Option<BTreeSet<String>> {
             Some(BTreeSet::from([id]))
         }
         Expr::BinaryExpr(b) if b.op == Operator::Or => {
-            let mut ids = exact_ids(&b.left)?;
-            ids.extend(exact_ids(&b.right)?);
+            let mut ids = exact_ids(&b.left, column)?;
+            ids.extend(exact_ids(&b.right, column)?);
             Some(ids)
         }
-        Expr::InList(list) if !list.negated && is_account(&list.expr) => {
+        Expr::InList(list) if !list.negated && is_account(&list.expr, column) => {
             list.list.iter().map(text).collect::<Option<BTreeSet<String>>>()
         }
         _ => None,
     }
 }
 
-fn is_account(expr: &Expr) -> bool {
+fn is_account(expr: &Expr, column: &str) -> bool {
     match expr {
-        Expr::Column(c) => c.name == ACCOUNT_COLUMN,
-        Expr::Cast(c) => is_account(&c.expr),
+        Expr::Column(c) => c.name == column,
+        Expr::Cast(c) => is_account(&c.expr, column),
         _ => false,
     }
 }
@@ -152,16 +168,35 @@ mod tests {
     #[test]
     fn equality_in_and_or_choose_the_accounts_and_are_exact() {
         let eq = col("account").eq(lit("acct_b"));
-        let p = plan(&AccountSet::All, &[eq.clone(), col("amount").gt(lit(5))]);
+        let p = plan(&AccountSet::All, &[eq.clone(), col("amount").gt(lit(5))], ACCOUNT_COLUMN);
         assert_eq!(p.accounts, only(&["acct_b"]));
         assert_eq!(p.support, vec![Some(TableProviderFilterPushDown::Exact), None]);
         let list = col("account").in_list(vec![lit("acct_a"), lit("acct_c")], false);
-        assert_eq!(plan(&AccountSet::All, std::slice::from_ref(&list)).accounts, only(&["acct_a", "acct_c"]));
+        assert_eq!(
+            plan(&AccountSet::All, std::slice::from_ref(&list), ACCOUNT_COLUMN).accounts,
+            only(&["acct_a", "acct_c"])
+        );
         // Two filters intersect; the setting bounds what a filter may add.
-        assert_eq!(plan(&AccountSet::All, &[list.clone(), eq.clone()]).accounts, only(&[]));
-        assert_eq!(plan(&only(&["acct_a", "acct_b"]), &[list]).accounts, only(&["acct_a"]));
+        assert_eq!(plan(&AccountSet::All, &[list.clone(), eq.clone()], ACCOUNT_COLUMN).accounts, only(&[]));
+        assert_eq!(plan(&only(&["acct_a", "acct_b"]), &[list], ACCOUNT_COLUMN).accounts, only(&["acct_a"]));
         let or = col("account").eq(lit("acct_a")).or(lit("acct_z").eq(col("account")));
-        assert_eq!(plan(&AccountSet::All, &[or]).accounts, only(&["acct_a", "acct_z"]));
+        assert_eq!(plan(&AccountSet::All, &[or], ACCOUNT_COLUMN).accounts, only(&["acct_a", "acct_z"]));
+    }
+
+    #[test]
+    fn a_table_with_its_own_account_column_gets_stripe_account() {
+        let catalog = crate::catalog::builtin();
+        let column = |t: &str| account_column(catalog.table(t).expect("table"));
+        assert_eq!((column("charges"), column("account_capabilities")), (ACCOUNT_COLUMN, OWN_ACCOUNT_COLUMN));
+        // The table's own `account` is then an ordinary filter, not the routing.
+        let own = col("account").eq(lit("acct_a"));
+        let p = plan(&AccountSet::All, std::slice::from_ref(&own), OWN_ACCOUNT_COLUMN);
+        assert_eq!((p.accounts, p.support), (AccountSet::All, vec![None]));
+        let routed = col(OWN_ACCOUNT_COLUMN).eq(lit("acct_a"));
+        assert_eq!(plan(&AccountSet::All, &[routed], OWN_ACCOUNT_COLUMN).accounts, only(&["acct_a"]));
+        let names = ["id", "account", OWN_ACCOUNT_COLUMN];
+        assert_eq!(routing_column(names.into_iter()), OWN_ACCOUNT_COLUMN);
+        assert_eq!(routing_column(["id", "account"].into_iter()), ACCOUNT_COLUMN);
     }
 
     #[test]
@@ -172,7 +207,7 @@ mod tests {
             col("account").eq(lit("acct_a")).or(col("amount").gt(lit(1))),
             col("account").like(lit("acct_%")),
         ] {
-            let p = plan(&AccountSet::All, std::slice::from_ref(&f));
+            let p = plan(&AccountSet::All, std::slice::from_ref(&f), ACCOUNT_COLUMN);
             assert_eq!(p.accounts, AccountSet::All, "{f}");
             assert_eq!(p.support, vec![Some(TableProviderFilterPushDown::Unsupported)], "{f}");
         }

@@ -21,7 +21,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use crate::provider::StripeTable;
 use crate::provider::scan::StripeScanExec;
-use crate::pushdown::accounts::{self, ACCOUNT_COLUMN, AccountSet};
+use crate::pushdown::accounts::{self, AccountSet};
 use crate::settings::StripeOptions;
 pub use exec::AccountsScanExec;
 pub use fanout::Fanout;
@@ -32,17 +32,21 @@ pub use route::Routing;
 pub struct AccountsTable {
     inner: StripeTable,
     schema: SchemaRef,
+    /// The added account column's name (`pushdown::accounts::account_column`).
+    column: &'static str,
     fanout: Arc<Fanout>,
 }
 
 impl AccountsTable {
-    /// `inner` with an `account` column, fanned out through `fanout`.
+    /// `inner` with an `account` column (`stripe_account` where the table
+    /// has an `account` of its own), fanned out through `fanout`.
     pub fn new(inner: StripeTable, fanout: Arc<Fanout>) -> Self {
         let base = inner.schema();
+        let column = accounts::account_column(inner.def());
         let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new(ACCOUNT_COLUMN, DataType::Utf8, false));
+        fields.push(Field::new(column, DataType::Utf8, false));
         let schema = Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()));
-        Self { inner, schema, fanout }
+        Self { inner, schema, column, fanout }
     }
 
     /// The table read and written for each account.
@@ -74,7 +78,7 @@ impl TableProvider for AccountsTable {
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
         let owned: Vec<Expr> = filters.iter().map(|e| (*e).clone()).collect();
-        let decided = accounts::plan(&AccountSet::All, &owned).support;
+        let decided = accounts::plan(&AccountSet::All, &owned, self.column).support;
         let theirs: Vec<&Expr> = filters.iter().zip(&decided).filter(|(_, d)| d.is_none()).map(|(f, _)| *f).collect();
         let mut inner = self.inner.supports_filters_pushdown(&theirs)?.into_iter();
         Ok(decided
@@ -91,7 +95,7 @@ impl TableProvider for AccountsTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let options = StripeOptions::from_session(state);
-        let decision = accounts::plan(&configured(&options)?, filters);
+        let decision = accounts::plan(&configured(&options)?, filters, self.column);
         let theirs: Vec<Expr> =
             filters.iter().zip(&decision.support).filter(|(_, d)| d.is_none()).map(|(f, _)| f.clone()).collect();
         let account = self.account_index();
