@@ -112,6 +112,20 @@ async fn update_and_delete_select_their_rows_live_under_auto() {
 }
 
 #[tokio::test]
+async fn an_actions_id_subquery_reads_live_under_auto() {
+    let (account, _dir, _) = mirrored(&["charges", "customers"]).await;
+    let e = &account.engine;
+    // Created after the sync step: Stripe has it, the (fresh) mirror does not.
+    let body = serde_json::json!({"amount": 4321, "currency": "usd", "source": "tok_visa", "capture": false});
+    let ch = crate::sync::support::id(&account.post("/v1/charges", body).await);
+    let q = "SELECT count(*) FROM charges WHERE amount = 4321";
+    assert_eq!(rows(e, q).await, vec![vec!["0".to_string()]], "auto reads the mirror, which lacks it");
+    let action = "SELECT id, captured FROM capture_charge((SELECT id FROM charges WHERE amount = 4321))";
+    assert_eq!(rows(e, action).await, vec![vec![ch.clone(), "true".to_string()]], "the ids are read live");
+    assert!(last_calls(e).await.iter().any(|c| c == &format!("POST /v1/charges/{ch}/capture")));
+}
+
+#[tokio::test]
 async fn an_actions_answer_is_merged_into_the_mirror() {
     let (account, _dir, _) = mirrored(&["charges", "customers"]).await;
     let e = &account.engine;

@@ -81,7 +81,12 @@ impl TableProvider for ActionTable {
         let ids = match &self.ids {
             Ids::One(id) => IdSource::Fixed(vec![id.clone()]),
             Ids::Many(ids) => IdSource::Fixed(ids.clone()),
-            Ids::Query(plan) => IdSource::Query(state.create_physical_plan(plan).await?),
+            // The ids an action acts on are read live, as UPDATE/DELETE rows
+            // are, not from a mirror up to `max_staleness` behind.
+            Ids::Query(plan) => IdSource::Query(match crate::dml::exact::live_session(state) {
+                Some(live) => live.create_physical_plan(plan).await?,
+                None => state.create_physical_plan(plan).await?,
+            }),
         };
         let output = if self.dry_run {
             let projection = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());

@@ -64,7 +64,7 @@ pub async fn plan_with_rows(
 /// not from a mirror up to `max_staleness` behind (a row created since would be
 /// missed). `None` when the session already reads live, or when the user chose
 /// `'mirror'` explicitly.
-fn live_session(session: &dyn Session) -> Option<SessionState> {
+pub(crate) fn live_session(session: &dyn Session) -> Option<SessionState> {
     let options = StripeOptions::from_session(session);
     if options.source().ok()? != Source::Auto
         || session.config().get_extension::<crate::mirror::read::MirrorReads>().is_none()
