@@ -45,7 +45,7 @@ pub fn canceled() -> PgWireError {
 /// the message and the DETAIL field.
 pub fn from_datafusion(e: &DataFusionError) -> PgWireError {
     let message = e.to_string();
-    if let Some(api) = find_api_error(e) {
+    if let Some(api) = stripe_sql::error::api_error_in(e) {
         let mut info = ErrorInfo::new("ERROR".to_owned(), stripe_sqlstate(api).to_owned(), clean(&message));
         if let ApiError::Status(status) = api
             && let Some(id) = &status.request_id
@@ -144,47 +144,6 @@ fn answered_status(message: &str) -> Option<u16> {
 fn request_id(message: &str) -> Option<&str> {
     let rest = &message[message.rfind("(request id ")? + "(request id ".len()..];
     rest.split(')').next().filter(|id| !id.is_empty())
-}
-
-/// The Stripe error inside `e`, if any (DataFusion wraps it in External/Context/Shared).
-fn find_api_error(e: &DataFusionError) -> Option<&ApiError> {
-    let mut current = e;
-    loop {
-        match current {
-            DataFusionError::External(inner) => {
-                if let Some(api) = inner.downcast_ref::<ApiError>() {
-                    return Some(api);
-                }
-                if let Some(crate::Error::Stripe(api)) = inner.downcast_ref::<crate::Error>() {
-                    return Some(api);
-                }
-                if let Some(crate::Error::DataFusion(df)) = inner.downcast_ref::<crate::Error>() {
-                    current = df;
-                    continue;
-                }
-                if let Some(df) = inner.downcast_ref::<DataFusionError>() {
-                    current = df;
-                    continue;
-                }
-                return None;
-            }
-            DataFusionError::Context(_, inner) => current = inner,
-            DataFusionError::Shared(inner) => current = inner,
-            DataFusionError::ArrowError(inner, _) => match inner.as_ref() {
-                datafusion::arrow::error::ArrowError::ExternalError(ext) => {
-                    if let Some(df) = ext.downcast_ref::<DataFusionError>() {
-                        current = df;
-                    } else if let Some(api) = ext.downcast_ref::<ApiError>() {
-                        return Some(api);
-                    } else {
-                        return None;
-                    }
-                }
-                _ => return None,
-            },
-            _ => return None,
-        }
-    }
 }
 
 /// Drops DataFusion's "Error during planning: " style prefixes that say nothing to a SQL user.

@@ -242,15 +242,7 @@ fn read_only_refuses_writes_and_actions_but_reads_work() {
 #[test]
 fn tls_is_served_with_a_certificate_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = std::process::Command::new(support::require("openssl"))
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let (cert, key) = support::self_signed_cert(dir.path());
     let server = serve(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()], &[]);
     let out = support::psql_tls(server.addr, &["select count(*) from customers"]).ok();
     assert_eq!(

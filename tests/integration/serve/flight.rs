@@ -91,15 +91,7 @@ fn flight_sql_password_and_read_only_are_the_postgres_ports() {
 #[test]
 fn flight_sql_serves_tls_with_the_servers_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = std::process::Command::new(support::require("openssl"))
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let (cert, key) = support::self_signed_cert(dir.path());
     let tls = ["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()];
     let (_server, flight_addr) = support::serve_with_flight(&tls, &[]);
     let v = flight(&format!("grpc+tls://127.0.0.1:{}", flight_addr.port()), None, &[("n", 0, "select 40 + 2 as n")]);

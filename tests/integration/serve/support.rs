@@ -173,6 +173,21 @@ pub fn require(program: &str) -> PathBuf {
     found.unwrap_or_else(|| panic!("`{program}` is not installed: run tests/peers/install.sh"))
 }
 
+/// A self-signed certificate for `localhost` and its key, written into `dir`
+/// by openssl: `(cert.pem, key.pem)`.
+pub fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new(require("openssl"))
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    (cert, key)
+}
+
 /// psql against `addr` (unaligned, no psqlrc), running each of `commands` with `-c`.
 pub fn psql(addr: SocketAddr, password: Option<&str>, commands: &[&str]) -> Output {
     psql_with(addr, password, "disable", commands)

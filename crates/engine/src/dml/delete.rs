@@ -57,7 +57,7 @@ impl WriteJob for DeleteJob {
         let mut calls = Vec::new();
         for batch in collect(Arc::clone(&self.rows), ctx).await? {
             let ids = crate::dml::exec::ids(&batch, &self.def.name)?;
-            let accounts = crate::dml::exec::accounts(&batch, self.routed, &self.def.name)?;
+            let accounts = crate::dml::exec::accounts(&batch, self.routed, &self.def)?;
             for (id, account) in ids.into_iter().zip(accounts) {
                 calls.push(Call {
                     row: calls.len() + 1,

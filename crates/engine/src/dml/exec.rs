@@ -28,6 +28,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
+use crate::catalog::TableDef;
 use crate::dml::params::invalid;
 use crate::dml::policy::WriteContext;
 use crate::dml::report::{Call, RowOutcome, WriteReport};
@@ -206,14 +207,14 @@ pub fn no_params() -> Value {
 
 /// The account of each row of a targeted batch under `stripe.accounts`
 /// (`None` per row when the session has no account routing).
-pub fn accounts(batch: &RecordBatch, ctx_routing: bool, table: &str) -> Result<Vec<Option<String>>> {
+pub fn accounts(batch: &RecordBatch, ctx_routing: bool, def: &TableDef) -> Result<Vec<Option<String>>> {
     if !ctx_routing {
         return Ok(vec![None; batch.num_rows()]);
     }
-    let schema = batch.schema();
-    let name = crate::pushdown::accounts::routing_column(schema.fields().iter().map(|f| f.name().as_str()));
-    let column = schema
-        .index_of(name)
+    let table = &def.name;
+    let column = batch
+        .schema()
+        .index_of(crate::pushdown::accounts::account_column(def))
         .map(|i| Arc::clone(batch.column(i)))
         .map_err(|_| invalid(format!("table {table}: the rows to change have no account column")))?;
     let strings = column

@@ -26,7 +26,9 @@ use crate::provider::accounts::Routing;
 use crate::provider::inserts::InsertPlanner;
 use crate::stripe;
 
-/// The [`InsertPlanner`] `engine::register` installs for the providers.
+/// The [`InsertPlanner`] `engine::register` installs for the providers:
+/// `INSERT INTO def …` with `input` rows becomes one create call per row when
+/// the plan runs (planning sends nothing).
 #[derive(Debug, Default)]
 pub struct CreateCalls;
 
@@ -39,33 +41,22 @@ impl InsertPlanner for CreateCalls {
         input: Arc<dyn ExecutionPlan>,
         op: InsertOp,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan(def, client, state, input, op)
+        let ctx = WriteContext::plan(def, client, state, "insert into")?;
+        if op != InsertOp::Append {
+            return Err(invalid(format!(
+                "{op} into {} is not supported: stripe tables take plain INSERT INTO (one create call per row)",
+                ctx.def.name
+            )));
+        }
+        if ctx.def.create.is_none() {
+            return Err(invalid(format!(
+                "insert into {} is not possible: stripe has no create endpoint for it",
+                ctx.def.name
+            )));
+        }
+        let job = InsertJob { def: Arc::clone(&ctx.def), input, routing: ctx.routing.clone() };
+        Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
     }
-}
-
-/// Plans `INSERT INTO def …` with `input` rows (no API call).
-pub fn plan(
-    def: Arc<TableDef>,
-    client: stripe::Client,
-    state: &dyn Session,
-    input: Arc<dyn ExecutionPlan>,
-    op: InsertOp,
-) -> Result<Arc<dyn ExecutionPlan>> {
-    let ctx = WriteContext::plan(def, client, state, "insert into")?;
-    if op != InsertOp::Append {
-        return Err(invalid(format!(
-            "{op} into {} is not supported: stripe tables take plain INSERT INTO (one create call per row)",
-            ctx.def.name
-        )));
-    }
-    if ctx.def.create.is_none() {
-        return Err(invalid(format!(
-            "insert into {} is not possible: stripe has no create endpoint for it",
-            ctx.def.name
-        )));
-    }
-    let job = InsertJob { def: Arc::clone(&ctx.def), input, routing: ctx.routing.clone() };
-    Ok(Arc::new(WriteExec::new(Arc::new(job), ctx)))
 }
 
 #[derive(Debug)]

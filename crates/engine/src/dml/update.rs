@@ -74,7 +74,7 @@ impl WriteJob for UpdateJob {
         let mut calls = Vec::new();
         for batch in collect(Arc::clone(&self.rows), ctx).await? {
             let ids = crate::dml::exec::ids(&batch, &self.def.name)?;
-            let accounts = crate::dml::exec::accounts(&batch, self.routed, &self.def.name)?;
+            let accounts = crate::dml::exec::accounts(&batch, self.routed, &self.def)?;
             let mut values = Vec::with_capacity(self.assignments.len());
             for (column, expr) in &self.assignments {
                 values.push((column, expr.evaluate(&batch)?.into_array(batch.num_rows())?));

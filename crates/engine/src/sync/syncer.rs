@@ -379,31 +379,5 @@ impl Syncer {
 /// or 404 for a product it does not have), as opposed to a failure worth
 /// stopping for (auth, rate limits, the network, the mirror).
 fn unavailable(e: &Error) -> bool {
-    matches!(api_status(e), Some(400 | 403 | 404))
-}
-
-/// The HTTP status of the Stripe error inside `e`, through DataFusion's wrapping.
-fn api_status(e: &(dyn std::error::Error + 'static)) -> Option<u16> {
-    let mut current = Some(e);
-    while let Some(err) = current {
-        if let Some(api) = err.downcast_ref::<crate::stripe::ApiError>() {
-            return api.status();
-        }
-        if let Some(Error::Stripe(api)) = err.downcast_ref::<Error>() {
-            return api.status();
-        }
-        if let Some(Error::DataFusion(d)) = err.downcast_ref::<Error>()
-            && let Some(status) = api_status(d)
-        {
-            return Some(status);
-        }
-        if let Some(datafusion::error::DataFusionError::External(inner)) =
-            err.downcast_ref::<datafusion::error::DataFusionError>()
-            && let Some(status) = api_status(inner.as_ref())
-        {
-            return Some(status);
-        }
-        current = err.source();
-    }
-    None
+    matches!(e.api_error().and_then(|api| api.status()), Some(400 | 403 | 404))
 }
