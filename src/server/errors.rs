@@ -17,6 +17,8 @@ pub const QUERY_CANCELED: &str = "57014";
 pub const READ_ONLY: &str = "25006";
 /// SQLSTATE of a syntax error.
 pub const SYNTAX_ERROR: &str = "42601";
+/// SQLSTATE `invalid_text_representation`: a value's text is not of its type.
+pub const INVALID_TEXT_REPRESENTATION: &str = "22P02";
 /// SQLSTATE of an unknown table.
 pub const UNDEFINED_TABLE: &str = "42P01";
 /// SQLSTATE of an unknown column.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DFSchema, DFSchemaRef, ParamValues};
+use datafusion::common::{DFSchema, DFSchemaRef, ParamValues, ScalarValue};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
@@ -161,14 +161,37 @@ fn returning_schema(plan: &LogicalPlan, items: &str) -> PgWireResult<DFSchemaRef
 }
 
 /// Parameter values of `portal`, typed by the client's hints or else by
-/// what DataFusion inferred from the plan.
+/// what DataFusion inferred from the plan. Text arrays sent in text format
+/// are read as Postgres reads them (`array_text`).
 fn bind_parameters(plan: &LogicalPlan, portal: &Portal<Prepared>) -> PgWireResult<ParamValues> {
     let types = plan.get_parameter_types().map_err(|e| errors::from_datafusion(&e))?;
     let mut ordered: Vec<(u32, Option<DataType>)> =
         types.into_iter().map(|(k, v)| (k.trim_start_matches('$').parse::<u32>().unwrap_or(u32::MAX), v)).collect();
     ordered.sort_by_key(|(k, _)| *k);
     let inferred: Vec<Option<&DataType>> = ordered.iter().map(|(_, t)| t.as_ref()).collect();
-    deserialize_parameters(portal, &inferred)
+    let mut values = deserialize_parameters(portal, &inferred)?;
+    if let ParamValues::List(list) = &mut values {
+        for (i, param) in list.iter_mut().enumerate() {
+            let ScalarValue::List(array) = &param.value else { continue };
+            if !matches!(array.value_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                || portal.parameter_format.is_binary(i)
+            {
+                continue;
+            }
+            let Some(Some(raw)) = portal.parameters.get(i) else { continue };
+            let items = std::str::from_utf8(raw).ok().and_then(crate::server::array_text::parse).ok_or_else(|| {
+                errors::user_error(
+                    errors::INVALID_TEXT_REPRESENTATION,
+                    format!("parameter ${} is not an array literal: {}", i + 1, String::from_utf8_lossy(raw)),
+                )
+            })?;
+            let items: Vec<ScalarValue> = items.into_iter().map(ScalarValue::Utf8).collect();
+            let list = ScalarValue::new_list(&items, &DataType::Utf8, true);
+            param.value =
+                ScalarValue::List(list).cast_to(&param.value.data_type()).map_err(|e| errors::from_datafusion(&e))?;
+        }
+    }
+    Ok(values)
 }
 
 #[async_trait]

@@ -14,6 +14,7 @@
 //! this port and Arrow Flight SQL on `--flight-sql` (`flight/`), which shares
 //! the password, TLS, read-only and file-access rules (`policy.rs`).
 
+pub mod array_text;
 pub mod auth;
 pub mod connection;
 pub mod copy;

@@ -8,6 +8,11 @@
 //! schema reaches the catalog list through a [`Weak`] reference, and the
 //! static `pg_catalog` tables (decoded from the Arrow files the library ships)
 //! are decoded once per process and shared by every connection.
+//!
+//! Postgres clients see the catalog under the database name they connect to
+//! in every example (`stripe`, [`DATABASE`]): `pg_database` lists it and
+//! `current_database()` answers it, which drivers compare with the name
+//! they connected with before listing schemas (ADBC's `get_objects`).
 
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -39,18 +44,26 @@ pub fn static_tables() -> Result<Arc<PgCatalogStaticTables>> {
     Ok(Arc::clone(TABLES.get_or_init(|| Arc::new(tables))))
 }
 
+/// The database name Postgres clients see for the session's catalog.
+pub const DATABASE: &str = "stripe";
+
 /// Registers schema `pg_catalog` in `catalog` of `ctx` and the Postgres
-/// functions clients call (the same set `setup_pg_catalog` registers).
-pub fn install(ctx: &SessionContext, catalog: &str) -> Result<()> {
+/// functions clients call (the same set `setup_pg_catalog` registers);
+/// `catalog` is shown to clients as database `database`.
+pub fn install(ctx: &SessionContext, catalog: &str, database: &str) -> Result<()> {
     let static_tables = static_tables()?;
-    let catalogs = WeakCatalogList(Arc::downgrade(ctx.state().catalog_list()));
+    let catalogs = WeakCatalogList {
+        list: Arc::downgrade(ctx.state().catalog_list()),
+        catalog: catalog.to_owned(),
+        database: database.to_owned(),
+    };
     let schema = PgCatalogSchemaProvider::try_new(catalogs, Arc::clone(&static_tables), EmptyContextProvider)
         .map_err(|e| Error::Config(format!("could not set up pg_catalog: {e}")))?;
     ctx.catalog(catalog)
         .ok_or_else(|| Error::Config(format!("the session has no catalog named {catalog}")))?
         .register_schema("pg_catalog", Arc::new(crate::server::pg_extra::ServerCatalog::new(Arc::new(schema))?))?;
 
-    ctx.register_udf(pg::create_current_database_udf(catalog));
+    ctx.register_udf(pg::create_current_database_udf(database));
     ctx.register_udf(pg::create_current_schema_udf());
     ctx.register_udf(pg::create_current_schemas_udf());
     ctx.register_udf(pg::create_pg_get_userbyid_udf());
@@ -88,32 +101,43 @@ pub fn install(ctx: &SessionContext, catalog: &str) -> Result<()> {
     Ok(())
 }
 
-/// The context's catalog list, reached without keeping it alive.
+/// The context's catalog list, reached without keeping it alive, with
+/// `catalog` named `database`.
 #[derive(Clone, Debug)]
-struct WeakCatalogList(Weak<dyn CatalogProviderList>);
+struct WeakCatalogList {
+    list: Weak<dyn CatalogProviderList>,
+    catalog: String,
+    database: String,
+}
 
 impl WeakCatalogList {
     fn get(&self) -> Option<Arc<dyn CatalogProviderList>> {
-        self.0.upgrade()
+        self.list.upgrade()
+    }
+
+    /// The catalog a name clients use stands for.
+    fn real<'a>(&'a self, name: &'a str) -> &'a str {
+        if name == self.database { &self.catalog } else { name }
     }
 }
 
 #[async_trait]
 impl CatalogInfo for WeakCatalogList {
     async fn catalog_names(&self) -> Result<Vec<String>, DataFusionError> {
-        Ok(self.get().map(|list| CatalogProviderList::catalog_names(list.as_ref())).unwrap_or_default())
+        let names = self.get().map(|list| CatalogProviderList::catalog_names(list.as_ref())).unwrap_or_default();
+        Ok(names.into_iter().map(|n| if n == self.catalog { self.database.clone() } else { n }).collect())
     }
 
     async fn schema_names(&self, catalog_name: &str) -> Result<Option<Vec<String>>, DataFusionError> {
         match self.get() {
-            Some(list) => CatalogInfo::schema_names(&list, catalog_name).await,
+            Some(list) => CatalogInfo::schema_names(&list, self.real(catalog_name)).await,
             None => Ok(None),
         }
     }
 
     async fn table_names(&self, catalog_name: &str, schema_name: &str) -> Result<Option<Vec<String>>, DataFusionError> {
         match self.get() {
-            Some(list) => CatalogInfo::table_names(&list, catalog_name, schema_name).await,
+            Some(list) => CatalogInfo::table_names(&list, self.real(catalog_name), schema_name).await,
             None => Ok(None),
         }
     }
@@ -125,7 +149,7 @@ impl CatalogInfo for WeakCatalogList {
         table_name: &str,
     ) -> Result<Option<SchemaRef>, DataFusionError> {
         match self.get() {
-            Some(list) => CatalogInfo::table_schema(&list, catalog_name, schema_name, table_name).await,
+            Some(list) => CatalogInfo::table_schema(&list, self.real(catalog_name), schema_name, table_name).await,
             None => Ok(None),
         }
     }
@@ -137,7 +161,7 @@ impl CatalogInfo for WeakCatalogList {
         table_name: &str,
     ) -> Result<Option<TableType>, DataFusionError> {
         match self.get() {
-            Some(list) => CatalogInfo::table_type(&list, catalog_name, schema_name, table_name).await,
+            Some(list) => CatalogInfo::table_type(&list, self.real(catalog_name), schema_name, table_name).await,
             None => Ok(None),
         }
     }
@@ -160,7 +184,7 @@ mod tests {
     #[tokio::test]
     async fn installs_what_the_library_setup_installs() {
         let ours = SessionContext::new();
-        install(&ours, "datafusion").unwrap();
+        install(&ours, "datafusion", "datafusion").unwrap();
         let theirs = SessionContext::new();
         pg::setup_pg_catalog(&theirs, "datafusion", EmptyContextProvider).unwrap();
         assert_eq!(functions(&ours), functions(&theirs), "a datafusion-pg-catalog upgrade added or removed a function");
@@ -173,9 +197,27 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_context_is_freed() {
         let ctx = SessionContext::new();
-        install(&ctx, "datafusion").unwrap();
+        install(&ctx, "datafusion", DATABASE).unwrap();
         let catalogs = Arc::downgrade(ctx.state().catalog_list());
         drop(ctx);
         assert!(catalogs.upgrade().is_none(), "pg_catalog keeps the session's catalogs alive");
+    }
+
+    #[tokio::test]
+    async fn the_catalog_is_shown_as_the_database_clients_connect_to() {
+        let ctx = SessionContext::new();
+        install(&ctx, "datafusion", DATABASE).unwrap();
+        let text = |sql: &'static str| {
+            let ctx = ctx.clone();
+            async move {
+                let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+                datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
+            }
+        };
+        let databases = text("SELECT datname FROM pg_catalog.pg_database ORDER BY datname").await;
+        assert!(databases.contains("| stripe ") && !databases.contains("datafusion"), "{databases}");
+        assert!(text("SELECT current_database()").await.contains("| stripe "));
+        let schemas = text("SELECT nspname FROM pg_catalog.pg_namespace ORDER BY 1").await;
+        assert!(schemas.contains("| public "), "the catalog's schemas are listed under its shown name: {schemas}");
     }
 }

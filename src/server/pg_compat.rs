@@ -24,7 +24,7 @@ pub fn version_string() -> String {
 /// Installs `pg_catalog`, the Postgres compatibility functions and our
 /// overrides into `ctx` (one that already holds the `stripe` schema).
 pub fn register(ctx: &SessionContext) -> Result<()> {
-    crate::server::pg_catalog::install(ctx, CATALOG)?;
+    crate::server::pg_catalog::install(ctx, CATALOG, crate::server::pg_catalog::DATABASE)?;
     ctx.register_udf(constant_text("current_schema", SCHEMA.to_owned()));
     ctx.register_udf(constant_text("version", version_string()));
     ctx.register_udf(current_schemas());

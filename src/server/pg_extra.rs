@@ -1,7 +1,7 @@
 //! What `pg_catalog` lacks for the IDEs' connect-time queries (DataGrip's,
 //! taken from the queries it is logged sending): the server-state functions
 //! (`pg_postmaster_start_time()`, `pg_is_in_recovery()`, `txid_current()`,
-//! `age(xid)`, `pg_tablespace_location()`) and tables (`pg_locks`, `pg_stat_ssl`, `pg_timezone_names`,
+//! `age(xid)`, `pg_tablespace_location()`, `pg_my_temp_schema()`) and tables (`pg_locks`, `pg_stat_ssl`, `pg_timezone_names`,
 //! `pg_timezone_abbrevs`), answered for a server that has no transactions,
 //! locks or replicas; and [`ServerCatalog`], the `pg_catalog` schema that
 //! holds them beside the library's tables, with `pg_attribute` typed as
@@ -49,6 +49,8 @@ pub fn register_functions(ctx: &SessionContext) {
     // No transactions: every statement runs alone, as transaction 1.
     ctx.register_udf(constant("txid_current", vec![], ScalarValue::Int64(Some(1))));
     ctx.register_udf(constant("age", vec![DataType::Int64], ScalarValue::Int32(Some(0))));
+    // No temporary schemas: Postgres answers 0 then (ADBC's get_objects asks).
+    ctx.register_udf(constant("pg_my_temp_schema", vec![], ScalarValue::Int32(Some(0))));
     // Both tablespaces are the default ones, whose location Postgres shows as ''.
     ctx.register_udf(constant("pg_tablespace_location", vec![DataType::Int32], ScalarValue::Utf8(Some(String::new()))));
 }

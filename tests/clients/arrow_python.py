@@ -52,18 +52,21 @@ def run_adbc(dbapi, uri, cases, **kwargs):
             params = case.get("params")
             cur.execute(case["sql"], params) if params else cur.execute(case["sql"])
             out[case["name"]] = rows_of(cur.fetch_arrow_table().to_pylist())
-        if dbapi.__name__.startswith("adbc_driver_flightsql"):
-            objs = conn.adbc_get_objects(depth="tables", db_schema_filter="stripe").read_all().to_pylist()
-            objects = sorted(
+        # Both drivers list the stripe schema's tables (the PostgreSQL one only
+        # under the database named at connect, so its name must match).
+        objs = conn.adbc_get_objects(depth="tables", db_schema_filter="stripe").read_all().to_pylist()
+        objects = {
+            "catalogs": sorted(c["catalog_name"] for c in objs if c["catalog_db_schemas"]),
+            "tables": sorted(
                 t["table_name"]
                 for c in objs
                 for s in (c["catalog_db_schemas"] or [])
                 for t in (s["db_schema_tables"] or [])
-            )
-        else:
-            # The PostgreSQL driver lists objects of the database named at
-            # connect only; its table-schema lookup reads pg_catalog directly.
-            objects = conn.adbc_get_table_schema("charges", db_schema_filter="stripe").names
+            ),
+        }
+        if not dbapi.__name__.startswith("adbc_driver_flightsql"):
+            # The PostgreSQL driver's table-schema lookup reads pg_catalog directly.
+            objects["columns"] = conn.adbc_get_table_schema("charges", db_schema_filter="stripe").names
     return out, objects
 
 

@@ -3,8 +3,10 @@
 //! staleness, `auto` falling back to live when the mirror is stale, joins of a
 //! mirrored table with a live one still pushing keys to the live side, and a
 //! change in the emulator reaching a query through a running sync (in process,
-//! and through the `serve` binary to several psycopg connections).
+//! and through the `serve` binary to several psycopg connections), and Flight SQL
+//! reading the mirror.
 
+mod flight;
 mod freshness;
 mod reads;
 mod serve;

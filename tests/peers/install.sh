@@ -4,11 +4,14 @@
 #   tmux (apt; the interactive REPL test drives the binary through it),
 #   and the Postgres clients the `serve` tests use: psql (apt postgresql-client),
 #   pgJDBC (apt libpostgresql-jdbc-java, run with the JDK's `java File.java`),
+#   R with RPostgreSQL (apt r-cran-rpostgresql),
 #   psycopg + SQLAlchemy + pandas (PyPI, into the same virtualenv).
 # The tests start the peers on 127.0.0.1 themselves (tests/integration/reliability/peers.rs).
 set -euo pipefail
 peers="${STRIPE_SQL_PEERS:-$HOME/.cache/stripe-sql-peers}"
 mkdir -p "$peers"
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
 apt_missing=()
 command -v tmux >/dev/null 2>&1 || apt_missing+=(tmux)
 command -v psql >/dev/null 2>&1 || apt_missing+=(postgresql-client)
@@ -16,10 +19,13 @@ command -v psql >/dev/null 2>&1 || apt_missing+=(postgresql-client)
 command -v java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jdk-headless)
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 if [ "${#apt_missing[@]}" -gt 0 ]; then
-  sudo_cmd=""
-  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+# R and its Postgres driver (~30 MB without R's recommended extras), for the README's R snippet.
+if [ ! -d /usr/lib/R/site-library/RPostgreSQL ]; then
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends r-cran-rpostgresql >/dev/null
 fi
 if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import localstripe' 2>/dev/null; then
   python3 -m venv "$peers/venv"

@@ -41,6 +41,7 @@ use crate::server::flight::wire::{
 };
 use crate::server::flight::{cancel, metadata};
 use crate::server::policy;
+use crate::server::session_tables::SessionTables;
 use stripe_sql::engine::Engine;
 
 /// The Flight action that cancels a query by its FlightInfo.
@@ -184,19 +185,31 @@ fn is_command(plan: &LogicalPlan) -> bool {
 }
 
 /// Runs `plan` (a SET, DDL or write) now; the plan returned reads its result.
+/// The session's own tables are charged to the memory pool as on the
+/// Postgres port: `CREATE TABLE … AS` batch by batch while it is read, any
+/// other change by a recount.
 async fn run_now(session: &FlightSession, plan: LogicalPlan) -> Result<LogicalPlan, Status> {
     use datafusion::datasource::{MemTable, provider_as_source};
     use datafusion::logical_expr::LogicalPlanBuilder;
     session.engine.statement_started();
     let ctx = session.engine.context();
-    let df = ctx.execute_logical_plan(plan).await.map_err(|e| status(errors::from_datafusion(&e)))?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(|e| status(errors::from_datafusion(&e)))?;
-    let schema = batches.first().map(RecordBatch::schema).unwrap_or(schema);
-    let table = MemTable::try_new(schema, vec![batches]).map_err(|e| status(errors::from_datafusion(&e)))?;
+    let fail = |e: datafusion::error::DataFusionError| status(errors::from_datafusion(&e));
+    let (schema, batches) = if let Some(create) = SessionTables::as_create(&plan) {
+        session.tables.create(ctx, create).await.map_err(fail)?;
+        (Arc::new(datafusion::arrow::datatypes::Schema::empty()), vec![])
+    } else {
+        let df = ctx.execute_logical_plan(plan.clone()).await.map_err(fail)?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(fail)?;
+        if SessionTables::changes_tables(&plan) {
+            session.tables.recount(ctx).await.map_err(fail)?;
+        }
+        (batches.first().map(RecordBatch::schema).unwrap_or(schema), batches)
+    };
+    let table = MemTable::try_new(schema, vec![batches]).map_err(fail)?;
     LogicalPlanBuilder::scan("result", provider_as_source(Arc::new(table)), None)
         .and_then(LogicalPlanBuilder::build)
-        .map_err(|e| status(errors::from_datafusion(&e)))
+        .map_err(fail)
 }
 
 #[tonic::async_trait]

@@ -41,6 +41,8 @@ pub struct FlightSession {
     pub engine: Arc<Engine>,
     /// Its running and cancelled queries.
     pub running: Arc<super::cancel::Running>,
+    /// The tables it made for itself, charged to the server's memory pool.
+    pub tables: crate::server::session_tables::SessionTables,
     prepared: Mutex<HashMap<u64, PreparedStatement>>,
     pending: Mutex<HashMap<u64, (LogicalPlan, bool)>>,
     next_handle: AtomicU64,
@@ -212,9 +214,11 @@ impl Sessions {
         if let Some(accounts) = &self.setup.accounts {
             engine.set_accounts(accounts).map_err(|e| Status::invalid_argument(e.to_string()))?;
         }
+        let tables = crate::server::session_tables::SessionTables::new(engine.context());
         let session = Arc::new(FlightSession {
             engine: Arc::new(engine),
             running: Arc::default(),
+            tables,
             prepared: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(0),

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::support::{cli_json, java, python_with, serve, serve_with_flight};
+use super::support::{cli_json, java, python_with, rscript, serve, serve_with_flight};
 
 /// One query the drivers run and the CLI query whose rows they must equal.
 struct Case {
@@ -111,8 +111,12 @@ fn adbc_postgresql_reads_what_the_cli_reads() {
     let server = serve(&[], &[]);
     let uri = format!("postgresql://stripe@127.0.0.1:{}/stripe?sslmode=disable", server.addr.port());
     let got = check_driver("adbc_pg", "adbc_driver_postgresql.dbapi, pyarrow", &uri, &[]);
-    let columns = got["objects"].as_array().expect("the table schema of charges");
+    let columns = got["objects"]["columns"].as_array().expect("the table schema of charges");
     assert!(columns.iter().any(|c| c == "amount") && columns.iter().any(|c| c == "created"), "{got}");
+    // get_objects lists schemas only under the database the driver connected to.
+    assert_eq!(got["objects"]["catalogs"], json!(["stripe"]), "{got}");
+    let tables = got["objects"]["tables"].as_array().expect("get_objects answered");
+    assert!(tables.iter().any(|t| t == "charges") && tables.iter().any(|t| t == "invoice_lines"), "{got}");
 }
 
 #[test]
@@ -120,12 +124,13 @@ fn adbc_flight_sql_reads_what_the_cli_reads() {
     let (_server, flight) = serve_with_flight(&[], &[]);
     let uri = format!("grpc://127.0.0.1:{}", flight.port());
     let got = check_driver("flight", "adbc_driver_flightsql.dbapi, pyarrow", &uri, &[]);
-    let objects = got["objects"].as_array().expect("GetTables answered");
+    let objects = got["objects"]["tables"].as_array().expect("GetTables answered");
     assert!(objects.iter().any(|t| t == "charges") && objects.iter().any(|t| t == "customers"), "{got}");
 }
 
-/// The README's DuckDB (pyarrow through ADBC Flight SQL) and Java (pgJDBC)
-/// snippets, run as they are printed there, give the CLI's totals.
+/// The README's DuckDB (pyarrow through ADBC Flight SQL), Java (pgJDBC) and
+/// R (DBI + RPostgreSQL) snippets, run as they are printed there, give the
+/// CLI's totals.
 #[test]
 fn readme_snippets_run() {
     let (server, flight) = serve_with_flight(&[], &[]);
@@ -139,6 +144,10 @@ fn readme_snippets_run() {
     };
     let all = totals("select currency, sum(amount) as total from charges group by currency order by currency");
     let uri = format!("grpc://127.0.0.1:{}", flight.port());
+    assert_printed_in_readme(
+        "readme/duckdb_flight.py",
+        &[("flightsql.connect(uri)", "flightsql.connect(\"grpc://127.0.0.1:50051\")")],
+    );
     let out = python_with("duckdb, adbc_driver_flightsql", "readme/duckdb_flight.py", &[&uri]).ok();
     let expected: String = all.iter().map(|(c, t)| format!("('{c}', {t})")).collect::<Vec<_>>().join(", ");
     assert_eq!(out.stdout.trim(), format!("[{expected}]"), "{}", out.stdout);
@@ -149,4 +158,29 @@ fn readme_snippets_run() {
     let out = java("readme/Charges.java", &[&server.addr.port().to_string()]).ok();
     let lines: Vec<String> = succeeded.iter().map(|(c, t)| format!("{c} {t}")).collect();
     assert_eq!(out.stdout.lines().collect::<Vec<_>>(), lines, "{}", out.stdout);
+
+    assert_printed_in_readme("readme/charges.R", &[("port = port", "port = 5433")]);
+    let out = rscript("readme/charges.R", &[&server.addr.port().to_string()]).ok();
+    let mut csv = vec!["\"currency\",\"total\"".to_owned()];
+    csv.extend(all.iter().map(|(c, t)| format!("\"{c}\",{t}")));
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), csv, "{}", out.stdout);
+}
+
+/// Every line of the snippet file `tests/clients/FILE` from its first
+/// `import`/`library` on (the lines that import `sys` or read the test's arguments left
+/// out, `edits` applied) is printed in the README, in order.
+fn assert_printed_in_readme(file: &str, edits: &[(&str, &str)]) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let snippet = std::fs::read_to_string(root.join("tests/clients").join(file)).expect("snippet");
+    let lines = snippet
+        .lines()
+        .skip_while(|l| !(l.starts_with("import") || l.starts_with("library") || l.starts_with("# R over")))
+        .filter(|l| !l.contains("sys") && !l.contains("commandArgs"))
+        .map(|l| edits.iter().fold(l.to_owned(), |l, (from, to)| l.replace(from, to)));
+    let mut rest = readme.as_str();
+    for line in lines {
+        let at = rest.find(&line).unwrap_or_else(|| panic!("README.md does not print {line:?} (from {file}) in order"));
+        rest = &rest[at + line.len()..];
+    }
 }

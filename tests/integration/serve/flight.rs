@@ -164,7 +164,7 @@ fn an_idle_flight_sql_connection_is_closed_and_the_next_call_gets_a_fresh_sessio
 }
 
 #[test]
-fn a_flight_sql_query_past_the_memory_limit_fails_alone_with_53200() {
+fn a_flight_sql_query_or_table_past_the_memory_limit_fails_alone_with_53200() {
     let (_server, flight_addr) = support::serve_with_flight(&["--memory-limit", "16MB"], &[]);
     let v = flight(
         &grpc(flight_addr),
@@ -178,8 +178,16 @@ fn a_flight_sql_query_past_the_memory_limit_fails_alone_with_53200() {
             ),
             ("after", 0, "select count(*) as n from customers"),
             ("other", 1, "select 41 + 1 as n"),
+            // A session's own table is charged to the pool as it is built.
+            ("big_table", 1, "CREATE TABLE big AS SELECT v, v * 2 AS w FROM generate_series(1, 3000000) AS s(v)"),
+            ("small_table", 1, "CREATE TABLE small AS SELECT v FROM generate_series(1, 1000) AS s(v)"),
+            ("small_rows", 1, "select count(*) as n from small"),
         ],
     );
+    let error = v["errors"]["big_table"].as_str().unwrap_or_else(|| panic!("a 48 MB table does not fit in 16 MB: {v}"));
+    assert!(error.contains("53200"), "{error}");
+    assert!(v["errors"]["small_table"].is_null(), "a small table fits: {v}");
+    assert_eq!(v["rows"]["small_rows"][0]["n"], 1000, "{v}");
     let error = v["errors"]["big"].as_str().unwrap_or_else(|| panic!("3 million values do not fit in 16 MB: {v}"));
     assert!(error.contains("53200"), "{error}");
     assert!(v["errors"]["after"].is_null() && v["errors"]["other"].is_null(), "the sessions go on: {v}");

@@ -116,6 +116,17 @@ pub fn start_over(args: &[&str], env: &[(&str, &str)], flight: bool) -> (Served,
     (Served { child, addr, _home: home }, flight_addr)
 }
 
+/// Runs `Rscript tests/clients/FILE ARGS...` (R and RPostgreSQL from
+/// `tests/peers/install.sh`).
+pub fn rscript(file: &str, args: &[&str]) -> Output {
+    let rscript = require("Rscript");
+    let driver = Path::new("/usr/lib/R/site-library/RPostgreSQL");
+    assert!(driver.is_dir(), "RPostgreSQL ({}) is missing: run tests/peers/install.sh", driver.display());
+    let mut cmd = Command::new(rscript);
+    cmd.arg(clients_dir().join(file)).args(args);
+    run(cmd)
+}
+
 /// Runs SQL through the CLI on the same demo data (`--format json`): the rows as JSON objects.
 pub fn cli_json(sql: &str) -> serde_json::Value {
     let home = tempfile::tempdir().expect("temporary home");
