@@ -1,5 +1,5 @@
 //! `account = …` and `IN (…)` decide which accounts are called; the tables are
-//! unchanged while `stripe.accounts` is off.
+//! unchanged while `stripe.accounts` is off (and `stripe_columns()` says so).
 
 use super::{number, platform, rows};
 
@@ -46,10 +46,21 @@ async fn the_tables_are_unchanged_while_the_setting_is_off() {
     let on = rows(&engine, "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'").await;
     assert_eq!(on.len(), before.len() + 1);
     assert_eq!(on.last().map(|c| c[0].as_str()), Some("account"));
+    // stripe_columns() lists what the table has: the account column, which
+    // chooses the accounts called and is INSERT's target (stripe_account where
+    // the table has an `account` of its own).
+    let listed =
+        rows(&engine, "SELECT column_name, data_type, filter, on_insert FROM stripe_columns('customers')").await;
+    assert_eq!(listed.len(), on.len(), "{listed:?}");
+    assert_eq!(listed.last().map(|r| r.join(" ")).as_deref(), Some("account text accounts true"), "{listed:?}");
+    let own = rows(&engine, "SELECT column_name FROM stripe_columns('customer_sources')").await;
+    assert_eq!(own.last().map(|r| r[0].as_str()), Some("stripe_account"), "{own:?}");
     engine.sql("SET stripe.accounts = ''").await.expect("unset");
     let after =
         rows(&engine, "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'").await;
     assert_eq!(after, before);
+    let unlisted = rows(&engine, "SELECT column_name FROM stripe_columns('customers')").await;
+    assert_eq!(unlisted.len(), before.len(), "no account column while the setting is off: {unlisted:?}");
     assert!(engine.sql("SET stripe.accounts = 'acct_1,cus_2'").await.is_ok(), "SET itself takes any text");
     let err = engine.sql("SELECT count(*) FROM customers").await.expect_err("a malformed setting is refused");
     assert!(err.to_string().contains("cus_2"), "{err}");

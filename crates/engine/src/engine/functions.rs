@@ -87,8 +87,32 @@ impl TableFunctionImpl for ColumnsFunction {
         let table = catalog::builtin()
             .table(&name)
             .ok_or_else(|| DataFusionError::Plan(format!("stripe_columns: no table named {name}")))?;
-        single_batch(listing::columns_batch(table))
+        let batch = listing::columns_batch(table);
+        let options = args.session().config().options().extensions.get::<crate::settings::StripeOptions>().cloned();
+        if options.is_none_or(|o| o.accounts.trim().is_empty()) {
+            return single_batch(batch);
+        }
+        // Under `stripe.accounts` the table has the account column too.
+        single_batch(datafusion::arrow::compute::concat_batches(
+            &batch.schema(),
+            &[batch.clone(), account_column_row(crate::pushdown::accounts::account_column(table))],
+        )?)
     }
+}
+
+/// The `stripe_columns` row of the account column `name`: text, choosing
+/// the accounts called (`=`, `IN`), the target account of an INSERT.
+fn account_column_row(name: &str) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![name])),
+        Arc::new(StringArray::from(vec![catalog::sql_type(catalog::ColumnType::Utf8)])),
+        Arc::new(StringArray::from(vec![catalog::arrow_type(catalog::ColumnType::Utf8).to_string()])),
+        Arc::new(StringArray::from(vec![Some("accounts")])),
+        Arc::new(StringArray::from(vec![None::<&str>])),
+        Arc::new(BooleanArray::from(vec![true])),
+        Arc::new(BooleanArray::from(vec![false])),
+    ];
+    RecordBatch::try_new(listing::columns_schema(), columns).expect("the account row matches the column listing")
 }
 
 #[derive(Debug)]
