@@ -1,8 +1,9 @@
 //! Connect platforms as one set of tables (`stripe.accounts`): exact totals
 //! across accounts, an account failing mid-scan, `account = …` pushdown, and
 //! the tables unchanged while the setting is off; writes and actions sent as
-//! each row's account.
+//! each row's account; one rate budget per account for every session.
 
+mod budgets;
 mod fanout;
 mod pushdown;
 mod warnings;
