@@ -16,7 +16,7 @@ use datafusion::catalog::Session;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::provider::StripeTable;
@@ -95,7 +95,19 @@ impl TableProvider for AccountsTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let options = StripeOptions::from_session(state);
-        let decision = accounts::plan(&configured(&options)?, filters, self.column);
+        let selected = configured(&options)?;
+        let (choice, only) = crate::mirror::read::choose_accounts(state, &self.inner.def().name, &options, &selected).await?;
+        if let crate::mirror::read::Choice::Mirror(picked) = choice {
+            // The mirror of several accounts holds the account column (its
+            // partition column): filters on it prune partitions.
+            let mut filters = filters.to_vec();
+            if let Some(ids) = only {
+                let list = ids.into_iter().map(|id| lit(id)).collect();
+                filters.push(col(self.column).in_list(list, false));
+            }
+            return crate::mirror::read::scan(state, picked, &self.schema, projection, &filters, limit).await;
+        }
+        let decision = accounts::plan(&selected, filters, self.column);
         let theirs: Vec<Expr> =
             filters.iter().zip(&decision.support).filter(|(_, d)| d.is_none()).map(|(f, _)| f.clone()).collect();
         let account = self.account_index();
