@@ -44,7 +44,9 @@ impl AccountsTable {
         let base = inner.schema();
         let column = accounts::account_column(inner.def());
         let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new(column, DataType::Utf8, false));
+        // Nullable although never null: the mirror of several accounts gives it
+        // back as a Delta partition column, which Delta reports nullable.
+        fields.push(Field::new(column, DataType::Utf8, true));
         let schema = Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()));
         Self { inner, schema, column, fanout }
     }
