@@ -106,7 +106,13 @@ async fn assert_exact(p: &Platform, syncer: &AccountsSyncer) -> Vec<(String, usi
         for sql in queries {
             let live = p.rows("live", &sql).await;
             let mirrored = p.rows("mirror", &sql).await;
-            assert_eq!(mirrored.len(), live.len(), "{sql}: the mirror holds {} rows, live {}", mirrored.len(), live.len());
+            assert_eq!(
+                mirrored.len(),
+                live.len(),
+                "{sql}: the mirror holds {} rows, live {}",
+                mirrored.len(),
+                live.len()
+            );
             for (m, l) in mirrored.iter().zip(&live) {
                 assert_eq!(m, l, "{sql}: a row differs from a live scan");
             }
@@ -126,10 +132,16 @@ async fn every_account_is_mirrored_into_partitions_and_followed() {
     p.engine.emulator().expect("emulator").revoke_account_after(&victim, 0);
     let names: Vec<String> = TABLES.iter().map(|s| s.to_string()).collect();
     let (observer, seen) = recorder();
-    let mut syncer =
-        AccountsSyncer::open(Arc::clone(&p.engine), Some(&names), "all", Target::Dir(dir.clone()), p.options(), observer)
-            .await
-            .expect("sync opens");
+    let mut syncer = AccountsSyncer::open(
+        Arc::clone(&p.engine),
+        Some(&names),
+        "all",
+        Target::Dir(dir.clone()),
+        p.options(),
+        observer,
+    )
+    .await
+    .expect("sync opens");
     syncer.step(false).await.expect("first step");
 
     // The platform and the four accounts that answer; the refused one is named.
@@ -169,7 +181,9 @@ async fn every_account_is_mirrored_into_partitions_and_followed() {
     p.set_clock(T0 + 20);
     syncer.step(false).await.expect("second step");
     assert_exact(&p, &syncer).await;
-    let sql = format!("SELECT id, description FROM customers WHERE account = '{other}' AND id IN ('{created}', '{updated}', '{deleted}')");
+    let sql = format!(
+        "SELECT id, description FROM customers WHERE account = '{other}' AND id IN ('{created}', '{updated}', '{deleted}')"
+    );
     let got = p.rows("mirror", &sql).await;
     let mut want = vec![vec![updated.clone(), "vip".to_string()], vec![created.clone(), "NULL".to_string()]];
     want.sort();
@@ -178,10 +192,97 @@ async fn every_account_is_mirrored_into_partitions_and_followed() {
     // Each account's state (its own cursor) is committed with its rows.
     let state = syncer.syncer(&other).expect("syncer").state("customers").expect("state").clone();
     assert!(state.events.last_event_created.is_some_and(|c| c >= T0 + 10), "{state:?}");
-    let status = p.rows("mirror", "SELECT account, rows FROM stripe_mirror_status() WHERE table_name = 'customers'").await;
+    let status =
+        p.rows("mirror", "SELECT account, rows FROM stripe_mirror_status() WHERE table_name = 'customers'").await;
     assert_eq!(status.len(), 5, "one status row per account: {status:?}");
-    let mirrored_customers = p.rows("mirror", &format!("SELECT count(*) FROM customers WHERE account = '{other}'")).await;
+    let mirrored_customers =
+        p.rows("mirror", &format!("SELECT count(*) FROM customers WHERE account = '{other}'")).await;
     assert!(status.contains(&vec![other.clone(), mirrored_customers[0][0].clone()]), "{status:?}");
+
+    // Past the Events API's 30 days every account backfills again, each one
+    // replacing its own partition only (a wider replace would empty the
+    // accounts backfilled before it).
+    seen.lock().unwrap().clear();
+    p.set_clock(T0 + 31 * 86_400);
+    syncer.step(false).await.expect("third step");
+    let again: std::collections::BTreeSet<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Progress::Account { account, progress } if matches!(**progress, Progress::Rebackfill { .. }) => {
+                Some(account.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(again.len(), 5, "every answering account backfills again: {again:?}");
+    assert_exact(&p, &syncer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_sync_resumes_each_account_where_it_stopped() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("mirror");
+    let p = Platform::new(2, &dir);
+    let names = vec!["charges".to_string(), "refunds".to_string()];
+    let options = SyncOptions { backfill_rows: 40, first_window: 86_400, ..p.options() };
+    // Stop after the third committed backfill window (of whichever account).
+    let stop: Arc<std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>>> = Default::default();
+    let windows = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (flag, count) = (Arc::clone(&stop), Arc::clone(&windows));
+    let observer: Observer = Arc::new(move |e: &Progress| {
+        if let Progress::Account { progress, .. } = e
+            && matches!(**progress, Progress::Backfill { .. })
+            && count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 >= 3
+            && let Some(f) = flag.get()
+        {
+            f.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let open = |observer: Observer| {
+        AccountsSyncer::open(
+            Arc::clone(&p.engine),
+            Some(&names),
+            "all",
+            Target::Dir(dir.clone()),
+            options.clone(),
+            observer,
+        )
+    };
+    let mut first = open(observer).await.expect("opens");
+    let _ = stop.set(first.stop_flag());
+    first.step(false).await.expect("stopped step");
+    assert!(windows.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+    let unfinished: Vec<String> = first
+        .accounts()
+        .into_iter()
+        .filter(|a| first.syncer(a).is_some_and(|s| s.state("charges").is_ok_and(|st| st.backfill.is_some())))
+        .collect();
+    assert!(!unfinished.is_empty(), "stopped mid-backfill");
+    let resumed_from: Vec<u64> = unfinished
+        .iter()
+        .map(|a| first.syncer(a).unwrap().state("charges").unwrap().backfill.as_ref().unwrap().fetched)
+        .collect();
+    drop(first);
+    // A new process: each account continues from its own committed state.
+    let (observer, seen) = recorder();
+    let mut second = open(observer).await.expect("reopens");
+    second.step(false).await.expect("resumed step");
+    for (a, from) in unfinished.iter().zip(resumed_from) {
+        let first_window = seen.lock().unwrap().iter().find_map(|e| match e {
+            Progress::Account { account, progress } if account == a => match &**progress {
+                Progress::Backfill { table, fetched, .. } if table == "charges" => Some(*fetched),
+                _ => None,
+            },
+            _ => None,
+        });
+        assert!(
+            first_window.is_some_and(|f| f > from),
+            "{a} resumed past its {from} committed objects: {first_window:?}"
+        );
+    }
+    assert_exact(&p, &second).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,19 +343,32 @@ async fn a_mirror_of_other_accounts_is_refused_and_a_plain_mirror_is_unchanged()
     let names = vec!["charges".to_string()];
     let quiet = stripe_sql::sync::progress::quiet;
     let list = format!("{},{}", p.accounts[0], p.accounts[1]);
-    let mut syncer =
-        AccountsSyncer::open(Arc::clone(&p.engine), Some(&names), &list, Target::Dir(dir.clone()), p.options(), quiet())
-            .await
-            .expect("sync opens");
+    let mut syncer = AccountsSyncer::open(
+        Arc::clone(&p.engine),
+        Some(&names),
+        &list,
+        Target::Dir(dir.clone()),
+        p.options(),
+        quiet(),
+    )
+    .await
+    .expect("sync opens");
     syncer.step(false).await.expect("step");
     assert_eq!(syncer.accounts(), {
         let mut a = p.accounts.clone();
         a.sort();
         a
     });
-    let err = AccountsSyncer::open(Arc::clone(&p.engine), Some(&names), "all", Target::Dir(dir.clone()), p.options(), quiet())
-        .await
-        .expect_err("another selection is refused");
+    let err = AccountsSyncer::open(
+        Arc::clone(&p.engine),
+        Some(&names),
+        "all",
+        Target::Dir(dir.clone()),
+        p.options(),
+        quiet(),
+    )
+    .await
+    .expect_err("another selection is refused");
     assert!(err.to_string().contains("not of every account"), "{err}");
     // 'all' is more than the mirror holds: live under auto, an error under mirror.
     p.reader.sql("SET stripe.accounts = 'all'").await.expect("set");

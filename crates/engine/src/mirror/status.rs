@@ -121,9 +121,10 @@ pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
             let Some(table) = store::open_existing(&path).await? else { continue };
             let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let per_account: Vec<(String, TableState, i64)> = if marker.accounts.is_some() {
-                let column = crate::catalog::builtin()
-                    .table(&name)
-                    .map_or(crate::pushdown::accounts::ACCOUNT_COLUMN, |d| crate::pushdown::accounts::account_column(d));
+                let column =
+                    crate::catalog::builtin().table(&name).map_or(crate::pushdown::accounts::ACCOUNT_COLUMN, |d| {
+                        crate::pushdown::accounts::account_column(d)
+                    });
                 let counts = store::count_rows_by(&table, column).await?;
                 super::partition::read_states(&table)
                     .await?
@@ -134,7 +135,11 @@ pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
                     })
                     .collect()
             } else {
-                vec![(marker.account.clone(), store::read_state(&table).await?, store::count_rows(&table).await? as i64)]
+                vec![(
+                    marker.account.clone(),
+                    store::read_state(&table).await?,
+                    store::count_rows(&table).await? as i64,
+                )]
             };
             for (account, state, rows) in per_account {
                 let key = error_key(&name, marker.accounts.is_some().then_some(account.as_str()));

@@ -239,7 +239,8 @@ impl TableStore {
         if let Some(p) = &self.partition {
             write = write.with_partition_columns([p.column.clone()]);
             if overwrite {
-                write = write.with_replace_where(Expr::Column(Column::new_unqualified(&p.column)).eq(lit(p.account.clone())));
+                write = write
+                    .with_replace_where(Expr::Column(Column::new_unqualified(&p.column)).eq(lit(p.account.clone())));
             }
         }
         let result = super::commit::run(write.into_future()).await;

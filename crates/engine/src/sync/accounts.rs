@@ -202,7 +202,10 @@ impl AccountsSyncer {
         let started = crate::mirror::fresh::now();
         let wanted = self.wanted().await?;
         let due = reconcile
-            || self.options.reconcile_every.is_some_and(|every| self.last_reconcile.is_none_or(|t| t.elapsed() >= every));
+            || self
+                .options
+                .reconcile_every
+                .is_some_and(|every| self.last_reconcile.is_none_or(|t| t.elapsed() >= every));
         self.skipped.clear();
         for account in &wanted {
             if self.stopping() {

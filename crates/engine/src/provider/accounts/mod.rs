@@ -98,7 +98,8 @@ impl TableProvider for AccountsTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let options = StripeOptions::from_session(state);
         let selected = configured(&options)?;
-        let (choice, only) = crate::mirror::read::choose_accounts(state, &self.inner.def().name, &options, &selected).await?;
+        let (choice, only) =
+            crate::mirror::read::choose_accounts(state, &self.inner.def().name, &options, &selected).await?;
         if let crate::mirror::read::Choice::Mirror(picked) = choice {
             // The mirror of several accounts holds the account column (its
             // partition column): filters on it prune partitions.
