@@ -396,3 +396,51 @@ async fn a_mirror_of_other_accounts_is_refused_and_a_plain_mirror_is_unchanged()
     let marker = std::fs::read_to_string(plain.join("mirror.json")).expect("marker");
     assert!(!marker.contains("accounts"), "{marker}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_syncs_every_account_and_names_the_refused_one() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = tempfile::tempdir().expect("home");
+    let dir = tmp.path().join("mirror");
+    let p = Platform::new(2, &dir);
+    let emu = p.engine.emulator().expect("emulator");
+    let victim = p.accounts[0].clone();
+    emu.revoke_account_after(&victim, 0);
+    let base = emu.base_url();
+    let to = dir.to_str().expect("utf-8");
+    let args = [
+        "--api-base",
+        &base,
+        "--api-key",
+        emu.api_key(),
+        "--format",
+        "ndjson",
+        "sync",
+        "--accounts",
+        "all",
+        "--tables",
+        "charges",
+        "--to",
+        to,
+        "--once",
+    ];
+    let out = crate::cli::support::command(&args, home.path()).stdin(std::process::Stdio::null()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "sync --accounts all: {}{stdout}", String::from_utf8_lossy(&out.stderr));
+    let skipped: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "account_skipped")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{stdout}");
+    assert_eq!(skipped[0]["account"], victim.as_str());
+    assert!(stdout.contains(&format!("\"account\":\"{}\"", p.accounts[1])), "progress names the account: {stdout}");
+    let marker = std::fs::read_to_string(dir.join("mirror.json")).expect("marker");
+    assert!(marker.contains("\"accounts\": \"all\""), "{marker}");
+    // Read back under the same setting: the platform and the account that answered.
+    p.reader.sql("SET stripe.accounts = 'all'").await.expect("set");
+    let per = p.rows("mirror", "SELECT account, count(*) FROM charges GROUP BY account").await;
+    let expected = emu.count_in(&p.accounts[1], "charges").to_string();
+    assert_eq!(per.len(), 2, "{per:?}");
+    assert!(per.contains(&vec![p.accounts[1].clone(), expected]), "{per:?}");
+}
