@@ -152,7 +152,7 @@ mod tests {
         let other = Marker { account: "acct_2".into(), ..mine.clone() };
         let err = claim(&dir, &other).unwrap_err().to_string();
         assert!(err.contains("holds the mirror of account acct_1, not acct_2"), "{err}");
-        assert_eq!(find_mirrors(tmp.path()), vec![(dir.clone(), mine)]);
+        assert_eq!(find_mirrors(tmp.path()), vec![(dir.clone(), mine.clone())]);
         std::fs::write(tmp.path().join("x"), "").unwrap();
         let err = claim(tmp.path(), &other).unwrap_err().to_string();
         assert!(err.contains("not empty"), "{err}");

@@ -310,3 +310,24 @@ pub async fn scan(
     }
     Ok(Arc::new(MirrorScanExec::new(*picked, plan, pushed.len(), filters.len(), limit)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(s: &str) -> AccountSet {
+        AccountSet::parse(s).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_mirror_answers_only_for_accounts_it_holds() {
+        assert_eq!(covers("all", &set("all")), Ok(None));
+        assert_eq!(covers("all", &set("acct_2,acct_1")), Ok(Some(vec!["acct_1".into(), "acct_2".into()])));
+        assert_eq!(covers("acct_1,acct_2", &set("acct_2,acct_1")), Ok(None));
+        assert_eq!(covers("acct_1,acct_2", &set("acct_2")), Ok(Some(vec!["acct_2".into()])));
+        let err = covers("acct_1,acct_2", &set("all")).unwrap_err();
+        assert!(err.contains("not every account"), "{err}");
+        let err = covers("acct_1", &set("acct_1,acct_3")).unwrap_err();
+        assert!(err.contains("does not hold account acct_3"), "{err}");
+    }
+}
