@@ -105,7 +105,7 @@ impl TableProvider for AccountsTable {
             // partition column): filters on it prune partitions.
             let mut filters = filters.to_vec();
             if let Some(ids) = only {
-                let list = ids.into_iter().map(|id| lit(id)).collect();
+                let list = ids.into_iter().map(lit).collect();
                 filters.push(col(self.column).in_list(list, false));
             }
             return crate::mirror::read::scan(state, picked, &self.schema, projection, &filters, limit).await;
