@@ -93,10 +93,13 @@ async fn assert_exact(p: &Platform, syncer: &AccountsSyncer) -> Vec<(String, usi
                 for r in parents {
                     by_account.entry(r[0].clone()).or_default().push(format!("'{}'", r[1]));
                 }
+                // The added column is `stripe_account` where the table has an `account` of its own.
+                let routing =
+                    if plan.def.columns.iter().any(|c| c.name == "account") { "stripe_account" } else { "account" };
                 by_account
                     .into_iter()
                     .map(|(a, ids)| {
-                        format!("SELECT * FROM {table} WHERE account = '{a}' AND {column} IN ({})", ids.join(", "))
+                        format!("SELECT * FROM {table} WHERE {routing} = '{a}' AND {column} IN ({})", ids.join(", "))
                     })
                     .collect()
             }
@@ -443,4 +446,33 @@ async fn the_cli_syncs_every_account_and_names_the_refused_one() {
     let expected = emu.count_in(&p.accounts[1], "charges").to_string();
     assert_eq!(per.len(), 2, "{per:?}");
     assert!(per.contains(&vec![p.accounts[1].clone(), expected]), "{per:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_with_its_own_account_column_is_partitioned_by_stripe_account() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("mirror");
+    let p = Platform::new(1, &dir);
+    let names = vec!["customers".to_string(), "customer_sources".to_string()];
+    let quiet = stripe_sql::sync::progress::quiet;
+    let mut syncer = AccountsSyncer::open(
+        Arc::clone(&p.engine),
+        Some(&names),
+        "all",
+        Target::Dir(dir.clone()),
+        p.options(),
+        quiet(),
+    )
+    .await
+    .expect("sync opens");
+    syncer.step(false).await.expect("step");
+    assert!(syncer.skipped().is_empty(), "{:?}", syncer.skipped());
+    let log = std::fs::read_to_string(dir.join("customer_sources/_delta_log/00000000000000000000.json")).expect("log");
+    assert!(log.contains(r#""partitionColumns":["stripe_account"]"#), "{log}");
+    let log = std::fs::read_to_string(dir.join("customers/_delta_log/00000000000000000000.json")).expect("log");
+    assert!(log.contains(r#""partitionColumns":["account"]"#), "{log}");
+    assert_exact(&p, &syncer).await;
+    p.reader.sql("SET stripe.accounts = 'all'").await.expect("set");
+    let sql = format!("SELECT count(*) FROM customer_sources WHERE stripe_account = '{}'", p.accounts[0]);
+    p.rows("mirror", &sql).await;
 }
