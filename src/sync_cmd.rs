@@ -267,5 +267,10 @@ mod tests {
         assert_eq!(ndjson(&p)["eta_seconds"], 75);
         let r = Progress::Reconciled { table: "customers".into(), repairs: 2 };
         assert_eq!(ndjson(&r), json!({"event": "reconciled", "table": "customers", "repairs": 2}));
+        let a = Progress::Account { account: "acct_1".into(), progress: Box::new(r) };
+        assert_eq!(text(&a), "stripe-sql: acct_1: customers: reconciled with a full re-list, 2 rows repaired");
+        assert_eq!(ndjson(&a)["account"], "acct_1");
+        let s = Progress::AccountSkipped { account: "acct_2".into(), reason: "403".into() };
+        assert_eq!(ndjson(&s), json!({"event": "account_skipped", "account": "acct_2", "reason": "403"}));
     }
 }
