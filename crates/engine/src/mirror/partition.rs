@@ -6,9 +6,12 @@
 //! under [`STATES_KEY`]) and a Delta application transaction per account
 //! ([`app_id`]) whose version is that account's step, so an account's rows and
 //! its cursor still land together and a crash loses or repeats nothing.
+//! Accounts sync at the same time; their commits to one table take turns
+//! ([`commit_lock`]), each on the table's latest version.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -65,4 +68,18 @@ pub async fn read_states(table: &DeltaTable) -> Result<BTreeMap<String, TableSta
         }
     }
     Ok(BTreeMap::new())
+}
+
+/// Takes the turn to commit to the Delta table at `path` among this process's
+/// stores: each reads every account's states and commits them with its own,
+/// so two accounts committing at once would drop one's state (and race for
+/// the same Delta version).
+pub async fn commit_lock(path: &Path) -> tokio::sync::OwnedMutexGuard<()> {
+    type Locks = Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: OnceLock<Locks> = OnceLock::new();
+    let lock = {
+        let mut all = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(all.entry(path.to_path_buf()).or_default())
+    };
+    lock.lock_owned().await
 }

@@ -193,6 +193,14 @@ impl TableStore {
             .build()
     }
 
+    /// With a partition, this store's turn to commit (see [`partition::commit_lock`]).
+    async fn commit_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.partition {
+            Some(_) => Some(partition::commit_lock(&self.path).await),
+            None => None,
+        }
+    }
+
     /// The commit's properties carrying `state`. With a partition the table is
     /// first brought to its latest version (another account's store may have
     /// committed since) and `state` joins every other account's.
@@ -227,6 +235,7 @@ impl TableStore {
         if stored.is_empty() {
             stored.push(RecordBatch::new_empty(self.written.clone()));
         }
+        let _turn = self.commit_turn().await;
         let properties = self.commit_properties(state).await?;
         let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
         let reopen = table.clone();
@@ -269,6 +278,7 @@ impl TableStore {
         let source = self.merge_source(rows, deletes)?;
         let ctx = SessionContext::new();
         let df = ctx.read_batch(source)?;
+        let turn = self.commit_turn().await;
         let properties = self.commit_properties(state).await?;
         let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
         let reopen = table.clone();
@@ -319,7 +329,9 @@ impl TableStore {
                 .when_not_matched_by_source_delete(|d| d.predicate(pred))
                 .map_err(|e| delta_err("plan merge", e))?;
         }
-        match super::commit::run(builder.into_future()).await {
+        let merged = super::commit::run(builder.into_future()).await;
+        drop(turn);
+        match merged {
             Ok((t, m)) => {
                 let unchanged = t.version() == version;
                 self.table = Some(t);

@@ -8,9 +8,10 @@
 //! newly connected account is backfilled; an account Stripe refuses is
 //! skipped for the step and named ([`Progress::AccountSkipped`]), never fatal.
 //!
-//! Accounts are stepped one after the other; each one's scans are already
-//! parallel (the split scan), and one writer per Delta table keeps commits
-//! free of conflicts.
+//! Accounts are stepped [`AccountsSyncer::set_concurrency`] at a time (8 by
+//! default, as `stripe.account_concurrency`), each with its own split scans
+//! and budget; their commits to one table take turns
+//! (`mirror::partition::commit_lock`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::record_batch::RecordBatch;
+use futures::StreamExt;
 use serde_json::json;
 
 use super::plan::{self, TablePlan};
@@ -43,6 +45,7 @@ pub struct AccountsSyncer {
     syncers: BTreeMap<String, Syncer>,
     skipped: BTreeMap<String, String>,
     last_reconcile: Option<Instant>,
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for AccountsSyncer {
@@ -100,7 +103,13 @@ impl AccountsSyncer {
             syncers: BTreeMap::new(),
             skipped: BTreeMap::new(),
             last_reconcile: None,
+            concurrency: 8,
         })
+    }
+
+    /// Accounts stepped at the same time (at least 1).
+    pub fn set_concurrency(&mut self, accounts: usize) {
+        self.concurrency = accounts.max(1);
     }
 
     /// The mirror's folder.
@@ -207,6 +216,7 @@ impl AccountsSyncer {
                 .reconcile_every
                 .is_some_and(|every| self.last_reconcile.is_none_or(|t| t.elapsed() >= every));
         self.skipped.clear();
+        // New accounts are opened one at a time: the first one creates the tables.
         for account in &wanted {
             if self.stopping() {
                 return Ok(());
@@ -216,19 +226,30 @@ impl AccountsSyncer {
                     Ok(s) => {
                         self.syncers.insert(account.clone(), s);
                     }
-                    Err(e) if refused(&e) => {
-                        self.skip(account, &e);
-                        continue;
-                    }
+                    Err(e) if refused(&e) => self.skip(account, &e),
                     Err(e) => return Err(e),
                 }
             }
-            let Some(syncer) = self.syncers.get_mut(account) else { continue };
-            match syncer.step_tables(due).await {
+        }
+        let running: Vec<(String, Syncer)> =
+            wanted.iter().filter_map(|a| self.syncers.remove(a).map(|s| (a.clone(), s))).collect();
+        let steps = running.into_iter().map(|(account, mut syncer)| async move {
+            let result = syncer.step_tables(due).await;
+            (account, syncer, result)
+        });
+        let done: Vec<(String, Syncer, Result<()>)> =
+            futures::stream::iter(steps).buffer_unordered(self.concurrency).collect().await;
+        let mut failed = None;
+        for (account, syncer, result) in done {
+            self.syncers.insert(account.clone(), syncer);
+            match result {
                 Ok(()) => {}
-                Err(e) if refused(&e) => self.skip(account, &e),
-                Err(e) => return Err(e),
+                Err(e) if refused(&e) => self.skip(&account, &e),
+                Err(e) => failed = failed.or(Some(e)),
             }
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
         if self.stopping() {
             return Ok(());
