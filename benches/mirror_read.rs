@@ -95,8 +95,7 @@ fn child_memory(dir: &std::path::Path) -> (f64, f64) {
 }
 
 async fn write_mirror(dir: &std::path::Path) {
-    let marker =
-        Marker { account: "acct_bench".into(), api_version: stripe_sql::catalog::builtin().api_version.clone() };
+    let marker = Marker::single("acct_bench", stripe_sql::catalog::builtin().api_version.clone());
     location::claim(dir, &marker).expect("claim");
     let def = stripe_sql::catalog::builtin().table("charges").expect("charges").clone();
     let def = Arc::new(def);

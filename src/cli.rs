@@ -146,7 +146,8 @@ pub struct GlobalArgs {
     pub account: Option<String>,
     /// Connect: read every connected account at once (`all`) or these
     /// (`acct_1,acct_2`); every table gains an `account` column
-    /// (`SET stripe.accounts`).
+    /// (`SET stripe.accounts`). With `sync`: mirror those accounts into
+    /// tables partitioned by account.
     #[arg(long, value_name = "all|ACCT,...")]
     pub accounts: Option<String>,
     /// Stripe-Version header [env: STRIPE_VERSION] [default: 2023-08-16].
@@ -206,7 +207,7 @@ pub struct SyncArgs {
     /// Mirror every table that can be mirrored.
     #[arg(long)]
     pub all: bool,
-    /// The mirror's folder [default: <--mirror root>/<account>/<api version>].
+    /// The mirror's folder [default: <--mirror root>/<account>/<api version>; with --accounts, <api version>-accounts].
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
     /// Time between steps once backfilled, e.g. `15s`.

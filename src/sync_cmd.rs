@@ -16,7 +16,7 @@ use crate::cli::SyncArgs;
 use crate::config::Config;
 use crate::repl::OutputFormat;
 use crate::{Error, Result};
-use stripe_sql::sync::{Observer, Progress, SyncOptions, Syncer, Target};
+use stripe_sql::sync::{AccountsSyncer, Observer, Progress, SyncOptions, Syncer, Target};
 use stripe_sql::watch::interval::parse_interval;
 
 /// Runs `stripe-sql sync`; returns the exit code.
@@ -30,8 +30,9 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
     let tables: Option<Vec<String>> = (!args.all).then(|| args.tables.clone());
     // Unknown tables and nested tables without their parent fail before any call.
     stripe_sql::sync::plan::plan(tables.as_deref())?;
-    // The sync reads Stripe, never the mirror it writes.
-    let live = Config { mirror_reads: false, ..config.clone() };
+    // The sync reads Stripe, never the mirror it writes; each account's
+    // syncer acts as its account (`--accounts` is the sync's, not the session's).
+    let live = Config { mirror_reads: false, accounts: None, ..config.clone() };
     let engine = Arc::new(crate::run::build_engine(&live, None)?);
     let target = match &args.to {
         Some(dir) => Target::Dir(dir.clone()),
@@ -40,6 +41,27 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
     // `--all` takes what the account has; a table named on purpose must sync.
     let options = SyncOptions { lag, reconcile_every, skip_unavailable: args.all, ..SyncOptions::default() };
     let observer = observer(config.format);
+    if let Some(accounts) = config.accounts.as_deref().filter(|a| !a.trim().is_empty()) {
+        let mut syncer = AccountsSyncer::open(engine, tables.as_deref(), accounts, target, options, observer).await?;
+        let stop = syncer.stop_flag();
+        let signal = tokio::spawn(async move {
+            stop_signal().await;
+            stop.store(true, Ordering::Relaxed);
+        });
+        if config.format != OutputFormat::Ndjson && std::io::stderr().is_terminal() {
+            let names: Vec<&str> = syncer.plans().iter().map(|p| p.name()).collect();
+            eprintln!(
+                "stripe-sql: syncing {} of accounts {accounts} into {}{}",
+                names.join(", "),
+                syncer.dir().display(),
+                if args.once { "" } else { "; Ctrl-C stops at the next commit" }
+            );
+        }
+        let result = syncer.run(interval, args.once, args.reconcile).await;
+        signal.abort();
+        result?;
+        return Ok(0);
+    }
     let mut syncer = Syncer::open(engine, tables.as_deref(), target, options, observer).await?;
     let stop = syncer.stop_flag();
     let signal = tokio::spawn(async move {
@@ -172,6 +194,12 @@ pub fn text(p: &Progress) -> String {
             format!("stripe-sql: {table}: skipped, this account cannot list it (queries read it live): {reason}")
         }
         Progress::Error { table, message } => format!("stripe-sql: {table}: error: {message}"),
+        Progress::Account { account, progress } => {
+            text(progress).replacen("stripe-sql: ", &format!("stripe-sql: {account}: "), 1)
+        }
+        Progress::AccountSkipped { account, reason } => {
+            format!("stripe-sql: {account}: skipped this step, Stripe refused the account: {reason}")
+        }
     }
 }
 
@@ -190,6 +218,14 @@ pub fn ndjson(p: &Progress) -> serde_json::Value {
         Progress::Reconciled { table, repairs } => json!({"event": "reconciled", "table": table, "repairs": repairs}),
         Progress::Skipped { table, reason } => json!({"event": "skipped", "table": table, "reason": reason}),
         Progress::Error { table, message } => json!({"event": "error", "table": table, "message": message}),
+        Progress::Account { account, progress } => {
+            let mut line = ndjson(progress);
+            line["account"] = json!(account);
+            line
+        }
+        Progress::AccountSkipped { account, reason } => {
+            json!({"event": "account_skipped", "account": account, "reason": reason})
+        }
     }
 }
 
@@ -231,5 +267,10 @@ mod tests {
         assert_eq!(ndjson(&p)["eta_seconds"], 75);
         let r = Progress::Reconciled { table: "customers".into(), repairs: 2 };
         assert_eq!(ndjson(&r), json!({"event": "reconciled", "table": "customers", "repairs": 2}));
+        let a = Progress::Account { account: "acct_1".into(), progress: Box::new(r) };
+        assert_eq!(text(&a), "stripe-sql: acct_1: customers: reconciled with a full re-list, 2 rows repaired");
+        assert_eq!(ndjson(&a)["account"], "acct_1");
+        let s = Progress::AccountSkipped { account: "acct_2".into(), reason: "403".into() };
+        assert_eq!(ndjson(&s), json!({"event": "account_skipped", "account": "acct_2", "reason": "403"}));
     }
 }

@@ -117,6 +117,14 @@ impl Emulator {
         lock(&self.shared.inner).state.fixed_now = unix_seconds;
     }
 
+    /// [`Emulator::set_clock`] for connected account `account`, whose data has a
+    /// clock of its own (nothing when it is unknown).
+    pub fn set_clock_in(&self, account: &str, unix_seconds: Option<i64>) {
+        if let Some(c) = self.shared.accounts.get(account) {
+            lock(c.inner()).state.fixed_now = unix_seconds;
+        }
+    }
+
     /// Stores ready-made objects of `resource` as they are (each needs a string
     /// `id` and an integer `created`), without events or side effects: for
     /// benchmarks and tests that need many objects fast.

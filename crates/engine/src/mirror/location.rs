@@ -1,7 +1,11 @@
 //! Where a mirror lives: one folder per account and API version (by default
 //! `<data dir>/stripe-sql/mirror/<account>/<api version>`), one Delta table per
 //! Stripe table inside, and a `mirror.json` naming the account and version so
-//! a key of another account cannot sync into it.
+//! a key of another account cannot sync into it. A mirror of a Connect
+//! platform's accounts (`sync --accounts`) lives beside it, in
+//! `<account>/<api version>-accounts`, and its marker also names the
+//! accounts it holds (`all` or a list), so a sync or a query asking for other
+//! accounts is told instead of reading the wrong ones.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +23,23 @@ pub struct Marker {
     pub account: String,
     /// The API version the rows are shaped by.
     pub api_version: String,
+    /// A mirror of several accounts: the selection it holds (`all`, or
+    /// `acct_1,acct_2` sorted), each table partitioned by account. Absent for
+    /// the mirror of the key's own account (its tables have no account column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<String>,
+}
+
+impl Marker {
+    /// The mirror of `account`'s own tables.
+    pub fn single(account: impl Into<String>, api_version: impl Into<String>) -> Marker {
+        Marker { account: account.into(), api_version: api_version.into(), accounts: None }
+    }
+}
+
+/// The folder of the mirror of `platform`'s accounts at `api_version` under `root`.
+pub fn accounts_dir(root: &Path, platform: &str, api_version: &str) -> PathBuf {
+    root.join(platform).join(format!("{api_version}-accounts"))
 }
 
 /// The folder of the mirror of `account` at `api_version` under `root`.
@@ -49,6 +70,12 @@ pub fn check(dir: &Path, expected: &Marker) -> Result<bool> {
             found.account,
             expected.account
         ))),
+        Some(found) if found.accounts != expected.accounts => Err(Error::Plan(format!(
+            "{} holds the mirror of {}, not of {}: choose another --to directory",
+            dir.display(),
+            describe(&found),
+            describe(expected)
+        ))),
         Some(found) => Err(Error::Plan(format!(
             "{} holds a mirror at API version {}, not {}: choose another --to directory",
             dir.display(),
@@ -64,6 +91,15 @@ pub fn check(dir: &Path, expected: &Marker) -> Result<bool> {
             }
             Ok(false)
         }
+    }
+}
+
+/// What a marker's mirror holds, for messages.
+pub fn describe(m: &Marker) -> String {
+    match &m.accounts {
+        None => format!("account {} alone", m.account),
+        Some(a) if a == "all" => format!("every account of {} (--accounts all)", m.account),
+        Some(a) => format!("accounts {a} (--accounts {a})"),
     }
 }
 
@@ -110,15 +146,21 @@ mod tests {
     fn a_folder_belongs_to_one_account() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = default_dir(tmp.path(), "acct_1", "2023-08-16");
-        let mine = Marker { account: "acct_1".into(), api_version: "2023-08-16".into() };
+        let mine = Marker::single("acct_1", "2023-08-16");
         claim(&dir, &mine).unwrap();
         claim(&dir, &mine).unwrap();
         let other = Marker { account: "acct_2".into(), ..mine.clone() };
         let err = claim(&dir, &other).unwrap_err().to_string();
         assert!(err.contains("holds the mirror of account acct_1, not acct_2"), "{err}");
-        assert_eq!(find_mirrors(tmp.path()), vec![(dir.clone(), mine)]);
+        assert_eq!(find_mirrors(tmp.path()), vec![(dir.clone(), mine.clone())]);
         std::fs::write(tmp.path().join("x"), "").unwrap();
         let err = claim(tmp.path(), &other).unwrap_err().to_string();
         assert!(err.contains("not empty"), "{err}");
+        let all = Marker { accounts: Some("all".into()), ..mine.clone() };
+        let err = claim(&dir, &all).unwrap_err().to_string();
+        assert!(err.contains("holds the mirror of account acct_1 alone, not of every account"), "{err}");
+        let several = accounts_dir(tmp.path(), "acct_1", "2023-08-16");
+        claim(&several, &all).unwrap();
+        assert_eq!(find_mirrors(tmp.path()).len(), 2);
     }
 }

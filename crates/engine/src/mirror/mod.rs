@@ -8,6 +8,7 @@
 //! ```text
 //!  location (which folder, whose account)   fresh (when each table was last synced)
 //!  store (Delta: append, merge, cursor in the commit)   state (cursors)
+//!  partition (several accounts in one table, one partition each)
 //!  read + read_exec (scans for stripe.source)   write_back (a write's objects)
 //!  status (stripe_mirror_status())
 //! ```
@@ -15,6 +16,7 @@
 mod commit;
 pub mod fresh;
 pub mod location;
+pub mod partition;
 pub mod read;
 pub mod read_exec;
 pub mod state;

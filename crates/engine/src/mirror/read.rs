@@ -4,7 +4,8 @@
 //! snapshot. Filters and LIMIT go into the Delta scan (file pruning by the
 //! files' statistics) and are applied again exactly above it, since the table
 //! declared them exact for the live API; timestamps come back in the live
-//! table's unit.
+//! table's unit. Under `stripe.accounts` the mirror of several accounts
+//! answers when it holds every account asked for ([`choose_accounts`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use deltalake::DeltaTable;
 
 use super::read_exec::MirrorScanExec;
 use super::{fresh, location, store};
+use crate::pushdown::accounts::AccountSet;
 use crate::settings::{Source, StripeOptions};
 
 /// Where tables may be read from the mirror (`--mirror DIR`): a mirror folder
@@ -56,15 +58,94 @@ pub enum Choice {
 }
 
 /// The mirror folder under `root` for our API version (the only one, or
-/// why there is none).
+/// why there is none): a mirror of one account, whose tables have no account
+/// column (a mirror of several is [`accounts_mirror`]'s).
 pub fn mirror_dir(root: &std::path::Path) -> std::result::Result<PathBuf, String> {
     let version = crate::catalog::builtin().api_version.clone();
-    let found: Vec<PathBuf> =
-        location::find_mirrors(root).into_iter().filter(|(_, m)| m.api_version == version).map(|(d, _)| d).collect();
+    let found: Vec<PathBuf> = location::find_mirrors(root)
+        .into_iter()
+        .filter(|(_, m)| m.api_version == version && m.accounts.is_none())
+        .map(|(d, _)| d)
+        .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(format!("no mirror at API version {version} under {}", root.display())),
         _ => Err(format!("several mirrors under {}: pass --mirror with one account's folder", root.display())),
+    }
+}
+
+/// The mirror of several accounts under `root` for our API version, with its
+/// marker (the only one, or why there is none).
+pub fn accounts_mirror(root: &std::path::Path) -> std::result::Result<(PathBuf, location::Marker), String> {
+    let version = crate::catalog::builtin().api_version.clone();
+    let mut found: Vec<(PathBuf, location::Marker)> = location::find_mirrors(root)
+        .into_iter()
+        .filter(|(_, m)| m.api_version == version && m.accounts.is_some())
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!(
+            "no mirror of several accounts at API version {version} under {} (make one with stripe-sql sync --accounts)",
+            root.display()
+        )),
+        _ => Err(format!("several mirrors of accounts under {}: pass --mirror with one folder", root.display())),
+    }
+}
+
+/// Which of the accounts `wanted` (the session's `stripe.accounts`) a
+/// mirror holding `held` (its marker's selection) can answer for: `Ok(None)`
+/// all it holds, `Ok(Some(ids))` only those ids (a filter to add), `Err(why)`
+/// when it does not hold them all (the query then reads live, or fails under
+/// `stripe.source = 'mirror'`).
+pub fn covers(held: &str, wanted: &AccountSet) -> std::result::Result<Option<Vec<String>>, String> {
+    let held_set = AccountSet::parse(held).ok().flatten().unwrap_or(AccountSet::Only(Default::default()));
+    match (&held_set, wanted) {
+        (AccountSet::All, AccountSet::All) => Ok(None),
+        (AccountSet::All, AccountSet::Only(ids)) => Ok(Some(ids.iter().cloned().collect())),
+        (AccountSet::Only(h), AccountSet::Only(w)) if w.is_subset(h) => {
+            Ok((w != h).then(|| w.iter().cloned().collect()))
+        }
+        (AccountSet::Only(_), AccountSet::All) => {
+            Err(format!("the mirror holds accounts {held}, not every account (stripe.accounts = 'all')"))
+        }
+        (AccountSet::Only(h), AccountSet::Only(w)) => {
+            let missing: Vec<&str> = w.difference(h).map(String::as_str).collect();
+            Err(format!("the mirror does not hold account {}", missing.join(", ")))
+        }
+    }
+}
+
+/// Picks the source of table `name` read across the accounts `wanted`
+/// (`stripe.accounts`): the mirror of several accounts when it holds them all
+/// (with the ids to keep when it holds more), else live as [`choose`] decides.
+pub async fn choose_accounts(
+    state: &dyn Session,
+    name: &str,
+    options: &StripeOptions,
+    wanted: &AccountSet,
+) -> Result<(Choice, Option<Vec<String>>)> {
+    let source = options.source()?;
+    let Some(root) = state.config().get_extension::<MirrorReads>() else {
+        return choose(state, name, options).await.map(|c| (c, None));
+    };
+    if source == Source::Live {
+        return Ok((Choice::Live(Some("stripe.source = 'live'".into())), None));
+    }
+    let not_mirrored = |why: String| match source {
+        Source::Mirror => Err(DataFusionError::Plan(format!("stripe.source = 'mirror': {name} cannot be read: {why}"))),
+        _ => Ok((Choice::Live(Some(why)), None)),
+    };
+    let (dir, marker) = match accounts_mirror(&root.0) {
+        Ok(found) => found,
+        Err(why) => return not_mirrored(why),
+    };
+    let only = match covers(marker.accounts.as_deref().unwrap_or_default(), wanted) {
+        Ok(only) => only,
+        Err(why) => return not_mirrored(why),
+    };
+    match pick(&dir, name, options, source).await? {
+        Ok(picked) => Ok((Choice::Mirror(picked), only)),
+        Err(why) => not_mirrored(why),
     }
 }
 
@@ -88,10 +169,14 @@ pub async fn choose(state: &dyn Session, name: &str, options: &StripeOptions) ->
             _ => Ok(Choice::Live(None)),
         };
     };
+    // Under stripe.accounts the accounts' table has chosen already
+    // (`choose_accounts`); the scans it runs per account are live.
+    if AccountSet::parse(&options.accounts).ok().flatten().is_some() {
+        return Ok(Choice::Live(None));
+    }
     if source == Source::Live {
         return Ok(Choice::Live(Some("stripe.source = 'live'".into())));
     }
-    let max = options.max_staleness()?.as_secs() as i64;
     let not_mirrored = |why: String| match source {
         Source::Mirror => Err(DataFusionError::Plan(format!("stripe.source = 'mirror': {name} cannot be read: {why}"))),
         _ => Ok(Choice::Live(Some(why))),
@@ -100,24 +185,37 @@ pub async fn choose(state: &dyn Session, name: &str, options: &StripeOptions) ->
         Ok(d) => d,
         Err(why) => return not_mirrored(why),
     };
+    match pick(&dir, name, options, source).await? {
+        Ok(picked) => Ok(Choice::Mirror(picked)),
+        Err(why) => not_mirrored(why),
+    }
+}
+
+/// Table `name` of the mirror in `dir` when `source` may read it (fresh enough
+/// under `auto`), or why not.
+async fn pick(
+    dir: &std::path::Path,
+    name: &str,
+    options: &StripeOptions,
+    source: Source,
+) -> Result<std::result::Result<Box<Picked>, String>> {
+    let max = options.max_staleness()?.as_secs() as i64;
     // Freshness first, then the snapshot: the snapshot is at least that fresh.
-    let checked = fresh::read(&dir).get(name).copied();
+    let checked = fresh::read(dir).get(name).copied();
     let table = match store::open_existing(&dir.join(name)).await {
         Ok(Some(t)) => t,
-        Ok(None) => return not_mirrored("not mirrored".into()),
-        Err(e) => return not_mirrored(format!("mirror unreadable: {e}")),
+        Ok(None) => return Ok(Err("not mirrored".into())),
+        Err(e) => return Ok(Err(format!("mirror unreadable: {e}"))),
     };
     let staleness = checked.map(|c| (fresh::now() - c).max(0));
     if source == Source::Auto {
         match staleness {
-            None => return not_mirrored("the mirror has not completed a sync step".into()),
-            Some(s) if s > max => {
-                return not_mirrored(format!("mirror {s}s stale, more than stripe.max_staleness {max}s"));
-            }
+            None => return Ok(Err("the mirror has not completed a sync step".into())),
+            Some(s) if s > max => return Ok(Err(format!("mirror {s}s stale, more than stripe.max_staleness {max}s"))),
             Some(_) => {}
         }
     }
-    Ok(Choice::Mirror(Box::new(Picked { name: name.to_string(), table, staleness, max_staleness: max })))
+    Ok(Ok(Box::new(Picked { name: name.to_string(), table, staleness, max_staleness: max })))
 }
 
 /// A filter on the live schema rewritten for the stored one (timestamps in
@@ -211,4 +309,25 @@ pub async fn scan(
         plan = Arc::new(CoalescePartitionsExec::new(plan).with_fetch(Some(n)));
     }
     Ok(Arc::new(MirrorScanExec::new(*picked, plan, pushed.len(), filters.len(), limit)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(s: &str) -> AccountSet {
+        AccountSet::parse(s).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_mirror_answers_only_for_accounts_it_holds() {
+        assert_eq!(covers("all", &set("all")), Ok(None));
+        assert_eq!(covers("all", &set("acct_2,acct_1")), Ok(Some(vec!["acct_1".into(), "acct_2".into()])));
+        assert_eq!(covers("acct_1,acct_2", &set("acct_2,acct_1")), Ok(None));
+        assert_eq!(covers("acct_1,acct_2", &set("acct_2")), Ok(Some(vec!["acct_2".into()])));
+        let err = covers("acct_1,acct_2", &set("all")).unwrap_err();
+        assert!(err.contains("not every account"), "{err}");
+        let err = covers("acct_1", &set("acct_1,acct_3")).unwrap_err();
+        assert!(err.contains("does not hold account acct_3"), "{err}");
+    }
 }

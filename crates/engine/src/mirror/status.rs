@@ -20,6 +20,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::location;
+use super::state::TableState;
 use super::store;
 
 /// The file keeping each table's last failure.
@@ -45,6 +46,15 @@ pub fn write_error(dir: &Path, table: &str, message: &str) {
     let mut errors = read_errors(dir);
     errors.insert(table.to_string(), message.to_string());
     write_errors(dir, &errors);
+}
+
+/// The `errors.json` key of `table`'s failures: the table, or in a mirror of
+/// several accounts `table/account`.
+pub fn error_key(table: &str, account: Option<&str>) -> String {
+    match account {
+        Some(a) => format!("{table}/{a}"),
+        None => table.to_string(),
+    }
 }
 
 /// Forgets the last failure of `table` (it committed since).
@@ -97,7 +107,8 @@ struct StatusRow {
     path: String,
 }
 
-/// The status rows of every mirror at or below `root`, lag measured at `now`.
+/// The status rows of every mirror at or below `root`, lag measured at `now`:
+/// one per table, and in a mirror of several accounts one per table and account.
 pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
     let mut out: Vec<StatusRow> = Vec::new();
     for (dir, marker) in location::find_mirrors(root) {
@@ -108,27 +119,50 @@ pub async fn status_batch(root: &Path, now: i64) -> crate::Result<RecordBatch> {
         tables.sort();
         for path in tables {
             let Some(table) = store::open_existing(&path).await? else { continue };
-            let state = store::read_state(&table).await?;
             let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            out.push(StatusRow {
-                account: marker.account.clone(),
-                api_version: marker.api_version.clone(),
-                rows: store::count_rows(&table).await? as i64,
-                phase: if state.backfill.is_some() { "backfill" } else { "follow" }.to_string(),
-                cursor: state.created_cursor.or((state.events.cursor > 0).then_some(state.events.cursor)),
-                last_event: state.events.last_event.clone(),
-                last_event_at: state.events.last_event_created,
-                // Since the table was last in step with Stripe (a whole sync step),
-                // not since its last event: a quiet table is fresh, not lagging.
-                lag: fresh.get(&name).map(|c| (now - c).max(0)),
-                reconciled_at: state.reconciled_at,
-                last_repairs: state.last_repairs as i64,
-                total_repairs: state.total_repairs as i64,
-                last_error: errors.get(&name).cloned(),
-                version: table.version().unwrap_or(0) as i64,
-                path: path.display().to_string(),
-                table: name,
-            });
+            let per_account: Vec<(String, TableState, i64)> = if marker.accounts.is_some() {
+                let column =
+                    crate::catalog::builtin().table(&name).map_or(crate::pushdown::accounts::ACCOUNT_COLUMN, |d| {
+                        crate::pushdown::accounts::account_column(d)
+                    });
+                let counts = store::count_rows_by(&table, column).await?;
+                super::partition::read_states(&table)
+                    .await?
+                    .into_iter()
+                    .map(|(a, st)| {
+                        let n = counts.get(&a).copied().unwrap_or(0) as i64;
+                        (a, st, n)
+                    })
+                    .collect()
+            } else {
+                vec![(
+                    marker.account.clone(),
+                    store::read_state(&table).await?,
+                    store::count_rows(&table).await? as i64,
+                )]
+            };
+            for (account, state, rows) in per_account {
+                let key = error_key(&name, marker.accounts.is_some().then_some(account.as_str()));
+                out.push(StatusRow {
+                    account,
+                    api_version: marker.api_version.clone(),
+                    rows,
+                    phase: if state.backfill.is_some() { "backfill" } else { "follow" }.to_string(),
+                    cursor: state.created_cursor.or((state.events.cursor > 0).then_some(state.events.cursor)),
+                    last_event: state.events.last_event.clone(),
+                    last_event_at: state.events.last_event_created,
+                    // Since the table was last in step with Stripe (a whole sync step),
+                    // not since its last event: a quiet table is fresh, not lagging.
+                    lag: fresh.get(&name).map(|c| (now - c).max(0)),
+                    reconciled_at: state.reconciled_at,
+                    last_repairs: state.last_repairs as i64,
+                    total_repairs: state.total_repairs as i64,
+                    last_error: errors.get(&key).cloned(),
+                    version: table.version().unwrap_or(0) as i64,
+                    path: path.display().to_string(),
+                    table: name.clone(),
+                });
+            }
         }
     }
     let text =

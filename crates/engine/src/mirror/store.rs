@@ -3,6 +3,8 @@
 //! appends; events, nested refreshes and reconciliation merge (upsert and delete
 //! by `id`). Every commit carries the table's [`TableState`] in its commit info
 //! and as a Delta application transaction, so rows and cursor land together.
+//! A store of a mirror holding several accounts writes one account's
+//! partition only (see [`super::partition`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,7 @@ use deltalake::protocol::SaveMode;
 use futures::StreamExt;
 use std::future::IntoFuture;
 
+use super::partition::{self, Partition};
 use super::state::{APP_ID, STATE_KEY, TableState};
 use crate::{Error, Result};
 
@@ -57,7 +60,11 @@ pub struct TableStore {
     path: PathBuf,
     table: Option<DeltaTable>,
     live: SchemaRef,
+    /// The stored columns of the live ones (without the partition column).
     stored: SchemaRef,
+    /// With a partition: the stored schema plus the partition column.
+    written: SchemaRef,
+    partition: Option<Partition>,
 }
 
 impl std::fmt::Debug for TableStore {
@@ -102,9 +109,19 @@ impl TableStore {
     /// Opens the Delta table `dir/name`, or creates it empty (with `state`
     /// committed) when there is none. `live` is the live table's schema.
     pub async fn open(dir: &Path, name: &str, live: SchemaRef) -> Result<Self> {
+        Self::open_in(dir, name, live, None).await
+    }
+
+    /// [`Self::open`], for one account's partition of a mirror of several
+    /// accounts when `partition` is given.
+    pub async fn open_in(dir: &Path, name: &str, live: SchemaRef, partition: Option<Partition>) -> Result<Self> {
         let path = dir.join(name);
         let stored = stored_schema(&live);
-        let mut store = TableStore { name: name.to_string(), path, table: None, live, stored };
+        let written = match &partition {
+            Some(p) => partition::schema_with(&stored, &p.column),
+            None => stored.clone(),
+        };
+        let mut store = TableStore { name: name.to_string(), path, table: None, live, stored, written, partition };
         let url =
             deltalake::ensure_table_uri(store.path.to_string_lossy()).map_err(|e| delta_err("table location", e))?;
         let table = DeltaTable::try_from_url(url).await.map_err(|e| delta_err(&format!("open {name}"), e))?;
@@ -136,9 +153,32 @@ impl TableStore {
         self.table.as_ref().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))
     }
 
-    /// The state of the latest sync commit (default when sync never committed).
+    /// The state of the latest sync commit (default when sync never committed);
+    /// with a partition, its account's.
     pub async fn state(&self) -> Result<TableState> {
-        read_state(self.table()?).await
+        match &self.partition {
+            Some(p) => Ok(partition::read_states(self.table()?).await?.remove(&p.account).unwrap_or_default()),
+            None => read_state(self.table()?).await,
+        }
+    }
+
+    /// The account partition this store writes, if any.
+    pub fn partition(&self) -> Option<&Partition> {
+        self.partition.as_ref()
+    }
+
+    /// `batch` (live schema) as written: stored types, and the partition column.
+    fn to_written(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let b = cast_to(batch, &self.stored)?;
+        match &self.partition {
+            Some(p) => partition::add_column(&b, &self.written, &p.account),
+            None => Ok(b),
+        }
+    }
+
+    /// The filter on the partition column selecting this store's rows (SQL), if any.
+    fn partition_sql(&self) -> Option<String> {
+        self.partition.as_ref().map(|p| format!("\"{}\" = '{}'", p.column, p.account.replace('\'', "''")))
     }
 
     /// Parquet settings: `_raw` (one whole object per row, never repeated) skips
@@ -153,31 +193,65 @@ impl TableStore {
             .build()
     }
 
-    fn commit_properties(state: &TableState) -> Result<CommitProperties> {
-        let json = serde_json::to_value(state).map_err(|e| delta_err("encode state", e))?;
+    /// With a partition, this store's turn to commit (see [`partition::commit_lock`]).
+    async fn commit_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.partition {
+            Some(_) => Some(partition::commit_lock(&self.path).await),
+            None => None,
+        }
+    }
+
+    /// The commit's properties carrying `state`. With a partition the table is
+    /// first brought to its latest version (another account's store may have
+    /// committed since) and `state` joins every other account's.
+    async fn commit_properties(&mut self, state: &TableState) -> Result<CommitProperties> {
+        let Some(p) = self.partition.clone() else {
+            let json = serde_json::to_value(state).map_err(|e| delta_err("encode state", e))?;
+            return Ok(CommitProperties::default()
+                .with_application_transaction(Transaction::new(APP_ID, state.step))
+                .with_metadata([(STATE_KEY.to_string(), json)]));
+        };
+        let table = self.table.as_mut().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
+        let mut states = Default::default();
+        if table.version().is_some() {
+            table.update_state().await.map_err(|e| delta_err(&format!("refresh {}", self.name), e))?;
+            states = partition::read_states(table).await?;
+        }
+        states.insert(p.account.clone(), state.clone());
+        let json = serde_json::to_value(&states).map_err(|e| delta_err("encode state", e))?;
         Ok(CommitProperties::default()
-            .with_application_transaction(Transaction::new(APP_ID, state.step))
-            .with_metadata([(STATE_KEY.to_string(), json)]))
+            .with_application_transaction(Transaction::new(partition::app_id(&p.account), state.step))
+            .with_metadata([(partition::STATES_KEY.to_string(), json)]))
     }
 
     /// Appends rows (live schema) — or replaces every row with them when
-    /// `overwrite` — and commits `state` with them.
+    /// `overwrite`; with a partition, every row of its account — and commits
+    /// `state` with them.
     pub async fn append(&mut self, batches: Vec<RecordBatch>, state: &TableState, overwrite: bool) -> Result<()> {
         let mut stored = Vec::with_capacity(batches.len().max(1));
         for b in &batches {
-            stored.push(cast_to(b, &self.stored)?);
+            stored.push(self.to_written(b)?);
         }
         if stored.is_empty() {
-            stored.push(RecordBatch::new_empty(self.stored.clone()));
+            stored.push(RecordBatch::new_empty(self.written.clone()));
         }
+        let _turn = self.commit_turn().await;
+        let properties = self.commit_properties(state).await?;
         let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
         let reopen = table.clone();
-        let write = table
+        let mut write = table
             .write(stored)
             .with_save_mode(if overwrite { SaveMode::Overwrite } else { SaveMode::Append })
             .with_table_name(self.name.clone())
             .with_writer_properties(Self::writer_properties())
-            .with_commit_properties(Self::commit_properties(state)?);
+            .with_commit_properties(properties);
+        if let Some(p) = &self.partition {
+            write = write.with_partition_columns([p.column.clone()]);
+            if overwrite {
+                write = write
+                    .with_replace_where(Expr::Column(Column::new_unqualified(&p.column)).eq(lit(p.account.clone())));
+            }
+        }
         let result = super::commit::run(write.into_future()).await;
         match result {
             Ok(t) => {
@@ -204,18 +278,28 @@ impl TableStore {
         let source = self.merge_source(rows, deletes)?;
         let ctx = SessionContext::new();
         let df = ctx.read_batch(source)?;
+        let turn = self.commit_turn().await;
+        let properties = self.commit_properties(state).await?;
         let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
         let reopen = table.clone();
         let version = table.version();
         let qualified = |q: &str, name: &str| Expr::Column(Column::new(Some(q), name));
-        let names: Vec<String> = self.stored.fields().iter().map(|f| f.name().clone()).collect();
+        let names: Vec<String> = self.written.fields().iter().map(|f| f.name().clone()).collect();
         let flag = qualified("source", DELETE_FLAG);
+        // With a partition only its account's rows are matched (and the
+        // literal lets Delta skip the other accounts' files).
+        let mine = self.partition.as_ref().map(|p| qualified("target", &p.column).eq(lit(p.account.clone())));
+        let on = qualified("target", "id").eq(qualified("source", "id"));
+        let on = match &mine {
+            Some(m) => on.and(m.clone()),
+            None => on,
+        };
         let mut builder = table
-            .merge(df, qualified("target", "id").eq(qualified("source", "id")))
+            .merge(df, on)
             .with_source_alias("source")
             .with_target_alias("target")
             .with_writer_properties(Self::writer_properties())
-            .with_commit_properties(Self::commit_properties(state)?)
+            .with_commit_properties(properties)
             .when_matched_delete(|d| d.predicate(flag.clone().eq(lit(true))))
             .and_then(|b| {
                 b.when_matched_update(|mut u| {
@@ -237,12 +321,17 @@ impl TableStore {
             .map_err(|e| delta_err("plan merge", e))?;
         if let Some(scope) = scope {
             let list: Vec<Expr> = scope.values.iter().map(|v| lit(v.clone())).collect();
-            let pred = qualified("target", &scope.column).in_list(list, false);
+            let mut pred = qualified("target", &scope.column).in_list(list, false);
+            if let Some(m) = &mine {
+                pred = pred.and(m.clone());
+            }
             builder = builder
                 .when_not_matched_by_source_delete(|d| d.predicate(pred))
                 .map_err(|e| delta_err("plan merge", e))?;
         }
-        match super::commit::run(builder.into_future()).await {
+        let merged = super::commit::run(builder.into_future()).await;
+        drop(turn);
+        match merged {
             Ok((t, m)) => {
                 let unchanged = t.version() == version;
                 self.table = Some(t);
@@ -265,12 +354,12 @@ impl TableStore {
 
     /// The merge source: `rows` then one `id`-only row per delete, flagged.
     fn merge_source(&self, rows: &[RecordBatch], deletes: &[String]) -> Result<RecordBatch> {
-        let mut fields: Vec<Field> = self.stored.fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut fields: Vec<Field> = self.written.fields().iter().map(|f| f.as_ref().clone()).collect();
         fields.push(Field::new(DELETE_FLAG, DataType::Boolean, false));
         let schema = Arc::new(Schema::new(fields));
         let mut parts = Vec::new();
         for b in rows {
-            let b = cast_to(b, &self.stored)?;
+            let b = self.to_written(b)?;
             let mut cols = b.columns().to_vec();
             cols.push(Arc::new(BooleanArray::from(vec![false; b.num_rows()])));
             parts.push(RecordBatch::try_new(schema.clone(), cols)?);
@@ -282,6 +371,10 @@ impl TableStore {
                 .iter()
                 .map(|f| match f.name().as_str() {
                     "id" => Arc::new(StringArray::from(deletes.to_vec())) as ArrayRef,
+                    name if self.partition.as_ref().is_some_and(|p| p.column == name) => {
+                        let account = self.partition.as_ref().map_or("", |p| p.account.as_str());
+                        Arc::new(StringArray::from(vec![account; n])) as ArrayRef
+                    }
                     DELETE_FLAG => Arc::new(BooleanArray::from(vec![true; n])),
                     _ => new_null_array(f.data_type(), n),
                 })
@@ -291,9 +384,9 @@ impl TableStore {
         Ok(concat_batches(&schema, &parts)?)
     }
 
-    /// Every row, in the live schema.
+    /// Every row (with a partition, of its account), in the live schema.
     pub async fn read_all(&self) -> Result<Vec<RecordBatch>> {
-        read_rows(self.table()?, &self.live).await
+        read_rows_where(self.table()?, &self.live, self.partition_sql()).await
     }
 
     /// `id` -> `_raw` of the rows created at or after `since` (all rows: `None`).
@@ -303,7 +396,12 @@ impl TableStore {
         table.update_datafusion_session(&ctx.state()).map_err(|e| delta_err("register table", e))?;
         let provider = table.table_provider().await.map_err(|e| delta_err("read table", e))?;
         ctx.register_table("t", provider)?;
-        let filter = since.map(|s| format!(" WHERE created >= '{}'", crate::time::rfc3339(s))).unwrap_or_default();
+        let conditions: Vec<String> = since
+            .map(|s| format!("created >= '{}'", crate::time::rfc3339(s)))
+            .into_iter()
+            .chain(self.partition_sql())
+            .collect();
+        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
         let batches = ctx.sql(&format!("SELECT id, \"_raw\" FROM t{filter}")).await?.collect().await?;
         let mut out = HashMap::new();
         for b in &batches {
@@ -334,10 +432,17 @@ impl TableStore {
 
 /// Every row of `table`, cast to `live`.
 pub async fn read_rows(table: &DeltaTable, live: &SchemaRef) -> Result<Vec<RecordBatch>> {
+    read_rows_where(table, live, None).await
+}
+
+/// The rows of `table` matching the SQL condition `filter` (all: `None`), cast to `live`.
+async fn read_rows_where(table: &DeltaTable, live: &SchemaRef, filter: Option<String>) -> Result<Vec<RecordBatch>> {
     let ctx = SessionContext::new();
     table.update_datafusion_session(&ctx.state()).map_err(|e| delta_err("register table", e))?;
     let provider = table.table_provider().await.map_err(|e| delta_err("read table", e))?;
-    let batches = ctx.read_table(provider)?.collect().await?;
+    ctx.register_table("t", provider)?;
+    let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
+    let batches = ctx.sql(&format!("SELECT * FROM t{filter}")).await?.collect().await?;
     let mut out = Vec::with_capacity(batches.len());
     for b in batches {
         let cols = live
@@ -365,6 +470,28 @@ pub async fn count_rows(table: &DeltaTable) -> Result<u64> {
         .first()
         .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().map(|a| a.value(0)));
     Ok(count.unwrap_or(0) as u64)
+}
+
+/// Rows of `table` per value of its `column` (the account partitions).
+pub async fn count_rows_by(table: &DeltaTable, column: &str) -> Result<HashMap<String, u64>> {
+    let ctx = SessionContext::new();
+    table.update_datafusion_session(&ctx.state()).map_err(|e| delta_err("register table", e))?;
+    let provider = table.table_provider().await.map_err(|e| delta_err("read table", e))?;
+    ctx.register_table("t", provider)?;
+    let sql = format!("SELECT CAST(\"{column}\" AS VARCHAR), count(*) FROM t GROUP BY 1");
+    let mut out = HashMap::new();
+    for b in ctx.sql(&sql).await?.collect().await? {
+        let keys = cast(b.column(0), &DataType::Utf8)?;
+        let keys = keys.as_any().downcast_ref::<StringArray>().cloned();
+        let counts = b.column(1).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().cloned();
+        let (Some(keys), Some(counts)) = (keys, counts) else { continue };
+        for r in 0..keys.len() {
+            if keys.is_valid(r) {
+                out.insert(keys.value(r).to_string(), counts.value(r) as u64);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The newest sync state committed to `table` (default when none).

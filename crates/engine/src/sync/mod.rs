@@ -7,8 +7,10 @@
 //!  plan (which tables, how)  ->  Syncer::open (checks, location, stores)
 //!        Syncer::step: backfill -> follow (events / created) -> reconcile
 //!                         \______ mirror::store (Delta: append, merge) ______/
+//!  accounts: one Syncer per account (`--accounts`), each writing its partition
 //! ```
 
+pub mod accounts;
 pub mod backfill;
 pub mod events;
 pub mod follow;
@@ -17,5 +19,6 @@ pub mod progress;
 pub mod reconcile;
 pub mod syncer;
 
+pub use accounts::AccountsSyncer;
 pub use progress::{Observer, Progress};
 pub use syncer::{SyncOptions, Syncer, Target};

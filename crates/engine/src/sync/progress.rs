@@ -62,6 +62,22 @@ pub enum Progress {
         /// What failed.
         message: String,
     },
+    /// In a mirror of several accounts (`sync --accounts`): what happened to one account's partition.
+    Account {
+        /// The account (`acct_…`).
+        account: String,
+        /// What happened.
+        progress: Box<Progress>,
+    },
+    /// In a mirror of several accounts: an account Stripe refused (revoked,
+    /// 403 `account_invalid`, deleted) was skipped for this step; its rows
+    /// stay as last synced and the next step asks again.
+    AccountSkipped {
+        /// The account (`acct_…`).
+        account: String,
+        /// Stripe's answer.
+        reason: String,
+    },
 }
 
 /// Receives progress (must be quick: it runs on the sync task).

@@ -14,6 +14,7 @@ use super::plan::{self, Kind, TablePlan};
 use super::progress::{Observer, Progress};
 use crate::engine::Engine;
 use crate::mirror::location::{self, Marker};
+use crate::mirror::partition::Partition;
 use crate::mirror::state::{Backfill, TableState};
 use crate::mirror::store::TableStore;
 use crate::{Error, Result};
@@ -88,10 +89,13 @@ pub enum Target {
     Root(PathBuf),
 }
 
-/// A running mirror of some tables of one account.
+/// A running mirror of some tables of one account (alone, or as one
+/// partition of a mirror of several: see [`super::accounts`]).
 pub struct Syncer {
     pub(super) engine: Arc<Engine>,
     pub(super) dir: PathBuf,
+    /// In a mirror of several accounts: the account this syncer writes.
+    pub(super) account: Option<String>,
     pub(super) plans: Vec<TablePlan>,
     pub(super) stores: Vec<TableStore>,
     pub(super) states: Vec<TableState>,
@@ -134,31 +138,42 @@ impl Syncer {
             Target::Dir(d) => d,
             Target::Root(r) => location::default_dir(&r, &account, &api_version),
         };
-        let marker = Marker { account, api_version };
+        let marker = Marker::single(account, api_version);
         location::check(&dir, &marker)?;
-        if plans.iter().any(|p| p.kind != Kind::Immutable)
-            && let Err(e) = client.get("/v1/events", &json!({"limit": 1})).await
-        {
-            let why = match e.status() {
-                Some(401 | 403) => "the key cannot read events (a restricted key needs read access to Events)",
-                _ => "listing events failed",
-            };
-            return Err(Error::Plan(format!("cannot follow events: {why}: {e}")));
-        }
+        check_events(&engine, &plans).await?;
         location::claim(&dir, &marker)?;
+        Self::open_stores(engine, plans, dir, None, options, observer).await
+    }
+
+    /// Opens (or creates) the Delta tables of `plans` in the claimed folder
+    /// `dir`; with `account`, that account's partition of a mirror of several
+    /// (`engine` then acts as that account).
+    pub(super) async fn open_stores(
+        engine: Arc<Engine>,
+        plans: Vec<TablePlan>,
+        dir: PathBuf,
+        account: Option<String>,
+        options: SyncOptions,
+        observer: Observer,
+    ) -> Result<Syncer> {
         if let Some(n) = options.max_concurrency {
             engine.sql(&format!("SET stripe.max_concurrency = {n}")).await?;
         }
         let mut stores = Vec::new();
         let mut states = Vec::new();
         for p in &plans {
-            let store = TableStore::open(&dir, p.name(), p.schema.clone()).await?;
+            let partition = account.as_ref().map(|a| Partition {
+                column: crate::pushdown::accounts::account_column(&p.def).to_string(),
+                account: a.clone(),
+            });
+            let store = TableStore::open_in(&dir, p.name(), p.schema.clone(), partition).await?;
             states.push(store.state().await?);
             stores.push(store);
         }
         Ok(Syncer {
             engine,
             dir,
+            account,
             plans,
             stores,
             states,
@@ -179,6 +194,11 @@ impl Syncer {
     /// The tables mirrored, parents first.
     pub fn plans(&self) -> &[TablePlan] {
         &self.plans
+    }
+
+    /// The account this syncer writes in a mirror of several (`None`: a mirror of one).
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref()
     }
 
     /// A flag that, once set, stops the sync at the next commit boundary.
@@ -233,7 +253,8 @@ impl Syncer {
     pub async fn step(&mut self, reconcile: bool) -> Result<()> {
         let started = crate::mirror::fresh::now();
         self.step_tables(reconcile).await?;
-        if !self.stopping() {
+        // A mirror of several accounts vouches for a table once every account's step is done.
+        if !self.stopping() && self.account.is_none() {
             // Only a whole step vouches for a table: everything Stripe held when
             // it started is now committed (readers compare this with `max_staleness`).
             let done: Vec<&str> =
@@ -243,7 +264,7 @@ impl Syncer {
         Ok(())
     }
 
-    async fn step_tables(&mut self, reconcile: bool) -> Result<()> {
+    pub(super) async fn step_tables(&mut self, reconcile: bool) -> Result<()> {
         for i in 0..self.plans.len() {
             if self.stopping() {
                 return Ok(());
@@ -270,7 +291,7 @@ impl Syncer {
                 // vouches for it (readers go live); the next step asks again.
                 Err(e) if self.options.skip_unavailable && unavailable(&e) => {
                     self.unavailable.insert(i);
-                    crate::mirror::status::write_error(&self.dir, self.plans[i].name(), &e.to_string());
+                    crate::mirror::status::write_error(&self.dir, &self.error_key(i), &e.to_string());
                     self.report(Progress::Skipped { table: self.plans[i].name().to_string(), reason: e.to_string() });
                 }
                 Err(e) => return Err(e),
@@ -366,13 +387,32 @@ impl Syncer {
     }
 
     pub(super) fn record_error(&self, i: usize, e: &Error) {
-        crate::mirror::status::write_error(&self.dir, self.plans[i].name(), &e.to_string());
+        crate::mirror::status::write_error(&self.dir, &self.error_key(i), &e.to_string());
         self.report(Progress::Error { table: self.plans[i].name().to_string(), message: e.to_string() });
     }
 
     pub(super) fn clear_error(&self, i: usize) {
-        crate::mirror::status::clear_error(&self.dir, self.plans[i].name());
+        crate::mirror::status::clear_error(&self.dir, &self.error_key(i));
     }
+
+    /// Where table `i`'s last failure is kept (`errors.json`): per account in a mirror of several.
+    fn error_key(&self, i: usize) -> String {
+        crate::mirror::status::error_key(self.plans[i].name(), self.account.as_deref())
+    }
+}
+
+/// Checks that `engine`'s key can read events when any of `plans` follows them.
+pub(super) async fn check_events(engine: &Engine, plans: &[TablePlan]) -> Result<()> {
+    if plans.iter().any(|p| p.kind != Kind::Immutable)
+        && let Err(e) = engine.client().get("/v1/events", &json!({"limit": 1})).await
+    {
+        let why = match e.status() {
+            Some(401 | 403) => "the key cannot read events (a restricted key needs read access to Events)",
+            _ => "listing events failed",
+        };
+        return Err(Error::Plan(format!("cannot follow events: {why}: {e}")));
+    }
+    Ok(())
 }
 
 /// Whether `e` says the account cannot list a table at all (Stripe's 400, 403

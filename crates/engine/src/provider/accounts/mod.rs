@@ -16,7 +16,7 @@ use datafusion::catalog::Session;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::provider::StripeTable;
@@ -44,7 +44,9 @@ impl AccountsTable {
         let base = inner.schema();
         let column = accounts::account_column(inner.def());
         let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new(column, DataType::Utf8, false));
+        // Nullable although never null: the mirror of several accounts gives it
+        // back as a Delta partition column, which Delta reports nullable.
+        fields.push(Field::new(column, DataType::Utf8, true));
         let schema = Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()));
         Self { inner, schema, column, fanout }
     }
@@ -95,7 +97,20 @@ impl TableProvider for AccountsTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let options = StripeOptions::from_session(state);
-        let decision = accounts::plan(&configured(&options)?, filters, self.column);
+        let selected = configured(&options)?;
+        let (choice, only) =
+            crate::mirror::read::choose_accounts(state, &self.inner.def().name, &options, &selected).await?;
+        if let crate::mirror::read::Choice::Mirror(picked) = choice {
+            // The mirror of several accounts holds the account column (its
+            // partition column): filters on it prune partitions.
+            let mut filters = filters.to_vec();
+            if let Some(ids) = only {
+                let list = ids.into_iter().map(lit).collect();
+                filters.push(col(self.column).in_list(list, false));
+            }
+            return crate::mirror::read::scan(state, picked, &self.schema, projection, &filters, limit).await;
+        }
+        let decision = accounts::plan(&selected, filters, self.column);
         let theirs: Vec<Expr> =
             filters.iter().zip(&decision.support).filter(|(_, d)| d.is_none()).map(|(f, _)| f.clone()).collect();
         let account = self.account_index();
