@@ -225,6 +225,10 @@ pub struct SyncArgs {
     /// How far behind the newest event each poll reads again, for late events.
     #[arg(long, default_value = "2m")]
     pub lag: String,
+    /// Rows a backfill commits at a time (with what it has still to list, so a
+    /// stopped sync resumes there); about twice this many are held in memory.
+    #[arg(long, default_value_t = 25_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub commit_rows: u64,
 }
 
 /// `stripe-sql emulator`: the emulator's own flags plus the global ones.

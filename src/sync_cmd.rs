@@ -39,7 +39,13 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
         None => Target::Root(config.mirror.clone()),
     };
     // `--all` takes what the account has; a table named on purpose must sync.
-    let options = SyncOptions { lag, reconcile_every, skip_unavailable: args.all, ..SyncOptions::default() };
+    let options = SyncOptions {
+        lag,
+        reconcile_every,
+        skip_unavailable: args.all,
+        backfill_rows: args.commit_rows as usize,
+        ..SyncOptions::default()
+    };
     let observer = observer(config.format);
     if let Some(accounts) = config.accounts.as_deref().filter(|a| !a.trim().is_empty()) {
         let mut syncer = AccountsSyncer::open(engine, tables.as_deref(), accounts, target, options, observer).await?;
@@ -97,7 +103,9 @@ impl Drop for BackgroundSync {
 
 /// Starts keeping the mirror under `--mirror` fresh while `serve` answers:
 /// the tables it already holds, one sync step every `every`, through a
-/// live-only engine over `engine`'s client. Readers see whole Delta commits only.
+/// live-only engine over `engine`'s client. Under `--accounts` the mirror of
+/// several accounts is kept fresh, with the accounts it was made for.
+/// Readers see whole Delta commits only.
 pub async fn background(
     config: &Config,
     engine: Arc<stripe_sql::engine::Engine>,
@@ -107,9 +115,37 @@ pub async fn background(
     if !config.mirror_reads {
         return Err(Error::Config("--sync-interval needs --mirror DIR (a mirror made by stripe-sql sync)".into()));
     }
+    let live = Arc::new(stripe_sql::engine::Engine::new(engine.client().clone())?);
+    let observer: Observer = Arc::new(|p: &Progress| {
+        if matches!(p, Progress::Error { .. } | Progress::Skipped { .. } | Progress::AccountSkipped { .. }) {
+            eprintln!("{}", text(p));
+        }
+    });
+    let options = SyncOptions::default();
+    if config.accounts.as_deref().is_some_and(|a| !a.trim().is_empty()) {
+        let (dir, marker) = stripe_sql::mirror::read::accounts_mirror(&config.mirror).map_err(|why| {
+            Error::Config(format!("--sync-interval: {why}; run stripe-sql sync --accounts … --mirror DIR first"))
+        })?;
+        let tables = mirrored_tables(&dir)?;
+        let accounts = marker.accounts.unwrap_or_default();
+        let mut syncer =
+            AccountsSyncer::open(live, Some(&tables), &accounts, Target::Dir(dir), options, observer).await?;
+        let stop = syncer.stop_flag();
+        on_own_thread(move |runtime| runtime.block_on(syncer.run(interval, false, false)))?;
+        return Ok(BackgroundSync { stop });
+    }
     let dir = stripe_sql::mirror::read::mirror_dir(&config.mirror)
         .map_err(|why| Error::Config(format!("--sync-interval: {why}; run stripe-sql sync --mirror DIR first")))?;
-    let mut tables: Vec<String> = std::fs::read_dir(&dir)?
+    let tables = mirrored_tables(&dir)?;
+    let mut syncer = Syncer::open(live, Some(&tables), Target::Dir(dir), options, observer).await?;
+    let stop = syncer.stop_flag();
+    on_own_thread(move |runtime| runtime.block_on(syncer.run(interval, false, false)))?;
+    Ok(BackgroundSync { stop })
+}
+
+/// The tables a mirror folder holds (one Delta table each), sorted.
+fn mirrored_tables(dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut tables: Vec<String> = std::fs::read_dir(dir)?
         .flatten()
         .filter(|e| e.path().join("_delta_log").is_dir())
         .map(|e| e.file_name().to_string_lossy().to_string())
@@ -118,23 +154,20 @@ pub async fn background(
     if tables.is_empty() {
         return Err(Error::Config(format!("--sync-interval: {} holds no mirrored table", dir.display())));
     }
-    let live = Arc::new(stripe_sql::engine::Engine::new(engine.client().clone())?);
-    let observer: Observer = Arc::new(|p: &Progress| {
-        if matches!(p, Progress::Error { .. } | Progress::Skipped { .. }) {
-            eprintln!("{}", text(p));
-        }
-    });
-    let mut syncer = Syncer::open(live, Some(&tables), Target::Dir(dir), SyncOptions::default(), observer).await?;
-    let stop = syncer.stop_flag();
-    // Its own thread and runtime: the sync's future is not `Send` (it holds
-    // borrows across awaits), and it must not slow the sessions' runtime.
+    Ok(tables)
+}
+
+/// Runs a background sync on its own thread and runtime: the sync's future
+/// is not `Send` (it holds borrows across awaits), and it must not slow the
+/// sessions' runtime.
+fn on_own_thread(sync: impl FnOnce(&tokio::runtime::Runtime) -> stripe_sql::Result<()> + Send + 'static) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::Builder::new().name("stripe-sql-sync".into()).spawn(move || {
-        if let Err(e) = runtime.block_on(syncer.run(interval, false, false)) {
+        if let Err(e) = sync(&runtime) {
             eprintln!("stripe-sql: background sync stopped: {e}");
         }
     })?;
-    Ok(BackgroundSync { stop })
+    Ok(())
 }
 
 /// Progress as the format asks: ndjson lines on stdout, or lines on stderr

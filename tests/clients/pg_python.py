@@ -10,6 +10,11 @@ usage: pg_python.py PORT MODE [ARG]
   pipeline       the statements of tests/integration/pipeline.rs over the
                  extended protocol (server-side parameters where allowed);
                  prints {"lines": [...], "errors": "..."}
+  poll QUERY WANT TIMEOUT_S
+                 runs QUERY every 50 ms until its first value reads WANT;
+                 prints {"explain": EXPLAIN QUERY, "first": first value read,
+                 "last": last value read, "seen_at": unix time WANT was read
+                 (null if never within TIMEOUT_S)}
 Prints one JSON object on stdout.
 """
 import json
@@ -130,8 +135,24 @@ def types():
     print(json.dumps({"checked": checked, "mismatches": mismatches}))
 
 
+def poll(query, want, timeout):
+    deadline = time.time() + float(timeout)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        explain = "\n".join(str(r[-1]) for r in conn.execute("EXPLAIN " + query).fetchall())
+        first, last, seen_at = None, None, None
+        while time.time() < deadline:
+            last = str(conn.execute(query).fetchone()[0])
+            first = last if first is None else first
+            if last == want:
+                seen_at = time.time()
+                break
+            time.sleep(0.05)
+    print(json.dumps({"explain": explain, "first": first, "last": last, "seen_at": seen_at}))
+
+
 {
     "describe": describe,
+    "poll": lambda: poll(sys.argv[3], sys.argv[4], sys.argv[5]),
     "types": types,
     "params": lambda: params(sys.argv[3]),
     "inspect": inspect,

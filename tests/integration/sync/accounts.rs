@@ -56,8 +56,7 @@ impl Platform {
             lag: 60,
             lookback: 120,
             backfill_rows: 200,
-            first_window: 30 * 86_400,
-            windows_in_flight: 1,
+            page_size: 100,
             max_concurrency: None,
             reconcile_every: None,
             skip_unavailable: false,
@@ -229,11 +228,11 @@ async fn a_stopped_sync_resumes_each_account_where_it_stopped() {
     let dir = tmp.path().join("mirror");
     let p = Platform::new(2, &dir);
     let names = vec!["charges".to_string(), "refunds".to_string()];
-    let options = SyncOptions { backfill_rows: 40, first_window: 86_400, ..p.options() };
-    // Stop after the third committed backfill window (of whichever account).
+    let options = SyncOptions { backfill_rows: 40, page_size: 10, ..p.options() };
+    // Stop after the third committed backfill chunk (of whichever account).
     let stop: Arc<std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>>> = Default::default();
-    let windows = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (flag, count) = (Arc::clone(&stop), Arc::clone(&windows));
+    let chunks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (flag, count) = (Arc::clone(&stop), Arc::clone(&chunks));
     let observer: Observer = Arc::new(move |e: &Progress| {
         if let Progress::Account { progress, .. } = e
             && matches!(**progress, Progress::Backfill { .. })
@@ -256,7 +255,7 @@ async fn a_stopped_sync_resumes_each_account_where_it_stopped() {
     let mut first = open(observer).await.expect("opens");
     let _ = stop.set(first.stop_flag());
     first.step(false).await.expect("stopped step");
-    assert!(windows.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+    assert!(chunks.load(std::sync::atomic::Ordering::SeqCst) >= 3);
     let unfinished: Vec<String> = first
         .accounts()
         .into_iter()
@@ -273,7 +272,7 @@ async fn a_stopped_sync_resumes_each_account_where_it_stopped() {
     let mut second = open(observer).await.expect("reopens");
     second.step(false).await.expect("resumed step");
     for (a, from) in unfinished.iter().zip(resumed_from) {
-        let first_window = seen.lock().unwrap().iter().find_map(|e| match e {
+        let first_chunk = seen.lock().unwrap().iter().find_map(|e| match e {
             Progress::Account { account, progress } if account == a => match &**progress {
                 Progress::Backfill { table, fetched, .. } if table == "charges" => Some(*fetched),
                 _ => None,
@@ -281,8 +280,8 @@ async fn a_stopped_sync_resumes_each_account_where_it_stopped() {
             _ => None,
         });
         assert!(
-            first_window.is_some_and(|f| f > from),
-            "{a} resumed past its {from} committed objects: {first_window:?}"
+            first_chunk.is_some_and(|f| f > from),
+            "{a} resumed past its {from} committed objects: {first_chunk:?}"
         );
     }
     assert_exact(&p, &second).await;
@@ -475,4 +474,129 @@ async fn a_table_with_its_own_account_column_is_partitioned_by_stripe_account() 
     p.reader.sql("SET stripe.accounts = 'all'").await.expect("set");
     let sql = format!("SELECT count(*) FROM customer_sources WHERE stripe_account = '{}'", p.accounts[0]);
     p.rows("mirror", &sql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_under_stripe_accounts_are_read_back_from_the_mirror_at_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("mirror");
+    let p = Platform::new(2, &dir);
+    let names = vec!["customers".to_string()];
+    let mut syncer = AccountsSyncer::open(
+        Arc::clone(&p.engine),
+        Some(&names),
+        "all",
+        Target::Dir(dir.clone()),
+        p.options(),
+        stripe_sql::sync::progress::quiet(),
+    )
+    .await
+    .expect("sync opens");
+    syncer.step(false).await.expect("step");
+    let (a, b) = (p.accounts[0].clone(), p.accounts[1].clone());
+    let states = || async {
+        let table = stripe_sql::mirror::store::open_existing(&dir.join("customers")).await.expect("open");
+        stripe_sql::mirror::partition::read_states(&table.expect("mirrored")).await.expect("states")
+    };
+    let before = states().await;
+    assert!(before.contains_key(&a) && before.contains_key(&b), "{before:?}");
+    p.reader.sql("SET stripe.accounts = 'all'").await.expect("set");
+    // What the REPL's banner and `\dt` show: the lag of the mirror the session reads.
+    let lags = stripe_sql::mirror::read::staleness(p.reader.context()).expect("the mirror of several accounts");
+    assert!(lags.contains_key("customers"), "{lags:?}");
+    let of_a = p.rows("live", &format!("SELECT id FROM customers WHERE account = '{a}' ORDER BY id")).await;
+    let (updated, deleted) = (of_a[0][0].clone(), of_a[1][0].clone());
+
+    // Each write goes to its row's account; no sync step runs in between.
+    p.set_clock(T0 + 10);
+    p.reader.sql("SET stripe.source = 'mirror'").await.expect("set");
+    let write = |sql: String| {
+        let reader = &p.reader;
+        async move { reader.sql(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")) }
+    };
+    write(format!("UPDATE customers SET description = 'vip' WHERE account = '{a}' AND id = '{updated}'")).await;
+    write(format!("DELETE FROM customers WHERE account = '{a}' AND id = '{deleted}'")).await;
+    write(format!("INSERT INTO customers (account, email) VALUES ('{b}', 'new@example.com')")).await;
+
+    let got = p
+        .rows("mirror", &format!("SELECT description FROM customers WHERE account = '{a}' AND id = '{updated}'"))
+        .await;
+    assert_eq!(got, vec![vec!["vip".to_string()]], "the update is read back from the mirror");
+    let got = p.rows("mirror", &format!("SELECT id FROM customers WHERE account = '{a}' AND id = '{deleted}'")).await;
+    assert!(got.is_empty(), "the deleted customer is gone from the mirror: {got:?}");
+    let got = p.rows("mirror", "SELECT account FROM customers WHERE email = 'new@example.com'").await;
+    assert_eq!(got, vec![vec![b.clone()]], "the inserted customer lands in its account's partition");
+    // The rows equal Stripe's, and no account's sync state moved.
+    assert_exact(&p, &syncer).await;
+    assert_eq!(states().await, before, "the writes left every account's sync state as it was");
+    // The sync's next step re-applies the same changes from events, harmlessly.
+    p.set_clock(T0 + 100);
+    syncer.step(false).await.expect("next step");
+    assert_exact(&p, &syncer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_keeps_a_mirror_of_every_account_fresh() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = tempfile::tempdir().expect("home");
+    let dir = tmp.path().join("mirror");
+    let p = Platform::new(2, &dir);
+    let emu = p.engine.emulator().expect("emulator");
+    // Real time: the server's sync reads events by the wall clock.
+    emu.set_clock(None);
+    for a in &p.accounts {
+        emu.set_clock_in(a, None);
+    }
+    let (base, to) = (emu.base_url(), dir.to_str().expect("utf-8").to_string());
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--api-base", base.as_str(), "--api-key", emu.api_key()];
+        all.extend_from_slice(args);
+        crate::cli::support::command(&all, home.path())
+    };
+    let out = cli(&["sync", "--accounts", "all", "--tables", "customers", "--to", &to, "--once"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sync --once: {}", String::from_utf8_lossy(&out.stderr));
+
+    let args = ["--accounts", "all", "--mirror", &to, "serve", "--listen", "127.0.0.1:0", "--sync-interval", "1s"];
+    let mut server =
+        cli(&args).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let line = lines.next().expect("a line").unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    let port = line.split("listening on 127.0.0.1:").nth(1).and_then(|r| r.split_whitespace().next());
+    let port = port.unwrap_or_else(|| panic!("unexpected line: {line}")).to_string();
+
+    let b = p.accounts[1].clone();
+    let query = format!("SELECT count(*) FROM customers WHERE account = '{b}' AND email = 'fresh@example.com'");
+    let poll = |want: &str, timeout: &str| {
+        let out =
+            crate::serve::support::python_with("psycopg", "pg_python.py", &[&port, "poll", &query, want, timeout]);
+        serde_json::from_str::<serde_json::Value>(out.stdout.trim())
+            .unwrap_or_else(|e| panic!("{e}: {} {}", out.stdout, out.stderr))
+    };
+    let before = poll("0", "10");
+    assert_eq!(before["first"], "0", "{before}");
+    assert!(before["explain"].as_str().unwrap_or("").contains("MirrorScanExec"), "read from the mirror: {before}");
+
+    p.engine
+        .client()
+        .as_account(&b)
+        .post("/v1/customers", &json!({"email": "fresh@example.com"}))
+        .await
+        .expect("create");
+    let created_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let after = poll("1", "30");
+    let _ = server.kill();
+    let _ = server.wait();
+    let seen_at =
+        after["seen_at"].as_f64().unwrap_or_else(|| panic!("the new customer never reached the mirror: {after}"));
+    println!(
+        "serve --accounts all: a new customer of {b} was read from the mirror {:.2} s after it was created",
+        seen_at - created_at
+    );
+    // One interval until the next step, plus the step (each account's events, merge, commit) on a loaded machine.
+    assert!(seen_at - created_at < 1.0 + 6.0, "visible after {:.2} s", seen_at - created_at);
 }

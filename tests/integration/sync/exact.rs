@@ -33,7 +33,7 @@ async fn events_keep_every_table_exact_through_creates_updates_deletes_and_burst
     sync.step(false).await.unwrap();
     let rows = assert_exact(&a.engine, &sync).await;
     assert!(rows > 30, "backfilled {rows} rows");
-    assert!(sync.state("charges").unwrap().step >= 3, "the backfill committed window by window");
+    assert!(sync.state("charges").unwrap().step >= 3, "the backfill committed chunk by chunk");
 
     a.advance(60);
     let kept = a.customer("new@sync.test").await;

@@ -1,4 +1,4 @@
-//! Crashes: a backfill stopped between two commits continues from the windows
+//! Crashes: a backfill stopped between two commits continues from the ranges
 //! not yet committed (in process, and with the real binary killed by SIGKILL),
 //! and the finished mirror is exact, with no row fetched twice into it.
 
@@ -59,15 +59,30 @@ async fn a_backfill_stopped_between_commits_resumes_below_the_last_commit() {
     );
     let log_start = a.engine.client().request_log().len();
     second.step(false).await.unwrap();
-    let below: Vec<String> = a.engine.client().request_log().entries()[log_start..]
+    // Every request of the resumed backfill lies within a range the stopped
+    // one had left (a cursor inside its own range), so nothing committed is
+    // listed again.
+    let left = stopped.remaining.clone().expect("the ranges left are committed");
+    assert!(!left.is_empty(), "{stopped:?}");
+    let asked: Vec<(i64, i64, Option<String>)> = a.engine.client().request_log().entries()[log_start..]
         .iter()
-        .filter_map(|e| e.param("created[gte]").map(String::from))
+        .filter(|e| e.path == "/v1/charges")
+        .map(|e| {
+            let bound = |k: &str, none: i64| e.param(k).map_or(none, |v| v.parse::<i64>().unwrap());
+            (
+                bound("created[gte]", i64::MIN),
+                bound("created[lte]", i64::MAX),
+                e.param("starting_after").map(String::from),
+            )
+        })
         .collect();
-    assert!(
-        below.iter().all(|s| s.parse::<i64>().unwrap() < stopped.done_to),
-        "the resumed backfill only asked below {}: {below:?}",
-        stopped.done_to
-    );
+    assert!(!asked.is_empty());
+    for (lo, hi, _) in &asked {
+        assert!(
+            left.iter().any(|s| s.lo <= *lo && *hi <= s.hi),
+            "the resumed backfill asked [{lo}, {hi}] outside what was left: {left:?}"
+        );
+    }
     assert_eq!(second.state("charges").unwrap().rows, 60);
     assert_exact(&a.engine, &second).await;
 }
@@ -77,7 +92,7 @@ async fn the_binary_killed_between_commits_resumes_and_ends_exact() {
     let a = Account::new();
     a.emulator().set_clock(None);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    // 2,000 charges over 20 days: the first one-day window holds ~100.
+    // 2,000 charges over 20 days, committed 100 at a time.
     a.emulator().insert_objects("charges", charges(2_000, now - 60, 864));
     a.emulator().set_latency(Duration::from_millis(20), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
@@ -98,6 +113,8 @@ async fn the_binary_killed_between_commits_resumes_and_ends_exact() {
         "--to",
         to,
         "--once",
+        "--commit-rows",
+        "100",
     ];
     let mut child =
         command(&args, home.path()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();

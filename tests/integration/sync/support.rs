@@ -47,16 +47,15 @@ impl Account {
         self.engine.emulator().expect("in-process emulator")
     }
 
-    /// Sync options reading this account's clock, small windows so a backfill
-    /// takes several commits.
+    /// Sync options reading this account's clock, small pages and chunks so a
+    /// backfill takes several commits.
     pub fn options(&self) -> SyncOptions {
         let now = Arc::clone(&self.now);
         SyncOptions {
             lag: 60,
             lookback: 120,
             backfill_rows: 5,
-            first_window: 600,
-            windows_in_flight: 2,
+            page_size: 10,
             max_concurrency: None,
             reconcile_every: None,
             skip_unavailable: false,

@@ -63,7 +63,7 @@ pub struct ActionExec {
     properties: Arc<PlanProperties>,
     /// Where Stripe's answers are merged into the mirror (folder, table of the
     /// answers), when the session reads one: read-your-writes, as for DML.
-    write_back: Option<(std::path::PathBuf, Arc<TableDef>)>,
+    write_back: Option<(crate::mirror::read::SessionMirror, Arc<TableDef>)>,
 }
 
 impl ActionExec {
@@ -90,9 +90,9 @@ impl ActionExec {
     }
 
     /// Also merges Stripe's answers (objects of table `def`) into the mirror
-    /// in `dir` before they are returned.
-    pub fn with_write_back(mut self, dir: std::path::PathBuf, def: Arc<TableDef>) -> Self {
-        self.write_back = Some((dir, def));
+    /// `target` before they are returned.
+    pub fn with_write_back(mut self, target: crate::mirror::read::SessionMirror, def: Arc<TableDef>) -> Self {
+        self.write_back = Some((target, def));
         self
     }
 }
@@ -172,8 +172,10 @@ impl ExecutionPlan for ActionExec {
                         });
                     }
                     let objects = call.run_as(&clients, &ids).await?;
-                    if let Some((dir, def)) = &write_back
-                        && let Err(e) = crate::mirror::write_back::apply(dir, def, &objects).await
+                    let answered: Vec<(Option<String>, serde_json::Value)> =
+                        first_account_of_each(&ids, &accounts).into_iter().zip(objects.iter().cloned()).collect();
+                    if let Some((target, def)) = &write_back
+                        && let Err(e) = crate::mirror::write_back::apply(target, def, &answered).await
                     {
                         // The action reached Stripe: a mirror that cannot take its answer is reported, not fatal.
                         tracing::warn!(target: "stripe_sql::mirror", "{e}");
@@ -188,6 +190,13 @@ impl ExecutionPlan for ActionExec {
         };
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, futures::stream::once(work))))
     }
+}
+
+/// The account of each distinct id, in first-seen order: how
+/// [`PreparedCall::run_as`] orders its answers.
+fn first_account_of_each(ids: &[String], accounts: &[Option<String>]) -> Vec<Option<String>> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter().zip(accounts).filter(|(id, _)| seen.insert(id.as_str())).map(|(_, a)| a.clone()).collect()
 }
 
 /// The account each id is acted on as: its row's (`(SELECT id, account …)`),

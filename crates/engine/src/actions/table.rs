@@ -96,9 +96,9 @@ impl TableProvider for ActionTable {
         };
         let mut exec = ActionExec::new(Arc::clone(&self.call), self.client.clone(), ids, output, self.accounts.clone());
         if !self.dry_run
-            && let Some(dir) = crate::mirror::write_back::target(state)
+            && let Some(target) = crate::mirror::read::session_mirror(state)
         {
-            exec = exec.with_write_back(dir, Arc::clone(&self.result));
+            exec = exec.with_write_back(target, Arc::clone(&self.result));
         }
         Ok(Arc::new(exec))
     }

@@ -157,18 +157,16 @@ async fn run_calls(ctx: &WriteContext, statement: String, calls: Vec<Call>) -> R
         .collect()
         .await;
     rows.sort_by_key(|(c, _)| c.row);
-    // The mirror holds one account's objects: rows written as other accounts
-    // reach it through `sync`, not here.
-    if let Some(dir) = ctx.mirror.as_ref().filter(|_| ctx.routing.is_none()) {
-        let objects: Vec<Value> = rows
+    if let Some(target) = &ctx.mirror {
+        let objects: Vec<(Option<String>, Value)> = rows
             .iter()
-            .filter_map(|(_, o)| match o {
-                RowOutcome::Written { object, .. } => Some(object.clone()),
+            .filter_map(|(call, o)| match o {
+                RowOutcome::Written { object, .. } => Some((call.account.clone(), object.clone())),
                 _ => None,
             })
             .collect();
         // The write reached Stripe: a mirror that cannot take it is reported, not fatal.
-        if let Err(e) = crate::mirror::write_back::apply(dir, &ctx.def, &objects).await {
+        if let Err(e) = crate::mirror::write_back::apply(target, &ctx.def, &objects).await {
             tracing::warn!(target: "stripe_sql::mirror", "{e}");
         }
     }

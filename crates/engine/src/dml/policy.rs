@@ -25,8 +25,8 @@ pub struct WriteContext {
     pub options: StripeOptions,
     /// Where the statement's report goes.
     pub journal: Arc<Journal>,
-    /// The mirror folder the returned objects are merged into (read-your-writes).
-    pub mirror: Option<std::path::PathBuf>,
+    /// The mirror the returned objects are merged into (read-your-writes).
+    pub mirror: Option<crate::mirror::read::SessionMirror>,
     /// Under `stripe.accounts`: where each row's call goes (its `account`).
     pub routing: Option<Arc<Routing>>,
 }
@@ -43,7 +43,7 @@ impl WriteContext {
         }
         let options = StripeOptions::from_session(state);
         let journal = state.config().get_extension::<Journal>().unwrap_or_default();
-        let mirror = crate::mirror::write_back::target(state);
+        let mirror = crate::mirror::read::session_mirror(state);
         let routing = Routing::of_session(state)?;
         Ok(Self { def, client, options, journal, mirror, routing })
     }

@@ -149,13 +149,41 @@ pub async fn choose_accounts(
     }
 }
 
+/// The mirror a session reads, as found under its `--mirror` folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionMirror {
+    /// The mirror of the key's own account.
+    One(PathBuf),
+    /// The mirror of several accounts (the session sets `stripe.accounts`).
+    Accounts(PathBuf),
+}
+
+impl SessionMirror {
+    /// The mirror's folder.
+    pub fn dir(&self) -> &std::path::Path {
+        match self {
+            SessionMirror::One(d) | SessionMirror::Accounts(d) => d,
+        }
+    }
+}
+
+/// The mirror this session reads: the mirror of several accounts when it sets
+/// `stripe.accounts`, else the one-account mirror (`None`: none configured
+/// or found).
+pub fn session_mirror(state: &dyn Session) -> Option<SessionMirror> {
+    let root = state.config().get_extension::<MirrorReads>()?;
+    match AccountSet::parse(&StripeOptions::from_session(state).accounts) {
+        Ok(Some(_)) => accounts_mirror(&root.0).ok().map(|(dir, _)| SessionMirror::Accounts(dir)),
+        _ => mirror_dir(&root.0).ok().map(SessionMirror::One),
+    }
+}
+
 /// Seconds since each mirrored table was last in step with Stripe, for the
 /// mirror the session reads (`None`: no mirror configured or found).
 pub fn staleness(ctx: &datafusion::prelude::SessionContext) -> Option<std::collections::BTreeMap<String, i64>> {
-    let root = ctx.state().config().get_extension::<MirrorReads>()?;
-    let dir = mirror_dir(&root.0).ok()?;
+    let mirror = session_mirror(&ctx.state())?;
     let now = fresh::now();
-    Some(fresh::read(&dir).into_iter().map(|(t, at)| (t, (now - at).max(0))).collect())
+    Some(fresh::read(mirror.dir()).into_iter().map(|(t, at)| (t, (now - at).max(0))).collect())
 }
 
 /// Picks the source of table `name` for this session.

@@ -3,8 +3,11 @@
 //! application transaction), so the rows and the cursor that produced them are
 //! one atomic write: a crash can neither lose nor repeat an update.
 
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::provider::parallel::split::Segment;
 
 /// Commit-info key holding a [`TableState`].
 pub const STATE_KEY: &str = "stripe_sql_sync";
@@ -34,24 +37,47 @@ pub struct TableState {
     pub rebackfill_reason: Option<String>,
 }
 
-/// A backfill walking `created` windows from `upper` down, each committed with
-/// its rows: after a crash it continues below `done_to`.
+/// A backfill in progress. A flat table's is one split list scan, committed
+/// every few thousand rows with the `created` ranges (and cursors) it has
+/// still to list: after a crash it lists exactly those. A nested table's walks
+/// its parents in id order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backfill {
-    /// Exclusive upper bound (`created < upper`), fixed when the backfill started.
+    /// Newest `created` second the backfill covers (`i64::MAX` until its first
+    /// page, then the newest object's second plus one; for the ETA).
     pub upper: i64,
-    /// Every object with `done_to <= created < upper` is committed.
+    /// Every object with `done_to <= created` is committed (`i64::MAX`:
+    /// nothing yet). States written before `remaining` existed resume below it.
     pub done_to: i64,
-    /// Width (seconds) of the next window.
-    pub window: i64,
+    /// Flat tables: what is still to list (`None` before the first commit, or
+    /// in a state written before ranges were kept: everything below `done_to`).
+    #[serde(default)]
+    pub remaining: Option<Vec<Segment>>,
     /// Objects committed by this backfill.
     pub fetched: u64,
     /// Nested tables: parents (sorted ids) up to this one have their children committed.
     #[serde(default)]
     pub after_parent: Option<String>,
-    /// A re-backfill: the first window replaces every row instead of appending.
+    /// A re-backfill: the first commit replaces every row instead of appending.
     #[serde(default)]
     pub replace: bool,
+}
+
+impl Backfill {
+    /// A backfill that has committed nothing yet.
+    pub fn start(replace: bool) -> Backfill {
+        Backfill { upper: i64::MAX, done_to: i64::MAX, remaining: None, fetched: 0, after_parent: None, replace }
+    }
+
+    /// The segments a flat table's backfill lists from, and whether they are
+    /// the scan's start (sent as its first request).
+    pub fn segments(&self) -> (Vec<Segment>, bool) {
+        match &self.remaining {
+            Some(rest) => (rest.clone(), false),
+            None if self.done_to == i64::MAX => (vec![Segment::range(i64::MIN, i64::MAX)], true),
+            None => (vec![Segment::range(i64::MIN, self.done_to - 1)], false),
+        }
+    }
 }
 
 /// Where the events follower is: events with `created < cursor - lag` are all

@@ -1,29 +1,33 @@
-//! The backfill: `created` windows walked from the newest object down, each
-//! fetched with the engine's parallel split scan and committed with the
-//! window's lower bound, so a crash resumes below the last committed window.
-//! Between windows one `limit=1` probe finds the next older object (skipping
-//! empty spans and ending the walk); the next window is fetched while the
-//! previous one is committed (`SyncOptions::windows_in_flight`; commits run on
-//! their own thread, see `commit`).
+//! The backfill. A flat table is listed by one split scan (the engine's
+//! parallel walk over disjoint `created` ranges) from its newest object down;
+//! every `SyncOptions::backfill_rows` rows are committed with the ranges (and
+//! cursors) still to list, so a crash resumes exactly there, and each commit
+//! runs while the next rows are fetched. One scan, not a window after another:
+//! the scan's ranges keep every worker busy to the end, where windows would
+//! each ramp up from one request and end on their slowest range.
 //! Nested tables are backfilled per batch of parent ids, in id order, each
 //! batch committed with its last id.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::record_batch::RecordBatch;
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::plan::Kind;
 use super::progress::Progress;
 use super::syncer::Syncer;
-use crate::Result;
-use crate::engine::Engine;
-use crate::mirror::state::TableState;
+use crate::catalog::TableDef;
+use crate::decode::Decoder;
+use crate::mirror::state::{Backfill, TableState};
 use crate::mirror::store;
+use crate::provider::parallel::split::Segment;
+use crate::provider::parallel::walk;
+use crate::pushdown::{self, ListRequest, RequestPlan};
 use crate::stripe;
-use crate::time::rfc3339;
+use crate::{Error, Result};
 
 /// Parents per nested request batch.
 const PARENTS_PER_BATCH: usize = 50;
@@ -36,24 +40,34 @@ pub async fn newest_created(client: &stripe::Client, path: &str, query: &Value) 
     Ok(page.get("data").and_then(|d| d.get(0)).and_then(|o| o.get("created")).and_then(Value::as_i64))
 }
 
-/// One fetched window: its rows, and `created` of the newest object below it
-/// (`None`: nothing older).
-struct Window {
+/// The list request of a whole flat table (`SELECT *`'s), `page_size` objects a page.
+fn whole_table_request(def: &TableDef, page_size: usize) -> Result<ListRequest> {
+    match pushdown::plan(def, &[], None, &pushdown::Options::default()).plan {
+        RequestPlan::List { mut requests, .. } if requests.len() == 1 => {
+            let mut request = requests.remove(0);
+            request.params.retain(|(k, _)| k != "limit");
+            request.params.push(("limit".into(), page_size.clamp(1, 100).to_string()));
+            Ok(request)
+        }
+        other => Err(Error::Mirror(format!("{}: a backfill lists the whole table, not {other:?}", def.name))),
+    }
+}
+
+/// Rows fetched for one commit: their batches, the ranges still to list
+/// after them (`None`: no page fetched), and the newest `created` seen.
+#[derive(Default)]
+struct Chunk {
     rows: Vec<RecordBatch>,
-    older: Option<i64>,
+    count: u64,
+    rest: Option<Vec<Segment>>,
+    newest: Option<i64>,
 }
 
-/// The query of the window `[lo, hi)` (`hi: None`: no upper bound).
-fn window_sql(name: &str, lo: i64, hi: Option<i64>) -> String {
-    let upper = hi.map(|h| format!(" AND created < '{}'", rfc3339(h))).unwrap_or_default();
-    format!("SELECT * FROM {name} WHERE created >= '{}'{upper}", rfc3339(lo))
-}
-
-/// Runs a window's query and, at the same time, probes for the next older object.
-async fn fetch_window(engine: &Engine, path: &str, sql: String, lo: i64) -> Result<Window> {
-    let below = json!({"created": {"lt": lo}});
-    let (rows, older) = tokio::join!(engine.sql(&sql), newest_created(engine.client(), path, &below));
-    Ok(Window { rows: rows?, older: older? })
+/// The share of `[floor, top)` no longer in `rest` (0 to 1), for the ETA.
+fn covered(rest: &[Segment], top: i64, floor: i64) -> f64 {
+    let span = (top as i128 - floor as i128).max(1);
+    let left: i128 = rest.iter().map(|s| (s.hi.min(top - 1) as i128 - s.lo.max(floor) as i128 + 1).max(0)).sum();
+    (1.0 - left as f64 / span as f64).clamp(0.0, 1.0)
 }
 
 fn rows_in(batches: &[RecordBatch]) -> u64 {
@@ -67,80 +81,51 @@ pub fn sql_list(ids: &[String]) -> String {
 
 impl Syncer {
     /// Runs table `i`'s backfill (if one is pending) to its end or to a stop
-    /// request. Windows are fetched `SyncOptions::windows_in_flight` at a time
-    /// (each sized from the density seen so far) and committed in order while
-    /// the next ones are fetched, so Delta writes do not stall the fetching.
+    /// request (which commits what is fetched, with what is left to list).
     pub(super) async fn backfill(&mut self, i: usize) -> Result<()> {
         let Some(start) = self.states[i].backfill.clone() else { return Ok(()) };
         if let Kind::Nested { .. } = self.plans[i].kind {
             return self.backfill_nested(i).await;
         }
         let started = Instant::now();
-        let name = self.plans[i].name().to_string();
-        let path = self.plans[i].def.list_path.clone();
+        let def = Arc::clone(&self.plans[i].def);
         let immutable = self.plans[i].kind == Kind::Immutable;
-        let engine = Arc::clone(&self.engine);
-        // A fresh backfill's first window has no upper bound (objects created
-        // meanwhile land in it); it ends at the newest object. The probe for it
-        // (made by `start_backfill` when it just ran) and the account's
-        // creation (only for the ETA) are asked at the same time.
-        let fresh = start.done_to == i64::MAX;
-        let prefetched = self.newest.take().filter(|(t, _)| *t == i).map(|(_, newest)| newest);
-        let probe = async {
-            match prefetched {
-                Some(newest) => Ok(newest),
-                None if fresh => newest_created(engine.client(), &path, &json!({})).await,
-                None => Ok(None),
-            }
-        };
-        let (newest, floor) = tokio::join!(probe, engine.client().account_created());
-        let floor = floor.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
-        let (mut next_hi, mut open) = if fresh {
-            match newest? {
-                Some(c) => (c + 1, true),
-                None => (i64::MIN, false),
-            }
-        } else {
-            (start.done_to, false)
-        };
-        let top = next_hi;
-        let mut width = start.window.max(1);
-        let mut exhausted = next_hi == i64::MIN;
+        let client = self.engine.client().clone();
+        let request = whole_table_request(&def, self.options.page_size)?;
+        let implied = request.implied.clone();
+        let concurrency = crate::settings::StripeOptions::from_session(&self.engine.context().state()).max_concurrency;
+        let (segments, first) = start.segments();
+        let floor = client.account_created().await.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
+        let mut pages = walk::pages_from(client, request, concurrency.max(1) as usize, segments, first).fuse();
+        let decoder = Decoder::new(&def, None);
+        let stop: Arc<AtomicBool> = Arc::clone(&self.stop);
+        let target = self.options.backfill_rows.max(1) as u64;
+        let mut progress = start.clone();
         let mut planned = self.states[i].clone();
-        let mut replace = start.replace;
-        let mut inflight: VecDeque<(i64, i64, tokio::task::JoinHandle<Result<Window>>)> = VecDeque::new();
         let mut pending: Option<(Vec<RecordBatch>, TableState, bool)> = None;
-        if exhausted {
-            planned.step += 1;
-            planned.backfill = None;
-            pending = Some((vec![], planned.clone(), replace));
-        }
+        let mut ended = false;
         loop {
-            if self.stopping() {
-                // Stop at the next commit: what is fetched is committed, what is in flight dropped.
-                exhausted = true;
-                for (_, _, h) in inflight.drain(..) {
-                    h.abort();
+            // Fetch the next chunk while the previous one is committed.
+            let fill = async {
+                let mut chunk = Chunk::default();
+                while chunk.count < target && !ended && !stop.load(Ordering::Relaxed) {
+                    match pages.next().await {
+                        None => ended = true,
+                        Some(Err(e)) => return Err(Error::from(e)),
+                        Some(Ok((page, rest))) => {
+                            let batch = decoder.decode_raw(&page.objects, &implied)?;
+                            if !page.objects.is_empty() {
+                                chunk.newest = chunk.newest.or(page.objects.head(0).created());
+                            }
+                            chunk.count += batch.num_rows() as u64;
+                            chunk.rows.push(batch);
+                            // Nothing left to list: the scan's last page.
+                            ended = rest.is_empty();
+                            chunk.rest = Some(rest);
+                        }
+                    }
                 }
-            }
-            while !exhausted && inflight.len() < self.options.windows_in_flight.max(1) {
-                let (hi, lo) = (next_hi, next_hi - width);
-                let sql = window_sql(&name, lo, (!open).then_some(hi));
-                let (engine, path) = (Arc::clone(&engine), path.clone());
-                inflight.push_back((
-                    lo,
-                    width,
-                    tokio::spawn(async move { fetch_window(&engine, &path, sql, lo).await }),
-                ));
-                next_hi = lo;
-                open = false;
-            }
-            let front = if exhausted && pending.is_some() { None } else { inflight.pop_front() };
-            let fetch = async {
-                match front {
-                    Some((lo, width, handle)) => Some((lo, width, handle.await)),
-                    None => None,
-                }
+                Ok::<Chunk, Error>(chunk)
             };
             let store = &mut self.stores[i];
             let commit = async {
@@ -149,62 +134,53 @@ impl Syncer {
                     None => Ok(None),
                 }
             };
-            let (fetched, committed) = tokio::join!(fetch, commit);
+            let (filled, committed) = tokio::join!(fill, commit);
             if let Some(state) = committed.inspect_err(|e| self.record_error(i, e))? {
-                self.committed_window(i, state, top, floor, started, start.fetched);
+                self.committed_chunk(i, state, floor, started, start.fetched);
             }
-            let Some((lo, used_width, joined)) = fetched else {
-                if pending.is_none() {
-                    break;
-                }
-                continue;
-            };
-            let joined = joined.map_err(|e| crate::Error::Mirror(format!("backfill of {name} failed: {e}")))?;
-            let Window { rows, older } = joined.inspect_err(|e| self.record_error(i, e))?;
-            let n = rows_in(&rows);
-            let mut next = planned.backfill.clone().unwrap_or(start.clone());
-            next.fetched += n;
-            next.replace = false;
-            // The next windows are sized from this one's density.
-            let scale = if n == 0 { 8.0 } else { (self.options.backfill_rows as f64 / n as f64).clamp(0.25, 8.0) };
-            width = ((used_width as f64 * scale) as i64).max(1);
-            next.window = width;
-            planned.rows = if replace { n } else { planned.rows + n };
+            let chunk = filled.inspect_err(|e| self.record_error(i, e))?;
+            if chunk.rest.is_none() && !ended {
+                // Stopped with nothing new fetched: what was fetched is committed.
+                return Ok(());
+            }
+            if progress.upper == i64::MAX {
+                progress.upper = chunk.newest.map_or(i64::MAX, |c| c.saturating_add(1));
+            }
+            let n = chunk.count;
+            planned.rows = if progress.replace { n } else { planned.rows + n };
             planned.step += 1;
-            match older {
-                None => {
-                    // Nothing is older: windows still in flight are empty.
-                    exhausted = true;
-                    for (_, _, h) in inflight.drain(..) {
-                        h.abort();
-                    }
-                    planned.backfill = None;
-                    if immutable {
-                        planned.created_cursor = Some(planned.created_cursor.unwrap_or(top - 1));
-                    }
+            let overwrite = progress.replace;
+            progress.replace = false;
+            progress.fetched += n;
+            if ended {
+                planned.backfill = None;
+                if immutable && progress.upper != i64::MAX {
+                    planned.created_cursor = Some(planned.created_cursor.unwrap_or(progress.upper - 1));
                 }
-                Some(c) => {
-                    next.done_to = if inflight.is_empty() { c + 1 } else { lo };
-                    next_hi = next_hi.min(c + 1);
-                    planned.backfill = Some(next);
-                }
+            } else {
+                let rest = chunk.rest.clone().unwrap_or_default();
+                progress.done_to = rest.iter().map(|s| s.hi.saturating_add(1)).max().unwrap_or(progress.done_to);
+                progress.remaining = Some(rest);
+                planned.backfill = Some(progress.clone());
             }
-            pending = Some((rows, planned.clone(), replace));
-            replace = false;
+            if ended {
+                let state = planned.clone();
+                self.stores[i].append(chunk.rows, &state, overwrite).await.inspect_err(|e| self.record_error(i, e))?;
+                self.committed_chunk(i, state, floor, started, start.fetched);
+                return Ok(());
+            }
+            pending = Some((chunk.rows, planned.clone(), overwrite));
         }
-        for (_, _, h) in inflight {
-            h.abort();
-        }
-        Ok(())
     }
 
-    /// Records a committed backfill window of table `i` and reports progress.
-    fn committed_window(&mut self, i: usize, state: TableState, top: i64, floor: i64, started: Instant, first: u64) {
+    /// Records a committed backfill chunk of table `i` and reports progress.
+    fn committed_chunk(&mut self, i: usize, state: TableState, floor: i64, started: Instant, first: u64) {
         self.clear_error(i);
         let done = state.backfill.is_none();
         let fetched = state.backfill.as_ref().map_or(state.rows, |b| b.fetched);
         let covered = match &state.backfill {
-            Some(bf) => ((top - bf.done_to) as f64 / (top - floor).max(1) as f64).clamp(0.0, 1.0),
+            Some(Backfill { remaining: Some(rest), upper, .. }) => covered(rest, *upper, floor),
+            Some(_) => 0.0,
             None => 1.0,
         };
         self.states[i] = state;
@@ -259,5 +235,20 @@ impl Syncer {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Segment, covered};
+
+    #[test]
+    fn what_is_covered_is_the_share_of_seconds_left_to_list() {
+        // 100 seconds from the floor to the top; 25 left in two ranges.
+        let rest = [Segment::range(180, 199), Segment { lo: 100, hi: 104, after: Some("ch_1".into()) }];
+        assert!((covered(&rest, 200, 100) - 0.75).abs() < 1e-9);
+        // The oldest range reaches below the floor (no lower bound): clipped.
+        assert!((covered(&[Segment::range(i64::MIN, 149)], 200, 100) - 0.5).abs() < 1e-9);
+        assert_eq!(covered(&[], 200, 100), 1.0);
     }
 }

@@ -30,18 +30,14 @@ pub struct SyncOptions {
     pub lag: i64,
     /// Tables without update events re-read this many seconds behind their cursor.
     pub lookback: i64,
-    /// Rows a backfill aims to commit at a time.
+    /// Rows a backfill commits at a time (at least one page): its memory
+    /// holds about two such chunks, one being committed while the next is
+    /// fetched.
     pub backfill_rows: usize,
-    /// Width (seconds) of the first backfill window.
-    pub first_window: i64,
-    /// Backfill windows fetched at once. Two would let the next window's first
-    /// pages go out under the current one's last ones (each window is one split
-    /// scan, which starts with a single request and ends with its slowest
-    /// range), but measured no faster (debug build, 50,000 charges: 26.9 s with
-    /// two, 26.4 s with one) and drew 429s from a strict 25/s window (6 against
-    /// 0), cause not found; one is the default.
-    pub windows_in_flight: usize,
-    /// `stripe.max_concurrency` for the backfill's scans (`None`: the session's).
+    /// Objects per list request of a backfill (Stripe's maximum, 100, by default).
+    pub page_size: usize,
+    /// Requests a backfill's scan keeps in flight (the client's limiter still
+    /// holds the rate); `None`: the session's `stripe.max_concurrency`.
     pub max_concurrency: Option<u64>,
     /// Reconcile (re-list and repair) every this often; `None`: never on its own.
     pub reconcile_every: Option<Duration>,
@@ -66,10 +62,9 @@ impl Default for SyncOptions {
             lag: 120,
             lookback: 600,
             backfill_rows: 25_000,
-            first_window: 86_400,
-            windows_in_flight: 1,
+            page_size: 100,
             // More requests in flight than the interactive default: the client's
-            // limiter still holds the rate, and window edges leave fewer gaps.
+            // limiter still holds the rate, and the scan's ranges end unevenly.
             max_concurrency: Some(24),
             reconcile_every: Some(Duration::from_secs(86_400)),
             skip_unavailable: false,
@@ -106,10 +101,6 @@ pub struct Syncer {
     /// Tables skipped in this process because the account cannot list them
     /// (`SyncOptions::skip_unavailable`).
     pub(super) unavailable: std::collections::HashSet<usize>,
-    /// Table index and `created` of its newest object, probed by
-    /// [`Syncer::start_backfill`] beside the events cursor, for the backfill
-    /// that follows (saves it a round trip).
-    pub(super) newest: Option<(usize, Option<i64>)>,
 }
 
 impl std::fmt::Debug for Syncer {
@@ -181,7 +172,6 @@ impl Syncer {
             stop: Arc::new(AtomicBool::new(false)),
             observer,
             last_reconcile: None,
-            newest: None,
             unavailable: Default::default(),
         })
     }
@@ -342,33 +332,16 @@ impl Syncer {
     /// events cursor set to where the backfill starts.
     pub(super) async fn start_backfill(&mut self, i: usize, reason: Option<String>) -> Result<()> {
         let client = self.engine.client().clone();
-        // Three probes at once: the events cursor, the table's newest object
-        // (kept for the backfill) and the account's creation (cached by the
-        // client, for the ETA). Their order does not matter: the backfill's
-        // first window has no upper bound, and events are re-read `lag` behind
-        // the cursor.
-        let path = self.plans[i].def.list_path.clone();
-        let flat = !matches!(self.plans[i].kind, Kind::Nested { .. });
-        let table_probe = async {
-            if flat { super::backfill::newest_created(&client, &path, &json!({})).await.map(Some) } else { Ok(None) }
-        };
+        // Two probes at once: the events cursor and the account's creation
+        // (cached by the client, for the ETA). Their order does not matter:
+        // the backfill's scan has no upper bound, and events are re-read `lag`
+        // behind the cursor.
         let everything = json!({});
-        let (newest_event, newest, _) = tokio::join!(
-            super::backfill::newest_created(&client, "/v1/events", &everything),
-            table_probe,
-            client.account_created()
-        );
+        let (newest_event, _) =
+            tokio::join!(super::backfill::newest_created(&client, "/v1/events", &everything), client.account_created());
         let newest_event = newest_event?;
-        self.newest = newest?.map(|n| (i, n));
         let mut state = self.states[i].clone();
-        state.backfill = Some(Backfill {
-            upper: i64::MAX,
-            done_to: i64::MAX,
-            window: self.options.first_window,
-            fetched: 0,
-            after_parent: None,
-            replace: reason.is_some(),
-        });
+        state.backfill = Some(Backfill::start(reason.is_some()));
         state.events = Default::default();
         state.events.cursor = newest_event.unwrap_or(0);
         state.created_cursor = None;

@@ -8,12 +8,15 @@
 //! first page's oldest second plus a cursor inside it, or an older range.
 //! Pages are fetched only as the consumer pulls (at most `concurrency` ahead),
 //! so memory stays bounded and dropping the stream stops the scan.
+//! [`pages_from`] also yields, with each page, the segments still to fetch:
+//! with the pages already yielded they hold every object exactly once, so a
+//! consumer can commit its rows with them and later resume from them.
 //! Before the first split, the account's creation time (`GET /v1/account`,
 //! once per client; 2010-01-01 when unknown) becomes the planner's floor. It is
 //! asked when the first page shows there is more, and fetched while the scan
 //! takes the next page by cursor, so it costs no round trip of its own.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
@@ -107,7 +110,7 @@ fn spawned<T: Send + 'static>(
     }
 }
 
-type Fetch = BoxFuture<'static, (Segment, bool, Result<RawPage, ApiError>)>;
+type Fetch = BoxFuture<'static, (u64, Segment, bool, Result<RawPage, ApiError>)>;
 
 struct Walk {
     client: stripe::Client,
@@ -118,6 +121,10 @@ struct Walk {
     /// Queued or in-flight segments expected to end with their next page.
     ending: usize,
     in_flight: FuturesUnordered<Fetch>,
+    /// The segments of the pages in flight, by fetch number.
+    flying: BTreeMap<u64, Segment>,
+    /// Fetches started so far (numbers them).
+    started: u64,
     failed: bool,
     /// Where the account's creation time (the planner's floor) stands.
     floor: Floor,
@@ -146,8 +153,42 @@ enum Floor {
 }
 
 impl Walk {
+    fn new(
+        client: stripe::Client,
+        request: ListRequest,
+        concurrency: usize,
+        segments: Vec<Segment>,
+        first: bool,
+    ) -> Walk {
+        let page_size =
+            request.params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(10);
+        let mut walk = Walk {
+            client,
+            request,
+            concurrency: concurrency.max(1),
+            policy: SplitPolicy { page_size, ..SplitPolicy::default() },
+            queue: VecDeque::new(),
+            ending: 0,
+            in_flight: FuturesUnordered::new(),
+            flying: BTreeMap::new(),
+            started: 0,
+            failed: false,
+            floor: Floor::Unasked,
+        };
+        walk.queue.extend(segments.into_iter().map(|segment| Queued { first, ..Queued::next(segment) }));
+        walk
+    }
+
+    /// The segments not fetched yet: queued, or with a page in flight.
+    fn frontier(&self) -> Vec<Segment> {
+        self.flying.values().chain(self.queue.iter().map(|q| &q.segment)).cloned().collect()
+    }
+
     fn start(&mut self, queued: Queued) {
         let Queued { segment, first, ending } = queued;
+        let number = self.started;
+        self.started += 1;
+        self.flying.insert(number, segment.clone());
         let client = self.client.clone();
         let path = self.request.path.clone();
         let query = if first { self.request.query_value() } else { segment_query(&self.request, &segment) };
@@ -158,7 +199,7 @@ impl Walk {
         let page = spawned(fetch, |e| {
             Err(ApiError::InvalidRequest(format!("a page fetch of the parallel scan stopped: {e}")))
         });
-        self.in_flight.push(Box::pin(async move { (segment, ending, page.await) }));
+        self.in_flight.push(Box::pin(async move { (number, segment, ending, page.await) }));
     }
 
     /// How many workers may take ranges after a page with more to come. The
@@ -200,7 +241,8 @@ impl Walk {
             let Some(queued) = self.queue.pop_front() else { break };
             self.start(queued);
         }
-        let (segment, ending, page) = self.in_flight.next().await?;
+        let (number, segment, ending, page) = self.in_flight.next().await?;
+        self.flying.remove(&number);
         self.ending -= usize::from(ending);
         let page = match page {
             Ok(page) => page,
@@ -264,23 +306,31 @@ pub fn pages(
     if !bounds_are_readable(&request.params) {
         return client.list_raw(&request.path, request.query_value());
     }
-    let page_size = request.params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(10);
     let (lo, hi) = user_bounds(&request.params);
-    let mut walk = Walk {
-        client,
-        request,
-        concurrency: concurrency.max(1),
-        policy: SplitPolicy { page_size, ..SplitPolicy::default() },
-        queue: VecDeque::new(),
-        ending: 0,
-        in_flight: FuturesUnordered::new(),
-        failed: false,
-        floor: Floor::Unasked,
-    };
-    walk.queue.push_back(Queued { first: true, ..Queued::next(Segment::range(lo, hi)) });
+    let walk = Walk::new(client, request, concurrency, vec![Segment::range(lo, hi)], true);
     stream::unfold(walk, |mut walk| async move {
         let page = walk.next_page().await?;
         Some((page, walk))
+    })
+    .boxed()
+}
+
+/// The pages of `request` within `segments` (disjoint; `first`: one whole
+/// range, the scan's start, sent as the sequential walk's first request),
+/// each with the segments still to fetch once it is received: the pages
+/// yielded so far and those segments hold every object exactly once.
+pub fn pages_from(
+    client: stripe::Client,
+    request: ListRequest,
+    concurrency: usize,
+    segments: Vec<Segment>,
+    first: bool,
+) -> BoxStream<'static, Result<(RawPage, Vec<Segment>), ApiError>> {
+    let walk = Walk::new(client, request, concurrency, segments, first);
+    stream::unfold(walk, |mut walk| async move {
+        let page = walk.next_page().await?;
+        let rest = walk.frontier();
+        Some((page.map(|p| (p, rest)), walk))
     })
     .boxed()
 }
