@@ -55,7 +55,7 @@ impl Account {
             lag: 60,
             lookback: 120,
             backfill_rows: 5,
-            page_size: 10,
+            page_size: 3,
             max_concurrency: None,
             reconcile_every: None,
             skip_unavailable: false,

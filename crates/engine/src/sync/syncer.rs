@@ -332,16 +332,27 @@ impl Syncer {
     /// events cursor set to where the backfill starts.
     pub(super) async fn start_backfill(&mut self, i: usize, reason: Option<String>) -> Result<()> {
         let client = self.engine.client().clone();
-        // Two probes at once: the events cursor and the account's creation
-        // (cached by the client, for the ETA). Their order does not matter:
-        // the backfill's scan has no upper bound, and events are re-read `lag`
-        // behind the cursor.
+        // Three probes at once: the events cursor, the table's newest object
+        // (which also shows the account can list the table before anything
+        // is committed) and the account's creation (cached by the client, for
+        // the ETA). Their order does not matter: the backfill's scan has no
+        // upper bound, and events are re-read `lag` behind the cursor.
+        let path = self.plans[i].def.list_path.clone();
+        let flat = !matches!(self.plans[i].kind, Kind::Nested { .. });
         let everything = json!({});
-        let (newest_event, _) =
-            tokio::join!(super::backfill::newest_created(&client, "/v1/events", &everything), client.account_created());
-        let newest_event = newest_event?;
+        let table_probe = async {
+            if flat { super::backfill::newest_created(&client, &path, &everything).await } else { Ok(None) }
+        };
+        let (newest_event, newest, _) = tokio::join!(
+            super::backfill::newest_created(&client, "/v1/events", &everything),
+            table_probe,
+            client.account_created()
+        );
+        let (newest_event, newest) = (newest_event?, newest?);
         let mut state = self.states[i].clone();
-        state.backfill = Some(Backfill::start(reason.is_some()));
+        let mut backfill = Backfill::start(reason.is_some());
+        backfill.upper = newest.map_or(i64::MAX, |c| c.saturating_add(1));
+        state.backfill = Some(backfill);
         state.events = Default::default();
         state.events.cursor = newest_event.unwrap_or(0);
         state.created_cursor = None;
