@@ -9,8 +9,9 @@
 //! skipped for the step and named ([`Progress::AccountSkipped`]), never fatal.
 //!
 //! Accounts are stepped [`AccountsSyncer::set_concurrency`] at a time (8 by
-//! default, as `stripe.account_concurrency`), each with its own split scans
-//! and budget; their commits to one table take turns
+//! default: fewer than `stripe.account_concurrency`'s 32, because each
+//! account's backfill holds up to two chunks of rows, where a query streams),
+//! each with its own split scans and budget; their commits to one table take turns
 //! (`mirror::partition::commit_lock`).
 
 use std::collections::{BTreeMap, BTreeSet};
