@@ -96,7 +96,9 @@ impl Syncer {
         let concurrency = crate::settings::StripeOptions::from_session(&self.engine.context().state()).max_concurrency;
         let (segments, first) = start.segments();
         let floor = client.account_created().await.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
-        let mut pages = walk::pages_from(client, request, concurrency.max(1) as usize, segments, first).fuse();
+        // The floor is known (asked above): the scan splits after its first page.
+        let start_at = walk::Start { segments, first, floor: Some(floor) };
+        let mut pages = walk::pages_from(client, request, concurrency.max(1) as usize, start_at).fuse();
         let decoder = Decoder::new(&def, None);
         let stop: Arc<AtomicBool> = Arc::clone(&self.stop);
         let target = self.options.backfill_rows.max(1) as u64;

@@ -340,9 +340,8 @@ impl Syncer {
         let path = self.plans[i].def.list_path.clone();
         let flat = !matches!(self.plans[i].kind, Kind::Nested { .. });
         let everything = json!({});
-        let table_probe = async {
-            if flat { super::backfill::newest_created(&client, &path, &everything).await } else { Ok(None) }
-        };
+        let table_probe =
+            async { if flat { super::backfill::newest_created(&client, &path, &everything).await } else { Ok(None) } };
         let (newest_event, newest, _) = tokio::join!(
             super::backfill::newest_created(&client, "/v1/events", &everything),
             table_probe,

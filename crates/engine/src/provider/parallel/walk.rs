@@ -153,29 +153,32 @@ enum Floor {
 }
 
 impl Walk {
-    fn new(
-        client: stripe::Client,
-        request: ListRequest,
-        concurrency: usize,
-        segments: Vec<Segment>,
-        first: bool,
-    ) -> Walk {
+    fn new(client: stripe::Client, request: ListRequest, concurrency: usize, start: Start) -> Walk {
         let page_size =
             request.params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(10);
+        let mut policy = SplitPolicy { page_size, ..SplitPolicy::default() };
+        let floor = match start.floor {
+            Some(floor) => {
+                policy.floor = floor.max(0);
+                Floor::Known
+            }
+            None => Floor::Unasked,
+        };
         let mut walk = Walk {
             client,
             request,
             concurrency: concurrency.max(1),
-            policy: SplitPolicy { page_size, ..SplitPolicy::default() },
+            policy,
             queue: VecDeque::new(),
             ending: 0,
             in_flight: FuturesUnordered::new(),
             flying: BTreeMap::new(),
             started: 0,
             failed: false,
-            floor: Floor::Unasked,
+            floor,
         };
-        walk.queue.extend(segments.into_iter().map(|segment| Queued { first, ..Queued::next(segment) }));
+        let first = start.first;
+        walk.queue.extend(start.segments.into_iter().map(|segment| Queued { first, ..Queued::next(segment) }));
         walk
     }
 
@@ -307,7 +310,8 @@ pub fn pages(
         return client.list_raw(&request.path, request.query_value());
     }
     let (lo, hi) = user_bounds(&request.params);
-    let walk = Walk::new(client, request, concurrency, vec![Segment::range(lo, hi)], true);
+    let start = Start { segments: vec![Segment::range(lo, hi)], first: true, floor: None };
+    let walk = Walk::new(client, request, concurrency, start);
     stream::unfold(walk, |mut walk| async move {
         let page = walk.next_page().await?;
         Some((page, walk))
@@ -315,18 +319,29 @@ pub fn pages(
     .boxed()
 }
 
-/// The pages of `request` within `segments` (disjoint; `first`: one whole
-/// range, the scan's start, sent as the sequential walk's first request),
-/// each with the segments still to fetch once it is received: the pages
-/// yielded so far and those segments hold every object exactly once.
+/// Where a [`pages_from`] scan starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Start {
+    /// Disjoint segments still to list.
+    pub segments: Vec<Segment>,
+    /// The segments are the scan's start (one whole range), sent as the
+    /// sequential walk's first request.
+    pub first: bool,
+    /// The account's creation time when already known (else asked as
+    /// [`pages`] does, which holds the first split back one page).
+    pub floor: Option<i64>,
+}
+
+/// The pages of `request` from `start`, each with the segments still to
+/// fetch once it is received: the pages yielded so far and those segments
+/// hold every object exactly once.
 pub fn pages_from(
     client: stripe::Client,
     request: ListRequest,
     concurrency: usize,
-    segments: Vec<Segment>,
-    first: bool,
+    start: Start,
 ) -> BoxStream<'static, Result<(RawPage, Vec<Segment>), ApiError>> {
-    let walk = Walk::new(client, request, concurrency, segments, first);
+    let walk = Walk::new(client, request, concurrency, start);
     stream::unfold(walk, |mut walk| async move {
         let page = walk.next_page().await?;
         let rest = walk.frontier();
