@@ -64,6 +64,20 @@ impl Platform {
         }
     }
 
+    /// Opens a quiet sync of `tables` for the accounts `accounts` into `dir`
+    /// and runs its first step.
+    async fn synced(&self, tables: &[&str], accounts: &str, dir: &std::path::Path) -> AccountsSyncer {
+        let names: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+        let target = Target::Dir(dir.to_path_buf());
+        let quiet = stripe_sql::sync::progress::quiet();
+        let mut syncer =
+            AccountsSyncer::open(Arc::clone(&self.engine), Some(&names), accounts, target, self.options(), quiet)
+                .await
+                .expect("sync opens");
+        syncer.step(false).await.expect("step");
+        syncer
+    }
+
     async fn rows(&self, source: &str, sql: &str) -> Vec<Vec<String>> {
         self.reader.sql(&format!("SET stripe.source = '{source}'")).await.expect("set source");
         let batches = self.reader.sql(sql).await.unwrap_or_else(|e| panic!("{source}: {sql}: {e}"));
@@ -292,18 +306,7 @@ async fn an_account_filter_reads_only_its_partition() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("mirror");
     let p = Platform::new(3, &dir);
-    let names = vec!["charges".to_string()];
-    let mut syncer = AccountsSyncer::open(
-        Arc::clone(&p.engine),
-        Some(&names),
-        "all",
-        Target::Dir(dir.clone()),
-        p.options(),
-        stripe_sql::sync::progress::quiet(),
-    )
-    .await
-    .expect("sync opens");
-    syncer.step(false).await.expect("step");
+    let _syncer = p.synced(&["charges"], "all", &dir).await;
     let one = p.accounts[0].clone();
     p.reader.sql("SET stripe.accounts = 'all'").await.expect("set");
     // A sum, not a count alone: Delta answers a count from its statistics
@@ -345,17 +348,7 @@ async fn a_mirror_of_other_accounts_is_refused_and_a_plain_mirror_is_unchanged()
     let names = vec!["charges".to_string()];
     let quiet = stripe_sql::sync::progress::quiet;
     let list = format!("{},{}", p.accounts[0], p.accounts[1]);
-    let mut syncer = AccountsSyncer::open(
-        Arc::clone(&p.engine),
-        Some(&names),
-        &list,
-        Target::Dir(dir.clone()),
-        p.options(),
-        quiet(),
-    )
-    .await
-    .expect("sync opens");
-    syncer.step(false).await.expect("step");
+    let syncer = p.synced(&["charges"], &list, &dir).await;
     assert_eq!(syncer.accounts(), {
         let mut a = p.accounts.clone();
         a.sort();
@@ -452,19 +445,7 @@ async fn a_table_with_its_own_account_column_is_partitioned_by_stripe_account() 
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("mirror");
     let p = Platform::new(1, &dir);
-    let names = vec!["customers".to_string(), "customer_sources".to_string()];
-    let quiet = stripe_sql::sync::progress::quiet;
-    let mut syncer = AccountsSyncer::open(
-        Arc::clone(&p.engine),
-        Some(&names),
-        "all",
-        Target::Dir(dir.clone()),
-        p.options(),
-        quiet(),
-    )
-    .await
-    .expect("sync opens");
-    syncer.step(false).await.expect("step");
+    let syncer = p.synced(&["customers", "customer_sources"], "all", &dir).await;
     assert!(syncer.skipped().is_empty(), "{:?}", syncer.skipped());
     let log = std::fs::read_to_string(dir.join("customer_sources/_delta_log/00000000000000000000.json")).expect("log");
     assert!(log.contains(r#""partitionColumns":["stripe_account"]"#), "{log}");
@@ -481,18 +462,7 @@ async fn writes_under_stripe_accounts_are_read_back_from_the_mirror_at_once() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("mirror");
     let p = Platform::new(2, &dir);
-    let names = vec!["customers".to_string()];
-    let mut syncer = AccountsSyncer::open(
-        Arc::clone(&p.engine),
-        Some(&names),
-        "all",
-        Target::Dir(dir.clone()),
-        p.options(),
-        stripe_sql::sync::progress::quiet(),
-    )
-    .await
-    .expect("sync opens");
-    syncer.step(false).await.expect("step");
+    let mut syncer = p.synced(&["customers"], "all", &dir).await;
     let (a, b) = (p.accounts[0].clone(), p.accounts[1].clone());
     let states = || async {
         let table = stripe_sql::mirror::store::open_existing(&dir.join("customers")).await.expect("open");
