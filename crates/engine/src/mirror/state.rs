@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::provider::parallel::split::Segment;
-
 /// Commit-info key holding a [`TableState`].
 pub const STATE_KEY: &str = "stripe_sql_sync";
 /// Application id of the Delta transaction whose version is [`TableState::step`].
@@ -52,7 +50,7 @@ pub struct Backfill {
     /// Flat tables: what is still to list (`None` before the first commit, or
     /// in a state written before ranges were kept: everything below `done_to`).
     #[serde(default)]
-    pub remaining: Option<Vec<Segment>>,
+    pub remaining: Option<Vec<Range>>,
     /// Objects committed by this backfill.
     pub fetched: u64,
     /// Nested tables: parents (sorted ids) up to this one have their children committed.
@@ -63,20 +61,23 @@ pub struct Backfill {
     pub replace: bool,
 }
 
+/// Objects with `created` in `[lo, hi]` (inclusive unix seconds; `i64::MIN` /
+/// `i64::MAX`: no bound) listed after the object `after` in Stripe's
+/// newest-first order: one range of a backfill's split scan, as committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    /// Oldest `created` second included.
+    pub lo: i64,
+    /// Newest `created` second included.
+    pub hi: i64,
+    /// Cursor: only objects listed after this id.
+    pub after: Option<String>,
+}
+
 impl Backfill {
     /// A backfill that has committed nothing yet.
     pub fn start(replace: bool) -> Backfill {
         Backfill { upper: i64::MAX, done_to: i64::MAX, remaining: None, fetched: 0, after_parent: None, replace }
-    }
-
-    /// The segments a flat table's backfill lists from, and whether they are
-    /// the scan's start (sent as its first request).
-    pub fn segments(&self) -> (Vec<Segment>, bool) {
-        match &self.remaining {
-            Some(rest) => (rest.clone(), false),
-            None if self.done_to == i64::MAX => (vec![Segment::range(i64::MIN, i64::MAX)], true),
-            None => (vec![Segment::range(i64::MIN, self.done_to - 1)], false),
-        }
     }
 }
 

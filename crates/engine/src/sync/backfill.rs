@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::syncer::Syncer;
 use crate::catalog::TableDef;
 use crate::decode::Decoder;
-use crate::mirror::state::{Backfill, TableState};
+use crate::mirror::state::{Backfill, Range, TableState};
 use crate::mirror::store;
 use crate::provider::parallel::split::Segment;
 use crate::provider::parallel::walk;
@@ -63,8 +63,19 @@ struct Chunk {
     newest: Option<i64>,
 }
 
+/// The segments a flat table's backfill lists from, and whether they are the
+/// scan's start (sent as its first request).
+fn start_segments(backfill: &Backfill) -> (Vec<Segment>, bool) {
+    match &backfill.remaining {
+        Some(rest) => (rest.iter().map(|r| Segment { lo: r.lo, hi: r.hi, after: r.after.clone() }).collect(), false),
+        None if backfill.done_to == i64::MAX => (vec![Segment::range(i64::MIN, i64::MAX)], true),
+        // A state written before ranges were kept: everything below `done_to`.
+        None => (vec![Segment::range(i64::MIN, backfill.done_to - 1)], false),
+    }
+}
+
 /// The share of `[floor, top)` no longer in `rest` (0 to 1), for the ETA.
-fn covered(rest: &[Segment], top: i64, floor: i64) -> f64 {
+fn covered(rest: &[Range], top: i64, floor: i64) -> f64 {
     let span = (top as i128 - floor as i128).max(1);
     let left: i128 = rest.iter().map(|s| (s.hi.min(top - 1) as i128 - s.lo.max(floor) as i128 + 1).max(0)).sum();
     (1.0 - left as f64 / span as f64).clamp(0.0, 1.0)
@@ -94,7 +105,7 @@ impl Syncer {
         let request = whole_table_request(&def, self.options.page_size)?;
         let implied = request.implied.clone();
         let concurrency = crate::settings::StripeOptions::from_session(&self.engine.context().state()).max_concurrency;
-        let (segments, first) = start.segments();
+        let (segments, first) = start_segments(&start);
         let floor = client.account_created().await.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
         // The floor is known (asked above): the scan splits after its first page.
         let start_at = walk::Start { segments, first, floor: Some(floor) };
@@ -160,7 +171,8 @@ impl Syncer {
                     planned.created_cursor = Some(planned.created_cursor.unwrap_or(progress.upper - 1));
                 }
             } else {
-                let rest = chunk.rest.clone().unwrap_or_default();
+                let rest: Vec<Range> =
+                    chunk.rest.iter().flatten().map(|s| Range { lo: s.lo, hi: s.hi, after: s.after.clone() }).collect();
                 progress.done_to = rest.iter().map(|s| s.hi.saturating_add(1)).max().unwrap_or(progress.done_to);
                 progress.remaining = Some(rest);
                 planned.backfill = Some(progress.clone());
@@ -242,15 +254,29 @@ impl Syncer {
 
 #[cfg(test)]
 mod tests {
-    use super::{Segment, covered};
+    use super::{Backfill, Range, Segment, covered, start_segments};
+
+    fn range(lo: i64, hi: i64, after: Option<&str>) -> Range {
+        Range { lo, hi, after: after.map(String::from) }
+    }
 
     #[test]
     fn what_is_covered_is_the_share_of_seconds_left_to_list() {
         // 100 seconds from the floor to the top; 25 left in two ranges.
-        let rest = [Segment::range(180, 199), Segment { lo: 100, hi: 104, after: Some("ch_1".into()) }];
+        let rest = [range(180, 199, None), range(100, 104, Some("ch_1"))];
         assert!((covered(&rest, 200, 100) - 0.75).abs() < 1e-9);
         // The oldest range reaches below the floor (no lower bound): clipped.
-        assert!((covered(&[Segment::range(i64::MIN, 149)], 200, 100) - 0.5).abs() < 1e-9);
+        assert!((covered(&[range(i64::MIN, 149, None)], 200, 100) - 0.5).abs() < 1e-9);
         assert_eq!(covered(&[], 200, 100), 1.0);
+    }
+
+    #[test]
+    fn a_backfill_starts_whole_resumes_its_ranges_or_below_an_older_states_bound() {
+        let fresh = Backfill::start(false);
+        assert_eq!(start_segments(&fresh), (vec![Segment::range(i64::MIN, i64::MAX)], true));
+        let resumed = Backfill { remaining: Some(vec![range(10, 20, Some("ch_9"))]), ..fresh.clone() };
+        assert_eq!(start_segments(&resumed), (vec![Segment { lo: 10, hi: 20, after: Some("ch_9".into()) }], false));
+        let older = Backfill { done_to: 500, ..fresh };
+        assert_eq!(start_segments(&older), (vec![Segment::range(i64::MIN, 499)], false));
     }
 }

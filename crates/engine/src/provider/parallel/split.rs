@@ -17,7 +17,7 @@
 /// Objects with `created` in `[lo, hi]` (unix seconds, inclusive) that Stripe
 /// lists after the object `after` (newest first); `after: None` means from the
 /// newest object of the range. `i64::MIN` / `i64::MAX` mean "no bound".
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     /// Oldest `created` second included.
     pub lo: i64,
