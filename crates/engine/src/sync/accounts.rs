@@ -26,7 +26,7 @@ use serde_json::json;
 
 use super::plan::{self, TablePlan};
 use super::progress::{Observer, Progress};
-use super::syncer::{SyncOptions, Syncer, Target, check_events};
+use super::syncer::{SyncOptions, Syncer, Target, check_events, wait_unless_stopped};
 use crate::engine::Engine;
 use crate::mirror::location::{self, Marker};
 use crate::provider::accounts::Fanout;
@@ -293,12 +293,8 @@ impl AccountsSyncer {
             if once || self.stopping() {
                 return Ok(());
             }
-            let deadline = tokio::time::Instant::now() + interval;
-            while tokio::time::Instant::now() < deadline {
-                if self.stopping() {
-                    return Ok(());
-                }
-                tokio::time::sleep(Duration::from_millis(100).min(interval)).await;
+            if !wait_unless_stopped(interval, &self.stop).await {
+                return Ok(());
             }
         }
     }

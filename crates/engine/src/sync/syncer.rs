@@ -103,6 +103,19 @@ pub struct Syncer {
     pub(super) unavailable: std::collections::HashSet<usize>,
 }
 
+/// Waits `interval` between two steps, looking at `stop` every 100 ms;
+/// `false` as soon as a stop is requested.
+pub(super) async fn wait_unless_stopped(interval: Duration, stop: &AtomicBool) -> bool {
+    let deadline = tokio::time::Instant::now() + interval;
+    while tokio::time::Instant::now() < deadline {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100).min(interval)).await;
+    }
+    true
+}
+
 impl std::fmt::Debug for Syncer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Syncer").field("dir", &self.dir).field("tables", &self.plans.len()).finish()
@@ -318,12 +331,8 @@ impl Syncer {
             if once || self.stopping() {
                 return Ok(());
             }
-            let deadline = tokio::time::Instant::now() + interval;
-            while tokio::time::Instant::now() < deadline {
-                if self.stopping() {
-                    return Ok(());
-                }
-                tokio::time::sleep(Duration::from_millis(100).min(interval)).await;
+            if !wait_unless_stopped(interval, &self.stop).await {
+                return Ok(());
             }
         }
     }
