@@ -313,7 +313,9 @@ async fn split_scans_never_ask_for_ranges_before_the_account_existed() {
     assert_eq!(ids.len(), total, "every object once, the outliers too");
     let calls = list_calls(&engine, mark, "/v1/charges").len();
     eprintln!("speed: uneven table of {total} charges ({pages} pages) took {calls} list calls");
-    assert!(calls <= pages + concurrency, "{calls} calls for {pages} pages");
+    // The first split and the ending one (what is left fetched at once) may
+    // each send a worker's worth of ranges holding (nearly) nothing.
+    assert!(calls <= pages + 2 * concurrency, "{calls} calls for {pages} pages");
     let bounds = created_bounds(&engine, mark, "/v1/charges");
     assert!(bounds.iter().all(|b| *b >= outliers[0]), "a bound before the account existed: {bounds:?}");
     assert_eq!(list_calls(&engine, mark, "/v1/account").len(), 1, "the account is asked once");

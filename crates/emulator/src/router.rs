@@ -85,7 +85,6 @@ pub fn route(state: &mut State, method: &str, path: &str, params: Params) -> Api
     render(state, &out, &expand)
 }
 
-/// `GET /v1/balance`: sums of net amounts by status and currency.
 /// The account itself (`GET /v1/account`), created no later than its oldest
 /// object (an empty account: now).
 fn account(state: &State) -> Value {
@@ -106,6 +105,7 @@ fn account(state: &State) -> Value {
     })
 }
 
+/// `GET /v1/balance`: sums of net amounts by status and currency.
 fn balance(state: &State) -> Value {
     let mut avail: std::collections::BTreeMap<String, i64> = Default::default();
     let mut pending: std::collections::BTreeMap<String, i64> = Default::default();

@@ -33,7 +33,7 @@ async fn events_keep_every_table_exact_through_creates_updates_deletes_and_burst
     sync.step(false).await.unwrap();
     let rows = assert_exact(&a.engine, &sync).await;
     assert!(rows > 30, "backfilled {rows} rows");
-    assert!(sync.state("charges").unwrap().step >= 3, "the backfill committed chunk by chunk");
+    assert!(sync.state("charges").unwrap().step >= 2, "the backfill committed chunk by chunk");
 
     a.advance(60);
     let kept = a.customer("new@sync.test").await;
@@ -62,6 +62,31 @@ async fn events_keep_every_table_exact_through_creates_updates_deletes_and_burst
     assert_exact(&a.engine, &sync).await;
     let state = sync.state("customers").unwrap();
     assert!(state.events.last_event.is_some() && state.rows > 5, "{state:?}");
+}
+
+#[tokio::test]
+async fn a_backfill_lists_its_pages_and_commits_the_events_cursor_with_its_first_rows() {
+    let a = seeded().await;
+    let events = a.engine.client().get("/v1/events", &json!({"limit": 1})).await.unwrap();
+    let newest_event = events["data"][0]["created"].as_i64().expect("the seeding made events");
+    let dir = tempfile::tempdir().unwrap();
+    let mut sync = a.syncer(&["charges"], dir.path()).await;
+    let mark = a.engine.client().request_log().len();
+    sync.step(false).await.unwrap();
+    let log = a.engine.client().request_log().entries()[mark..].to_vec();
+    let lists: Vec<_> = log.iter().filter(|e| e.path == "/v1/charges").collect();
+    // The scan's first page is the table's probe: no call of its own, and the
+    // first request is the plain newest-first page.
+    assert!(lists.iter().all(|e| e.param("limit") == Some("3")), "a probe or another page size: {lists:?}");
+    assert!(lists[0].param("created[lte]").is_none() && lists[0].param("starting_after").is_none(), "{:?}", lists[0]);
+    let charges = a.emulator().count("charges");
+    assert!(lists.len() <= charges.div_ceil(3) + 16, "{} list calls for {charges} charges", lists.len());
+    assert!(log.iter().filter(|e| e.path == "/v1/account").count() <= 1);
+    // The events cursor read beside the first page is the one committed.
+    let state = sync.state("charges").unwrap();
+    assert_eq!(state.events.cursor, newest_event);
+    assert!(state.backfill.is_none() && state.rows == charges as u64 && state.step >= 2, "{state:?}");
+    assert_exact(&a.engine, &sync).await;
 }
 
 #[tokio::test]

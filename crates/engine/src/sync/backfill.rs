@@ -2,7 +2,11 @@
 //! parallel walk over disjoint `created` ranges) from its newest object down;
 //! every `SyncOptions::backfill_rows` rows are committed with the ranges (and
 //! cursors) still to list, so a crash resumes exactly there, and each commit
-//! runs while the next rows are fetched. One scan, not a window after another:
+//! runs while the next rows are fetched. A fresh scan's first page is also
+//! the table's probe (an unlistable table fails there, with nothing
+//! committed); the events cursor and the account's creation are asked beside
+//! it, so the backfill's first round trip is its first page.
+//! One scan, not a window after another:
 //! the scan's ranges keep every worker busy to the end, where windows would
 //! each ramp up from one request and end on their slowest range.
 //! Nested tables are backfilled per batch of parent ids, in id order, each
@@ -23,7 +27,7 @@ use crate::catalog::TableDef;
 use crate::decode::Decoder;
 use crate::mirror::state::{Backfill, Range, TableState};
 use crate::mirror::store;
-use crate::provider::parallel::split::Segment;
+use crate::provider::parallel::split::{STRIPE_EPOCH, Segment};
 use crate::provider::parallel::walk;
 use crate::pushdown::{self, ListRequest, RequestPlan};
 use crate::stripe;
@@ -61,6 +65,15 @@ struct Chunk {
     count: u64,
     rest: Option<Vec<Segment>>,
     newest: Option<i64>,
+}
+
+/// What ran beside a chunk's fetch.
+enum Committed {
+    /// The previous chunk, with this state.
+    Chunk(Box<TableState>),
+    /// A fresh scan's events probe: the newest event's `created`.
+    Probed(Option<i64>),
+    Nothing,
 }
 
 /// The segments a flat table's backfill lists from, and whether they are the
@@ -106,10 +119,10 @@ impl Syncer {
         let implied = request.implied.clone();
         let concurrency = crate::settings::StripeOptions::from_session(&self.engine.context().state()).max_concurrency;
         let (segments, first) = start_segments(&start);
-        let floor = client.account_created().await.unwrap_or(crate::provider::parallel::split::STRIPE_EPOCH);
-        // The floor is known (asked above): the scan splits after its first page.
-        let start_at = walk::Start { segments, first, floor: Some(floor) };
-        let mut pages = walk::pages_from(client, request, concurrency.max(1) as usize, start_at).fuse();
+        // The account's creation is asked with the first page, so the scan
+        // splits right after it.
+        let start_at = walk::Start { segments, first, floor: walk::FloorAt::FirstPage };
+        let mut pages = walk::pages_from(client.clone(), request, concurrency.max(1) as usize, start_at).fuse();
         let decoder = Decoder::new(&def, None);
         let stop: Arc<AtomicBool> = Arc::clone(&self.stop);
         let target = self.options.backfill_rows.max(1) as u64;
@@ -143,13 +156,25 @@ impl Syncer {
             let store = &mut self.stores[i];
             let commit = async {
                 match pending.take() {
-                    Some((rows, state, overwrite)) => store.append(rows, &state, overwrite).await.map(|()| Some(state)),
-                    None => Ok(None),
+                    Some((rows, state, overwrite)) => {
+                        store.append(rows, &state, overwrite).await.map(|()| Committed::Chunk(Box::new(state)))
+                    }
+                    // A fresh scan's first page is its table probe: the events
+                    // cursor is read meanwhile, to commit with the first rows
+                    // (which comes first does not matter: events are re-read
+                    // `lag` behind the cursor).
+                    None if first => newest_created(&client, "/v1/events", &json!({})).await.map(Committed::Probed),
+                    None => Ok(Committed::Nothing),
                 }
             };
             let (filled, committed) = tokio::join!(fill, commit);
-            if let Some(state) = committed.inspect_err(|e| self.record_error(i, e))? {
-                self.committed_chunk(i, state, floor, started, start.fetched);
+            match committed.inspect_err(|e| self.record_error(i, e))? {
+                Committed::Chunk(state) => {
+                    let floor = client.account_created().await.unwrap_or(STRIPE_EPOCH);
+                    self.committed_chunk(i, *state, floor, started, start.fetched);
+                }
+                Committed::Probed(newest_event) => planned.events.cursor = newest_event.unwrap_or(0),
+                Committed::Nothing => {}
             }
             let chunk = filled.inspect_err(|e| self.record_error(i, e))?;
             if chunk.rest.is_none() && !ended {
@@ -180,6 +205,7 @@ impl Syncer {
             if ended {
                 let state = planned.clone();
                 self.stores[i].append(chunk.rows, &state, overwrite).await.inspect_err(|e| self.record_error(i, e))?;
+                let floor = client.account_created().await.unwrap_or(STRIPE_EPOCH);
                 self.committed_chunk(i, state, floor, started, start.fetched);
                 return Ok(());
             }

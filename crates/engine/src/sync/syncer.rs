@@ -337,37 +337,26 @@ impl Syncer {
         }
     }
 
-    /// Marks table `i` for a (re-)backfill, committing that decision with its
-    /// events cursor set to where the backfill starts.
+    /// Marks table `i` for a (re-)backfill. A flat table's is only planned
+    /// here: its scan's first page is the table probe (a table the account
+    /// cannot list fails there, with nothing committed), and the events cursor
+    /// is read beside it and committed with the first rows. A nested table's
+    /// is committed now with its events cursor.
     pub(super) async fn start_backfill(&mut self, i: usize, reason: Option<String>) -> Result<()> {
-        let client = self.engine.client().clone();
-        // Three probes at once: the events cursor, the table's newest object
-        // (which also shows the account can list the table before anything
-        // is committed) and the account's creation (cached by the client, for
-        // the ETA). Their order does not matter: the backfill's scan has no
-        // upper bound, and events are re-read `lag` behind the cursor.
-        let path = self.plans[i].def.list_path.clone();
-        let flat = !matches!(self.plans[i].kind, Kind::Nested { .. });
-        let everything = json!({});
-        let table_probe =
-            async { if flat { super::backfill::newest_created(&client, &path, &everything).await } else { Ok(None) } };
-        let (newest_event, newest, _) = tokio::join!(
-            super::backfill::newest_created(&client, "/v1/events", &everything),
-            table_probe,
-            client.account_created()
-        );
-        let (newest_event, newest) = (newest_event?, newest?);
         let mut state = self.states[i].clone();
-        let mut backfill = Backfill::start(reason.is_some());
-        backfill.upper = newest.map_or(i64::MAX, |c| c.saturating_add(1));
-        state.backfill = Some(backfill);
+        state.backfill = Some(Backfill::start(reason.is_some()));
         state.events = Default::default();
-        state.events.cursor = newest_event.unwrap_or(0);
         state.created_cursor = None;
         if let Some(r) = &reason {
             self.report(Progress::Rebackfill { table: self.plans[i].name().to_string(), reason: r.clone() });
         }
         state.rebackfill_reason = reason;
+        if !matches!(self.plans[i].kind, Kind::Nested { .. }) {
+            self.states[i] = state;
+            return Ok(());
+        }
+        let newest_event = super::backfill::newest_created(self.engine.client(), "/v1/events", &json!({})).await?;
+        state.events.cursor = newest_event.unwrap_or(0);
         self.commit_append(i, vec![], state, false).await
     }
 

@@ -63,6 +63,11 @@ pub struct SplitPolicy {
     /// Oldest `created` second ranges are planned for (the account's creation;
     /// clamped to 0): no range is sized over, or bounded by, an older second.
     pub floor: i64,
+    /// The scan is ending (no other range is [`splittable`], so workers that
+    /// are free now stay idle): what is left is split into single pages, all
+    /// fetched at once. A partly filled page then costs budget the idle
+    /// workers would leave unused, and saves round trips.
+    pub ending: bool,
 }
 
 /// 2010-01-01T00:00:00Z: no Stripe object is older (the floor when the
@@ -71,8 +76,17 @@ pub const STRIPE_EPOCH: i64 = 1_262_304_000;
 
 impl Default for SplitPolicy {
     fn default() -> Self {
-        SplitPolicy { page_size: 100, pages_per_part: 8, floor: 0 }
+        SplitPolicy { page_size: 100, pages_per_part: 8, floor: 0, ending: false }
     }
+}
+
+/// Objects per second the page shows: `count - 1` gaps over the seconds from
+/// its oldest to its newest object (the unbiased estimate for objects created
+/// at random; `count / seconds` overstates it, most on sparse pages). A page
+/// within one second counts as one second.
+fn density(page: &PageFacts) -> f64 {
+    let seconds = ((page.newest as i128) - (page.oldest as i128)).max(1);
+    page.count.saturating_sub(1).max(1) as f64 / seconds as f64
 }
 
 /// The segments still to fetch after `page` of `segment`, given `free` workers
@@ -91,20 +105,25 @@ pub fn rest(segment: &Segment, page: &PageFacts, free: usize, policy: SplitPolic
         return vec![whole];
     }
     let older_secs = (whole.hi as i128) - (floor as i128); // seconds strictly older than `hi`
-    let covered = ((page.newest as i128) - (page.oldest as i128) + 1).max(1);
-    let density = page.count.max(1) as f64 / covered as f64; // objects per second
+    let density = density(page);
     let estimated = density * older_secs as f64;
     let page_size = policy.page_size.max(1) as f64;
     // Every range ends on a partly filled page: only split off ranges that are
-    // expected to hold several pages.
-    let parts = (free as f64).min((estimated / (page_size * MIN_PART_PAGES)).floor());
+    // expected to hold several pages, unless the scan is ending.
+    let parts = if policy.ending {
+        (free as f64).min((estimated / page_size).ceil())
+    } else {
+        (free as f64).min((estimated / (page_size * MIN_PART_PAGES)).floor())
+    };
     if parts < 2.0 {
         return vec![whole];
     }
     let parts = parts as i128;
-    let by_density = ((page_size * policy.pages_per_part.max(1) as f64) / density).ceil() as i128;
-    let even = (older_secs + 1 + parts - 1) / parts;
-    let width = by_density.min(even).max(1);
+    // Each part holds whole pages by the density (at most `pages_per_part`),
+    // rounded down: a part's last page is then nearly full, where a part a
+    // little over is one nearly empty request.
+    let pages_each = (estimated / parts as f64 / page_size).floor().clamp(1.0, policy.pages_per_part.max(1) as f64);
+    let width = ((page_size * pages_each / density).floor() as i128).max(1);
 
     let mut out = Vec::with_capacity(parts as usize);
     let floor = floor as i128;
@@ -125,19 +144,28 @@ pub fn rest(segment: &Segment, page: &PageFacts, free: usize, policy: SplitPolic
     out
 }
 
+/// Pages `segment` is expected to hold by the density `page` showed (a range
+/// wholly below the floor: none).
+pub fn expected_pages(segment: &Segment, page: &PageFacts, policy: SplitPolicy) -> f64 {
+    let lo = segment.lo.max(policy.floor).max(0);
+    if segment.hi < lo {
+        return 0.0;
+    }
+    density(page) * ((segment.hi as i128) - (lo as i128) + 1) as f64 / policy.page_size.max(1) as f64
+}
+
 /// Whether `next`, the continuation [`rest`] made after `page`, is expected
 /// (by the page's density) to end with its next page. The walk counts such a
 /// segment's worker as free, so new ranges are queued before a wave of equal
 /// ranges ends together and leaves the workers idle for a round trip.
 pub fn ends_with_next_page(next: &Segment, page: &PageFacts, policy: SplitPolicy) -> bool {
-    let lo = next.lo.max(policy.floor).max(0);
-    if next.hi < lo {
-        return true;
-    }
-    let covered = ((page.newest as i128) - (page.oldest as i128) + 1).max(1);
-    let density = page.count.max(1) as f64 / covered as f64;
-    let remaining = density * ((next.hi as i128) - (lo as i128) + 1) as f64;
-    remaining <= policy.page_size.max(1) as f64
+    expected_pages(next, page, policy) <= 1.0
+}
+
+/// Whether a range expected to hold `pages` pages may still be split mid-scan.
+/// Once no range left is, the scan is ending ([`SplitPolicy::ending`]).
+pub fn splittable(pages: f64) -> bool {
+    pages >= 2.0 * MIN_PART_PAGES
 }
 
 #[cfg(test)]

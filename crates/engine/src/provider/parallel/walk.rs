@@ -12,9 +12,10 @@
 //! with the pages already yielded they hold every object exactly once, so a
 //! consumer can commit its rows with them and later resume from them.
 //! Before the first split, the account's creation time (`GET /v1/account`,
-//! once per client; 2010-01-01 when unknown) becomes the planner's floor. It is
-//! asked when the first page shows there is more, and fetched while the scan
-//! takes the next page by cursor, so it costs no round trip of its own.
+//! once per client; 2010-01-01 when unknown) becomes the planner's floor. A
+//! query's scan asks for it when the first page shows there is more, and takes
+//! the next page by cursor meanwhile, so it costs no round trip of its own; a
+//! backfill asks for it together with its first page ([`FloorAt`]).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -121,8 +122,9 @@ struct Walk {
     /// Queued or in-flight segments expected to end with their next page.
     ending: usize,
     in_flight: FuturesUnordered<Fetch>,
-    /// The segments of the pages in flight, by fetch number.
-    flying: BTreeMap<u64, Segment>,
+    /// The segments of the pages in flight, by fetch number, with the pages
+    /// each is expected to hold.
+    flying: BTreeMap<u64, (Segment, f64)>,
     /// Fetches started so far (numbers them).
     started: u64,
     failed: bool,
@@ -137,11 +139,13 @@ struct Queued {
     first: bool,
     /// Expected to end with this page ([`split::ends_with_next_page`]).
     ending: bool,
+    /// Pages it is expected to hold ([`split::expected_pages`]; unknown: infinite).
+    pages: f64,
 }
 
 impl Queued {
     fn next(segment: Segment) -> Self {
-        Queued { segment, first: false, ending: false }
+        Queued { segment, first: false, ending: false, pages: f64::INFINITY }
     }
 }
 
@@ -156,13 +160,10 @@ impl Walk {
     fn new(client: stripe::Client, request: ListRequest, concurrency: usize, start: Start) -> Walk {
         let page_size =
             request.params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(10);
-        let mut policy = SplitPolicy { page_size, ..SplitPolicy::default() };
+        let policy = SplitPolicy { page_size, ..SplitPolicy::default() };
         let floor = match start.floor {
-            Some(floor) => {
-                policy.floor = floor.max(0);
-                Floor::Known
-            }
-            None => Floor::Unasked,
+            FloorAt::FirstPage => Floor::Asked(ask_floor(&client)),
+            FloorAt::FirstSplit => Floor::Unasked,
         };
         let mut walk = Walk {
             client,
@@ -184,14 +185,14 @@ impl Walk {
 
     /// The segments not fetched yet: queued, or with a page in flight.
     fn frontier(&self) -> Vec<Segment> {
-        self.flying.values().chain(self.queue.iter().map(|q| &q.segment)).cloned().collect()
+        self.flying.values().map(|(s, _)| s).chain(self.queue.iter().map(|q| &q.segment)).cloned().collect()
     }
 
     fn start(&mut self, queued: Queued) {
-        let Queued { segment, first, ending } = queued;
+        let Queued { segment, first, ending, pages } = queued;
         let number = self.started;
         self.started += 1;
-        self.flying.insert(number, segment.clone());
+        self.flying.insert(number, (segment.clone(), pages));
         let client = self.client.clone();
         let path = self.request.path.clone();
         let query = if first { self.request.query_value() } else { segment_query(&self.request, &segment) };
@@ -215,17 +216,7 @@ impl Walk {
         match std::mem::replace(&mut self.floor, Floor::Known) {
             Floor::Known => free,
             Floor::Unasked => {
-                let client = self.client.clone();
-                let ask = async move { client.account_created().await };
-                // Detached, not aborted with the scan: the answer is kept by the
-                // client for every later scan.
-                self.floor = Floor::Asked(match tokio::runtime::Handle::try_current() {
-                    Ok(handle) => {
-                        let task = handle.spawn(ask);
-                        Box::pin(async move { task.await.ok().flatten() })
-                    }
-                    Err(_) => Box::pin(ask),
-                });
+                self.floor = Floor::Asked(ask_floor(&self.client));
                 1
             }
             Floor::Asked(created) => {
@@ -234,6 +225,13 @@ impl Walk {
                 free
             }
         }
+    }
+
+    /// Whether the scan is ending: past its first page, no other segment is
+    /// expected to hold enough to be split, so free workers would stay idle.
+    fn ending_scan(&self) -> bool {
+        self.started > 1
+            && !self.flying.values().map(|(_, p)| *p).chain(self.queue.iter().map(|q| q.pages)).any(split::splittable)
     }
 
     async fn next_page(&mut self) -> Option<Result<RawPage, ApiError>> {
@@ -261,11 +259,13 @@ impl Walk {
                     // The floor is asked only when a range may be split (a scan of
                     // one page costs one call), and once per client.
                     let free = self.workers_for_split(self.concurrency.saturating_sub(busy)).await;
-                    for (n, next) in split::rest(&segment, &facts, free, self.policy).into_iter().enumerate() {
+                    let policy = SplitPolicy { ending: self.ending_scan(), ..self.policy };
+                    for (n, next) in split::rest(&segment, &facts, free, policy).into_iter().enumerate() {
                         // Only the continuation (the first) is sized by this page's density.
-                        let ending = n == 0 && split::ends_with_next_page(&next, &facts, self.policy);
+                        let ending = n == 0 && split::ends_with_next_page(&next, &facts, policy);
                         self.ending += usize::from(ending);
-                        self.queue.push_back(Queued { ending, ..Queued::next(next) });
+                        let pages = split::expected_pages(&next, &facts, policy);
+                        self.queue.push_back(Queued { ending, pages, ..Queued::next(next) });
                     }
                 }
                 // Objects without a `created` time: keep walking this segment by cursor.
@@ -290,6 +290,21 @@ impl Walk {
     }
 }
 
+/// Asks for the account's creation time on the runtime when there is one.
+/// Detached, not aborted with the scan: the client keeps the answer for every
+/// later scan.
+fn ask_floor(client: &stripe::Client) -> BoxFuture<'static, Option<i64>> {
+    let client = client.clone();
+    let ask = async move { client.account_created().await };
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => {
+            let task = handle.spawn(ask);
+            Box::pin(async move { task.await.ok().flatten() })
+        }
+        Err(_) => Box::pin(ask),
+    }
+}
+
 /// Whether the request's `created` params are all bracketed integer bounds
 /// (anything else could not be narrowed safely: the walk stays sequential).
 fn bounds_are_readable(params: &[(String, String)]) -> bool {
@@ -310,7 +325,7 @@ pub fn pages(
         return client.list_raw(&request.path, request.query_value());
     }
     let (lo, hi) = user_bounds(&request.params);
-    let start = Start { segments: vec![Segment::range(lo, hi)], first: true, floor: None };
+    let start = Start { segments: vec![Segment::range(lo, hi)], first: true, floor: FloorAt::FirstSplit };
     let walk = Walk::new(client, request, concurrency, start);
     stream::unfold(walk, |mut walk| async move {
         let page = walk.next_page().await?;
@@ -327,9 +342,19 @@ pub struct Start {
     /// The segments are the scan's start (one whole range), sent as the
     /// sequential walk's first request.
     pub first: bool,
-    /// The account's creation time when already known (else asked as
-    /// [`pages`] does, which holds the first split back one page).
-    pub floor: Option<i64>,
+    /// Where the planner's floor comes from.
+    pub floor: FloorAt,
+}
+
+/// When a scan learns the account's creation time, below which it plans no range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloorAt {
+    /// Asked together with the first page, so the scan splits right after it
+    /// (for scans that are expected to be long: one more call).
+    FirstPage,
+    /// Asked when the first page shows there is more (a scan of one page costs
+    /// one call; the first split waits a page).
+    FirstSplit,
 }
 
 /// The pages of `request` from `start`, each with the segments still to
