@@ -229,6 +229,10 @@ pub struct SyncArgs {
     /// stopped sync resumes there); about twice this many are held in memory.
     #[arg(long, default_value_t = 25_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub commit_rows: u64,
+    /// Compact a table (rewrite its small files into a few large ones, as Delta's
+    /// OPTIMIZE) once it holds more data files than this (`0`: never).
+    #[arg(long, default_value_t = 64)]
+    pub compact_files: u64,
 }
 
 /// `stripe-sql emulator`: the emulator's own flags plus the global ones.

@@ -44,6 +44,7 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
         reconcile_every,
         skip_unavailable: args.all,
         backfill_rows: args.commit_rows as usize,
+        compact_files: args.compact_files as usize,
         ..SyncOptions::default()
     };
     let observer = observer(config.format);
@@ -223,6 +224,12 @@ pub fn text(p: &Progress) -> String {
         Progress::Reconciled { table, repairs } => {
             format!("stripe-sql: {table}: reconciled with a full re-list, {repairs} rows repaired")
         }
+        Progress::Compacted { table, files_before, files_after } => {
+            format!("stripe-sql: {table}: compacted {files_before} files into {files_after}")
+        }
+        Progress::Vacuumed { table, files } => {
+            format!("stripe-sql: {table}: deleted {files} files replaced longer ago than the retention")
+        }
         Progress::Skipped { table, reason } => {
             format!("stripe-sql: {table}: skipped, this account cannot list it (queries read it live): {reason}")
         }
@@ -249,6 +256,10 @@ pub fn ndjson(p: &Progress) -> serde_json::Value {
         }),
         Progress::Rebackfill { table, reason } => json!({"event": "rebackfill", "table": table, "reason": reason}),
         Progress::Reconciled { table, repairs } => json!({"event": "reconciled", "table": table, "repairs": repairs}),
+        Progress::Compacted { table, files_before, files_after } => {
+            json!({"event": "compacted", "table": table, "files_before": files_before, "files_after": files_after})
+        }
+        Progress::Vacuumed { table, files } => json!({"event": "vacuumed", "table": table, "files": files}),
         Progress::Skipped { table, reason } => json!({"event": "skipped", "table": table, "reason": reason}),
         Progress::Error { table, message } => json!({"event": "error", "table": table, "message": message}),
         Progress::Account { account, progress } => {
@@ -305,5 +316,10 @@ mod tests {
         assert_eq!(ndjson(&a)["account"], "acct_1");
         let s = Progress::AccountSkipped { account: "acct_2".into(), reason: "403".into() };
         assert_eq!(ndjson(&s), json!({"event": "account_skipped", "account": "acct_2", "reason": "403"}));
+        let c = Progress::Compacted { table: "charges".into(), files_before: 70, files_after: 2 };
+        assert_eq!(text(&c), "stripe-sql: charges: compacted 70 files into 2");
+        assert_eq!(ndjson(&c), json!({"event": "compacted", "table": "charges", "files_before": 70, "files_after": 2}));
+        let v = Progress::Vacuumed { table: "charges".into(), files: 3 };
+        assert_eq!(ndjson(&v), json!({"event": "vacuumed", "table": "charges", "files": 3}));
     }
 }

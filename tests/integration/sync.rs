@@ -7,6 +7,7 @@
 mod accounts;
 mod all;
 mod checks;
+mod compact;
 mod exact;
 mod peers;
 mod resume;

@@ -60,6 +60,7 @@ impl Platform {
             max_concurrency: None,
             reconcile_every: None,
             skip_unavailable: false,
+            compact_files: 0,
             now: Arc::new(move || now.load(std::sync::atomic::Ordering::Relaxed)),
         }
     }
@@ -569,4 +570,61 @@ async fn serve_keeps_a_mirror_of_every_account_fresh() {
     );
     // One interval until the next step, plus the step (each account's events, merge, commit) on a loaded machine.
     assert!(seen_at - created_at < 1.0 + 6.0, "visible after {:.2} s", seen_at - created_at);
+}
+
+/// Data files under `dir/table/<column>=<account>/` (on disk, whether or not still in the table).
+fn partition_files(dir: &std::path::Path, table: &str, account: &str) -> std::collections::BTreeSet<String> {
+    let part = dir.join(table).join(format!("account={account}"));
+    std::fs::read_dir(part).map_or_else(
+        |_| Default::default(),
+        |d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_accounts_partition_is_compacted_on_its_own() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("mirror");
+    let p = Platform::new(2, &dir);
+    let names = vec!["customers".to_string()];
+    let (observer, seen) = recorder();
+    let options = SyncOptions { compact_files: 3, ..p.options() };
+    let mut syncer =
+        AccountsSyncer::open(Arc::clone(&p.engine), Some(&names), "all", Target::Dir(dir.clone()), options, observer)
+            .await
+            .expect("sync opens");
+    syncer.step(false).await.expect("first step");
+    let (busy, quiet) = (p.accounts[0].clone(), p.accounts[1].clone());
+    let quiet_files = partition_files(&dir, "customers", &quiet);
+    assert!(!quiet_files.is_empty(), "the quiet account is mirrored");
+
+    // Only one account creates customers: a file per step in its partition.
+    let client = p.engine.client().as_account(&busy);
+    for round in 0..6 {
+        p.set_clock(T0 + 10 * (round + 1));
+        client.post("/v1/customers", &json!({"email": format!("r{round}@example.com")})).await.expect("create");
+        syncer.step(false).await.expect("step");
+        assert_exact(&p, &syncer).await;
+    }
+    let compacted: Vec<(String, usize, usize)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Progress::Account { account, progress } => match &**progress {
+                Progress::Compacted { files_before, files_after, .. } => {
+                    Some((account.clone(), *files_before, *files_after))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert!(!compacted.is_empty(), "six new files in one partition, a budget of 3: no compaction");
+    assert!(compacted.iter().all(|(a, before, after)| *a == busy && before > &3 && after < before), "{compacted:?}");
+    // The quiet account's files are untouched, and every account's state reads back.
+    assert_eq!(partition_files(&dir, "customers", &quiet), quiet_files);
+    let status =
+        p.rows("mirror", "SELECT account, rows FROM stripe_mirror_status() WHERE table_name = 'customers'").await;
+    assert_eq!(status.len(), 3, "the platform and two accounts: {status:?}");
 }

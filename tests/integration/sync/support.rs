@@ -59,6 +59,7 @@ impl Account {
             max_concurrency: None,
             reconcile_every: None,
             skip_unavailable: false,
+            compact_files: 0,
             now: Arc::new(move || now.load(Ordering::Relaxed)),
         }
     }

@@ -4,7 +4,8 @@
 //! by `id`). Every commit carries the table's [`TableState`] in its commit info
 //! and as a Delta application transaction, so rows and cursor land together.
 //! A store of a mirror holding several accounts writes one account's
-//! partition only (see [`super::partition`]).
+//! partition only (see [`super::partition`]). Its files are compacted and
+//! vacuumed by [`compact`] and [`vacuum`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,11 @@ use std::future::IntoFuture;
 use super::partition::{self, Partition};
 use super::state::{APP_ID, STATE_KEY, TableState};
 use crate::{Error, Result};
+
+mod compact;
+mod vacuum;
+
+pub use compact::Compaction;
 
 /// Source column marking a merge row as a delete.
 const DELETE_FLAG: &str = "_sync_delete";
@@ -201,15 +207,13 @@ impl TableStore {
         }
     }
 
-    /// The commit's properties carrying `state`. With a partition the table is
+    /// The commit-info entry carrying `state`. With a partition the table is
     /// first brought to its latest version (another account's store may have
     /// committed since) and `state` joins every other account's.
-    async fn commit_properties(&mut self, state: &TableState) -> Result<CommitProperties> {
+    async fn state_metadata(&mut self, state: &TableState) -> Result<(String, serde_json::Value)> {
         let Some(p) = self.partition.clone() else {
             let json = serde_json::to_value(state).map_err(|e| delta_err("encode state", e))?;
-            return Ok(CommitProperties::default()
-                .with_application_transaction(Transaction::new(APP_ID, state.step))
-                .with_metadata([(STATE_KEY.to_string(), json)]));
+            return Ok((STATE_KEY.to_string(), json));
         };
         let table = self.table.as_mut().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
         let mut states = Default::default();
@@ -219,9 +223,17 @@ impl TableStore {
         }
         states.insert(p.account.clone(), state.clone());
         let json = serde_json::to_value(&states).map_err(|e| delta_err("encode state", e))?;
+        Ok((partition::STATES_KEY.to_string(), json))
+    }
+
+    /// The commit's properties carrying `state`, and its step as the sync's
+    /// Delta application transaction.
+    async fn commit_properties(&mut self, state: &TableState) -> Result<CommitProperties> {
+        let entry = self.state_metadata(state).await?;
+        let app = self.partition.as_ref().map_or_else(|| APP_ID.to_string(), |p| partition::app_id(&p.account));
         Ok(CommitProperties::default()
-            .with_application_transaction(Transaction::new(partition::app_id(&p.account), state.step))
-            .with_metadata([(partition::STATES_KEY.to_string(), json)]))
+            .with_application_transaction(Transaction::new(app, state.step))
+            .with_metadata([entry]))
     }
 
     /// Appends rows (live schema) — or replaces every row with them when

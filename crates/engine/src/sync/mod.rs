@@ -5,7 +5,7 @@
 //!
 //! ```text
 //!  plan (which tables, how)  ->  Syncer::open (checks, location, stores)
-//!        Syncer::step: backfill -> follow (events / created) -> reconcile
+//!        Syncer::step: backfill -> follow (events / created) -> reconcile -> maintain
 //!                         \______ mirror::store (Delta: append, merge) ______/
 //!  accounts: one Syncer per account (`--accounts`), each writing its partition
 //! ```
@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod backfill;
 pub mod events;
 pub mod follow;
+pub mod maintain;
 pub mod plan;
 pub mod progress;
 pub mod reconcile;

@@ -47,6 +47,24 @@ pub enum Progress {
         /// Rows added, changed or removed to match Stripe.
         repairs: u64,
     },
+    /// The table's small files were rewritten into a few large ones
+    /// (`SyncOptions::compact_files`); its rows did not change.
+    Compacted {
+        /// The table.
+        table: String,
+        /// Data files before.
+        files_before: usize,
+        /// Data files after.
+        files_after: usize,
+    },
+    /// Data files replaced longer ago than the table's retention were deleted
+    /// (Delta `VACUUM`, daily); time travel reaches back that far.
+    Vacuumed {
+        /// The table.
+        table: String,
+        /// Files deleted.
+        files: usize,
+    },
     /// The account cannot list the table (see `SyncOptions::skip_unavailable`):
     /// it is not mirrored, and queries read it live.
     Skipped {

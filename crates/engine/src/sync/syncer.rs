@@ -48,6 +48,10 @@ pub struct SyncOptions {
     /// Connect's application fees or Issuing — instead of stopping the sync.
     /// `sync --all` sets it; a table named on purpose still fails.
     pub skip_unavailable: bool,
+    /// After a step, a table holding more data files than this is compacted
+    /// (Delta `OPTIMIZE`: its small files rewritten into a few large ones);
+    /// `0`: never.
+    pub compact_files: usize,
 }
 
 impl std::fmt::Debug for SyncOptions {
@@ -68,6 +72,9 @@ impl Default for SyncOptions {
             max_concurrency: Some(24),
             reconcile_every: Some(Duration::from_secs(86_400)),
             skip_unavailable: false,
+            // A step adds at most one file per table: a table followed every
+            // 15 s is compacted about every quarter of an hour it changes.
+            compact_files: 64,
             now: Arc::new(|| {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
             }),
@@ -101,6 +108,8 @@ pub struct Syncer {
     /// Tables skipped in this process because the account cannot list them
     /// (`SyncOptions::skip_unavailable`).
     pub(super) unavailable: std::collections::HashSet<usize>,
+    /// When (the sync's clock) each table was last vacuumed in this process.
+    pub(super) vacuumed_at: std::collections::HashMap<usize, i64>,
 }
 
 /// Waits `interval` between two steps, looking at `stop` every 100 ms;
@@ -185,6 +194,7 @@ impl Syncer {
             stop: Arc::new(AtomicBool::new(false)),
             observer,
             last_reconcile: None,
+            vacuumed_at: Default::default(),
             unavailable: Default::default(),
         })
     }
@@ -311,7 +321,7 @@ impl Syncer {
             self.reconcile().await?;
             self.last_reconcile = Some(std::time::Instant::now());
         }
-        Ok(())
+        self.maintain().await
     }
 
     /// Steps every `interval` until stopped; `once` runs a single step,
