@@ -10,8 +10,8 @@ use stripe_sql::sync::{Progress, Syncer, Target};
 
 use super::support::*;
 
-/// The newest commit of the Delta table at `dir/table`: its `commitInfo`.
-fn last_commit(dir: &std::path::Path, table: &str) -> Value {
+/// The commit files of the Delta table at `dir/table`, oldest first.
+fn commits(dir: &std::path::Path, table: &str) -> Vec<std::path::PathBuf> {
     let log = dir.join(table).join("_delta_log");
     let mut commits: Vec<_> = std::fs::read_dir(&log)
         .unwrap()
@@ -20,6 +20,12 @@ fn last_commit(dir: &std::path::Path, table: &str) -> Value {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     commits.sort();
+    commits
+}
+
+/// The newest commit of the Delta table at `dir/table`: its `commitInfo`.
+fn last_commit(dir: &std::path::Path, table: &str) -> Value {
+    let commits = commits(dir, table);
     let text = std::fs::read_to_string(commits.last().expect("a commit")).unwrap();
     text.lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -34,14 +40,7 @@ fn data_files(dir: &std::path::Path, table: &str) -> usize {
 
 /// The paths of the data files the table's newest version holds (added and not removed since).
 fn live_paths(dir: &std::path::Path, table: &str) -> std::collections::BTreeSet<String> {
-    let log = dir.join(table).join("_delta_log");
-    let mut commits: Vec<_> = std::fs::read_dir(&log)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    commits.sort();
+    let commits = commits(dir, table);
     let mut live = std::collections::BTreeSet::new();
     for commit in commits {
         for line in std::fs::read_to_string(commit).unwrap().lines() {

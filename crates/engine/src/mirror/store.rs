@@ -236,6 +236,28 @@ impl TableStore {
             .with_metadata([entry]))
     }
 
+    /// Runs a maintenance operation `op` on the open table on the commit
+    /// runtime and keeps the table it returns (on failure, the table as it
+    /// was); `what` names it in the error.
+    async fn operate<T: Send + 'static>(
+        &mut self,
+        what: &str,
+        op: impl FnOnce(DeltaTable) -> futures::future::BoxFuture<'static, deltalake::DeltaResult<(DeltaTable, T)>>,
+    ) -> Result<T> {
+        let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
+        let reopen = table.clone();
+        match super::commit::run(op(table)).await {
+            Ok((table, out)) => {
+                self.table = Some(table);
+                Ok(out)
+            }
+            Err(e) => {
+                self.table = Some(reopen);
+                Err(delta_err(&format!("{what} {}", self.name), e))
+            }
+        }
+    }
+
     /// Appends rows (live schema) — or replaces every row with them when
     /// `overwrite`; with a partition, every row of its account — and commits
     /// `state` with them.

@@ -48,34 +48,26 @@ impl TableStore {
         let entry = self.state_metadata(state).await?;
         let files_before = self.data_files()?;
         let properties = CommitProperties::default().with_metadata([entry]);
-        let table =
-            self.table.take().ok_or_else(|| crate::Error::Mirror(format!("table {} is not open", self.name)))?;
-        let reopen = table.clone();
         let partition = self.partition.clone();
         let writer = Self::writer_properties();
-        let op = async move {
-            let filters: Vec<_> = partition
-                .iter()
-                .map(|p| (p.column.as_str(), FilterOp::Eq, FilterValue::Scalar(p.account.as_str())))
-                .collect();
-            table
-                .optimize()
-                .with_filters(&filters)
-                .with_writer_properties(writer)
-                .with_commit_properties(properties)
-                .into_future()
-                .await
-        }
-        .boxed();
-        match crate::mirror::commit::run(op).await {
-            Ok((table, metrics)) => {
-                self.table = Some(table);
-                Ok(Compaction { files_before, removed: metrics.num_files_removed, added: metrics.num_files_added })
-            }
-            Err(e) => {
-                self.table = Some(reopen);
-                Err(delta_err(&format!("compact {}", self.name), e))
-            }
-        }
+        let metrics = self
+            .operate("compact", move |table| {
+                async move {
+                    let filters: Vec<_> = partition
+                        .iter()
+                        .map(|p| (p.column.as_str(), FilterOp::Eq, FilterValue::Scalar(p.account.as_str())))
+                        .collect();
+                    table
+                        .optimize()
+                        .with_filters(&filters)
+                        .with_writer_properties(writer)
+                        .with_commit_properties(properties)
+                        .into_future()
+                        .await
+                }
+                .boxed()
+            })
+            .await?;
+        Ok(Compaction { files_before, removed: metrics.num_files_removed, added: metrics.num_files_added })
     }
 }

@@ -12,7 +12,7 @@ use deltalake::kernel::transaction::CommitProperties;
 use deltalake::operations::vacuum::Clock;
 use futures::FutureExt;
 
-use super::{TableStore, delta_err};
+use super::TableStore;
 use crate::Result;
 use crate::mirror::state::TableState;
 
@@ -34,27 +34,12 @@ impl TableStore {
         let _turn = self.commit_turn().await;
         let entry = self.state_metadata(state).await?;
         let properties = CommitProperties::default().with_metadata([entry]);
-        let table =
-            self.table.take().ok_or_else(|| crate::Error::Mirror(format!("table {} is not open", self.name)))?;
-        let reopen = table.clone();
-        let op = async move {
-            table
-                .vacuum()
-                .with_clock(Arc::new(At(now.saturating_mul(1_000))))
-                .with_commit_properties(properties)
-                .into_future()
-                .await
-        }
-        .boxed();
-        match crate::mirror::commit::run(op).await {
-            Ok((table, metrics)) => {
-                self.table = Some(table);
-                Ok(metrics.files_deleted.len())
-            }
-            Err(e) => {
-                self.table = Some(reopen);
-                Err(delta_err(&format!("vacuum {}", self.name), e))
-            }
-        }
+        let clock = Arc::new(At(now.saturating_mul(1_000)));
+        let metrics = self
+            .operate("vacuum", move |table| {
+                table.vacuum().with_clock(clock).with_commit_properties(properties).into_future().boxed()
+            })
+            .await?;
+        Ok(metrics.files_deleted.len())
     }
 }
