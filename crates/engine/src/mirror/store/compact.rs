@@ -1,6 +1,8 @@
-//! Compaction (Delta `OPTIMIZE`): every sync step that changes a table adds
-//! a small file, so a mirror followed every 15 s would be read from thousands
-//! of them; bin-packing rewrites them into a few large ones. The rows do not
+//! Compaction (Delta `OPTIMIZE`): a sync step whose events only create rows
+//! adds a small file (a merge rewrites the files holding the rows it
+//! changes), so a mirror of a table that mostly grows, followed every 15 s,
+//! would be read from thousands of them; bin-packing rewrites them into a few
+//! large ones. The rows do not
 //! change (the commit is marked `dataChange = false`, so readers of the
 //! table's changes skip it) and the commit carries the sync state as it was,
 //! so the newest commit still says where the sync stands. The files it
