@@ -50,41 +50,38 @@ pub async fn run_cli(config: &Config, args: &SyncArgs) -> Result<i32> {
     let observer = observer(config.format);
     if let Some(accounts) = config.accounts.as_deref().filter(|a| !a.trim().is_empty()) {
         let mut syncer = AccountsSyncer::open(engine, tables.as_deref(), accounts, target, options, observer).await?;
-        let stop = syncer.stop_flag();
-        let signal = tokio::spawn(async move {
-            stop_signal().await;
-            stop.store(true, Ordering::Relaxed);
-        });
-        if config.format != OutputFormat::Ndjson && std::io::stderr().is_terminal() {
-            let names: Vec<&str> = syncer.plans().iter().map(|p| p.name()).collect();
-            eprintln!(
-                "stripe-sql: syncing {} of accounts {accounts} into {}{}",
-                names.join(", "),
-                syncer.dir().display(),
-                if args.once { "" } else { "; Ctrl-C stops at the next commit" }
-            );
-        }
-        let result = syncer.run(interval, args.once, args.reconcile).await;
-        signal.abort();
-        result?;
-        return Ok(0);
+        let what = format!("{} of accounts {accounts} into {}", table_names(syncer.plans()), syncer.dir().display());
+        return drive(config, args.once, syncer.stop_flag(), what, syncer.run(interval, args.once, args.reconcile))
+            .await;
     }
     let mut syncer = Syncer::open(engine, tables.as_deref(), target, options, observer).await?;
-    let stop = syncer.stop_flag();
+    let what = format!("{} into {}", table_names(syncer.plans()), syncer.dir().display());
+    drive(config, args.once, syncer.stop_flag(), what, syncer.run(interval, args.once, args.reconcile)).await
+}
+
+/// The mirrored tables' names, comma-separated.
+fn table_names(plans: &[stripe_sql::sync::plan::TablePlan]) -> String {
+    plans.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Runs a syncer's loop (`run`) with Ctrl-C/SIGTERM setting its `stop` flag
+/// (it then stops at the next commit), after a line saying `what` it syncs
+/// on a terminal; returns the exit code.
+async fn drive(
+    config: &Config,
+    once: bool,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    what: String,
+    run: impl std::future::Future<Output = stripe_sql::Result<()>>,
+) -> Result<i32> {
     let signal = tokio::spawn(async move {
         stop_signal().await;
         stop.store(true, Ordering::Relaxed);
     });
     if config.format != OutputFormat::Ndjson && std::io::stderr().is_terminal() {
-        let names: Vec<&str> = syncer.plans().iter().map(|p| p.name()).collect();
-        eprintln!(
-            "stripe-sql: syncing {} into {}{}",
-            names.join(", "),
-            syncer.dir().display(),
-            if args.once { "" } else { "; Ctrl-C stops at the next commit" }
-        );
+        eprintln!("stripe-sql: syncing {what}{}", if once { "" } else { "; Ctrl-C stops at the next commit" });
     }
-    let result = syncer.run(interval, args.once, args.reconcile).await;
+    let result = run.await;
     signal.abort();
     result?;
     Ok(0)
