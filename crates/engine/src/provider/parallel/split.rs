@@ -6,8 +6,11 @@
 //! segment, [`rest`] returns segments that cover exactly the objects of the
 //! segment the page did not show: a continuation that keeps the cursor (so
 //! objects sharing the page's oldest second are walked by cursor, never split),
-//! and, when workers are free, fresh older ranges sized from the page's density.
-//! Together they partition the remainder, so no object is fetched twice or missed.
+//! and, when workers are free, fresh older ranges sized from the page's density
+//! in whole pages (so each ends on a nearly full page). Together they partition
+//! the remainder, so no object is fetched twice or missed. Once no range left
+//! is worth splitting, the scan is ending and what is left goes out as single
+//! pages at once ([`SplitPolicy::ending`]).
 //!
 //! Ranges are planned down to [`SplitPolicy::floor`] (when the account was
 //! created: nothing is older), never below it nor below 0; the oldest range
@@ -49,7 +52,7 @@ pub struct PageFacts {
     pub has_more: bool,
 }
 
-/// Fewest pages (by the density estimate) a range split off must hold.
+/// Fewest pages (by the density estimate) a range split off mid-scan must hold.
 const MIN_PART_PAGES: f64 = 3.0;
 
 /// How eagerly to split.
