@@ -24,7 +24,7 @@ use deltalake::parquet::basic::Compression;
 use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::SaveMode;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt, TryFutureExt};
 use std::future::IntoFuture;
 
 use super::partition::{self, Partition};
@@ -271,32 +271,25 @@ impl TableStore {
         }
         let _turn = self.commit_turn().await;
         let properties = self.commit_properties(state).await?;
-        let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
-        let reopen = table.clone();
-        let mut write = table
-            .write(stored)
-            .with_save_mode(if overwrite { SaveMode::Overwrite } else { SaveMode::Append })
-            .with_table_name(self.name.clone())
-            .with_writer_properties(Self::writer_properties())
-            .with_commit_properties(properties);
-        if let Some(p) = &self.partition {
-            write = write.with_partition_columns([p.column.clone()]);
-            if overwrite {
-                write = write
-                    .with_replace_where(Expr::Column(Column::new_unqualified(&p.column)).eq(lit(p.account.clone())));
+        let name = self.name.clone();
+        let partition = self.partition.clone();
+        self.operate("commit to", move |table| {
+            let mut write = table
+                .write(stored)
+                .with_save_mode(if overwrite { SaveMode::Overwrite } else { SaveMode::Append })
+                .with_table_name(name)
+                .with_writer_properties(Self::writer_properties())
+                .with_commit_properties(properties);
+            if let Some(p) = partition {
+                write = write.with_partition_columns([p.column.clone()]);
+                if overwrite {
+                    write =
+                        write.with_replace_where(Expr::Column(Column::new_unqualified(&p.column)).eq(lit(p.account)));
+                }
             }
-        }
-        let result = super::commit::run(write.into_future()).await;
-        match result {
-            Ok(t) => {
-                self.table = Some(t);
-                Ok(())
-            }
-            Err(e) => {
-                self.table = Some(reopen);
-                Err(delta_err(&format!("commit to {}", self.name), e))
-            }
-        }
+            write.into_future().map_ok(|t| (t, ())).boxed()
+        })
+        .await
     }
 
     /// Upserts `rows` (live schema, one row per id), deletes `deletes`, and —
@@ -314,76 +307,69 @@ impl TableStore {
         let df = ctx.read_batch(source)?;
         let turn = self.commit_turn().await;
         let properties = self.commit_properties(state).await?;
-        let table = self.table.take().ok_or_else(|| Error::Mirror(format!("table {} is not open", self.name)))?;
-        let reopen = table.clone();
-        let version = table.version();
-        let qualified = |q: &str, name: &str| Expr::Column(Column::new(Some(q), name));
+        let version = self.table.as_ref().and_then(|t| t.version());
         let names: Vec<String> = self.written.fields().iter().map(|f| f.name().clone()).collect();
-        let flag = qualified("source", DELETE_FLAG);
-        // With a partition only its account's rows are matched (and the
-        // literal lets Delta skip the other accounts' files).
-        let mine = self.partition.as_ref().map(|p| qualified("target", &p.column).eq(lit(p.account.clone())));
-        let on = qualified("target", "id").eq(qualified("source", "id"));
-        let on = match &mine {
-            Some(m) => on.and(m.clone()),
-            None => on,
-        };
-        let mut builder = table
-            .merge(df, on)
-            .with_source_alias("source")
-            .with_target_alias("target")
-            .with_writer_properties(Self::writer_properties())
-            .with_commit_properties(properties)
-            .when_matched_delete(|d| d.predicate(flag.clone().eq(lit(true))))
-            .and_then(|b| {
-                b.when_matched_update(|mut u| {
-                    for n in &names {
-                        u = u.update(Column::new_unqualified(n), qualified("source", n));
+        let partition = self.partition.clone();
+        let scope = scope.cloned();
+        let writer = Self::writer_properties();
+        // Planned inside the operation, so a plan that fails leaves the table open too.
+        let merged = self
+            .operate("merge into", move |table| {
+                async move {
+                    let qualified = |q: &str, name: &str| Expr::Column(Column::new(Some(q), name));
+                    let flag = qualified("source", DELETE_FLAG);
+                    // With a partition only its account's rows are matched (and the
+                    // literal lets Delta skip the other accounts' files).
+                    let mine = partition.map(|p| qualified("target", &p.column).eq(lit(p.account)));
+                    let on = qualified("target", "id").eq(qualified("source", "id"));
+                    let on = match &mine {
+                        Some(m) => on.and(m.clone()),
+                        None => on,
+                    };
+                    let mut builder = table
+                        .merge(df, on)
+                        .with_source_alias("source")
+                        .with_target_alias("target")
+                        .with_writer_properties(writer)
+                        .with_commit_properties(properties)
+                        .when_matched_delete(|d| d.predicate(flag.clone().eq(lit(true))))?
+                        .when_matched_update(|mut u| {
+                            for n in &names {
+                                u = u.update(Column::new_unqualified(n), qualified("source", n));
+                            }
+                            u
+                        })?
+                        .when_not_matched_insert(|mut i| {
+                            i = i.predicate(flag.clone().eq(lit(false)));
+                            for n in &names {
+                                i = i.set(Column::new_unqualified(n), qualified("source", n));
+                            }
+                            i
+                        })?;
+                    if let Some(scope) = scope {
+                        let list: Vec<Expr> = scope.values.iter().map(|v| lit(v.clone())).collect();
+                        let mut pred = qualified("target", &scope.column).in_list(list, false);
+                        if let Some(m) = &mine {
+                            pred = pred.and(m.clone());
+                        }
+                        builder = builder.when_not_matched_by_source_delete(|d| d.predicate(pred))?;
                     }
-                    u
-                })
-            })
-            .and_then(|b| {
-                b.when_not_matched_insert(|mut i| {
-                    i = i.predicate(flag.clone().eq(lit(false)));
-                    for n in &names {
-                        i = i.set(Column::new_unqualified(n), qualified("source", n));
-                    }
-                    i
-                })
-            })
-            .map_err(|e| delta_err("plan merge", e))?;
-        if let Some(scope) = scope {
-            let list: Vec<Expr> = scope.values.iter().map(|v| lit(v.clone())).collect();
-            let mut pred = qualified("target", &scope.column).in_list(list, false);
-            if let Some(m) = &mine {
-                pred = pred.and(m.clone());
-            }
-            builder = builder
-                .when_not_matched_by_source_delete(|d| d.predicate(pred))
-                .map_err(|e| delta_err("plan merge", e))?;
-        }
-        let merged = super::commit::run(builder.into_future()).await;
-        drop(turn);
-        match merged {
-            Ok((t, m)) => {
-                let unchanged = t.version() == version;
-                self.table = Some(t);
-                if unchanged {
-                    // Delta skips a merge that changes no row; the state still needs its commit.
-                    self.append(vec![], state, false).await?;
+                    builder.into_future().await
                 }
-                Ok(MergeCounts {
-                    inserted: m.num_target_rows_inserted as u64,
-                    updated: m.num_target_rows_updated as u64,
-                    deleted: m.num_target_rows_deleted as u64,
-                })
-            }
-            Err(e) => {
-                self.table = Some(reopen);
-                Err(delta_err(&format!("merge into {}", self.name), e))
-            }
+                .boxed()
+            })
+            .await;
+        drop(turn);
+        let m = merged?;
+        if self.table.as_ref().and_then(|t| t.version()) == version {
+            // Delta skips a merge that changes no row; the state still needs its commit.
+            self.append(vec![], state, false).await?;
         }
+        Ok(MergeCounts {
+            inserted: m.num_target_rows_inserted as u64,
+            updated: m.num_target_rows_updated as u64,
+            deleted: m.num_target_rows_deleted as u64,
+        })
     }
 
     /// The merge source: `rows` then one `id`-only row per delete, flagged.
