@@ -5,7 +5,7 @@
 //! row, before and after changes in one account; an account filter reads only
 //! that account's partition; the refused account is skipped and named.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::json;
 use stripe_sql::emulator::EmulatorConfig;
@@ -13,7 +13,7 @@ use stripe_sql::engine::Engine;
 use stripe_sql::sync::plan::Kind;
 use stripe_sql::sync::{AccountsSyncer, Observer, Progress, SyncOptions, Target};
 
-use super::support::{id, rows_text};
+use super::support::{id, recorder, rows_text};
 
 const TABLES: &[&str] = &["customers", "charges", "refunds", "invoices", "invoice_lines", "balance_transactions"];
 
@@ -84,12 +84,6 @@ impl Platform {
         let batches = self.reader.sql(sql).await.unwrap_or_else(|e| panic!("{source}: {sql}: {e}"));
         rows_text(&batches)
     }
-}
-
-fn recorder() -> (Observer, Arc<Mutex<Vec<Progress>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&seen);
-    (Arc::new(move |p: &Progress| sink.lock().unwrap().push(p.clone())), seen)
 }
 
 /// Compares every mirrored table read from the mirror with a live scan, both

@@ -6,9 +6,16 @@
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use stripe_sql::sync::{Progress, Syncer, Target};
+use stripe_sql::sync::{Observer, Progress, SyncOptions, Syncer, Target};
 
 use super::support::*;
+
+/// A sync of `customers` into `dir` that compacts past `compact_files` files.
+async fn open(a: &Account, dir: &std::path::Path, compact_files: usize, observer: Observer) -> Syncer {
+    let options = SyncOptions { compact_files, ..a.options() };
+    let names = vec!["customers".to_string()];
+    Syncer::open(Arc::clone(&a.engine), Some(&names), Target::Dir(dir.into()), options, observer).await.unwrap()
+}
 
 /// The commit files of the Delta table at `dir/table`, oldest first.
 fn commits(dir: &std::path::Path, table: &str) -> Vec<std::path::PathBuf> {
@@ -64,15 +71,8 @@ async fn a_table_past_its_file_budget_is_compacted_with_its_state_and_stays_exac
         a.advance(60);
     }
     let dir = tempfile::tempdir().unwrap();
-    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
-    let log = Arc::clone(&seen);
-    let observer = Arc::new(move |p: &Progress| log.lock().unwrap().push(p.clone()));
-    let options = stripe_sql::sync::SyncOptions { compact_files: 4, ..a.options() };
-    let names = vec!["customers".to_string()];
-    let mut sync =
-        Syncer::open(Arc::clone(&a.engine), Some(&names), Target::Dir(dir.path().into()), options.clone(), observer)
-            .await
-            .unwrap();
+    let (observer, seen) = recorder();
+    let mut sync = open(&a, dir.path(), 4, observer).await;
     sync.step(false).await.unwrap();
 
     // A step whose events only create rows adds a file and rewrites none.
@@ -105,15 +105,7 @@ async fn a_table_past_its_file_budget_is_compacted_with_its_state_and_stays_exac
     assert_eq!(info["operation"], "OPTIMIZE", "{info}");
     let state = sync.state("customers").unwrap().clone();
     drop(sync);
-    let mut reopened = Syncer::open(
-        Arc::clone(&a.engine),
-        Some(&names),
-        Target::Dir(dir.path().into()),
-        options,
-        stripe_sql::sync::progress::quiet(),
-    )
-    .await
-    .unwrap();
+    let mut reopened = open(&a, dir.path(), 4, stripe_sql::sync::progress::quiet()).await;
     assert_eq!(reopened.state("customers").unwrap(), &state, "the state read back after compacting (round {round})");
     assert_exact(&a.engine, &reopened).await;
 
@@ -151,14 +143,8 @@ async fn replaced_files_are_deleted_once_past_the_retention() {
     a.set_clock(real_now);
     a.customer("first@vacuum.test").await;
     let dir = tempfile::tempdir().unwrap();
-    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
-    let log = Arc::clone(&seen);
-    let observer = Arc::new(move |p: &Progress| log.lock().unwrap().push(p.clone()));
-    let options = stripe_sql::sync::SyncOptions { compact_files: 2, ..a.options() };
-    let names = vec!["customers".to_string()];
-    let mut sync = Syncer::open(Arc::clone(&a.engine), Some(&names), Target::Dir(dir.path().into()), options, observer)
-        .await
-        .unwrap();
+    let (observer, seen) = recorder();
+    let mut sync = open(&a, dir.path(), 2, observer).await;
     sync.step(false).await.unwrap();
     for round in 0..4 {
         create_and_step(&a, &mut sync, 0, round).await;

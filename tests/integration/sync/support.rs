@@ -164,3 +164,10 @@ pub async fn assert_exact(engine: &Engine, syncer: &Syncer) -> usize {
     }
     compared
 }
+
+/// An observer that keeps every progress event, and the events it kept.
+pub fn recorder() -> (progress::Observer, Arc<std::sync::Mutex<Vec<progress::Progress>>>) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    (Arc::new(move |p: &progress::Progress| sink.lock().unwrap().push(p.clone())), seen)
+}
